@@ -1,0 +1,11 @@
+"""`/api/v1/`: each app contributes its own routes from `<app>/api/urls.py`."""
+
+from django.urls import include, path
+
+app_name = "api"
+
+urlpatterns = [
+    path("", include("fundmgr.ledger.api.urls")),
+    path("", include("campaigns.api.urls")),
+    path("", include("donations.api.urls")),
+]
