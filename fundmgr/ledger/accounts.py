@@ -1,0 +1,28 @@
+"""The chart of accounts the code relies on (created by migration `0002_chart_of_accounts`).
+
+A small cash-basis chart for an association; numbers follow the Vietnamese habit of
+the accounting regimes for non-profit units, names say what they are for.
+"""
+
+CASH = "111"  # Tiền mặt (cash on hand)
+BANK = "112"  # Tiền gửi ngân hàng (bank accounts)
+IN_KIND_ASSETS = "156"  # Hiện vật nhận ủng hộ (goods received in kind)
+FUND_TRANSFERS = "336"  # Điều chuyển giữa các quỹ (transfers between funds; nets to zero overall)
+ENDOWMENT_PRINCIPAL = "411"  # Vốn gốc quỹ bảo toàn (protected principal of an endowment)
+DONATION_INCOME = "511"  # Thu ủng hộ, tài trợ bằng tiền (donations in money)
+IN_KIND_DONATION_INCOME = "512"  # Thu ủng hộ bằng hiện vật (donations in kind)
+INTEREST_INCOME = "515"  # Thu lãi tiền gửi (interest income)
+SCHOLARSHIP_EXPENSE = "611"  # Chi học bổng, khen thưởng (scholarships and prizes)
+
+# (code, Vietnamese name, kind, normal side)
+CHART = [
+    (CASH, "Tiền mặt", "asset", "debit"),
+    (BANK, "Tiền gửi ngân hàng", "asset", "debit"),
+    (IN_KIND_ASSETS, "Hiện vật nhận ủng hộ", "asset", "debit"),
+    (FUND_TRANSFERS, "Điều chuyển giữa các quỹ", "net_assets", "credit"),
+    (ENDOWMENT_PRINCIPAL, "Vốn gốc quỹ bảo toàn", "net_assets", "credit"),
+    (DONATION_INCOME, "Thu ủng hộ, tài trợ bằng tiền", "income", "credit"),
+    (IN_KIND_DONATION_INCOME, "Thu ủng hộ bằng hiện vật", "income", "credit"),
+    (INTEREST_INCOME, "Thu lãi tiền gửi", "income", "credit"),
+    (SCHOLARSHIP_EXPENSE, "Chi học bổng, khen thưởng", "expense", "debit"),
+]

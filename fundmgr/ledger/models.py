@@ -1,0 +1,183 @@
+"""The ledger: funds, a chart of accounts, and append-only double-entry journal entries.
+
+Design:
+- Money is an integer number of dong. A `JournalLine` carries a positive amount on exactly one
+  side (debit or credit); the database refuses anything else.
+- Every line names a fund, and every entry balances per fund (each fund is its own set of
+  books inside the association's books). The posting service checks this; on PostgreSQL a
+  deferred constraint trigger checks it again at commit.
+- Posted entries and lines are never updated or deleted: `delete()`/`save()` of an existing row
+  raise, querysets refuse `update()`/`delete()`, and PostgreSQL triggers refuse raw SQL. A
+  correction is a new entry that names the entry it reverses.
+- Entries form a hash chain in posting order (`pk`): each stores SHA-256 over its canonical
+  content and the previous entry's hash (`docs/ledger.md` defines the canonical form).
+- The ledger knows nothing of donations or scholarships: an entry names its source document
+  by a generic content type and id.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fundmgr.orgs.models import OrgUnit
+
+
+class LedgerHistoryError(Exception):
+    """Raised on any attempt to change or remove posted history."""
+
+
+class Circumstance(models.TextChoices):
+    """Student circumstances a fund may be restricted to (the scholarships app uses the same)."""
+
+    POOR_HOUSEHOLD = "poor", _("Hộ nghèo")
+    NEAR_POOR_HOUSEHOLD = "near_poor", _("Hộ cận nghèo")
+    ORPHAN = "orphan", _("Mồ côi")
+    DISABILITY = "disability", _("Khuyết tật")
+    ETHNIC_MINORITY = "ethnic_minority", _("Dân tộc thiểu số")
+    REMOTE_AREA = "remote", _("Vùng sâu, vùng xa")
+
+
+class Fund(models.Model):
+    class Restriction(models.TextChoices):
+        UNRESTRICTED = "unrestricted", _("Không hạn chế")
+        PURPOSE = "purpose", _("Hạn chế theo mục đích")
+        UNITS = "units", _("Hạn chế theo đơn vị / địa bàn")
+        CIRCUMSTANCES = "circumstances", _("Hạn chế theo hoàn cảnh học sinh")
+
+    code = models.CharField(_("mã quỹ"), max_length=30, unique=True)
+    name = models.CharField(_("tên quỹ"), max_length=200)
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị quản lý"), on_delete=models.PROTECT, related_name="funds")
+    restriction = models.CharField(
+        _("hạn chế sử dụng"), max_length=20, choices=Restriction.choices, default=Restriction.UNRESTRICTED
+    )
+    restricted_purpose = models.CharField(_("mục đích được chi"), max_length=300, blank=True)
+    restricted_units = models.ManyToManyField(
+        OrgUnit, verbose_name=_("chỉ chi cho đơn vị"), blank=True, related_name="restricted_funds"
+    )
+    restricted_circumstances = models.JSONField(
+        _("chỉ chi cho hoàn cảnh"), default=list, blank=True,
+        help_text=_("Danh sách mã hoàn cảnh (Circumstance) mà quỹ được phép chi cho."),
+    )
+    is_endowment = models.BooleanField(
+        _("quỹ bảo toàn vốn gốc"), default=False,
+        help_text=_("Vốn gốc được bảo toàn; chỉ được chi từ tiền lãi."),
+    )
+    is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("quỹ")
+        verbose_name_plural = _("quỹ")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Account(models.Model):
+    """An account of the chart (`fundmgr.ledger.accounts` lists the codes the code relies on)."""
+
+    class Kind(models.TextChoices):
+        ASSET = "asset", _("Tài sản")
+        NET_ASSETS = "net_assets", _("Nguồn quỹ")
+        INCOME = "income", _("Thu")
+        EXPENSE = "expense", _("Chi")
+
+    class Side(models.TextChoices):
+        DEBIT = "debit", _("Nợ")
+        CREDIT = "credit", _("Có")
+
+    code = models.CharField(_("số hiệu"), max_length=10, unique=True)
+    name = models.CharField(_("tên tài khoản"), max_length=200)
+    kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices)
+    normal_side = models.CharField(_("số dư bên"), max_length=6, choices=Side.choices)
+
+    class Meta:
+        verbose_name = _("tài khoản")
+        verbose_name_plural = _("hệ thống tài khoản")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise LedgerHistoryError("Posted ledger rows cannot be updated; post a reversal instead.")
+
+    def delete(self):
+        raise LedgerHistoryError("Posted ledger rows cannot be deleted; post a reversal instead.")
+
+    update.queryset_only = True
+    delete.queryset_only = True
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerHistoryError("Posted ledger rows cannot be changed; post a reversal instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerHistoryError("Posted ledger rows cannot be deleted; post a reversal instead.")
+
+
+class JournalEntry(AppendOnlyModel):
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị ghi sổ"), on_delete=models.PROTECT, related_name="journal_entries")
+    date = models.DateField(_("ngày hạch toán"), db_index=True)
+    memo = models.CharField(_("diễn giải"), max_length=500)
+    source_type = models.ForeignKey(
+        ContentType, verbose_name=_("loại chứng từ"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    source_id = models.CharField(_("mã chứng từ"), max_length=64, blank=True)
+    reverses = models.OneToOneField(
+        "self", verbose_name=_("bút toán bị đảo"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="reversed_by",
+    )
+    reversal_reason = models.CharField(_("lý do đảo"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người ghi"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    created_at = models.DateTimeField(_("thời điểm ghi"), auto_now_add=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("bút toán")
+        verbose_name_plural = _("bút toán")
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["source_type", "source_id"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.date:%d/%m/%Y} {self.memo}"
+
+
+class JournalLine(AppendOnlyModel):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, verbose_name=_("tài khoản"), on_delete=models.PROTECT, related_name="lines")
+    fund = models.ForeignKey(Fund, verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="lines")
+    debit = models.BigIntegerField(_("Nợ"), default=0)
+    credit = models.BigIntegerField(_("Có"), default=0)
+
+    class Meta:
+        verbose_name = _("dòng bút toán")
+        verbose_name_plural = _("dòng bút toán")
+        ordering = ["entry_id", "pk"]
+        indexes = [models.Index(fields=["fund", "account"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(debit__gt=0, credit=0) | models.Q(debit=0, credit__gt=0)),
+                name="ledger_line_one_positive_side",
+            ),
+        ]
+
+    def __str__(self):
+        side = f"Nợ {self.debit}" if self.debit else f"Có {self.credit}"
+        return f"{self.account.code} {side}"
