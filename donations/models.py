@@ -127,7 +127,10 @@ class Payment(models.Model):
     in_kind_description = models.CharField(_("mô tả hiện vật"), max_length=300, blank=True)
     received_on = models.DateField(_("ngày nhận"))
     bank_reference = models.CharField(_("mã giao dịch ngân hàng"), max_length=64, null=True, blank=True, unique=True)
-    journal_entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="+", editable=False)
+    # Set in the same transaction right after the entry is posted (the entry names the payment as its source).
+    journal_entry = models.OneToOneField(
+        JournalEntry, null=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("người ghi"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
