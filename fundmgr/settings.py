@@ -45,7 +45,9 @@ INSTALLED_APPS = [
     "fundmgr.reports",
     "campaigns",
     "donations",
+    "donations.receipts",
     "scholarships",
+    "fundmgr.audit",
 ]
 
 MIDDLEWARE = [
@@ -122,7 +124,7 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-pass-2026")
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [BASE_DIR / "fundmgr" / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
