@@ -6,8 +6,9 @@ PORT ?= 8000
 # PostgreSQL and Redis used by the second test pass (and by `.ci/run`).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/fundmgr
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+export TEST_REDIS_URL
 
-.PHONY: run test test-sqlite test-postgres venv messages migrate seed clean bench
+.PHONY: run test test-sqlite test-postgres venv messages migrate seed clean
 
 venv: $(VENV)/.installed
 
@@ -52,9 +53,6 @@ test-postgres: venv messages
 	else \
 		echo "=== PostgreSQL or Redis not reachable: PostgreSQL pass skipped (CI would fail) ==="; \
 	fi
-
-bench: venv
-	$(PY) bench/run_all.py
 
 clean:
 	rm -rf var/test.sqlite3* .pytest_cache

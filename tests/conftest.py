@@ -7,6 +7,7 @@ skipped on a developer's machine, but fails when `CI` is set: CI must prove it, 
 
 import os
 import shutil
+import socket
 
 import pytest
 from django.conf import settings
@@ -65,6 +66,22 @@ def _clean_cache():
 @pytest.fixture(autouse=True)
 def _mail_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def redis_url():
+    """A real Redis server for tests about the broker, in both passes of `make test`."""
+    from urllib.parse import urlparse
+
+    url = os.environ.get("TEST_REDIS_URL") or settings.REDIS_URL or "redis://127.0.0.1:6379/14"
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=2):
+            reachable = True
+    except OSError:
+        reachable = False
+    require_service(reachable, f"a Redis server at {url}")
+    return url
 
 
 @pytest.fixture

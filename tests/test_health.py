@@ -16,3 +16,10 @@ def test_healthz_is_503_when_the_broker_is_down(client, settings, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"] == "down"
+
+
+def test_healthz_reports_a_live_broker(client, settings, redis_url):
+    settings.REDIS_URL = redis_url
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
