@@ -1,0 +1,422 @@
+"""Every write of the donations app: donors, pledges, payments.
+
+Each function takes keyword arguments only and runs in one database transaction. Refusals are
+`django.core.exceptions.ValidationError` with Vietnamese messages (English in the catalogue),
+keyed by field where a field is at fault, and nothing is written when one is raised.
+
+Idempotency of `pledge_create`: the public form, the API and retried imports may send the same
+request twice, also at the same moment. The idempotency key is unique in the database; the
+insert runs in a savepoint, and the loser of a race catches the IntegrityError and reads the
+winner's pledge (on PostgreSQL the second INSERT waits on the first one's uncommitted row and
+fails once it commits, so the re-read sees it).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+import secrets
+import unicodedata
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.vn import mst
+
+from campaigns.models import Campaign
+from fundmgr.ledger.models import Fund
+from fundmgr.orgs.models import OrgUnit
+
+from .models import Donor, Payment, Pledge, PledgeInstallment
+
+MAX_AMOUNT = 10**12  # one thousand billion dong: far above any real pledge, catches typos in zeros
+MAX_INSTALLMENTS = 12
+# No 0/O, 1/I/L: a donor copies the code by hand into a bank-transfer memo.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 5
+_REFERENCE_ATTEMPTS = 20
+
+
+# --- normalisation --------------------------------------------------------------------------
+
+
+def name_normalize(name: str) -> str:
+    """A name as compared: without diacritics, đ→d, casefolded, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFD", name or "")
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("đ", "d").replace("Đ", "D")
+    return " ".join(stripped.casefold().split())
+
+
+def phone_normalize(phone: str) -> str:
+    """E.164 (`+84912345678`) or "" when empty; ValidationError when it is not a phone number."""
+    phone = (phone or "").strip()
+    if not phone:
+        return ""
+    try:
+        parsed = phonenumbers.parse(phone, "VN")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise ValidationError(
+            {"phone": ValidationError(_("Số điện thoại không hợp lệ."), code="invalid_phone")}
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_normalize(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(
+            {"email": ValidationError(_("Địa chỉ e-mail không hợp lệ."), code="invalid_email")}
+        ) from None
+    return email
+
+
+def tax_code_normalize(tax_code: str) -> str:
+    """Digits only (10, or 13 for a branch), checked by its check digit; "" when empty."""
+    tax_code = (tax_code or "").strip()
+    if not tax_code:
+        return ""
+    try:
+        return mst.validate(tax_code)
+    except StdnumValidationError:
+        raise ValidationError(
+            {"tax_code": ValidationError(_("Mã số thuế không hợp lệ."), code="invalid_tax_code")}
+        ) from None
+
+
+# --- donors -----------------------------------------------------------------------------------
+
+
+def _donor_clean(*, kind, name, email, phone, tax_code, address) -> dict:
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned = {}
+    name = " ".join((name or "").split())
+    if not name:
+        errors.setdefault("name", []).append(ValidationError(_("Vui lòng nhập họ tên hoặc tên đơn vị."), code="required"))
+    elif len(name) > 200:
+        errors.setdefault("name", []).append(ValidationError(_("Tên dài quá 200 ký tự."), code="max_length"))
+    cleaned["name"] = name
+    if kind not in Donor.Kind.values:
+        errors.setdefault("kind", []).append(ValidationError(_("Loại nhà hảo tâm không hợp lệ."), code="invalid_kind"))
+    cleaned["kind"] = kind
+    for field, normalize, value in (
+        ("email", email_normalize, email),
+        ("phone", phone_normalize, phone),
+        ("tax_code", tax_code_normalize, tax_code),
+    ):
+        try:
+            cleaned[field] = normalize(value)
+        except ValidationError as error:
+            for key, messages in error.error_dict.items():
+                errors.setdefault(key, []).extend(messages)
+    address = " ".join((address or "").split())
+    if len(address) > 300:
+        errors.setdefault("address", []).append(ValidationError(_("Địa chỉ dài quá 300 ký tự."), code="max_length"))
+    cleaned["address"] = address
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _donor_by_contacts(*, unit: OrgUnit, email: str, phone: str, tax_code: str) -> Donor | None:
+    """The donor of `unit` with the same tax code, else e-mail, else phone (strongest key first)."""
+    for field, value in (("tax_code", tax_code), ("email", email), ("phone", phone)):
+        if not value:
+            continue
+        donor = (
+            Donor.objects.filter(unit=unit, **{field: value}).select_related("merged_into").order_by("pk").first()
+        )
+        if donor is not None:
+            # A merged donor lives on in the one it was merged into.
+            while donor.merged_into_id is not None:
+                donor = donor.merged_into
+            return donor
+    return None
+
+
+@transaction.atomic
+def donor_find_or_create(
+    *,
+    unit: OrgUnit,
+    kind: str,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    tax_code: str = "",
+    address: str = "",
+    honor_roll_consent: bool = False,
+    email_consent: bool = False,
+) -> Donor:
+    """The donor of `unit` with the same tax code, e-mail or phone, or a new one.
+
+    Only contacts identify a donor: two people with the same name are two donors until a
+    treasurer merges them (`selectors.donor_merge_candidates`, `donor_merge`). A found donor gets
+    the contacts it lacked and the consents given now; consents are never withdrawn here.
+    """
+    cleaned = _donor_clean(kind=kind, name=name, email=email, phone=phone, tax_code=tax_code, address=address)
+    now = timezone.now()
+    donor = _donor_by_contacts(unit=unit, email=cleaned["email"], phone=cleaned["phone"], tax_code=cleaned["tax_code"])
+    if donor is None:
+        return Donor.objects.create(
+            unit=unit,
+            kind=cleaned["kind"],
+            name=cleaned["name"],
+            name_normalized=name_normalize(cleaned["name"]),
+            email=cleaned["email"],
+            phone=cleaned["phone"],
+            tax_code=cleaned["tax_code"],
+            address=cleaned["address"],
+            honor_roll_consent=honor_roll_consent,
+            honor_roll_consent_at=now if honor_roll_consent else None,
+            email_consent=email_consent,
+            email_consent_at=now if email_consent else None,
+        )
+    changed = []
+    for field in ("email", "phone", "tax_code", "address"):
+        if cleaned[field] and not getattr(donor, field):
+            setattr(donor, field, cleaned[field])
+            changed.append(field)
+    if honor_roll_consent and not donor.honor_roll_consent:
+        donor.honor_roll_consent, donor.honor_roll_consent_at = True, now
+        changed += ["honor_roll_consent", "honor_roll_consent_at"]
+    if email_consent and not donor.email_consent:
+        donor.email_consent, donor.email_consent_at = True, now
+        changed += ["email_consent", "email_consent_at"]
+    if changed:
+        donor.save(update_fields=changed)
+    return donor
+
+
+@transaction.atomic
+def donor_merge(*, keep: Donor, merge: Donor, by=None) -> Donor:
+    """Move `merge`'s pledges and payments to `keep`; `merge` stays, pointing at `keep`.
+
+    The merged row is kept (not deleted) so that receipts and journal entries that named it
+    still lead somewhere, and `merged_into` records that the two were judged the same person.
+    """
+    if keep.pk == merge.pk:
+        raise ValidationError(_("Không thể gộp một nhà hảo tâm vào chính mình."), code="merge_self")
+    # Lock both rows in primary-key order so two merges of the same pair cannot deadlock.
+    locked = {d.pk: d for d in Donor.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk]).order_by("pk")}
+    keep, merge = locked[keep.pk], locked[merge.pk]
+    if merge.merged_into_id is not None:
+        raise ValidationError(_("Nhà hảo tâm này đã được gộp trước đó."), code="already_merged")
+    if keep.merged_into_id is not None:
+        raise ValidationError(_("Không thể gộp vào một nhà hảo tâm đã được gộp."), code="target_merged")
+    if keep.unit_id != merge.unit_id:
+        raise ValidationError(_("Chỉ gộp được nhà hảo tâm của cùng một đơn vị."), code="merge_other_unit")
+    Pledge.objects.filter(donor=merge).update(donor=keep)
+    Payment.objects.filter(donor=merge).update(donor=keep)
+    changed = ["merged_into"]
+    for field in ("email", "phone", "tax_code", "address"):
+        if getattr(merge, field) and not getattr(keep, field):
+            setattr(keep, field, getattr(merge, field))
+            changed.append(field)
+    for consent in ("honor_roll_consent", "email_consent"):
+        if getattr(merge, consent) and not getattr(keep, consent):
+            setattr(keep, consent, True)
+            setattr(keep, f"{consent}_at", getattr(merge, f"{consent}_at"))
+            changed += [consent, f"{consent}_at"]
+    if len(changed) > 1:
+        keep.save(update_fields=changed[1:])
+    merge.merged_into = keep
+    merge.save(update_fields=["merged_into"])
+    return keep
+
+
+# --- pledges ----------------------------------------------------------------------------------
+
+
+def reference_generate(prefix: str) -> str:
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _position in range(REFERENCE_LENGTH))
+    return f"{prefix}-{code}"
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def installment_schedule(*, amount: int, installments: int, start: datetime.date) -> list[tuple[int, datetime.date, int]]:
+    """`(number, due_on, amount)` for each installment: due monthly, one month after `start`.
+
+    Each installment is `amount // installments` whole dong; the last one absorbs the remainder,
+    so the installments always add up to the pledge.
+    """
+    share = amount // installments
+    schedule = []
+    for number in range(1, installments + 1):
+        part = share if number < installments else amount - share * (installments - 1)
+        schedule.append((number, _add_months(start, number), part))
+    return schedule
+
+
+def _amount_errors(amount) -> list[ValidationError]:
+    # bool is an int in Python; a checkbox value must never become a 1-dong pledge.
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        return [ValidationError(_("Số tiền phải là một số nguyên đồng."), code="amount_not_integer")]
+    if amount <= 0:
+        return [ValidationError(_("Số tiền phải lớn hơn 0 đồng."), code="amount_not_positive")]
+    if amount > MAX_AMOUNT:
+        return [ValidationError(_("Số tiền vượt quá mức tối đa 1.000.000.000.000 đồng."), code="amount_too_large")]
+    return []
+
+
+def _pledge_errors(*, campaign: Campaign, fund: Fund, amount, installments, channel, message, idempotency_key, today):
+    errors: dict[str, list[ValidationError]] = {}
+
+    def add(field, message_text, code):
+        errors.setdefault(field, []).append(ValidationError(message_text, code=code))
+
+    if channel not in Pledge.Channel.values:
+        add("channel", _("Kênh tiếp nhận không hợp lệ."), "invalid_channel")
+    if channel == Pledge.Channel.FORM:
+        # Treasurers may record a pledge after the campaign (a late cheque); the public may not.
+        if campaign.status != Campaign.Status.OPEN:
+            add(None, _("Chiến dịch hiện không nhận ủng hộ."), "campaign_not_open")
+        elif not (campaign.starts_on <= today <= campaign.ends_on):
+            add(
+                None,
+                _("Chiến dịch chỉ nhận ủng hộ từ %(start)s đến %(end)s.")
+                % {"start": f"{campaign.starts_on:%d/%m/%Y}", "end": f"{campaign.ends_on:%d/%m/%Y}"},
+                "campaign_outside_dates",
+            )
+    if not campaign.funds.filter(pk=fund.pk).exists():
+        add("fund", _("Quỹ này không nhận ủng hộ trong chiến dịch."), "fund_not_in_campaign")
+    for error in _amount_errors(amount):
+        errors.setdefault("amount", []).append(error)
+    if not isinstance(installments, int) or isinstance(installments, bool) or not 1 <= installments <= MAX_INSTALLMENTS:
+        add("installments", _("Số đợt nộp phải từ 1 đến 12."), "invalid_installments")
+    elif "amount" not in errors and amount < installments:
+        add("installments", _("Số tiền quá nhỏ để chia thành %(count)d đợt.") % {"count": installments}, "amount_too_small_for_installments")
+    if len(message or "") > 1000:
+        add("message", _("Lời nhắn dài quá 1000 ký tự."), "max_length")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 64:
+        add("idempotency_key", _("Khóa chống gửi trùng không hợp lệ."), "invalid_idempotency_key")
+    return errors
+
+
+def _queue_pledge_confirmation(pledge_pk: int) -> None:
+    """Queue the confirmation e-mail (the task lives in `donations.tasks`, when that module has it)."""
+    try:
+        from donations import tasks
+    except ImportError:
+        return
+    task = getattr(tasks, "pledge_confirmation_send", None)
+    if task is not None:
+        task.delay(pledge_pk)
+
+
+def pledge_create(
+    *,
+    campaign: Campaign,
+    donor_name: str,
+    donor_kind: str,
+    email: str = "",
+    phone: str = "",
+    tax_code: str = "",
+    address: str = "",
+    amount: int,
+    fund: Fund | None = None,
+    installments: int = 1,
+    anonymous: bool = False,
+    list_on_honor_roll: bool = False,
+    message: str = "",
+    channel: str,
+    idempotency_key: str | None = None,
+    created_by=None,
+    email_consent: bool = False,
+) -> tuple[Pledge, bool]:
+    """Create a pledge (and its donor and installments); `(pledge, created)`.
+
+    `fund` defaults to the campaign's default fund. With an `idempotency_key` that was already
+    used, returns that pledge and False without checking or writing anything again.
+    """
+    idempotency_key = idempotency_key or None
+    if idempotency_key is not None:
+        existing = Pledge.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    with transaction.atomic():
+        fund = fund or campaign.default_fund
+        today = timezone.localdate()
+        errors = _pledge_errors(
+            campaign=campaign, fund=fund, amount=amount, installments=installments, channel=channel,
+            message=message, idempotency_key=idempotency_key, today=today,
+        )
+        try:
+            donor_fields = _donor_clean(
+                kind=donor_kind, name=donor_name, email=email, phone=phone, tax_code=tax_code, address=address
+            )
+        except ValidationError as error:
+            donor_fields = None
+            for field, messages in error.error_dict.items():
+                key = {"name": "donor_name", "kind": "donor_kind"}.get(field, field)
+                errors.setdefault(key, []).extend(messages)
+        if errors:
+            raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
+
+        for _attempt in range(_REFERENCE_ATTEMPTS):
+            reference = reference_generate(campaign.reference_prefix)
+            try:
+                with transaction.atomic():
+                    pledge = _pledge_insert(
+                        campaign=campaign, fund=fund, amount=amount, installments=installments,
+                        anonymous=anonymous, list_on_honor_roll=list_on_honor_roll, message=message or "",
+                        channel=channel, idempotency_key=idempotency_key, created_by=created_by,
+                        reference=reference, donor_fields=donor_fields, email_consent=email_consent, today=today,
+                    )
+            except IntegrityError:
+                if idempotency_key is not None:
+                    existing = Pledge.objects.filter(idempotency_key=idempotency_key).first()
+                    if existing is not None:
+                        return existing, False
+                if not Pledge.objects.filter(reference=reference).exists():
+                    raise
+                continue  # a reference collision: draw another code
+            transaction.on_commit(lambda: _queue_pledge_confirmation(pledge.pk))
+            return pledge, True
+        raise RuntimeError(f"no free pledge reference for prefix {campaign.reference_prefix!r}")
+
+
+def _pledge_insert(
+    *, campaign, fund, amount, installments, anonymous, list_on_honor_roll, message, channel,
+    idempotency_key, created_by, reference, donor_fields, email_consent, today,
+) -> Pledge:
+    donor = donor_find_or_create(
+        unit=campaign.unit,
+        **donor_fields,
+        honor_roll_consent=bool(list_on_honor_roll),
+        email_consent=bool(email_consent),
+    )
+    pledge = Pledge.objects.create(
+        reference=reference,
+        donor=donor,
+        campaign=campaign,
+        fund=fund,
+        amount=amount,
+        channel=channel,
+        anonymous=bool(anonymous),
+        list_on_honor_roll=bool(list_on_honor_roll),
+        message=message,
+        idempotency_key=idempotency_key,
+        created_by=created_by,
+    )
+    PledgeInstallment.objects.bulk_create(
+        PledgeInstallment(pledge=pledge, number=number, due_on=due_on, amount=part)
+        for number, due_on, part in installment_schedule(amount=amount, installments=installments, start=today)
+    )
+    return pledge

@@ -1,0 +1,82 @@
+"""Fixtures of the donations tests: a province unit, two funds, an open Tết campaign."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from pytest_django.fixtures import _set_suffix_to_test_databases
+
+from campaigns.models import Campaign
+from fundmgr.ledger.models import Fund
+from fundmgr.orgs.models import OrgUnit
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # Several engineers run their folders of the suite at once on one machine, and the SQLite
+    # test database is a fixed file: a folder run alone gets its own file (and PostgreSQL
+    # database) so that one run does not delete the database under another.
+    _set_suffix_to_test_databases(suffix="donations")
+
+
+@pytest.fixture
+def unit(db):
+    return OrgUnit.objects.create(name="Hội Khuyến học tỉnh Thanh Hóa", code="TH", kind=OrgUnit.Kind.PROVINCE)
+
+
+@pytest.fixture
+def other_unit(db):
+    return OrgUnit.objects.create(name="Hội Khuyến học tỉnh Nghệ An", code="NA", kind=OrgUnit.Kind.PROVINCE)
+
+
+@pytest.fixture
+def fund(unit):
+    return Fund.objects.create(code="QKH-TH", name="Quỹ Khuyến học tỉnh Thanh Hóa", unit=unit)
+
+
+@pytest.fixture
+def second_fund(unit):
+    return Fund.objects.create(code="NCUM", name="Quỹ học bổng Nâng cánh ước mơ", unit=unit)
+
+
+@pytest.fixture
+def foreign_fund(unit):
+    """A fund of the unit that the campaign does not collect for."""
+    return Fund.objects.create(code="LKP", name="Quỹ Khuyến học Lê Khả Phiêu", unit=unit)
+
+
+def campaign_make(*, unit, fund, funds=(), slug="tet-khuyen-hoc-2026", prefix="TKH26", status=Campaign.Status.OPEN,
+                  starts_on=None, ends_on=None):
+    today = timezone.localdate()
+    campaign = Campaign.objects.create(
+        name="Tết khuyến học Xuân Bính Ngọ 2026",
+        slug=slug,
+        unit=unit,
+        lunar_year=2026,
+        reference_prefix=prefix,
+        starts_on=starts_on or today - datetime.timedelta(days=10),
+        ends_on=ends_on or today + datetime.timedelta(days=60),
+        goal=6_000_000_000,
+        default_fund=fund,
+        status=status,
+        bank_bin="970436",
+        bank_name="Vietcombank",
+        bank_account_number="0011004123456",
+        bank_account_name="HOI KHUYEN HOC TINH THANH HOA",
+    )
+    campaign.funds.set([fund, *funds])
+    return campaign
+
+
+@pytest.fixture
+def campaign(unit, fund, second_fund):
+    return campaign_make(unit=unit, fund=fund, funds=[second_fund])
+
+
+@pytest.fixture
+def treasurer(db, django_user_model, unit):
+    from fundmgr.orgs.models import Membership
+
+    user = django_user_model.objects.create_user(username="thuquy", password="x" * 12, is_staff=True)
+    Membership.objects.create(user=user, unit=unit, role=Membership.Role.TREASURER)
+    return user
