@@ -22,7 +22,7 @@ messages: venv
 	$(PY) scripts/compile_messages.py
 
 migrate: venv messages
-	mkdir -p var
+	mkdir -p var/static
 	$(PY) manage.py migrate --no-input
 
 seed: migrate
@@ -40,7 +40,7 @@ run: seed
 test: test-sqlite test-postgres
 
 test-sqlite: venv messages
-	mkdir -p var
+	mkdir -p var/static
 	@echo "=== test suite on SQLite (embedded mode) ==="
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest $(PYTEST_ARGS)
 
