@@ -71,8 +71,13 @@ class Membership(models.Model):
         COMMITTEE = "committee", _("Hội đồng xét học bổng")
         ADMIN = "admin", _("Quản trị đơn vị")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người dùng"),
+        on_delete=models.CASCADE, related_name="memberships",
+    )
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="memberships",
+    )
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
 
     class Meta:

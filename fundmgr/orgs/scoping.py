@@ -2,38 +2,60 @@
 
 A member of a unit sees that unit and everything below it. Admin and API querysets go through
 `scope_queryset`; nothing else filters by unit on its own.
+
+A user's memberships are read once per user object and kept on it (as Django's ModelBackend
+keeps `_perm_cache`): one admin page asks "may this user ...?" dozens of times. A request loads
+a fresh user, so the cache lives for one request; code that changes memberships of a user object
+it keeps using calls `forget_memberships` (the services in `services.py` do).
 """
 
 from django.db.models import Q, QuerySet
 
 from .models import Membership, OrgUnit
 
+_CACHE_ATTRIBUTE = "_orgs_memberships"
+
+
+def user_memberships(user) -> list[tuple[str, str]]:
+    """`(role, unit path)` for each membership of `user`; empty for anonymous or inactive users."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is None:
+        rows = Membership.objects.filter(user=user).values_list("role", "unit__path")
+        # An empty path (a unit saved half-way) would match every unit: never widen scope on it.
+        cached = [(role, path) for role, path in rows if path]
+        setattr(user, _CACHE_ATTRIBUTE, cached)
+    return cached
+
+
+def forget_memberships(user) -> None:
+    """Drop the memberships cached on `user`, after they changed."""
+    if hasattr(user, _CACHE_ATTRIBUTE):
+        delattr(user, _CACHE_ATTRIBUTE)
+
 
 def user_unit_paths(user, roles=None) -> list[str]:
     """The paths of the units where `user` holds one of `roles` (any role when None)."""
-    if not user.is_authenticated or not user.is_active:
-        return []
-    memberships = Membership.objects.filter(user=user)
-    if roles is not None:
-        memberships = memberships.filter(role__in=list(roles))
-    return list(memberships.values_list("unit__path", flat=True))
+    roles = None if roles is None else set(roles)
+    return sorted({path for role, path in user_memberships(user) if roles is None or role in roles})
 
 
 def visible_units(user, roles=None) -> QuerySet[OrgUnit]:
     """Units `user` may see: every unit for a superuser, else their units and all below them."""
-    if user.is_active and user.is_superuser:
-        return OrgUnit.objects.all()
-    return OrgUnit.objects.filter(_path_q("path", user_unit_paths(user, roles)))
+    return scope_queryset(OrgUnit.objects.all(), user, unit_field="", roles=roles)
 
 
 def scope_queryset(queryset: QuerySet, user, unit_field: str = "unit", roles=None) -> QuerySet:
     """Restrict `queryset` to rows whose `unit_field` lies inside the user's scope.
 
-    `unit_field` is the lookup path from the model to its `OrgUnit` (e.g. "fund__unit").
+    `unit_field` is the lookup path from the model to its `OrgUnit` (e.g. "fund__unit"); the
+    empty string means the queryset is of `OrgUnit` itself.
     """
     if user.is_active and user.is_superuser:
         return queryset
-    return queryset.filter(_path_q(f"{unit_field}__path", user_unit_paths(user, roles)))
+    path_field = f"{unit_field}__path" if unit_field else "path"
+    return queryset.filter(_path_q(path_field, user_unit_paths(user, roles)))
 
 
 def user_has_role(user, unit: OrgUnit, roles) -> bool:
@@ -47,6 +69,15 @@ def _path_q(field: str, paths: list[str]) -> Q:
     if not paths:
         return Q(pk__in=[])
     query = Q()
-    for path in paths:
+    # A path nested in another adds nothing to the OR: keep only the topmost ones.
+    for path in _topmost(paths):
         query |= Q(**{f"{field}__startswith": path})
     return query
+
+
+def _topmost(paths: list[str]) -> list[str]:
+    kept: list[str] = []
+    for path in sorted(paths):  # an ancestor sorts before its descendants
+        if not any(path.startswith(ancestor) for ancestor in kept):
+            kept.append(path)
+    return kept

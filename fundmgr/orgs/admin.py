@@ -1,0 +1,203 @@
+"""Admin for association units and memberships, and the mixin every scoped admin uses.
+
+`ScopedAdminMixin` puts the two rules of `orgs` into a ModelAdmin or an inline: rows are
+limited to the user's units (`scope_queryset`), and every permission comes from the capability
+table (`roles.user_can`), never from Django's model permissions or Groups. Another app writes:
+
+    @admin.register(Pledge)
+    class PledgeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+        scope_field = "campaign__unit"
+        permission_domain = Domain.MONEY
+"""
+
+from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import Membership, OrgUnit
+from .roles import APPEND_ONLY_DOMAINS, Action, Domain, roles_with, user_can
+from .scoping import scope_queryset
+from .services import membership_grant, membership_revoke
+
+
+class ScopedAdminMixin:
+    """Scope and permissions for a ModelAdmin or InlineModelAdmin; put it first in the bases.
+
+    `scope_field`: lookup path from the model to its OrgUnit ("unit", "fund__unit"; "" for
+    OrgUnit itself). `permission_domain`: a `roles.Domain` value. Inlines receive the parent
+    object in the permission methods; `parent_scope_field` is the path from the parent to its
+    OrgUnit ("" when the parent is an OrgUnit).
+    """
+
+    scope_field: str = "unit"
+    permission_domain: str | None = None
+    parent_scope_field: str = "unit"
+
+    # --- rows -------------------------------------------------------------------------------
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return scope_queryset(
+            queryset, request.user, self.scope_field, roles=roles_with(Action.VIEW, self.permission_domain)
+        )
+
+    def get_scope_unit(self, obj) -> OrgUnit | None:
+        """The unit that decides about `obj` (an object of this model, or an inline's parent)."""
+        if obj is None:
+            return None
+        if isinstance(obj, self.model):
+            return _follow(obj, self.scope_field)
+        return _follow(obj, self.parent_scope_field)
+
+    # --- permissions --------------------------------------------------------------------------
+    def has_module_permission(self, request):
+        return user_can(request.user, Action.VIEW, self.permission_domain)
+
+    def has_view_permission(self, request, obj=None):
+        return self._user_can(request, Action.VIEW, obj)
+
+    def has_add_permission(self, request, obj=None):
+        # ModelAdmin calls this without `obj`; an inline passes its parent.
+        return self._user_can(request, Action.ADD, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._user_can(request, Action.CHANGE, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self.permission_domain in APPEND_ONLY_DOMAINS:
+            return False  # money is corrected by reversing documents, never deleted
+        return self._user_can(request, Action.DELETE, obj)
+
+    def _user_can(self, request, action: str, obj) -> bool:
+        if obj is None:
+            return user_can(request.user, action, self.permission_domain)
+        unit = self.get_scope_unit(obj)
+        if unit is None:
+            # An object outside every unit belongs to nobody's scope but the superuser's.
+            return request.user.is_active and request.user.is_superuser
+        return user_can(request.user, action, self.permission_domain, unit)
+
+    # --- forms --------------------------------------------------------------------------------
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Offer only the units (and unit-owned rows) where the user may write in this domain."""
+        related_model = db_field.remote_field.model
+        if issubclass(related_model, OrgUnit):
+            unit_field = ""
+        elif _has_unit_field(related_model):
+            unit_field = "unit"
+        else:
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        queryset = kwargs.get("queryset")
+        if queryset is None:
+            queryset = related_model._default_manager.using(kwargs.get("using"))
+        kwargs["queryset"] = scope_queryset(
+            queryset.all(), request.user, unit_field, roles=self._writer_roles()
+        )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _writer_roles(self) -> frozenset[str]:
+        domain = self.permission_domain
+        return roles_with(Action.ADD, domain) | roles_with(Action.CHANGE, domain)
+
+    def check_scope_on_save(self, request, obj, change: bool) -> None:
+        """Refuse to save `obj` into a unit where the user may not add or change (PermissionDenied).
+
+        The form already offers only allowed units; this guards a forged POST and a unit
+        reached through another field.
+        """
+        unit = self.get_scope_unit(obj)
+        action = Action.CHANGE if change else Action.ADD
+        allowed = (
+            request.user.is_active and request.user.is_superuser
+            if unit is None
+            else user_can(request.user, action, self.permission_domain, unit)
+        )
+        if not allowed:
+            raise PermissionDenied(_("Bạn không có quyền ghi dữ liệu cho đơn vị này."))
+
+    def save_model(self, request, obj, form, change):
+        self.check_scope_on_save(request, obj, change)
+        super().save_model(request, obj, form, change)
+
+
+def _follow(obj, lookup: str):
+    for name in filter(None, lookup.split("__")):
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj if isinstance(obj, OrgUnit) else None
+
+
+def _has_unit_field(model) -> bool:
+    try:
+        field = model._meta.get_field("unit")
+    except FieldDoesNotExist:
+        return False
+    return field.is_relation and field.many_to_one and issubclass(field.remote_field.model, OrgUnit)
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_field = ""
+    permission_domain = Domain.ORG
+    list_display = ["name", "code", "kind", "parent"]
+    list_filter = ["kind"]
+    search_fields = ["name", "code", "administrative_code"]
+    list_select_related = ["parent"]
+    fields = ["name", "code", "kind", "parent", "administrative_code", "address"]
+
+    def get_scope_unit(self, obj):
+        # A unit being created is decided by the unit it goes under.
+        if obj is not None and obj.pk is None:
+            return obj.parent
+        return super().get_scope_unit(obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a unit would have to rewrite the paths of everything below it; not offered here.
+        return ["parent"] if obj is not None else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "parent" in form.base_fields and not request.user.is_superuser:
+            form.base_fields["parent"].required = True  # only a superuser creates a root
+        return form
+
+    def has_delete_permission(self, request, obj=None):
+        # A unit is removed from above: a unit's own admin may not delete the unit itself.
+        if obj is None:
+            return super().has_delete_permission(request)
+        if obj.parent_id is None:
+            return request.user.is_active and request.user.is_superuser
+        return self._user_can(request, Action.DELETE, obj.parent)
+
+
+@admin.register(Membership)
+class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_field = "unit"
+    permission_domain = Domain.ORG
+    list_display = ["user", "full_name", "role", "unit"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "unit__name", "unit__code"]
+    list_select_related = ["user", "unit"]
+    fields = ["user", "unit", "role"]
+
+    @admin.display(description=gettext_lazy("họ và tên"), ordering="user__first_name")
+    def full_name(self, membership):
+        return membership.user.get_full_name()
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a role is granted or revoked, never edited in place
+
+    def save_model(self, request, obj, form, change):
+        self.check_scope_on_save(request, obj, change)
+        membership = membership_grant(user=obj.user, unit=obj.unit, role=obj.role, granted_by=request.user)
+        obj.pk = membership.pk
+
+    def delete_model(self, request, obj):
+        membership_revoke(membership=obj, revoked_by=request.user)
+
+    @transaction.atomic
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("user", "unit").order_by("pk"):
+            membership_revoke(membership=membership, revoked_by=request.user)
