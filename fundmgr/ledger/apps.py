@@ -6,3 +6,9 @@ class LedgerConfig(AppConfig):
     name = "fundmgr.ledger"
     label = "ledger"
     verbose_name = _("Sổ quỹ")
+
+    def seed_demo(self):
+        """The demo funds and their opening balances (`manage.py seed_demo`; idempotent)."""
+        from .demo import seed_demo
+
+        return seed_demo()

@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fundmgr.orgs.models import OrgUnit
 
+from .hashing import GENESIS_HASH  # the `previous_hash` of the first entry
+
 
 class LedgerHistoryError(Exception):
     """Raised on any attempt to change or remove posted history."""
@@ -103,11 +105,20 @@ class Account(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
+    """Refuses every bulk path that rewrites rows: `update()` (also reached by `bulk_update()`,
+    related managers and `Manager.update()`), `delete()`, and upserting `bulk_create()`."""
+
     def update(self, **kwargs):
         raise LedgerHistoryError("Posted ledger rows cannot be updated; post a reversal instead.")
 
     def delete(self):
         raise LedgerHistoryError("Posted ledger rows cannot be deleted; post a reversal instead.")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        # ON CONFLICT DO UPDATE would rewrite a posted row that shares a unique key.
+        if kwargs.get("update_conflicts") or kwargs.get("ignore_conflicts"):
+            raise LedgerHistoryError("Posted ledger rows cannot be upserted; post a reversal instead.")
+        return super().bulk_create(objs, *args, **kwargs)
 
     update.queryset_only = True
     delete.queryset_only = True
@@ -120,8 +131,11 @@ class AppendOnlyModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields") is not None:
             raise LedgerHistoryError("Posted ledger rows cannot be changed; post a reversal instead.")
+        # An instance built by hand with the pk of a posted row would otherwise be saved as an
+        # UPDATE of that row; forcing an INSERT turns the attempt into an IntegrityError.
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -154,6 +168,11 @@ class JournalEntry(AppendOnlyModel):
         verbose_name_plural = _("bút toán")
         ordering = ["pk"]
         indexes = [models.Index(fields=["source_type", "source_id"])]
+        constraints = [
+            # At most one entry follows any hash: the chain cannot fork, even if a writer
+            # bypassed the chain-head lock of `services.entry_post`.
+            models.UniqueConstraint(fields=["previous_hash"], name="ledger_entry_chain_no_fork"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.date:%d/%m/%Y} {self.memo}"
@@ -181,3 +200,47 @@ class JournalLine(AppendOnlyModel):
     def __str__(self):
         side = f"Nợ {self.debit}" if self.debit else f"Có {self.credit}"
         return f"{self.account.code} {side}"
+
+
+class LedgerChainHead(models.Model):
+    """The single row (pk 1) that names the last entry of the hash chain.
+
+    `services.entry_post` locks it (`select_for_update`) for the length of the posting
+    transaction, so two posters never read the same head and fork the chain; on SQLite the
+    IMMEDIATE transaction mode serialises writers already. `verify_ledger` checks that it
+    names the last entry and that entry's hash, which reveals a removed tail.
+    """
+
+    SINGLETON_PK = 1
+
+    last_entry_id = models.BigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    entry_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("đầu chuỗi sổ cái")
+        verbose_name_plural = _("đầu chuỗi sổ cái")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="ledger_chain_head_singleton")]
+
+    def __str__(self):
+        return f"#{self.last_entry_id or 0} {self.last_hash[:12]}"
+
+
+class LedgerVerification(models.Model):
+    """One run of `verify_ledger` (the command, the nightly task or the admin), kept for auditors."""
+
+    started_at = models.DateTimeField(_("bắt đầu"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("kết thúc"), null=True, blank=True)
+    ok = models.BooleanField(_("nguyên vẹn"), null=True)
+    first_broken_entry_id = models.BigIntegerField(_("bút toán hỏng đầu tiên"), null=True, blank=True)
+    message = models.TextField(_("kết quả"), blank=True)
+    entries_checked = models.BigIntegerField(_("số bút toán đã kiểm"), default=0)
+    lines_checked = models.BigIntegerField(_("số dòng đã kiểm"), default=0)
+
+    class Meta:
+        verbose_name = _("lần kiểm tra sổ cái")
+        verbose_name_plural = _("các lần kiểm tra sổ cái")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.started_at:%d/%m/%Y %H:%M} {'OK' if self.ok else self.message[:60]}"

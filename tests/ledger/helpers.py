@@ -1,0 +1,42 @@
+"""Helpers shared by the ledger tests."""
+
+from django.db import connection
+
+from fundmgr.ledger import accounts
+from fundmgr.ledger.models import Account, Fund, JournalEntry, JournalLine, LedgerChainHead
+from fundmgr.ledger.selectors import fund_balances, funds_available
+
+
+def chart_install() -> None:
+    for code, name, kind, side in accounts.CHART:
+        Account.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, "normal_side": side})
+    LedgerChainHead.objects.get_or_create(pk=LedgerChainHead.SINGLETON_PK)
+
+
+def book(*funds: Fund) -> dict[str, tuple[int, int]]:
+    """{fund code: (balance, available)}: the page of the book a treasurer reads."""
+    balances = fund_balances()
+    available = funds_available(funds)
+    return {fund.code: (balances.get(fund.pk, 0), available[fund.pk]) for fund in funds}
+
+
+def ledger_rows() -> tuple[int, int, tuple]:
+    """(entries, lines, chain head) to show that a refused posting wrote nothing."""
+    head = LedgerChainHead.objects.values_list("last_entry_id", "last_hash", "entry_count").first()
+    return JournalEntry.objects.count(), JournalLine.objects.count(), head
+
+
+def tamper(sql: str, params=()) -> None:
+    """Run a raw UPDATE against the ledger as an attacker with database access would.
+
+    On PostgreSQL the append-only triggers refuse it, so the attacker (a superuser) first turns
+    the user triggers off for the length of the statement.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE ledger_journalentry DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE ledger_journalline DISABLE TRIGGER USER")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE ledger_journalentry ENABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE ledger_journalline ENABLE TRIGGER USER")
