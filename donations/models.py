@@ -144,3 +144,98 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.donor} – {self.amount}"
+
+
+class BankStatementImport(models.Model):
+    """One bank-statement file imported for a unit's bank account (`donations.bank_statement`)."""
+
+    class Format(models.TextChoices):
+        VIETCOMBANK = "vcb", "Vietcombank"
+        BIDV = "bidv", "BIDV"
+        TECHCOMBANK = "techcombank", "Techcombank"
+        GENERIC = "generic", _("Chung (CSV tự soạn)")
+
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="bank_statement_imports")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("chiến dịch"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="bank_statement_imports",
+        help_text=_("Để trống: so khớp với mọi chiến dịch của đơn vị."),
+    )
+    file_name = models.CharField(_("tên tệp"), max_length=255)
+    file_sha256 = models.CharField(_("SHA-256 của tệp"), max_length=64, db_index=True)
+    format = models.CharField(_("mẫu sao kê"), max_length=20, choices=Format.choices)
+    lines_credit = models.PositiveIntegerField(_("số dòng ghi có"), default=0)
+    lines_debit = models.PositiveIntegerField(
+        _("số dòng ghi nợ"), default=0, help_text=_("Tiền ra khỏi tài khoản: không phải tiền ủng hộ, không lưu.")
+    )
+    lines_new = models.PositiveIntegerField(
+        _("số dòng mới"), default=0, help_text=_("Dòng ghi có chưa từng nhập; phần còn lại đã có từ lần nhập trước.")
+    )
+    lines_matched = models.PositiveIntegerField(_("số dòng đã khớp"), default=0)
+    lines_unmatched = models.PositiveIntegerField(_("số dòng chờ đối soát"), default=0)
+    lines_ignored = models.PositiveIntegerField(_("số dòng bỏ qua"), default=0)
+    amount_matched = models.BigIntegerField(_("tổng tiền đã khớp"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người nhập"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("thời điểm nhập"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lần nhập sao kê")
+        verbose_name_plural = _("nhập sao kê ngân hàng")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%d/%m/%Y %H:%M})" if self.created_at else self.file_name
+
+
+class BankStatementLine(models.Model):
+    """One credit line of a statement and what became of it: the reconciliation queue.
+
+    `bank_reference` is the bank's own transaction reference or, for a bank that gives none, a
+    stable hash of the line (`bank_statement.line_key`); it is unique, so importing a file twice
+    (or two statements that overlap) adds nothing the second time.
+    """
+
+    class Status(models.TextChoices):
+        MATCHED = "matched", _("Đã khớp tự động")
+        UNMATCHED = "unmatched", _("Chờ đối soát")
+        IGNORED = "ignored", _("Bỏ qua")
+        MANUAL = "manual", _("Khớp thủ công")
+
+    class MatchedBy(models.TextChoices):
+        REFERENCE = "reference", _("Mã ủng hộ trong nội dung")
+        AMOUNT_AND_NAME = "amount_name", _("Số tiền và tên người chuyển")
+        MANUAL = "manual", _("Thủ quỹ chọn")
+
+    statement = models.ForeignKey(
+        BankStatementImport, verbose_name=_("lần nhập"), on_delete=models.PROTECT, related_name="lines"
+    )
+    line_number = models.PositiveIntegerField(_("dòng"))
+    transaction_date = models.DateField(_("ngày giao dịch"))
+    amount = models.BigIntegerField(_("số tiền ghi có"))
+    memo = models.CharField(_("nội dung"), max_length=500, blank=True)
+    counterparty = models.CharField(_("người chuyển"), max_length=200, blank=True)
+    bank_reference = models.CharField(_("số tham chiếu"), max_length=64, unique=True)
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.UNMATCHED, db_index=True)
+    matched_by = models.CharField(_("cách khớp"), max_length=20, choices=MatchedBy.choices, blank=True)
+    pledge = models.ForeignKey(
+        Pledge, verbose_name=_("cam kết"), null=True, blank=True, on_delete=models.PROTECT, related_name="bank_lines"
+    )
+    payment = models.OneToOneField(
+        Payment, verbose_name=_("khoản thu"), null=True, blank=True, on_delete=models.PROTECT, related_name="bank_line"
+    )
+    note = models.CharField(_("ghi chú"), max_length=300, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người xử lý"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("thời điểm xử lý"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dòng sao kê")
+        verbose_name_plural = _("đối soát sao kê")
+        ordering = ["statement_id", "line_number"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="bank_line_amount_positive")]
+
+    def __str__(self):
+        return f"{self.transaction_date:%d/%m/%Y} {self.amount} {self.memo[:40]}"

@@ -1,0 +1,523 @@
+"""Bank-statement import: read a bank's CSV export, match each credit to a pledge, record it.
+
+Design
+------
+- Reading is pure (`statement_parse`): bytes in, `StatementRow`s out, no database. The layouts
+  of the banks we read are declared in `LAYOUTS` (column headers as the bank writes them) and
+  documented in `docs/bank-statements.md`. Headers are compared without diacritics, case or
+  extra spaces, so an export saved by Excel in another encoding or retyped still reads.
+- Every credit line gets a key (`line_key`): the bank's own transaction reference, or, when the
+  bank gives none, a hash of date, amount, memo, counterparty and the occurrence of that same
+  tuple in the file. `BankStatementLine.bank_reference` is unique, and so is the payment's: a
+  file imported twice, or two statements that overlap, add nothing the second time.
+- Matching, in order: a pledge reference found in the memo (tolerant of lost diacritics,
+  spaces, dashes and case: "ung ho tkh26 7kq3m" is TKH26-7KQ3M); else exactly one open pledge
+  with the same amount (the pledge's, or what is still outstanding on it) whose donor's name,
+  compared without diacritics, is the counterparty's or appears in the memo; else the line
+  waits for a treasurer (status unmatched), who matches it by hand or ignores it.
+- A matched line becomes a payment through `services.payment_record` (method bank transfer,
+  bank reference = the line's key), so the journal entry and the receipt come with it. Lines
+  are written in chunks, each chunk in one transaction together with its payments: a crash
+  loses a whole chunk or nothing, and importing the file again redoes exactly what was lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime
+import hashlib
+import io
+import re
+import unicodedata
+from collections import Counter, defaultdict
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fundmgr.money import AmountError, parse_vnd
+
+from .models import BankStatementImport, BankStatementLine, Payment, Pledge
+from .services import REFERENCE_ALPHABET, REFERENCE_LENGTH, name_normalize
+
+CHUNK_SIZE = 1000
+
+
+# --- layouts --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Which column holds what, by header text (each field lists the headers that may name it)."""
+
+    code: str
+    name: str
+    date: tuple[str, ...]
+    credit: tuple[str, ...]
+    memo: tuple[str, ...]
+    debit: tuple[str, ...] = ()
+    reference: tuple[str, ...] = ()
+    counterparty: tuple[str, ...] = ()
+
+    def fields(self):
+        return {
+            "date": self.date, "credit": self.credit, "memo": self.memo,
+            "debit": self.debit, "reference": self.reference, "counterparty": self.counterparty,
+        }
+
+
+REQUIRED_FIELDS = ("date", "credit", "memo")
+
+LAYOUTS = {
+    layout.code: layout
+    for layout in (
+        Layout(
+            code="vcb",
+            name="Vietcombank",
+            date=("Ngày giao dịch",),
+            reference=("Số tham chiếu",),
+            debit=("Số tiền ghi nợ",),
+            credit=("Số tiền ghi có",),
+            memo=("Mô tả",),
+        ),
+        Layout(
+            code="bidv",
+            name="BIDV",
+            date=("Ngày giao dịch",),
+            reference=("Số bút toán",),
+            counterparty=("Tên tài khoản đối ứng",),
+            debit=("Ghi nợ",),
+            credit=("Ghi có",),
+            memo=("Diễn giải",),
+        ),
+        Layout(
+            code="techcombank",
+            name="Techcombank",
+            date=("Ngày giao dịch",),
+            reference=("Mã giao dịch",),
+            counterparty=("Tên người chuyển/nhận",),
+            debit=("Nợ TKTT",),
+            credit=("Có TKTT",),
+            memo=("Nội dung",),
+        ),
+        Layout(
+            code="generic",
+            name="Generic",
+            date=("Ngày giao dịch", "Ngày"),
+            credit=("Số tiền ghi có", "Số tiền"),
+            memo=("Nội dung", "Nội dung chuyển khoản"),
+            reference=("Số tham chiếu", "Mã giao dịch"),
+            counterparty=("Tên người chuyển",),
+        ),
+    )
+}
+# Auto-detection tries the banks' layouts before the generic one (whose headers are common words).
+DETECTION_ORDER = ("vcb", "bidv", "techcombank", "generic")
+
+
+def header_key(text: str) -> str:
+    return name_normalize(text).replace(" / ", "/")
+
+
+class StatementError(ValueError):
+    """A file that cannot be read as a statement; `messages` lists what is wrong, by line."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+@dataclasses.dataclass(frozen=True)
+class StatementRow:
+    line_number: int  # in the file, counting from 1, as a spreadsheet shows it
+    date: datetime.date
+    amount: int
+    memo: str
+    counterparty: str
+    reference: str
+
+
+@dataclasses.dataclass
+class ParsedStatement:
+    layout: Layout
+    rows: list[StatementRow]
+    debit_rows: int  # money going out: not donations, counted and left aside
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _decode(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return content.decode("utf-16")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Older Windows exports use the Vietnamese code page, which writes tone marks as
+        # combining characters: compose them so that text compares equal to typed text.
+        return unicodedata.normalize("NFC", content.decode("cp1258"))
+
+
+def _dialect(text: str):
+    sample = text[:8192]
+    counts = {delimiter: sample.count(delimiter) for delimiter in (";", "\t", ",")}
+    delimiter = max(counts, key=counts.get)
+    return {"delimiter": delimiter, "quotechar": '"', "skipinitialspace": True}
+
+
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d/%m/%y", "%d.%m.%Y")
+
+
+def _parse_date(text: str) -> datetime.date | None:
+    text = text.strip().split(" ")[0].split("T")[0]  # "15/01/2026 09:31:12" and ISO date-times
+    for date_format in _DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _parse_amount(text: str) -> int:
+    """Dong in a statement cell: empty, 0 or "-" is nothing; `+1,000,000` and `1.000.000 VND` read."""
+    text = text.strip().lstrip("+").strip()
+    if text in ("", "-", "0", "0.00", "0,00"):
+        return 0
+    if text.isdigit():
+        return int(text)
+    return parse_vnd(text)
+
+
+def _find_header(rows: list[list[str]], layout: Layout) -> tuple[int, dict[str, int]] | None:
+    """The header row of `layout` within the first rows (banks put a title block above it)."""
+    for index, row in enumerate(rows[:30]):
+        keys = [header_key(cell) for cell in row]
+        columns: dict[str, int] = {}
+        for field, headers in layout.fields().items():
+            for header in headers:
+                if header_key(header) in keys:
+                    columns[field] = keys.index(header_key(header))
+                    break
+        # A bank's layout must find all its columns, or the file is another bank's; the generic
+        # layout only needs the three every statement has.
+        required = REQUIRED_FIELDS if layout.code == "generic" else [f for f, h in layout.fields().items() if h]
+        if all(field in columns for field in required):
+            return index, columns
+    return None
+
+
+def statement_parse(content: bytes, format: str = "auto") -> ParsedStatement:
+    """Read a statement file; StatementError (nothing read) when any transaction row is unreadable."""
+    try:
+        text = _decode(content)
+    except UnicodeDecodeError:
+        raise StatementError([_("Không đọc được tệp: hãy lưu sao kê dưới dạng CSV (UTF-8).")]) from None
+    rows = list(csv.reader(io.StringIO(text), **_dialect(text)))
+    candidates = DETECTION_ORDER if format == "auto" else (format,)
+    if format != "auto" and format not in LAYOUTS:
+        raise StatementError([_("Mẫu sao kê không được hỗ trợ: %(format)s.") % {"format": format}])
+    for code in candidates:
+        found = _find_header(rows, LAYOUTS[code])
+        if found is not None:
+            layout = LAYOUTS[code]
+            header_index, columns = found
+            break
+    else:
+        if format == "auto":
+            message = _("Không nhận ra mẫu sao kê: không tìm thấy dòng tiêu đề có các cột ngày giao dịch, số tiền ghi có và nội dung.")
+        else:
+            message = _("Tệp không có dòng tiêu đề của mẫu %(name)s.") % {"name": LAYOUTS[format].name}
+        raise StatementError([message])
+
+    def cell(row, field):
+        column = columns.get(field)
+        return row[column].strip() if column is not None and column < len(row) else ""
+
+    parsed, errors, debit_rows = [], [], 0
+    for index in range(header_index + 1, len(rows)):
+        row, line_number = rows[index], index + 1
+        if not any(value.strip() for value in row):
+            continue
+        date_text, credit_text, debit_text = cell(row, "date"), cell(row, "credit"), cell(row, "debit")
+        date = _parse_date(date_text)
+        if date is None:
+            # Title, total and signature rows have no transaction date and no amount.
+            if not date_text or not (credit_text or debit_text):
+                continue
+            errors.append(_("Dòng %(line)d: không đọc được ngày giao dịch “%(value)s”.") % {"line": line_number, "value": date_text})
+            continue
+        try:
+            credit = _parse_amount(credit_text)
+            debit = _parse_amount(debit_text)
+        except AmountError:
+            errors.append(
+                _("Dòng %(line)d: không đọc được số tiền “%(value)s”.") % {"line": line_number, "value": credit_text or debit_text}
+            )
+            continue
+        if credit == 0:
+            debit_rows += 1 if debit else 0
+            continue
+        parsed.append(
+            StatementRow(
+                line_number=line_number,
+                date=date,
+                amount=credit,
+                memo=" ".join(cell(row, "memo").split())[:500],
+                counterparty=" ".join(cell(row, "counterparty").split())[:200],
+                reference=cell(row, "reference")[:64],
+            )
+        )
+    if errors:
+        raise StatementError(errors[:20] + ([_("… và %(count)d lỗi khác.") % {"count": len(errors) - 20}] if len(errors) > 20 else []))
+    return ParsedStatement(layout=layout, rows=parsed, debit_rows=debit_rows)
+
+
+def line_keys(rows: list[StatementRow]) -> list[str]:
+    """One unique, stable key per row: the bank's reference, else a hash of the row's content.
+
+    Two identical rows without a reference (the same donor sending the same amount with the same
+    memo twice in a day) are two payments: the occurrence number of the tuple in the file keeps
+    their keys apart, and stays the same when the file is imported again.
+    """
+    seen: Counter = Counter()
+    keys = []
+    for row in rows:
+        if row.reference:
+            keys.append(row.reference)
+            continue
+        content = (row.date.isoformat(), str(row.amount), row.memo, row.counterparty)
+        seen[content] += 1
+        digest = hashlib.sha256("\x1f".join((*content, str(seen[content]))).encode()).hexdigest()
+        keys.append(f"H-{digest[:40]}")
+    return keys
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+def _alphanumeric(text: str) -> str:
+    """Upper-case letters and digits only, diacritics dropped: how a reference is looked for."""
+    return re.sub(r"[^A-Z0-9]", "", name_normalize(text).upper())
+
+
+def _words(text: str) -> str:
+    """Lower-case words without diacritics or punctuation, space-separated, padded by spaces."""
+    return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", name_normalize(text)).split()) + " "
+
+
+@dataclasses.dataclass
+class _Candidate:
+    pk: int
+    amount: int
+    paid: int
+    is_open: bool
+    name_words: str  # the donor's normalised name, padded by spaces
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.amount - self.paid, 0) if self.is_open else 0
+
+
+class PledgeIndex:
+    """The pledges a statement may pay, in memory: one query for a whole file, not one per line."""
+
+    def __init__(self, rows):
+        self.by_reference: dict[str, _Candidate] = {}
+        self.by_amount: dict[int, set[int]] = defaultdict(set)
+        self.candidates: dict[int, _Candidate] = {}
+        prefixes = set()
+        for pk, reference, amount, paid, status, name_normalized in rows:
+            candidate = _Candidate(
+                pk=pk, amount=amount, paid=paid,
+                is_open=status in (Pledge.Status.PLEDGED, Pledge.Status.PARTIALLY_PAID),
+                name_words=_words(name_normalized),
+            )
+            self.candidates[pk] = candidate
+            self.by_reference[_alphanumeric(reference)] = candidate
+            prefixes.add(_alphanumeric(reference.rsplit("-", 1)[0]))
+            self._index_amounts(candidate)
+        code = f"[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}"
+        alternatives = "|".join(sorted(map(re.escape, filter(None, prefixes)), key=len, reverse=True))
+        # A lookahead finds overlapping candidates ("TKH26TKH267KQ3M" still holds TKH26-7KQ3M).
+        self.reference_pattern = re.compile(f"(?=((?:{alternatives}){code}))") if alternatives else None
+
+    @classmethod
+    def load(cls, *, unit, campaign=None) -> PledgeIndex:
+        from .selectors import pledge_paid_amounts
+
+        pledges = Pledge.objects.filter(campaign__unit__path__startswith=unit.path)
+        if campaign is not None:
+            pledges = pledges.filter(campaign=campaign)
+        rows = pledge_paid_amounts(pledges).order_by("pk").values_list(
+            "pk", "reference", "amount", "paid_amount", "status", "donor__name_normalized"
+        )
+        return cls(rows.iterator(chunk_size=2000))
+
+    def _index_amounts(self, candidate: _Candidate) -> None:
+        if candidate.is_open and candidate.outstanding > 0:
+            self.by_amount[candidate.amount].add(candidate.pk)
+            self.by_amount[candidate.outstanding].add(candidate.pk)
+
+    def _unindex_amounts(self, candidate: _Candidate) -> None:
+        for amount in (candidate.amount, candidate.amount - candidate.paid):
+            self.by_amount.get(amount, set()).discard(candidate.pk)
+
+    def match_reference(self, memo: str) -> int | None:
+        if self.reference_pattern is None:
+            return None
+        for found in self.reference_pattern.finditer(_alphanumeric(memo)):
+            candidate = self.by_reference.get(found.group(1))
+            if candidate is not None:
+                return candidate.pk
+        return None
+
+    def match_amount_and_name(self, amount: int, counterparty: str, memo: str) -> int | None:
+        """The one open pledge of this amount whose donor is the sender; None when none or several."""
+        counterparty_words, memo_words = _words(counterparty), _words(memo)
+        found = [
+            pk
+            for pk in self.by_amount.get(amount, ())
+            if (name := self.candidates[pk].name_words).strip()
+            and (name == counterparty_words or (name.count(" ") > 2 and name in memo_words))
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def record_paid(self, pk: int, amount: int) -> None:
+        candidate = self.candidates[pk]
+        self._unindex_amounts(candidate)
+        candidate.paid += amount
+        self._index_amounts(candidate)
+
+
+def _line_settle(line: BankStatementLine, *, pledge_pk: int, matched_by: str, status: str, unit, by) -> bool:
+    """Record `line` as a payment of pledge `pledge_pk`; on refusal leave it queued with the reason."""
+    from .services import payment_record
+
+    pledge = Pledge.objects.select_related("donor").get(pk=pledge_pk)
+    try:
+        with transaction.atomic():
+            payment = payment_record(
+                donor=pledge.donor, amount=line.amount, method=Payment.Method.BANK_TRANSFER,
+                received_on=line.transaction_date, unit=unit, pledge=pledge,
+                bank_reference=line.bank_reference, recorded_by=by,
+            )
+    except ValidationError as error:
+        line.pledge = pledge
+        line.note = " ".join(error.messages)[:300]
+        line.save(update_fields=["pledge", "note"])
+        return False
+    line.status, line.matched_by, line.pledge, line.payment, line.note = status, matched_by, pledge, payment, ""
+    line.save(update_fields=["status", "matched_by", "pledge", "payment", "note"])
+    return True
+
+
+def statement_import(
+    *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None
+) -> BankStatementImport:
+    """Import a statement file for `unit`'s bank account: store new lines, match, record payments.
+
+    Raises StatementError (nothing written) when the file cannot be read. Importing a file that
+    was imported before stores and records nothing new.
+    """
+    parsed = statement_parse(content, format)
+    keys = line_keys(parsed.rows)
+    statement = BankStatementImport.objects.create(
+        unit=unit, campaign=campaign, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(),
+        format=parsed.layout.code, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows,
+        created_by=created_by,
+    )
+    index = PledgeIndex.load(unit=unit, campaign=campaign)
+    pairs = list(zip(parsed.rows, keys))
+    for start in range(0, len(pairs), CHUNK_SIZE):
+        with transaction.atomic():
+            _import_chunk(statement, pairs[start:start + CHUNK_SIZE], index, by=created_by)
+    statement_recount(statement)
+    return statement
+
+
+def _import_chunk(statement, pairs, index: PledgeIndex, *, by) -> None:
+    chunk_keys = [key for _row, key in pairs]
+    existing = set(BankStatementLine.objects.filter(bank_reference__in=chunk_keys).values_list("bank_reference", flat=True))
+    new_lines, seen = [], set()
+    for row, key in pairs:
+        if key in existing or key in seen:
+            continue
+        seen.add(key)
+        new_lines.append(
+            BankStatementLine(
+                statement=statement, line_number=row.line_number, transaction_date=row.date, amount=row.amount,
+                memo=row.memo, counterparty=row.counterparty, bank_reference=key,
+            )
+        )
+    # ignore_conflicts: a concurrent import of the same file may have stored a line a moment ago;
+    # the re-read below takes only the lines this import owns.
+    BankStatementLine.objects.bulk_create(new_lines, ignore_conflicts=True, batch_size=500)
+    lines = BankStatementLine.objects.filter(statement=statement, bank_reference__in=list(seen)).order_by("line_number")
+    for line in lines:
+        pledge_pk = index.match_reference(line.memo)
+        matched_by = BankStatementLine.MatchedBy.REFERENCE
+        if pledge_pk is None:
+            pledge_pk = index.match_amount_and_name(line.amount, line.counterparty, line.memo)
+            matched_by = BankStatementLine.MatchedBy.AMOUNT_AND_NAME
+        if pledge_pk is None:
+            continue
+        if _line_settle(line, pledge_pk=pledge_pk, matched_by=matched_by, status=BankStatementLine.Status.MATCHED,
+                        unit=statement.unit, by=by):
+            index.record_paid(pledge_pk, line.amount)
+
+
+def statement_recount(statement: BankStatementImport) -> None:
+    """Refresh the import's counters from its lines (after the import, and after each manual step)."""
+    counts = statement.lines.aggregate(
+        new=Count("pk"),
+        matched=Count("pk", filter=Q(status__in=[BankStatementLine.Status.MATCHED, BankStatementLine.Status.MANUAL])),
+        unmatched=Count("pk", filter=Q(status=BankStatementLine.Status.UNMATCHED)),
+        ignored=Count("pk", filter=Q(status=BankStatementLine.Status.IGNORED)),
+        amount=Sum("amount", filter=Q(payment__isnull=False)),
+    )
+    statement.lines_new = counts["new"]
+    statement.lines_matched = counts["matched"]
+    statement.lines_unmatched = counts["unmatched"]
+    statement.lines_ignored = counts["ignored"]
+    statement.amount_matched = counts["amount"] or 0
+    statement.save(update_fields=["lines_new", "lines_matched", "lines_unmatched", "lines_ignored", "amount_matched"])
+
+
+# --- the reconciliation queue -----------------------------------------------------------------
+
+
+def _line_lock(line: BankStatementLine) -> BankStatementLine:
+    line = BankStatementLine.objects.select_for_update().select_related("statement__unit").get(pk=line.pk)
+    if line.status not in (BankStatementLine.Status.UNMATCHED, BankStatementLine.Status.IGNORED) or line.payment_id:
+        raise ValidationError(_("Dòng sao kê này đã được ghi nhận thành khoản thu."), code="line_settled")
+    return line
+
+
+@transaction.atomic
+def bank_line_match(*, line: BankStatementLine, pledge: Pledge, by) -> BankStatementLine:
+    """A treasurer's match of a queued line to a pledge: the line becomes that pledge's payment."""
+    line = _line_lock(line)
+    if not _line_settle(line, pledge_pk=pledge.pk, matched_by=BankStatementLine.MatchedBy.MANUAL,
+                        status=BankStatementLine.Status.MANUAL, unit=line.statement.unit, by=by):
+        raise ValidationError(line.note, code="payment_refused")
+    line.resolved_by, line.resolved_at = by, timezone.now()
+    line.save(update_fields=["resolved_by", "resolved_at"])
+    statement_recount(line.statement)
+    return line
+
+
+@transaction.atomic
+def bank_line_ignore(*, line: BankStatementLine, reason: str, by) -> BankStatementLine:
+    """Set a queued line aside as not a donation (bank interest, a refund); a reason is required."""
+    line = _line_lock(line)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": ValidationError(_("Hãy ghi lý do."), code="reason_required")})
+    line.status, line.note = BankStatementLine.Status.IGNORED, reason[:300]
+    line.resolved_by, line.resolved_at = by, timezone.now()
+    line.save(update_fields=["status", "note", "resolved_by", "resolved_at"])
+    statement_recount(line.statement)
+    return line

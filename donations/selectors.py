@@ -1,0 +1,109 @@
+"""Reads of the donations app that are more than a filter.
+
+Paid, due and outstanding amounts are computed from the payments and installments themselves,
+as correlated subqueries: a join of pledges to both payments and installments would multiply
+rows and inflate the sums, and a stored counter could drift from the payments it counts.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import BigIntegerField, Case, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import Donor, Payment, Pledge, PledgeInstallment
+
+OPEN_STATUSES = (Pledge.Status.PLEDGED, Pledge.Status.PARTIALLY_PAID)
+
+
+def _sum_subquery(queryset: QuerySet, field: str = "amount"):
+    summed = queryset.order_by().values(queryset.model._meta.get_field("pledge").attname)
+    summed = summed.annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(summed, output_field=BigIntegerField()), Value(0), output_field=BigIntegerField())
+
+
+def pledge_paid_amounts(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pledge]:
+    """Pledges annotated with `paid_amount`: the sum of their payments, 0 when there are none."""
+    queryset = Pledge.objects.all() if queryset is None else queryset
+    if "paid_amount" in queryset.query.annotations:
+        return queryset
+    return queryset.annotate(paid_amount=_sum_subquery(Payment.objects.filter(pledge=OuterRef("pk"))))
+
+
+def pledge_outstanding(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pledge]:
+    """Adds `outstanding_amount` (still to pay, never below 0) and `overpaid_amount` (paid beyond it).
+
+    A cancelled or written-off pledge has nothing outstanding: nobody is asked for that money.
+    """
+    queryset = pledge_paid_amounts(queryset)
+    return queryset.annotate(
+        outstanding_amount=Case(
+            When(~Q(status__in=OPEN_STATUSES), then=Value(0)),
+            When(paid_amount__gte=F("amount"), then=Value(0)),
+            default=F("amount") - F("paid_amount"),
+            output_field=BigIntegerField(),
+        ),
+        overpaid_amount=Case(
+            When(paid_amount__gt=F("amount"), then=F("paid_amount") - F("amount")),
+            default=Value(0),
+            output_field=BigIntegerField(),
+        ),
+    )
+
+
+def pledge_due_amounts(queryset: QuerySet[Pledge] | None = None, *, today: datetime.date | None = None) -> QuerySet[Pledge]:
+    """Adds `due_amount`: the sum of installments whose due date has passed (before `today`)."""
+    today = today or timezone.localdate()
+    queryset = pledge_paid_amounts(queryset)
+    return queryset.annotate(
+        due_amount=_sum_subquery(PledgeInstallment.objects.filter(pledge=OuterRef("pk"), due_on__lt=today))
+    )
+
+
+def pledges_overdue(queryset: QuerySet[Pledge] | None = None, *, today: datetime.date | None = None) -> QuerySet[Pledge]:
+    """Open pledges whose passed installments add up to more than has been paid."""
+    queryset = pledge_due_amounts(queryset, today=today)
+    return queryset.filter(status__in=OPEN_STATUSES, due_amount__gt=F("paid_amount"))
+
+
+def pledges_not_overdue(queryset: QuerySet[Pledge] | None = None, *, today: datetime.date | None = None) -> QuerySet[Pledge]:
+    queryset = pledge_due_amounts(queryset, today=today)
+    return queryset.exclude(status__in=OPEN_STATUSES, due_amount__gt=F("paid_amount"))
+
+
+def pledges_overpaid(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pledge]:
+    """Pledges paid beyond their amount: the extra money is kept and shown, never lost."""
+    return pledge_outstanding(queryset).filter(overpaid_amount__gt=0)
+
+
+def pledge_list(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pledge]:
+    """Pledges for a list page: related rows joined, paid/outstanding amounts annotated."""
+    queryset = Pledge.objects.all() if queryset is None else queryset
+    return pledge_outstanding(queryset.select_related("donor", "campaign", "fund", "campaign__unit"))
+
+
+def donor_merge_candidates(donor: Donor) -> QuerySet[Donor]:
+    """Other donors of the same unit with the same normalised name, not merged: for a person to judge.
+
+    `donor_find_or_create` merges only on a shared contact; two people called "Nguyễn Văn An" are
+    common, so a name alone is never enough to merge automatically.
+    """
+    return (
+        Donor.objects.filter(unit_id=donor.unit_id, name_normalized=donor.name_normalized, merged_into__isnull=True)
+        .exclude(pk=donor.pk)
+        .order_by("pk")
+    )
+
+
+def donor_totals(queryset: QuerySet[Donor] | None = None) -> QuerySet[Donor]:
+    """Donors annotated with `pledged_total` and `paid_total`."""
+    queryset = Donor.objects.all() if queryset is None else queryset
+    pledged = Pledge.objects.filter(donor=OuterRef("pk")).exclude(status=Pledge.Status.CANCELLED)
+    pledged = pledged.order_by().values("donor_id").annotate(total=Sum("amount")).values("total")
+    paid = Payment.objects.filter(donor=OuterRef("pk")).order_by().values("donor_id").annotate(total=Sum("amount")).values("total")
+    return queryset.annotate(
+        pledged_total=Coalesce(Subquery(pledged, output_field=BigIntegerField()), Value(0)),
+        paid_total=Coalesce(Subquery(paid, output_field=BigIntegerField()), Value(0)),
+    )
