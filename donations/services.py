@@ -30,7 +30,9 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.vn import mst
 
 from campaigns.models import Campaign
+from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
+from fundmgr.ledger.services import Line, entry_post
 from fundmgr.orgs.models import OrgUnit
 
 from .models import Donor, Payment, Pledge, PledgeInstallment
@@ -420,3 +422,182 @@ def _pledge_insert(
         for number, due_on, part in installment_schedule(amount=amount, installments=installments, start=today)
     )
     return pledge
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+# Debit side of a payment's entry by method; the credit side is donation income of the fund.
+_PAYMENT_ACCOUNTS = {
+    Payment.Method.CASH: (accounts.CASH, accounts.DONATION_INCOME),
+    Payment.Method.BANK_TRANSFER: (accounts.BANK, accounts.DONATION_INCOME),
+    Payment.Method.IN_KIND: (accounts.IN_KIND_ASSETS, accounts.IN_KIND_DONATION_INCOME),
+}
+CLOSED_STATUSES = (Pledge.Status.CANCELLED, Pledge.Status.WRITTEN_OFF)
+
+
+def _payment_errors(*, donor, amount, method, received_on, fund, pledge, bank_reference, in_kind_description):
+    errors: dict[str | None, list[ValidationError]] = {}
+
+    def add(field, message_text, code):
+        errors.setdefault(field, []).append(ValidationError(message_text, code=code))
+
+    for error in _amount_errors(amount):
+        errors.setdefault("amount", []).append(error)
+    if method not in _PAYMENT_ACCOUNTS:
+        add("method", _("Hình thức nộp tiền không hợp lệ."), "invalid_method")
+    elif method == Payment.Method.IN_KIND and not (in_kind_description or "").strip():
+        add("in_kind_description", _("Hãy mô tả hiện vật nhận được."), "in_kind_description_required")
+    if not isinstance(received_on, datetime.date) or isinstance(received_on, datetime.datetime):
+        add("received_on", _("Ngày nhận không hợp lệ."), "invalid_date")
+    elif received_on > timezone.localdate():
+        add("received_on", _("Ngày nhận không được sau ngày hôm nay."), "date_in_future")
+    if pledge is not None:
+        if pledge.status in CLOSED_STATUSES:
+            add("pledge", _("Cam kết %(reference)s đã hủy hoặc đã xóa nợ: không ghi nhận khoản thu vào cam kết này.")
+                % {"reference": pledge.reference}, "pledge_closed")
+        if pledge.donor_id != donor.pk:
+            add("pledge", _("Cam kết %(reference)s không phải của nhà hảo tâm này.") % {"reference": pledge.reference}, "pledge_other_donor")
+        if fund is not None and fund.pk != pledge.fund_id:
+            add("fund", _("Khoản thu theo cam kết vào quỹ của cam kết đó."), "fund_not_pledge_fund")
+    elif fund is None:
+        add("fund", _("Hãy chọn quỹ nhận tiền."), "fund_required")
+    if donor.merged_into_id is not None:
+        add("donor", _("Nhà hảo tâm này đã được gộp vào một hồ sơ khác: hãy ghi vào hồ sơ đó."), "donor_merged")
+    if bank_reference is not None and len(bank_reference) > 64:
+        add("bank_reference", _("Mã giao dịch ngân hàng dài quá 64 ký tự."), "max_length")
+    elif bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
+        add("bank_reference", _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference}, "duplicate_bank_reference")
+    return errors
+
+
+def pledge_status_refresh(pledge: Pledge) -> Pledge:
+    """Set an open pledge's status from the sum of its payments (the caller holds its row lock)."""
+    if pledge.status in CLOSED_STATUSES:
+        return pledge
+    paid = Payment.objects.filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
+    if paid >= pledge.amount:
+        status = Pledge.Status.FULFILLED
+    elif paid > 0:
+        status = Pledge.Status.PARTIALLY_PAID
+    else:
+        status = Pledge.Status.PLEDGED
+    if status != pledge.status:
+        pledge.status = status
+        pledge.save(update_fields=["status"])
+    return pledge
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    donor: Donor,
+    amount: int,
+    method: str,
+    received_on: datetime.date,
+    unit: OrgUnit,
+    fund: Fund | None = None,
+    pledge: Pledge | None = None,
+    bank_reference: str | None = None,
+    in_kind_description: str = "",
+    recorded_by=None,
+) -> Payment:
+    """Record money received: the payment, its journal entry and the pledge's new status, at once.
+
+    Cash: Dr 111 / Cr 511; bank transfer: Dr 112 / Cr 511; in kind: Dr 156 / Cr 512, all in
+    the fund (the pledge's fund when the payment is for a pledge). Paying more than pledged is
+    allowed (`selectors.pledges_overpaid` shows it); paying into a cancelled or written-off
+    pledge is not.
+    """
+    bank_reference = (bank_reference or "").strip() or None
+    if pledge is not None:
+        # The row lock serialises payments of one pledge, so each sees the others' amounts.
+        pledge = Pledge.objects.select_for_update().select_related("fund").get(pk=pledge.pk)
+    errors = _payment_errors(
+        donor=donor, amount=amount, method=method, received_on=received_on, fund=fund, pledge=pledge,
+        bank_reference=bank_reference, in_kind_description=in_kind_description,
+    )
+    if errors:
+        raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
+    fund = pledge.fund if pledge is not None else fund
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                donor=donor, pledge=pledge, fund=fund, unit=unit, amount=amount, method=method,
+                in_kind_description=(in_kind_description or "").strip() if method == Payment.Method.IN_KIND else "",
+                received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
+            )
+    except IntegrityError:
+        # The same bank transaction recorded by a concurrent import or person a moment ago.
+        if bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
+            raise ValidationError(
+                {"bank_reference": ValidationError(
+                    _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference},
+                    code="duplicate_bank_reference",
+                )}
+            ) from None
+        raise
+    debit_account, credit_account = _PAYMENT_ACCOUNTS[method]
+    entry = entry_post(
+        unit=unit,
+        date=received_on,
+        memo=_payment_memo(payment, donor=donor, pledge=pledge),
+        lines=[Line(debit_account, fund, debit=amount), Line(credit_account, fund, credit=amount)],
+        source=payment,
+        created_by=recorded_by,
+    )
+    payment.journal_entry = entry
+    payment.save(update_fields=["journal_entry"])
+    if pledge is not None:
+        pledge_status_refresh(pledge)
+    # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service.
+    return payment
+
+
+def _payment_memo(payment: Payment, *, donor: Donor, pledge: Pledge | None) -> str:
+    # Ledger text is a record, not an interface: written in Vietnamese whatever the request language.
+    kind = {"cash": "tiền mặt", "bank_transfer": "chuyển khoản", "in_kind": "hiện vật"}[payment.method]
+    reference = f" {pledge.reference}" if pledge is not None else ""
+    return f"Thu ủng hộ{reference} ({kind}) – {donor.name}"[:500]
+
+
+def _close_errors(pledge: Pledge, reason: str, *, action: str) -> dict:
+    errors: dict[str | None, list[ValidationError]] = {}
+    if not reason:
+        errors["reason"] = [ValidationError(_("Hãy ghi lý do."), code="reason_required")]
+    elif len(reason) > 500:
+        errors["reason"] = [ValidationError(_("Lý do dài quá 500 ký tự."), code="max_length")]
+    if pledge.status == Pledge.Status.FULFILLED:
+        errors[None] = [ValidationError(_("Cam kết đã nộp đủ: không thể hủy hoặc xóa nợ."), code="pledge_fulfilled")]
+    elif pledge.status in CLOSED_STATUSES:
+        errors[None] = [ValidationError(_("Cam kết đã được hủy hoặc xóa nợ trước đó."), code="pledge_closed")]
+    elif action == "cancel" and pledge.payments.exists():
+        errors[None] = [ValidationError(
+            _("Cam kết đã có khoản thu: không thể hủy, hãy xóa nợ phần còn lại."), code="pledge_has_payments"
+        )]
+    return errors
+
+
+def _pledge_close(*, pledge: Pledge, reason: str, by, status: str, action: str) -> Pledge:
+    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    reason = " ".join((reason or "").split())
+    errors = _close_errors(pledge, reason, action=action)
+    if errors:
+        raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
+    pledge.status = status
+    pledge.closed_reason = reason
+    pledge.closed_by = by
+    pledge.closed_at = timezone.now()
+    pledge.save(update_fields=["status", "closed_reason", "closed_by", "closed_at"])
+    return pledge
+
+
+@transaction.atomic
+def pledge_cancel(*, pledge: Pledge, reason: str, by) -> Pledge:
+    """Cancel a pledge that nothing was paid on (made by mistake, withdrawn); a reason is required."""
+    return _pledge_close(pledge=pledge, reason=reason, by=by, status=Pledge.Status.CANCELLED, action="cancel")
+
+
+@transaction.atomic
+def pledge_write_off(*, pledge: Pledge, reason: str, by) -> Pledge:
+    """Give up collecting what is left of a pledge (payments made stay); a reason is required."""
+    return _pledge_close(pledge=pledge, reason=reason, by=by, status=Pledge.Status.WRITTEN_OFF, action="write_off")
