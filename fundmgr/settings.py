@@ -5,6 +5,7 @@ the embedded mode that `make run` uses: SQLite in WAL mode, Celery eager, e-mail
 Importing this module reads the environment and nothing else: it creates no files or folders.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,6 +41,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "fundmgr.orgs",
     "fundmgr.ledger",
     "fundmgr.reports",
@@ -52,14 +57,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "fundmgr.audit.middleware.RequestSizeLimitMiddleware",
+    "fundmgr.audit.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "fundmgr.audit.middleware.AuditContextMiddleware",
+    "fundmgr.audit.otp.OTPRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "fundmgr.urls"
@@ -110,6 +121,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth -----------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # First: refuses log-ins that django-axes has locked out (see "Security" below).
+    "fundmgr.audit.backends.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -196,10 +212,68 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Rotating SECRET_KEY: put the old key here while sessions and signed links made with it expire.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+CSRF_COOKIE_HTTPONLY = True  # no page script reads it; forms carry the token in a hidden field
+# A form or JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE, or any body over this, is answered 413.
+MAX_REQUEST_BODY_SIZE = env.int("MAX_REQUEST_BODY_SIZE", default=20 * 1024 * 1024)
+
+# Log-in lock-out (django-axes): 5 failures for one username from one address lock that pair
+# out for 30 minutes. The address comes from the same helper as the audit trail's, which trusts
+# X-Forwarded-For only as far as NUMBER_OF_PROXIES.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "fundmgr.audit.context.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every manage.py command
+AXES_LOCKOUT_TEMPLATE = "audit/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Two-factor log-in (django-otp, TOTP) for these membership roles, plus "superuser" for
+# superusers. Empty in the embedded demo; production sets e.g. "treasurer,admin,superuser".
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=[])
+OTP_PROTECTED_PATH_PREFIXES = ["/admin/", "/api/"]
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Khuyen hoc")
+
+# Content Security Policy (django-csp): no inline script or style anywhere; the admin and the
+# public pages load everything from this site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# The Swagger UI of /api/docs/ (drf-spectacular) loads its script and styles from a CDN.
+CONTENT_SECURITY_POLICY_PATH_UPDATES = {
+    "/api/docs/": {
+        "script-src": ["https://cdn.jsdelivr.net"],
+        "style-src": ["https://cdn.jsdelivr.net"],
+        "img-src": ["https://cdn.jsdelivr.net"],
+    },
+}
+
+# --- Audit trail ----------------------------------------------------------------------------
+# Tables the PostgreSQL audit trigger watches (patterns allowed); see fundmgr/audit/triggers.py.
+AUDITED_TABLES = env.list("AUDITED_TABLES", default=[
+    "donations_donor", "donations_pledge", "donations_pledgeinstallment", "donations_payment",
+    "ledger_fund", "campaigns_campaign", "receipts_receipt", "scholarships_*",
+])
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every log-in at INFO; lock-outs (WARNING) are what operators need to see.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,10 @@ class AuditConfig(AppConfig):
     name = "fundmgr.audit"
     label = "audit"
     verbose_name = _("Nhật ký kiểm tra")
+
+    def ready(self):
+        from .triggers import install_after_migrate
+
+        # Sent once per `migrate` for this app, after every migration of every app has run:
+        # the tables other apps created in the same run exist by then.
+        post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="audit_install_triggers")

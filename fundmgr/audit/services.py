@@ -1,0 +1,123 @@
+"""Writing the audit trail. Other apps' services call `audit_record` inside their transaction:
+
+    with transaction.atomic():
+        before = snapshot(pledge)
+        pledge.status = Pledge.Status.CANCELLED
+        pledge.save(update_fields=["status"])
+        audit_record(action=AuditEvent.Action.TRANSITION, instance=pledge, before=before)
+
+The acting user, client IP and request id come from the request context
+(`fundmgr.audit.context`); pass `actor=` only where there is no request (a task that acts for
+a known user). Personal fields are masked before they are stored (`fundmgr.audit.masking`).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from . import context
+from .masking import mask_personal, personal_fields
+from .models import AuditEvent
+
+_ACTIONS = frozenset(AuditEvent.Action.values)
+_ACTIONS_THAT_SNAPSHOT_AFTER = frozenset(
+    {AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE, AuditEvent.Action.TRANSITION}
+)
+
+
+def snapshot(instance: models.Model) -> dict:
+    """The instance's concrete fields as JSON-safe values (foreign keys as their ids)."""
+    data = {field.attname: field.value_from_object(instance) for field in instance._meta.concrete_fields}
+    # A round trip through the encoder turns dates, UUIDs and Decimals into what JSONField stores.
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def audit_record(
+    *,
+    action: str,
+    instance: models.Model | None = None,
+    model_label: str | None = None,
+    object_id=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    actor=None,
+) -> AuditEvent:
+    """Write one audit row and return it.
+
+    `instance` gives the model label and object id (and, for create/change/transition, the
+    `after` snapshot when none is passed); without an instance pass `model_label` (e.g.
+    "ledger.journalentry", or a report name for an export) and `object_id`.
+    """
+    if action not in _ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; one of {sorted(_ACTIONS)}")
+    if instance is not None:
+        model_label = model_label or instance._meta.label_lower
+        object_id = instance.pk if object_id is None else object_id
+        if after is None and action in _ACTIONS_THAT_SNAPSHOT_AFTER:
+            after = snapshot(instance)
+    if not model_label:
+        raise ValueError("audit_record needs an instance or a model_label")
+
+    bound = context.current()
+    actor = actor if actor is not None else bound.user
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    fields = personal_fields(model_label)
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_label=_label(actor, bound.label),
+        ip=bound.ip,
+        action=action,
+        model_label=model_label.lower(),
+        object_id="" if object_id is None else str(object_id),
+        before=mask_personal(_json_safe(before), fields),
+        after=mask_personal(_json_safe(after), fields),
+        source=AuditEvent.Source.SERVICE,
+        request_id=bound.request_id,
+    )
+
+
+def _label(actor, fallback: str) -> str:
+    if actor is not None:
+        return actor.get_username()[:150]
+    return (fallback or "system")[:150]
+
+
+def _json_safe(data):
+    if data is None:
+        return None
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def audit_tag_transaction(*, actor=None, using: str = "default") -> None:
+    """On PostgreSQL, stamp the current transaction with the actor for the audit trigger.
+
+    The trigger cannot see the request; rows it writes say `db:<role>` unless the transaction
+    carries `fundmgr.actor_id` and friends. A service that writes with raw SQL or a bulk
+    `update()` calls this first, inside its `transaction.atomic()` block (the settings are
+    transaction-local: they vanish at commit and never leak to the next request on a kept
+    connection). One query; nothing on other databases.
+    """
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_tag_transaction must be called inside transaction.atomic()")
+    bound = context.current()
+    actor = actor if actor is not None else bound.user
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('fundmgr.actor_id', %s, true), set_config('fundmgr.actor_label', %s, true), "
+            "set_config('fundmgr.client_ip', %s, true), set_config('fundmgr.request_id', %s, true)",
+            [
+                "" if actor is None else str(actor.pk),
+                _label(actor, bound.label),
+                bound.ip or "",
+                bound.request_id,
+            ],
+        )
