@@ -27,16 +27,20 @@ def ledger_rows() -> tuple[int, int, tuple]:
 
 
 def tamper(sql: str, params=()) -> None:
-    """Run a raw UPDATE against the ledger as an attacker with database access would.
+    """Run a raw UPDATE or DELETE against the ledger as an attacker with database access would.
 
-    On PostgreSQL the append-only triggers refuse it, so the attacker (a superuser) first turns
-    the user triggers off for the length of the statement.
+    On PostgreSQL the append-only triggers refuse it, so the attacker (a superuser) switches
+    triggers off for the statement (`session_replication_role = replica`). Pending deferred
+    checks of the honest postings run first (SET CONSTRAINTS ALL IMMEDIATE), so the end of the
+    test's transaction does not re-check entries that the tamper broke on purpose.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE ledger_journalentry DISABLE TRIGGER USER")
-            cursor.execute("ALTER TABLE ledger_journalline DISABLE TRIGGER USER")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE ledger_journalentry ENABLE TRIGGER USER")
-            cursor.execute("ALTER TABLE ledger_journalline ENABLE TRIGGER USER")
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute(sql, params)
+        finally:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET session_replication_role = DEFAULT")
