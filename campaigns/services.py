@@ -1,0 +1,62 @@
+"""Writes on campaigns: opening and closing one to pledges.
+
+A campaign opens from a draft (or reopens after closing, e.g. when its end date was extended)
+and closes when it is open. Each change locks the campaign row, so two treasurers pressing the
+button at once end with one transition, and refuses with a ValidationError otherwise.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import Campaign
+
+logger = logging.getLogger(__name__)
+
+
+def _locked(campaign: Campaign) -> Campaign:
+    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+
+
+def _open_errors(campaign: Campaign) -> list[ValidationError]:
+    errors = []
+    if not campaign.funds.filter(pk=campaign.default_fund_id).exists():
+        errors.append(
+            ValidationError(_("Quỹ mặc định phải là một trong các quỹ nhận của chiến dịch."), code="default_fund")
+        )
+    if campaign.funds.filter(is_active=False).exists():
+        errors.append(ValidationError(_("Chiến dịch có quỹ đã ngừng hoạt động."), code="inactive_fund"))
+    if not (campaign.bank_bin.isdigit() and len(campaign.bank_bin) == 6):
+        errors.append(ValidationError(_("Mã BIN ngân hàng phải gồm 6 chữ số."), code="bank_bin"))
+    if not campaign.bank_account_number.isalnum():
+        errors.append(ValidationError(_("Số tài khoản chỉ gồm chữ số và chữ cái."), code="bank_account"))
+    return errors
+
+
+@transaction.atomic
+def campaign_open(*, campaign: Campaign, by=None) -> Campaign:
+    """Open `campaign` to pledges; it needs its default fund among its funds and a bank account."""
+    campaign = _locked(campaign)
+    if campaign.status == Campaign.Status.OPEN:
+        raise ValidationError(_("Chiến dịch đã đang nhận ủng hộ."), code="already_open")
+    errors = _open_errors(campaign)
+    if errors:
+        raise ValidationError(errors)
+    campaign.status = Campaign.Status.OPEN
+    campaign.save(update_fields=["status"])
+    logger.info("campaign opened: campaign=%s by=%s", campaign.pk, getattr(by, "pk", None))
+    return campaign
+
+
+@transaction.atomic
+def campaign_close(*, campaign: Campaign, by=None) -> Campaign:
+    """Stop taking pledges from the public; payments of existing pledges are still recorded."""
+    campaign = _locked(campaign)
+    if campaign.status != Campaign.Status.OPEN:
+        raise ValidationError(_("Chỉ đóng được chiến dịch đang nhận ủng hộ."), code="not_open")
+    campaign.status = Campaign.Status.CLOSED
+    campaign.save(update_fields=["status"])
+    logger.info("campaign closed: campaign=%s by=%s", campaign.pk, getattr(by, "pk", None))
+    return campaign
