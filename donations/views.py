@@ -1,0 +1,125 @@
+"""Public pages of the donations app: the pledge form and the pledge confirmation.
+
+The form view is thin: rate limits, the form's validation, one call to `pledge_create`, and a
+303 redirect to the confirmation page, so a reload of that page never sends the form again.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from campaigns.models import Campaign
+from fundmgr import rate_limit
+from fundmgr.money import format_vnd, vnd_in_words
+
+from .forms import PledgeForm
+from .models import Pledge
+from .services import pledge_create
+from .vietqr import qr_svg, transfer_memo, vietqr_payload
+
+PER_IP_DEFAULT = "10/m"
+PER_EMAIL_DEFAULT = "5/h"
+
+
+def _rate(name: str, default: str) -> str:
+    return getattr(settings, name, default)
+
+
+def _render_form(request, campaign, form, status=200):
+    return render(request, "donations/pledge_form.html", {"campaign": campaign, "form": form}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def pledge_form(request, slug):
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("default_fund").exclude(status=Campaign.Status.DRAFT), slug=slug
+    )
+    if campaign.status != Campaign.Status.OPEN:
+        return render(
+            request, "donations/pledge_closed.html", {"campaign": campaign},
+            status=409 if request.method == "POST" else 200,
+        )
+    if request.method != "POST":
+        initial = {}
+        preset = request.GET.get("amount", "")
+        if preset.isdigit() and len(preset) <= 13:
+            initial["amount"] = format_vnd(int(preset)).removesuffix("\u00a0₫")
+        return _render_form(request, campaign, PledgeForm(campaign=campaign, initial=initial))
+
+    form = PledgeForm(request.POST, campaign=campaign)
+    if not rate_limit.hit("pledge-ip", rate_limit.client_ip(request), _rate("PLEDGE_RATE_LIMIT_PER_IP", PER_IP_DEFAULT)):
+        form.full_clean()  # so the page shows the donor's input, not an empty form
+        form.add_error(None, ValidationError(
+            _("Bạn đã gửi quá nhiều lần trong thời gian ngắn. Vui lòng đợi một phút rồi gửi lại."), code="rate_ip"
+        ))
+        return _render_form(request, campaign, form, status=429)
+    if not form.is_valid():
+        form.renew_guards()
+        return _render_form(request, campaign, form, status=400)
+    email = form.cleaned_data["email"]
+    if email and not rate_limit.hit("pledge-email", email, _rate("PLEDGE_RATE_LIMIT_PER_EMAIL", PER_EMAIL_DEFAULT)):
+        form.add_error("email", ValidationError(
+            _("Địa chỉ e-mail này đã gửi quá nhiều cam kết trong một giờ. Vui lòng thử lại sau."), code="rate_email"
+        ))
+        return _render_form(request, campaign, form, status=429)
+    try:
+        pledge, _created = pledge_create(campaign=campaign, channel=Pledge.Channel.FORM, **form.service_arguments())
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return _render_form(request, campaign, form, status=400)
+    response = redirect("donations:pledge-detail", reference=pledge.reference)
+    response.status_code = 303  # "see other": the browser GETs the confirmation, a reload never re-POSTs
+    return response
+
+
+def _amount_due(pledge: Pledge, installments: list, paid: int) -> int:
+    """What the donor should transfer next: the rest of the first installment not yet covered."""
+    if not installments:
+        return max(pledge.amount - paid, 0)
+    covered = 0
+    for installment in installments:
+        covered += installment.amount
+        if covered > paid:
+            return min(installment.amount, covered - paid)
+    return 0
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def pledge_detail(request, reference):
+    pledge = get_object_or_404(Pledge.objects.select_related("campaign", "fund"), reference=reference)
+    campaign = pledge.campaign
+    if campaign.status == Campaign.Status.DRAFT:
+        raise Http404
+    installments = list(pledge.installments.all())
+    paid = pledge.payments.aggregate(total=Sum("amount"))["total"] or 0
+    payable = pledge.status in (Pledge.Status.PLEDGED, Pledge.Status.PARTIALLY_PAID)
+    due = _amount_due(pledge, installments if len(installments) > 1 else [], paid) if payable else 0
+    memo = transfer_memo(pledge.reference)
+    context = {
+        "pledge": pledge,
+        "campaign": campaign,
+        "installments": installments if len(installments) > 1 else [],
+        "amount_display": format_vnd(pledge.amount),
+        "amount_words": vnd_in_words(pledge.amount),
+        "paid": paid,
+        "paid_display": format_vnd(paid),
+        "due": due,
+        "due_display": format_vnd(due) if due else "",
+        "memo": memo,
+    }
+    if due:
+        payload = vietqr_payload(
+            bank_bin=campaign.bank_bin, account_number=campaign.bank_account_number, amount=due, memo=memo
+        )
+        context["qr_payload"] = payload
+        context["qr_svg"] = qr_svg(payload, title=_("Mã VietQR chuyển khoản %(amount)s") % {"amount": format_vnd(due)})
+    response = render(request, "donations/pledge_detail.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
