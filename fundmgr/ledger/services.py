@@ -155,6 +155,7 @@ def entry_reverse(
             _("Bút toán #%(id)s là bút toán đảo; không đảo nó mà ghi lại bút toán đúng."),
             code="reversal_of_reversal", params={"id": entry.pk},
         )
+    _check_not_reversed(entry)  # before the spend guard, so the reader learns the real reason
     lines = [
         Line(account=line.account.code, fund=line.fund, debit=line.credit, credit=line.debit)
         for line in entry.lines.select_related("account", "fund").order_by("pk")
@@ -285,13 +286,8 @@ def _entry_record(
             spend_guard(fund_amounts=spends)
         head = _chain_head_lock()
         if reverses is not None:
-            # Under the chain lock, so two reversals of one entry cannot both pass this check.
-            reversed_by = JournalEntry.objects.filter(reverses=reverses).values_list("pk", flat=True).first()
-            if reversed_by is not None:
-                raise ValidationError(
-                    _("Bút toán #%(id)s đã được đảo bởi bút toán #%(by)s; không thể đảo lần nữa."),
-                    code="already_reversed", params={"id": reverses.pk, "by": reversed_by},
-                )
+            # Again under the chain lock, so two reversals of one entry cannot both pass.
+            _check_not_reversed(reverses)
         source = ""
         if source_type_id is not None:
             content_type = ContentType.objects.get_for_id(source_type_id)
@@ -322,6 +318,15 @@ def _entry_record(
         head.entry_count += 1
         head.save(update_fields=["last_entry_id", "last_hash", "entry_count"])
     return entry
+
+
+def _check_not_reversed(entry: JournalEntry) -> None:
+    reversed_by = JournalEntry.objects.filter(reverses=entry).values_list("pk", flat=True).first()
+    if reversed_by is not None:
+        raise ValidationError(
+            _("Bút toán #%(id)s đã được đảo bởi bút toán #%(by)s; không thể đảo lần nữa."),
+            code="already_reversed", params={"id": entry.pk, "by": reversed_by},
+        )
 
 
 def _chain_head_lock() -> LedgerChainHead:
