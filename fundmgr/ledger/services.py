@@ -120,10 +120,10 @@ def entry_post(
     """Post a balanced entry for `unit`, naming its `source` document (a payment, a disbursement).
 
     Refuses with a `ValidationError` and writes nothing when the entry is malformed, and with
-    `InsufficientFunds` when it would overspend a fund. Queries (one posting that spends, no
-    commitment sources): accounts, lock funds, fund balances, lock chain head, insert entry,
-    insert lines, update chain head: 7 (a posting that spends nothing: 4 + 1 = 5... see
-    tests/ledger/test_queries.py for the exact counts and their names).
+    `InsufficientFunds` when it would overspend a fund. Queries: the accounts, the chain head
+    (FOR UPDATE), INSERT entry, INSERT lines (one statement), UPDATE chain head: 5; a posting
+    that spends adds the funds (FOR UPDATE) and their balances: 7; each registered commitment
+    source adds one (tests/ledger/test_queries.py pins these).
     """
     source_type_id, source_id = None, ""
     if source is not None:
