@@ -263,18 +263,21 @@ class PledgeForm(forms.Form):
     def clean_started(self):
         token = self.cleaned_data["started"]
         try:
-            started = signing.loads(token, salt=_SIGNING_SALT, max_age=max_age())
-        except signing.SignatureExpired:
-            self.renew_started = True
-            raise ValidationError(
-                _("Biểu mẫu đã mở quá lâu. Vui lòng kiểm tra lại thông tin và gửi lại."), code="form_expired"
-            ) from None
+            started = signing.loads(token, salt=_SIGNING_SALT)
         except signing.BadSignature:
+            started = None
+        if not isinstance(started, (int, float)) or isinstance(started, bool):
             self.renew_started = True
             raise ValidationError(
                 _("Biểu mẫu không còn hợp lệ. Vui lòng kiểm tra lại thông tin và gửi lại."), code="bad_token"
-            ) from None
-        if not isinstance(started, (int, float)) or time.time() - started < min_seconds():
+            )
+        elapsed = time.time() - started
+        if elapsed > max_age():
+            self.renew_started = True
+            raise ValidationError(
+                _("Biểu mẫu đã mở quá lâu. Vui lòng kiểm tra lại thông tin và gửi lại."), code="form_expired"
+            )
+        if elapsed < min_seconds():
             raise ValidationError(
                 _("Biểu mẫu được gửi quá nhanh. Vui lòng kiểm tra lại thông tin và bấm gửi lần nữa."),
                 code="too_fast",

@@ -1,0 +1,60 @@
+"""Opening and closing a campaign."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from campaigns.models import Campaign
+from campaigns.services import campaign_close, campaign_open
+from fundmgr.ledger.models import Fund
+
+from . import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def draft(unit, funds):
+    return factories.campaign_make(unit=unit, funds=funds, status=Campaign.Status.DRAFT)
+
+
+def test_a_draft_opens_and_then_closes(draft):
+    assert campaign_open(campaign=draft).status == Campaign.Status.OPEN
+    assert campaign_close(campaign=draft).status == Campaign.Status.CLOSED
+    draft.refresh_from_db()
+    assert draft.status == Campaign.Status.CLOSED
+
+
+def test_a_closed_campaign_may_reopen(draft):
+    campaign_open(campaign=draft)
+    campaign_close(campaign=draft)
+    assert campaign_open(campaign=draft).status == Campaign.Status.OPEN
+
+
+def test_opening_an_open_campaign_is_refused(campaign):
+    with pytest.raises(ValidationError) as error:
+        campaign_open(campaign=campaign)
+    assert error.value.messages == ["Chiến dịch đã đang nhận ủng hộ."]
+
+
+def test_closing_a_draft_is_refused_and_changes_nothing(draft):
+    with pytest.raises(ValidationError) as error:
+        campaign_close(campaign=draft)
+    assert error.value.messages == ["Chỉ đóng được chiến dịch đang nhận ủng hộ."]
+    draft.refresh_from_db()
+    assert draft.status == Campaign.Status.DRAFT
+
+
+def test_opening_needs_the_default_fund_among_the_funds_and_a_sane_account(draft, funds):
+    draft.funds.set(funds[1:])
+    Campaign.objects.filter(pk=draft.pk).update(bank_bin="9704", bank_account_number="001-234")
+    Fund.objects.filter(pk=funds[1].pk).update(is_active=False)
+    with pytest.raises(ValidationError) as error:
+        campaign_open(campaign=draft)
+    assert error.value.messages == [
+        "Quỹ mặc định phải là một trong các quỹ nhận của chiến dịch.",
+        "Chiến dịch có quỹ đã ngừng hoạt động.",
+        "Mã BIN ngân hàng phải gồm 6 chữ số.",
+        "Số tài khoản chỉ gồm chữ số và chữ cái.",
+    ]
+    draft.refresh_from_db()
+    assert draft.status == Campaign.Status.DRAFT
