@@ -69,16 +69,17 @@ def client_ip(request) -> str | None:
 
     Each proxy appends the address it received the request from, so with N trusted proxies
     (`settings.NUMBER_OF_PROXIES`) the client is the N-th entry from the right; everything to
-    its left was written by the client and may be forged. With no proxies, or when the header
-    has fewer entries than there are proxies (the request did not come through them), the
-    socket's address is the only one to believe. Returns None for an unparseable address.
+    its left was written by the client and may be forged. Fewer entries than proxies means the
+    request entered part-way down the chain: every entry was appended by our proxies, and the
+    leftmost is the client. No header (or no proxies): the socket's address. Returns None for
+    an unparseable address. (`fundmgr.rate_limit.client_ip` applies the same rule.)
     """
     proxies = getattr(settings, "NUMBER_OF_PROXIES", 0)
     remote = request.META.get("REMOTE_ADDR", "")
     if proxies > 0:
         hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            return _parse_ip(hops[-proxies])
+        if hops:
+            return _parse_ip(hops[-proxies] if len(hops) >= proxies else hops[0])
     return _parse_ip(remote)
 
 
