@@ -1,0 +1,70 @@
+"""The auditor's script in docs/ledger.md recomputes the chain from an export, outside Django."""
+
+import csv
+import datetime
+import re
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from fundmgr.ledger import accounts
+from fundmgr.ledger.exporters import AUDIT_COLUMNS, ledger_audit_rows
+from fundmgr.ledger.models import LedgerChainHead
+from fundmgr.ledger.services import Line, entry_post, entry_reverse, fund_transfer
+from fundmgr.orgs.models import OrgUnit
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.date(2025, 9, 1)
+
+
+def auditor_script() -> str:
+    text = (settings.BASE_DIR / "docs" / "ledger.md").read_text(encoding="utf-8")
+    return re.search(r"<!-- auditor-script.*?-->\n```python\n(.*?)```", text, re.DOTALL).group(1)
+
+
+def run_script(tmp_path, rows) -> subprocess.CompletedProcess:
+    script, export = tmp_path / "check_ledger.py", tmp_path / "ledger.csv"
+    script.write_text(auditor_script(), encoding="utf-8")
+    with export.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(AUDIT_COLUMNS)
+        writer.writerows(rows)
+    return subprocess.run([sys.executable, "-I", str(script), str(export)], capture_output=True, text=True)
+
+
+@pytest.fixture
+def rows(province, make_fund):
+    general, dreams = make_fund("QKH-TH"), make_fund("QHB-NCUM")
+    entry_post(
+        unit=province, date=DAY, memo="Số dư đầu kỳ",
+        lines=[Line(accounts.BANK, general, debit=5_000_000), Line(accounts.DONATION_INCOME, general, credit=5_000_000)],
+    )
+    donation = entry_post(
+        unit=province, date=DAY, memo="Ủng hộ \"Nâng cánh ước mơ\",\ndòng hai", source=province,
+        lines=[Line(accounts.BANK, general, debit=7_000_000), Line(accounts.DONATION_INCOME, general, credit=7_000_000)],
+    )
+    fund_transfer(from_fund=general, to_fund=dreams, amount=2_000_000, date=DAY, memo="Điều chuyển", unit=province)
+    entry_reverse(entry=donation, reason="Chuyển nhầm tài khoản", date=DAY)  # reverses_hash, reason, source
+    entry_post(
+        unit=province, date=DAY, memo="Ủng hộ lại đúng tài khoản",
+        lines=[Line(accounts.BANK, general, debit=7_000_000), Line(accounts.DONATION_INCOME, general, credit=7_000_000)],
+    )
+    return list(ledger_audit_rows(batch_size=2))
+
+
+def test_a_clean_export_passes(tmp_path, rows):
+    result = run_script(tmp_path, rows)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"chain intact, last hash {LedgerChainHead.objects.get().last_hash}"
+    sources = {row[4] for row in rows} - {""}
+    assert sources == {f"orgs.orgunit:{OrgUnit.objects.get(code='TH').pk}"}  # the donation and its reversal
+    assert len(rows) == 2 + 2 + 4 + 2 + 2
+
+
+def test_an_edited_export_names_the_entry(tmp_path, rows):
+    rows[4][3] = "Điều chuyển (đã sửa)"  # the transfer's memo, on its first line
+    result = run_script(tmp_path, rows)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"entry {rows[4][0]}: hash does not match its content"
