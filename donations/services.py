@@ -550,6 +550,7 @@ def payment_record(
     if pledge is not None:
         pledge_status_refresh(pledge)
     # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service.
+    from .receipts.services import receipt_issue; receipt_issue(payment=payment, issued_by=recorded_by)  # noqa: E702
     return payment
 
 
