@@ -20,6 +20,15 @@
     });
   });
 
+  // Typing another amount unselects the quick amount that no longer matches.
+  if (amount) {
+    amount.addEventListener("input", function () {
+      form.querySelectorAll(".preset").forEach(function (link) {
+        link.classList.toggle("is-selected", link.getAttribute("data-amount") === amount.value.trim());
+      });
+    });
+  }
+
   var taxField = form.querySelector("#field-tax_code");
   function markTaxCode() {
     var chosen = form.querySelector("input[name=donor_kind]:checked");
