@@ -39,7 +39,15 @@ from fundmgr.orgs.models import OrgUnit
 from . import accounts
 from .formatting import format_vnd
 from .hashing import entry_hash, source_label
-from .models import Account, Fund, JournalEntry, JournalLine, LedgerChainHead, LedgerHistoryError, LedgerVerification
+from .models import (
+    Account,
+    Fund,
+    JournalEntry,
+    JournalLine,
+    LedgerChainHead,
+    LedgerHistoryError,
+    LedgerVerification,
+)
 from .selectors import funds_available, ledger_chain_check
 
 logger = logging.getLogger(__name__)
@@ -97,7 +105,7 @@ def spend_guard(*, fund_amounts: Mapping[Fund, int]) -> None:
     balances are read in a statement after the lock is granted, which on PostgreSQL's READ
     COMMITTED (Django's default; do not run this under REPEATABLE READ) sees every committed spend.
     """
-    for fund, amount in fund_amounts.items():
+    for amount in fund_amounts.values():
         _check_amount(amount, allow_zero=True)
     locked = funds_lock(fund_amounts)
     available = funds_available(locked)

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fundmgr.ledger import accounts

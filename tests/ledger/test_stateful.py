@@ -19,7 +19,14 @@ from django.db import connection, transaction
 from django.db.models import F, Sum
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import JournalLine
