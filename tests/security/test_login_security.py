@@ -175,3 +175,12 @@ def test_an_unverified_user_may_still_log_out(client, settings, make_user, units
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
 
+
+
+def test_the_two_factor_page_speaks_english_too(client, settings, make_user, units):
+    settings.OTP_REQUIRED_ROLES = ["treasurer"]
+    client.force_login(make_user("thuquy", role=Role.TREASURER, unit=units.province))
+    page = client.get(INDEX, HTTP_ACCEPT_LANGUAGE="en")
+    body = page.content.decode()
+    assert "Two-factor verification" in body and "Scan the QR code" in body
+    assert "Xác thực hai lớp" not in body
