@@ -143,3 +143,25 @@ def test_donor_data_export_holds_the_donor_and_their_pledges_and_payments(
     assert "Trần Thị Bình" not in str(data)
     json.dumps(data)  # ready to hand out as a file
     assert AuditEvent.objects.count() == audit_rows_before  # it only reads
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("+SUM(1+1)*cmd|' /C calc'!A0", "'+SUM(1+1)*cmd|' /C calc'!A0"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\uff1dcmd", "'\uff1dcmd"),
+        ("Nguyễn Văn An", "Nguyễn Văn An"),
+        ("Công ty A-B", "Công ty A-B"),
+        (-500_000, -500_000),
+        (None, None),
+    ],
+)
+def test_spreadsheet_safe_neutralises_formulas_only(value, expected):
+    from fundmgr.audit.spreadsheet import spreadsheet_safe, spreadsheet_safe_row
+
+    assert spreadsheet_safe(value) == expected
+    assert spreadsheet_safe_row([value, 1]) == [expected, 1]
