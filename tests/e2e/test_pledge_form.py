@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.contrib import admin
+from django.db import connections
 
 import tests.conftest as suite
 from campaigns.demo import seed_demo
@@ -103,6 +104,9 @@ def test_a_donor_pledges_on_a_phone_and_the_treasurer_sees_it(live_server, artif
             admin_page.goto(f"{live_server.url}/admin/campaigns/campaign/")
             assert "5.000.000 ₫" in normalised(admin_page.locator("#result_list").inner_text())
         admin_page.screenshot(path=str(artifacts_dir / "admin-pledges.png"), full_page=True)
+        # Inside Playwright's sync API the ORM ran in another context than the test's, on a connection
+        # of its own: close it, or PostgreSQL refuses to drop the test database at the end.
+        connections.close_all()
 
     assert problems == []
 
