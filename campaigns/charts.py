@@ -12,17 +12,31 @@ from django.utils.formats import date_format, number_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 78, 16, 16, 36  # margins around the plot, for the axis labels
+WIDTH, HEIGHT = 400, 230  # small enough that 13-unit labels stay legible on a 360 px phone
+LEFT, RIGHT, TOP, BOTTOM = 72, 10, 12, 30  # margins around the plot, for the axis labels
+
+
+def _units():
+    return ((10**9, _("%(number)s tỷ")), (10**6, _("%(number)s triệu")), (10**3, _("%(number)s nghìn")))
+
+
+def _in_unit(amount: int, size: int, label: str) -> str:
+    number = round(amount / size, 1)
+    return label % {"number": number_format(int(number) if number == int(number) else number)}
 
 
 def short_amount(amount: int) -> str:
     """1500000000 → "1,5 tỷ", 250000000 → "250 triệu" (en: "1.5 billion", "250 million")."""
-    for size, label in ((10**9, _("%(number)s tỷ")), (10**6, _("%(number)s triệu")), (10**3, _("%(number)s nghìn"))):
+    for size, label in _units():
         if amount >= size:
-            number = round(amount / size, 1)
-            return label % {"number": number_format(int(number) if number == int(number) else number)}
+            return _in_unit(amount, size, label)
     return str(amount)
+
+
+def _axis_labels(top: int, steps: int) -> list[str]:
+    """Labels of the ticks 0 … top, all in the unit of `top` ("0,5 triệu", not "500 nghìn" next to "1 triệu")."""
+    size, label = next(((size, label) for size, label in _units() if top >= size), (1, "%(number)s"))
+    return ["0"] + [_in_unit(top * step // steps, size, label) for step in range(1, steps + 1)]
 
 
 def _nice_ceiling(value: int) -> int:
@@ -71,17 +85,16 @@ def received_chart_svg(days: list[tuple[datetime.date, int]], *, start: datetime
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title">',
         f'<title id="chart-title">{escape(_("Tiền đã nhận theo thời gian"))}</title>',
     ]
-    for step in range(5):  # horizontal grid lines and the amount axis
+    for step, label in enumerate(_axis_labels(top, 4)):  # horizontal grid lines and the amount axis
         amount = top * step // 4
         parts.append(f'<line class="chart-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(amount):.1f}" y2="{y(amount):.1f}"/>')
         parts.append(
-            f'<text class="chart-label" x="{LEFT - 6}" y="{y(amount) + 4:.1f}" text-anchor="end">'
-            f"{escape(short_amount(amount) if amount else '0')}</text>"
+            f'<text class="chart-label" x="{LEFT - 6}" y="{y(amount) + 4:.1f}" text-anchor="end">{escape(label)}</text>'
         )
     for day in (start, end):  # the date axis: first and last day of the campaign
         anchor = "start" if day == start else "end"
         parts.append(
-            f'<text class="chart-label" x="{x(day):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}">'
+            f'<text class="chart-label" x="{x(day):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}">'
             f"{escape(date_format(day, 'SHORT_DATE_FORMAT'))}</text>"
         )
     parts.append(f'<polygon class="chart-area" points="{area}"/>')

@@ -1,7 +1,8 @@
 """A donor pledges from a phone, gets the VietQR code; a treasurer then sees the pledge in the admin.
 
 Runs Debian's chromium, headless, against the live server. Screenshots for a person to look at
-land in var/test-artifacts/: pledge-form.png, pledge-confirmation.png, admin-pledges.png.
+land in var/test-artifacts/: pledge-form.png, pledge-confirmation.png, campaign.png, campaign-en.png
+and admin-pledges.png.
 """
 
 import time
@@ -86,6 +87,19 @@ def test_a_donor_pledges_on_a_phone_and_the_treasurer_sees_it(live_server, artif
         assert page.locator("svg.qr-code").bounding_box()["width"] >= 200  # large enough to scan on a phone
         page.screenshot(path=str(artifacts_dir / "pledge-confirmation.png"), full_page=True)
         assert (pledge.amount, pledge.channel, pledge.donor.name) == (5_000_000, "form", "Nguyễn Thị Bình")
+
+        # Part of the money arrives; the campaign page shows it, the chart and the honor roll.
+        factories.payment_make(pledge, amount=2_000_000)
+        page.goto(f"{live_server.url}/c/{campaign.slug}/")
+        content = normalised(page.locator("main").inner_text())
+        assert "2.000.000 ₫" in content and "5.000.000 ₫" in content
+        assert page.locator("svg.chart polyline.chart-line").count() == 1
+        assert page.locator(".honor-roll__name").all_inner_texts() == ["Nguyễn Thị Bình"]
+        page.screenshot(path=str(artifacts_dir / "campaign.png"), full_page=True)
+        page.get_by_role("button", name="English").click()
+        page.wait_for_load_state()
+        assert page.locator("#honor-roll-title").inner_text() == "Honor roll"
+        page.screenshot(path=str(artifacts_dir / "campaign-en.png"), full_page=False)
 
         # The treasurer, at a desk.
         desk = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 800})
