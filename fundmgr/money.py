@@ -24,7 +24,7 @@ every kind of space (no-break, narrow no-break, thin) becomes a plain space. Acc
 - a decimal, whose separator is ``.`` or ``,`` (the one not used for grouping): ``2,5``,
   ``1.000.000,00``. Its value must still be a whole number of dong;
 - then optionally a unit: ``k``/``nghìn``/``ngàn`` (10³), ``tr``/``triệu`` (10⁶),
-  ``tỷ``/``tỉ`` (10⁹);
+  ``tỷ``/``tỉ`` (10⁹), also typed without diacritics (``nghin``, ``ngan``, ``trieu``, ``ty``, ``ti``);
 - then optionally the currency: ``₫``, ``đ``, ``đồng``, ``VND``, ``VNĐ``.
 
 Without a unit, a single ``.`` or ``,`` followed by exactly three digits is read as grouping
@@ -81,7 +81,9 @@ MAX_AMOUNT = 10**15  # one triệu tỷ dong: far above any fund; past it a slip
 _MAX_INPUT_LENGTH = 64  # longer text is not an amount; also keeps Decimal arithmetic small
 
 _UNITS = {"k": 10**3, "nghìn": 10**3, "ngàn": 10**3, "tr": 10**6, "triệu": 10**6, "tỷ": 10**9, "tỉ": 10**9}
-_CURRENCIES = ("₫", "đồng", "đ", "vnd", "vnđ")
+# Phones without a Vietnamese keyboard drop the diacritics: "5 trieu", "500 nghin", "1 ty".
+_UNITS |= {"nghin": 10**3, "ngan": 10**3, "trieu": 10**6, "ty": 10**9, "ti": 10**9}
+_CURRENCIES = ("₫", "đồng", "đ", "vnd", "vnđ", "dong")
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u2009]+")
 _MINUS_SIGNS = ("-", "\u2212", "\u2013")  # hyphen-minus, minus sign, en dash (as word processors type it)
 

@@ -234,6 +234,14 @@ ACCEPTED = [
     (unicodedata.normalize("NFD", "500 nghìn đồng"), 500_000),
     (unicodedata.normalize("NFD", "1 tỷ"), 1_000_000_000),
     ("1", 1),
+    # typed on a phone without a Vietnamese keyboard
+    ("5 trieu", 5_000_000),
+    ("2,5 trieu", 2_500_000),
+    ("500 nghin", 500_000),
+    ("500 ngan dong", 500_000),
+    ("1 ty", 1_000_000_000),
+    ("2 ti", 2_000_000_000),
+    ("1.000.000 dong", 1_000_000),
     ("1.000.000.000.000.000", MAX_AMOUNT),
     ("1000000 tỷ", MAX_AMOUNT),
 ]
