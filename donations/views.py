@@ -34,6 +34,12 @@ def _render_form(request, campaign, form, status=200):
     return render(request, "donations/pledge_form.html", {"campaign": campaign, "form": form}, status=status)
 
 
+def _too_many(request, campaign, form, *, retry_after: int):
+    response = _render_form(request, campaign, form, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def pledge_form(request, slug):
@@ -54,11 +60,11 @@ def pledge_form(request, slug):
 
     form = PledgeForm(request.POST, campaign=campaign)
     if not rate_limit.hit("pledge-ip", rate_limit.client_ip(request), _rate("PLEDGE_RATE_LIMIT_PER_IP", PER_IP_DEFAULT)):
-        form.full_clean()  # so the page shows the donor's input, not an empty form
+        form.full_clean()  # add_error needs a cleaned form; the page keeps what the donor typed
         form.add_error(None, ValidationError(
             _("Bạn đã gửi quá nhiều lần trong thời gian ngắn. Vui lòng đợi một phút rồi gửi lại."), code="rate_ip"
         ))
-        return _render_form(request, campaign, form, status=429)
+        return _too_many(request, campaign, form, retry_after=60)
     if not form.is_valid():
         form.renew_guards()
         return _render_form(request, campaign, form, status=400)
@@ -67,7 +73,7 @@ def pledge_form(request, slug):
         form.add_error("email", ValidationError(
             _("Địa chỉ e-mail này đã gửi quá nhiều cam kết trong một giờ. Vui lòng thử lại sau."), code="rate_email"
         ))
-        return _render_form(request, campaign, form, status=429)
+        return _too_many(request, campaign, form, retry_after=3600)
     try:
         pledge, _created = pledge_create(campaign=campaign, channel=Pledge.Channel.FORM, **form.service_arguments())
     except ValidationError as error:

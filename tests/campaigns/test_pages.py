@@ -176,3 +176,13 @@ def test_a_fulfilled_pledge_has_no_qr(client, campaign):
 
 def test_an_unknown_reference_is_404(client, campaign):
     assert client.get("/p/TKH26-XXXXX/").status_code == 404
+
+
+def test_the_form_and_the_confirmation_cost_few_queries(client, campaign, django_assert_num_queries):
+    pledge = factories.pledge_make(campaign, amount=3_000_000, installments=3, email="a@example.com")
+    # 1. the campaign (with its default fund), 2. the campaign's funds for the radio buttons
+    with django_assert_num_queries(2):
+        assert client.get(f"/c/{campaign.slug}/pledge/").status_code == 200
+    # 1. the pledge with its campaign and fund, 2. its installments, 3. the sum of its payments
+    with django_assert_num_queries(3):
+        assert client.get(f"/p/{pledge.reference}/").status_code == 200

@@ -242,6 +242,7 @@ def test_too_many_posts_from_one_address_get_429(client, campaign, settings):
         assert response.status_code == 303
     response = post(client, factories.valid_form_data(campaign, email="donor3@example.com"))
     assert response.status_code == 429
+    assert response["Retry-After"] == "60"
     assert response.context["form"].non_field_errors() == [
         "Bạn đã gửi quá nhiều lần trong thời gian ngắn. Vui lòng đợi một phút rồi gửi lại."
     ]
