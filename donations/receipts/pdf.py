@@ -80,6 +80,7 @@ class ReceiptDocument:
     payment_method_label: str
     voided: bool = False
     void_reason: str = ""
+    voided_at: datetime.datetime | None = None
 
 
 def document_from_receipt(receipt) -> ReceiptDocument:
@@ -104,6 +105,7 @@ def document_from_receipt(receipt) -> ReceiptDocument:
         payment_method_label=receipt.get_payment_method_display(),
         voided=receipt.is_voided,
         void_reason=receipt.void_reason,
+        voided_at=receipt.voided_at,
     )
 
 
@@ -124,7 +126,11 @@ def receipt_pdf_render(document: ReceiptDocument, *, page_size: str | None = Non
     fonts_register()
     page_size = page_size_resolve(page_size)
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=PAGE_SIZES[page_size], invariant=1, pageCompression=1)
+    # The initial font is ours too: otherwise reportlab names Helvetica in every page (unembedded).
+    canvas = Canvas(
+        buffer, pagesize=PAGE_SIZES[page_size], invariant=1, pageCompression=1, initialFontName=REGULAR,
+        initialFontSize=10,
+    )
     canvas.setTitle(f"Phiếu thu {document.number}")
     canvas.setAuthor(_nfc(document.unit_name))
     canvas.setSubject("Phiếu thu (Mẫu số 01-TT)")
@@ -204,6 +210,12 @@ class _Layout:
         self.footer(doc)
         if doc.voided:
             self.void_stamp(doc, center_y=(top + self.y) / 2)
+            # Also as a plain line, for readers and text extraction that skip rotated text.
+            when = timezone.localtime(doc.voided_at).strftime("%d/%m/%Y") if doc.voided_at else ""
+            self.text(
+                self.left, self.MARGIN * 0.6 + 16, f"PHIẾU THU ĐÃ HỦY {when} – Lý do: {doc.void_reason}"[:150],
+                font=BOLD, size=self.size - 1, color=Color(0.78, 0.1, 0.1),
+            )
 
     def header(self, doc):
         top = self.y
