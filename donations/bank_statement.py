@@ -43,7 +43,7 @@ from fundmgr.money import AmountError, parse_vnd
 from .models import BankStatementImport, BankStatementLine, Payment, Pledge
 from .services import REFERENCE_ALPHABET, REFERENCE_LENGTH, name_normalize
 
-CHUNK_SIZE = 1000
+CHUNK_SIZE = 100
 
 
 # --- layouts --------------------------------------------------------------------------------
@@ -328,6 +328,7 @@ class PledgeIndex:
         self.by_reference: dict[str, _Candidate] = {}
         self.by_amount: dict[int, set[int]] = defaultdict(set)
         self.candidates: dict[int, _Candidate] = {}
+        self._pledges: dict[int, Pledge] = {}
         prefixes = set()
         for pk, reference, amount, paid, status, name_normalized in rows:
             candidate = _Candidate(
@@ -385,6 +386,16 @@ class PledgeIndex:
         ]
         return found[0] if len(found) == 1 else None
 
+    def pledge(self, pk: int) -> Pledge:
+        """The pledge (with its donor) to record a payment against; read once per import.
+
+        Only its id and donor are used: `payment_record` locks and re-reads the pledge itself.
+        """
+        pledge = self._pledges.get(pk)
+        if pledge is None:
+            pledge = self._pledges[pk] = Pledge.objects.select_related("donor").get(pk=pk)
+        return pledge
+
     def record_paid(self, pk: int, amount: int) -> None:
         candidate = self.candidates[pk]
         self._unindex_amounts(candidate)
@@ -392,26 +403,26 @@ class PledgeIndex:
         self._index_amounts(candidate)
 
 
-def _line_settle(line: BankStatementLine, *, pledge_pk: int, matched_by: str, status: str, unit, by) -> bool:
-    """Record `line` as a payment of pledge `pledge_pk`; on refusal leave it queued with the reason."""
+def _line_settle(line: BankStatementLine, *, pledge: Pledge, matched_by: str, status: str, unit, by) -> list[str]:
+    """Record `line` as a payment of `pledge`; on refusal leave it queued with the reason.
+
+    Sets the line's fields and returns the names of those that changed, for the caller to save
+    (one bulk update per chunk during an import).
+    """
     from .services import payment_record
 
-    pledge = Pledge.objects.select_related("donor").get(pk=pledge_pk)
     try:
-        with transaction.atomic():
-            payment = payment_record(
-                donor=pledge.donor, amount=line.amount, method=Payment.Method.BANK_TRANSFER,
-                received_on=line.transaction_date, unit=unit, pledge=pledge,
-                bank_reference=line.bank_reference, recorded_by=by,
-            )
+        # payment_record runs in its own savepoint: a refusal leaves this chunk's transaction usable.
+        payment = payment_record(
+            donor=pledge.donor, amount=line.amount, method=Payment.Method.BANK_TRANSFER,
+            received_on=line.transaction_date, unit=unit, pledge=pledge,
+            bank_reference=line.bank_reference, recorded_by=by,
+        )
     except ValidationError as error:
-        line.pledge = pledge
-        line.note = " ".join(error.messages)[:300]
-        line.save(update_fields=["pledge", "note"])
-        return False
+        line.pledge, line.note = pledge, " ".join(error.messages)[:300]
+        return ["pledge", "note"]
     line.status, line.matched_by, line.pledge, line.payment, line.note = status, matched_by, pledge, payment, ""
-    line.save(update_fields=["status", "matched_by", "pledge", "payment", "note"])
-    return True
+    return ["status", "matched_by", "pledge", "payment", "note"]
 
 
 def statement_import(
@@ -456,6 +467,7 @@ def _import_chunk(statement, pairs, index: PledgeIndex, *, by) -> None:
     # the re-read below takes only the lines this import owns.
     BankStatementLine.objects.bulk_create(new_lines, ignore_conflicts=True, batch_size=500)
     lines = BankStatementLine.objects.filter(statement=statement, bank_reference__in=list(seen)).order_by("line_number")
+    settled, refused = [], []
     for line in lines:
         pledge_pk = index.match_reference(line.memo)
         matched_by = BankStatementLine.MatchedBy.REFERENCE
@@ -464,9 +476,15 @@ def _import_chunk(statement, pairs, index: PledgeIndex, *, by) -> None:
             matched_by = BankStatementLine.MatchedBy.AMOUNT_AND_NAME
         if pledge_pk is None:
             continue
-        if _line_settle(line, pledge_pk=pledge_pk, matched_by=matched_by, status=BankStatementLine.Status.MATCHED,
-                        unit=statement.unit, by=by):
+        changed = _line_settle(line, pledge=index.pledge(pledge_pk), matched_by=matched_by,
+                               status=BankStatementLine.Status.MATCHED, unit=statement.unit, by=by)
+        if line.payment_id is not None:
+            settled.append(line)
             index.record_paid(pledge_pk, line.amount)
+        else:
+            refused.append(line)
+    BankStatementLine.objects.bulk_update(settled, ["status", "matched_by", "pledge", "payment", "note"], batch_size=500)
+    BankStatementLine.objects.bulk_update(refused, ["pledge", "note"], batch_size=500)
 
 
 def statement_recount(statement: BankStatementImport) -> None:
@@ -500,11 +518,13 @@ def _line_lock(line: BankStatementLine) -> BankStatementLine:
 def bank_line_match(*, line: BankStatementLine, pledge: Pledge, by) -> BankStatementLine:
     """A treasurer's match of a queued line to a pledge: the line becomes that pledge's payment."""
     line = _line_lock(line)
-    if not _line_settle(line, pledge_pk=pledge.pk, matched_by=BankStatementLine.MatchedBy.MANUAL,
-                        status=BankStatementLine.Status.MANUAL, unit=line.statement.unit, by=by):
+    pledge = Pledge.objects.select_related("donor").get(pk=pledge.pk)
+    changed = _line_settle(line, pledge=pledge, matched_by=BankStatementLine.MatchedBy.MANUAL,
+                           status=BankStatementLine.Status.MANUAL, unit=line.statement.unit, by=by)
+    if line.payment_id is None:
         raise ValidationError(line.note, code="payment_refused")
     line.resolved_by, line.resolved_at = by, timezone.now()
-    line.save(update_fields=["resolved_by", "resolved_at"])
+    line.save(update_fields=[*changed, "resolved_by", "resolved_at"])
     statement_recount(line.statement)
     return line
 

@@ -465,8 +465,6 @@ def _payment_errors(*, donor, amount, method, received_on, fund, pledge, bank_re
         add("donor", _("Nhà hảo tâm này đã được gộp vào một hồ sơ khác: hãy ghi vào hồ sơ đó."), "donor_merged")
     if bank_reference is not None and len(bank_reference) > 64:
         add("bank_reference", _("Mã giao dịch ngân hàng dài quá 64 ký tự."), "max_length")
-    elif bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
-        add("bank_reference", _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference}, "duplicate_bank_reference")
     return errors
 
 
@@ -487,7 +485,6 @@ def pledge_status_refresh(pledge: Pledge) -> Pledge:
     return pledge
 
 
-@transaction.atomic
 def payment_record(
     *,
     donor: Donor,
@@ -506,9 +503,32 @@ def payment_record(
     Cash: Dr 111 / Cr 511; bank transfer: Dr 112 / Cr 511; in kind: Dr 156 / Cr 512, all in
     the fund (the pledge's fund when the payment is for a pledge). Paying more than pledged is
     allowed (`selectors.pledges_overpaid` shows it); paying into a cancelled or written-off
-    pledge is not.
+    pledge is not, nor recording one bank transaction twice.
     """
     bank_reference = (bank_reference or "").strip() or None
+    try:
+        with transaction.atomic():
+            return _payment_record(
+                donor=donor, amount=amount, method=method, received_on=received_on, unit=unit, fund=fund,
+                pledge=pledge, bank_reference=bank_reference, in_kind_description=in_kind_description,
+                recorded_by=recorded_by,
+            )
+    except IntegrityError:
+        # The unique bank reference, not a query before the insert, is what stops the same bank
+        # transaction being recorded twice (also by two imports at once); the block has rolled back.
+        if bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
+            raise ValidationError(
+                {"bank_reference": ValidationError(
+                    _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference},
+                    code="duplicate_bank_reference",
+                )}
+            ) from None
+        raise
+
+
+def _payment_record(
+    *, donor, amount, method, received_on, unit, fund, pledge, bank_reference, in_kind_description, recorded_by
+) -> Payment:
     if pledge is not None:
         # The row lock serialises payments of one pledge, so each sees the others' amounts.
         pledge = Pledge.objects.select_for_update().select_related("fund").get(pk=pledge.pk)
@@ -519,23 +539,11 @@ def payment_record(
     if errors:
         raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
     fund = pledge.fund if pledge is not None else fund
-    try:
-        with transaction.atomic():
-            payment = Payment.objects.create(
-                donor=donor, pledge=pledge, fund=fund, unit=unit, amount=amount, method=method,
-                in_kind_description=(in_kind_description or "").strip() if method == Payment.Method.IN_KIND else "",
-                received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
-            )
-    except IntegrityError:
-        # The same bank transaction recorded by a concurrent import or person a moment ago.
-        if bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
-            raise ValidationError(
-                {"bank_reference": ValidationError(
-                    _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference},
-                    code="duplicate_bank_reference",
-                )}
-            ) from None
-        raise
+    payment = Payment.objects.create(
+        donor=donor, pledge=pledge, fund=fund, unit=unit, amount=amount, method=method,
+        in_kind_description=(in_kind_description or "").strip() if method == Payment.Method.IN_KIND else "",
+        received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
+    )
     debit_account, credit_account = _PAYMENT_ACCOUNTS[method]
     entry = entry_post(
         unit=unit,

@@ -1,0 +1,201 @@
+"""Importing statements: match by reference, then by amount and name; queue the rest; twice is once."""
+
+import datetime
+import random
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from donations.bank_statement import StatementError, bank_line_ignore, bank_line_match, statement_import
+from donations.models import BankStatementImport, BankStatementLine, Payment, Pledge
+from donations.services import pledge_cancel, pledge_create
+from fundmgr.ledger.models import JournalEntry
+
+pytestmark = pytest.mark.django_db
+
+DAY = (timezone.localdate() - datetime.timedelta(days=3)).strftime("%d/%m/%Y")
+
+
+def make_pledge(campaign, name, amount, **kwargs):
+    kwargs.setdefault("channel", Pledge.Channel.ADMIN)
+    pledge, _ = pledge_create(campaign=campaign, donor_name=name, donor_kind="individual", amount=amount, **kwargs)
+    return pledge
+
+
+def generic(*rows):
+    header = "Ngày giao dịch,Số tiền ghi có,Nội dung,Số tham chiếu,Tên người chuyển\n"
+    return (header + "".join(",".join(f'"{cell}"' for cell in row) + "\n" for row in rows)).encode()
+
+
+def test_matches_by_reference_despite_lost_diacritics_spaces_dashes_and_case(campaign, unit, treasurer):
+    pledge = make_pledge(campaign, "Nguyễn Văn Đức", 5_000_000)
+    code = pledge.reference.split("-")[1]
+    memo = f"ung ho tkh26 {code[:2].lower()} {code[2:]}"  # "ung ho tkh26 7k q3m"
+    content = generic((DAY, "5.000.000", memo, "FT001", "NGUYEN VAN DUC"))
+
+    statement = statement_import(unit=unit, file_name="sao-ke.csv", content=content, created_by=treasurer)
+
+    line = BankStatementLine.objects.get()
+    assert (line.status, line.matched_by, line.pledge) == ("matched", "reference", pledge)
+    payment = line.payment
+    assert (payment.amount, payment.method, payment.bank_reference, payment.recorded_by) == (
+        5_000_000, "bank_transfer", "FT001", treasurer
+    )
+    assert payment.journal_entry is not None
+    pledge.refresh_from_db()
+    assert pledge.status == Pledge.Status.FULFILLED
+    assert (statement.lines_credit, statement.lines_new, statement.lines_matched, statement.lines_unmatched) == (1, 1, 1, 0)
+    assert statement.amount_matched == 5_000_000
+
+
+def test_matches_by_amount_and_name_when_there_is_no_reference(campaign, unit):
+    pledge = make_pledge(campaign, "Trần Thị Mai", 2_000_000, installments=2)
+    make_pledge(campaign, "Trần Thị Mai", 3_000_000)  # same name, another amount: not a candidate
+    content = generic(
+        (DAY, "2.000.000", "chuyen tien", "FT002", "TRAN THI MAI"),
+        (DAY, "1.000.000", "chuyen tien dot 2", "FT003", "Phạm Minh"),  # nobody pledged this
+    )
+    statement_import(unit=unit, file_name="a.csv", content=content)
+    matched = BankStatementLine.objects.get(bank_reference="FT002")
+    assert (matched.status, matched.matched_by, matched.pledge) == ("matched", "amount_name", pledge)
+    assert BankStatementLine.objects.get(bank_reference="FT003").status == "unmatched"
+
+
+def test_name_in_the_memo_also_counts_when_the_bank_gives_no_counterparty(campaign, unit):
+    pledge = make_pledge(campaign, "Lê Văn Hùng", 700_000)
+    statement_import(unit=unit, file_name="a.csv", content=generic((DAY, "700000", "MBVCB.123.LE VAN HUNG chuyen tien", "", "")))
+    assert BankStatementLine.objects.get().pledge == pledge
+
+
+def test_ambiguous_amount_and_name_waits_for_a_person(campaign, unit):
+    make_pledge(campaign, "Lê Văn Hùng", 700_000, phone="0912345678")
+    make_pledge(campaign, "Le Van Hung", 700_000, phone="0987654321")  # another man, same name and amount
+    statement_import(unit=unit, file_name="a.csv", content=generic((DAY, "700000", "ung ho", "", "LE VAN HUNG")))
+    assert BankStatementLine.objects.get().status == "unmatched"
+    assert Payment.objects.count() == 0
+
+
+def test_a_line_for_a_cancelled_pledge_waits_with_the_reason(campaign, unit, treasurer):
+    pledge = make_pledge(campaign, "Lê Văn Hùng", 700_000)
+    pledge_cancel(pledge=pledge, reason="trùng", by=treasurer)
+    statement_import(unit=unit, file_name="a.csv", content=generic((DAY, "700000", pledge.reference, "FT9", "")))
+    line = BankStatementLine.objects.get()
+    assert (line.status, line.pledge, line.payment) == ("unmatched", pledge, None)
+    assert line.note == f"Cam kết {pledge.reference} đã hủy hoặc đã xóa nợ: không ghi nhận khoản thu vào cam kết này."
+
+
+def test_second_import_of_the_same_file_creates_nothing(campaign, unit):
+    pledge = make_pledge(campaign, "Nguyễn Văn Đức", 5_000_000)
+    content = generic(
+        (DAY, "1.000.000", f"ung ho {pledge.reference}", "", "NGUYEN VAN DUC"),
+        (DAY, "1.000.000", f"ung ho {pledge.reference}", "", "NGUYEN VAN DUC"),  # paid twice the same day
+        (DAY, "50.000", "khong ro", "", ""),
+    )
+    first = statement_import(unit=unit, file_name="a.csv", content=content)
+    counts = (BankStatementLine.objects.count(), Payment.objects.count(), JournalEntry.objects.count())
+    assert counts == (3, 2, 2)
+    second = statement_import(unit=unit, file_name="a.csv", content=content)
+    assert (BankStatementLine.objects.count(), Payment.objects.count(), JournalEntry.objects.count()) == counts
+    assert (first.lines_new, second.lines_credit, second.lines_new, second.lines_matched) == (3, 3, 0, 0)
+
+
+def test_unreadable_file_writes_nothing(unit):
+    with pytest.raises(StatementError):
+        statement_import(unit=unit, file_name="x.csv", content=b"not,a,statement\n")
+    assert BankStatementImport.objects.count() == 0
+
+
+def test_manual_match_and_ignore(campaign, unit, treasurer):
+    pledge = make_pledge(campaign, "Phạm Minh", 1_000_000)
+    statement_import(unit=unit, file_name="a.csv", content=generic(
+        (DAY, "1.000.000", "chuyen khoan", "FT1", "PHAM VAN MINH"), (DAY, "12.345", "Lai tien gui", "FT2", ""),
+    ))
+    queued, interest = BankStatementLine.objects.order_by("line_number")
+    assert queued.status == interest.status == "unmatched"
+
+    line = bank_line_match(line=queued, pledge=pledge, by=treasurer)
+    assert (line.status, line.matched_by, line.resolved_by, line.payment.pledge) == ("manual", "manual", treasurer, pledge)
+    with pytest.raises(ValidationError) as caught:
+        bank_line_match(line=queued, pledge=pledge, by=treasurer)
+    assert caught.value.messages == ["Dòng sao kê này đã được ghi nhận thành khoản thu."]
+
+    with pytest.raises(ValidationError):
+        bank_line_ignore(line=interest, reason=" ", by=treasurer)
+    line = bank_line_ignore(line=interest, reason="Lãi tiền gửi, không phải ủng hộ", by=treasurer)
+    assert (line.status, line.note) == ("ignored", "Lãi tiền gửi, không phải ủng hộ")
+    statement = line.statement
+    statement.refresh_from_db()
+    assert (statement.lines_matched, statement.lines_unmatched, statement.lines_ignored) == (1, 0, 1)
+
+
+def test_manual_match_refused_writes_nothing(campaign, unit, treasurer):
+    pledge = make_pledge(campaign, "Phạm Minh", 1_000_000)
+    pledge_cancel(pledge=pledge, reason="nhầm", by=treasurer)
+    statement_import(unit=unit, file_name="a.csv", content=generic((DAY, "1.000.000", "ck", "FT1", "")))
+    line = BankStatementLine.objects.get()
+    with pytest.raises(ValidationError):
+        bank_line_match(line=line, pledge=pledge, by=treasurer)
+    line.refresh_from_db()
+    assert (line.status, line.pledge, line.note, Payment.objects.count()) == ("unmatched", None, "", 0)
+
+
+# --- 10,000 lines -----------------------------------------------------------------------------
+
+
+def statement_of(pledges, lines: int, seed: int = 2026) -> tuple[bytes, int]:
+    """A Vietcombank-style statement of a campaign account, deterministic.
+
+    Like a real one it mixes transfers whose memo carries a pledge reference (written in the
+    many ways donors write it: lower case, without the dash, split by a space, inside other
+    words), transfers without one, memos with a mistyped code, and money going out (fees).
+    Returns the file and the number of lines that carry a valid reference.
+    """
+    rng = random.Random(seed)
+    day = timezone.localdate() - datetime.timedelta(days=2)
+    rows = ["STT;Ngày giao dịch;Số tham chiếu;Số tiền ghi nợ;Số tiền ghi có;Số dư;Mô tả"]
+    with_reference = 0
+    for number in range(1, lines + 1):
+        amount = f"{rng.choice([100_000, 200_000, 500_000, 1_000_000, 2_000_000]):,}".replace(",", ".")
+        debit, credit = "", amount
+        kind = rng.random()
+        if kind < 0.6:
+            prefix, code = rng.choice(pledges).split("-")
+            memo = rng.choice([
+                f"MBVCB.{number}.ung ho {prefix}-{code}",
+                f"ung ho {prefix.lower()} {code.lower()}",
+                f"UNG HO {prefix}{code} KHUYEN HOC",
+                f"Ủng hộ quỹ khuyến học {prefix}-{code[:2]} {code[2:]}",
+            ])
+            with_reference += 1
+        elif kind < 0.65:
+            memo = f"ung ho TKH26-{rng.choice('ABC')}0{rng.choice('DEF')}1"  # 0 and 1 never occur in a code
+        elif kind < 0.95:
+            memo = f"chuyen tien {number}"
+        else:
+            memo, debit, credit = "Phi quan ly tai khoan", "11.000", ""
+        rows.append(f"{number};{day:%d/%m/%Y};5213.{number:08d};{debit};{credit};0;{memo}")
+    return ("\n".join(rows) + "\n").encode(), with_reference
+
+
+def test_ten_thousand_lines_match_every_reference_and_reimport_creates_nothing(campaign, unit):
+    references = [make_pledge(campaign, f"Nhà hảo tâm {i}", 10**9, phone="").reference for i in range(200)]
+    content, with_reference = statement_of(references, 10_000)
+
+    started = time.perf_counter()
+    statement = statement_import(unit=unit, file_name="vcb-10000.csv", content=content)
+    elapsed = time.perf_counter() - started
+
+    assert statement.format == "vcb"
+    credit_lines = statement.lines_credit
+    assert credit_lines + statement.lines_debit == 10_000 and statement.lines_new == credit_lines
+    assert statement.lines_matched == with_reference == Payment.objects.count()
+    assert BankStatementLine.objects.filter(status="matched", matched_by="reference").count() == with_reference
+    assert statement.lines_unmatched == credit_lines - with_reference
+    print(f"\n10,000 lines imported in {elapsed:.1f} s")
+
+    again = statement_import(unit=unit, file_name="vcb-10000.csv", content=content)
+    assert (again.lines_new, again.lines_matched) == (0, 0)
+    assert Payment.objects.count() == with_reference
+    assert BankStatementLine.objects.count() == credit_lines
