@@ -48,7 +48,12 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _eager_celery_by_default(settings):
-    """Tasks run in-process unless a test asks for the real broker (it then sets this itself)."""
+    """Tasks run in-process unless a test asks for the real broker (it then sets this itself).
+
+    Celery's Django-backed configuration looks the key up in Django's settings before its own
+    changes, so both are set.
+    """
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
