@@ -26,3 +26,19 @@ CHART = [
     (INTEREST_INCOME, "Thu lãi tiền gửi", "income", "credit"),
     (SCHOLARSHIP_EXPENSE, "Chi học bổng, khen thưởng", "expense", "debit"),
 ]
+
+
+def chart_install(**kwargs) -> None:
+    """Make sure every account of `CHART` exists (idempotent).
+
+    Migration 0002 creates the chart; this also runs after every `migrate` and after a test
+    database flush (both send `post_migrate`), so code can rely on the accounts being there.
+    """
+    from .models import Account
+
+    existing = set(Account.objects.values_list("code", flat=True))
+    Account.objects.bulk_create(
+        Account(code=code, name=name, kind=kind, normal_side=side)
+        for code, name, kind, side in CHART
+        if code not in existing
+    )

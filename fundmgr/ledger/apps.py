@@ -7,6 +7,13 @@ class LedgerConfig(AppConfig):
     label = "ledger"
     verbose_name = _("Sổ quỹ")
 
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .accounts import chart_install
+
+        post_migrate.connect(chart_install, sender=self, dispatch_uid="ledger_chart_install")
+
     def seed_demo(self):
         """The demo funds and their opening balances (`manage.py seed_demo`; idempotent)."""
         from .demo import seed_demo

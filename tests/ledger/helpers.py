@@ -8,8 +8,7 @@ from fundmgr.ledger.selectors import fund_balances, funds_available
 
 
 def chart_install() -> None:
-    for code, name, kind, side in accounts.CHART:
-        Account.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, "normal_side": side})
+    accounts.chart_install()
     LedgerChainHead.objects.get_or_create(pk=LedgerChainHead.SINGLETON_PK)
 
 
