@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from fundmgr.orgs.models import Membership
+from fundmgr.orgs.scoping import user_unit_paths
 
 from .models import AuditEvent
 
@@ -21,7 +22,8 @@ def may_read_audit_trail(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    return Membership.objects.filter(user=user, role=Membership.Role.AUDITOR).exists()
+    # From the memberships cached on the user for the request: the admin asks on every page.
+    return bool(user_unit_paths(user, {Membership.Role.AUDITOR}))
 
 
 class BypassedServicesFilter(admin.SimpleListFilter):

@@ -30,7 +30,7 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from fundmgr.orgs.models import Membership
+from fundmgr.orgs.scoping import user_unit_paths
 
 SUPERUSER = "superuser"
 ENROLMENT_DEVICE_NAME = "fundmgr-authenticator"
@@ -46,7 +46,8 @@ def otp_required_for(user) -> bool:
     if SUPERUSER in roles and user.is_superuser:
         return True
     membership_roles = roles - {SUPERUSER}
-    return bool(membership_roles) and Membership.objects.filter(user=user, role__in=membership_roles).exists()
+    # The memberships cached on the user for the request (the admin reads them anyway).
+    return bool(membership_roles) and bool(user_unit_paths(user, membership_roles))
 
 
 class OTPRequiredMiddleware:

@@ -319,3 +319,18 @@ def test_the_bypass_filter_shows_trigger_rows_that_no_service_explains(client, m
     behind_the_back = AuditEvent.objects.get(source=AuditEvent.Source.DB_TRIGGER, after__email="k***@example.com")
     assert behind_the_back.pk in shown
     assert paired.pk not in shown and service_row.pk not in shown
+
+
+def test_the_audit_changelist_costs_the_same_queries_whatever_the_rows(client, make_user, units, donor, django_assert_num_queries):
+    auditor = make_user("kiemtra", role=Role.AUDITOR, unit=units.province)
+    for number in range(30):
+        audit_record(action=AuditEvent.Action.VIEW, instance=donor, actor=auditor if number % 2 else None)
+    client.force_login(auditor)
+    # 1 session, 2 user, 3 the user's memberships (cached on the user for every permission
+    # question), 4 the actor filter's users, 5 the row count (no second count of all rows:
+    # show_full_result_count is off), 6-7 Django's user and group permissions (the sidebar's
+    # auth app), 8 the page of rows with their actors, 9-10 the date hierarchy's range and days,
+    # 11 the model filter's labels.
+    with django_assert_num_queries(11):
+        response = client.get(reverse("admin:audit_auditevent_changelist"))
+    assert response.status_code == 200
