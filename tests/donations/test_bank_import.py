@@ -199,3 +199,32 @@ def test_ten_thousand_lines_match_every_reference_and_reimport_creates_nothing(c
     assert (again.lines_new, again.lines_matched) == (0, 0)
     assert Payment.objects.count() == with_reference
     assert BankStatementLine.objects.count() == credit_lines
+
+
+def test_import_bank_statement_command(campaign, unit, tmp_path):
+    from django.core.management import call_command
+    from io import StringIO
+
+    pledge = make_pledge(campaign, "Nguyễn Văn Đức", 5_000_000)
+    path = tmp_path / "sao-ke.csv"
+    path.write_bytes(generic((DAY, "5.000.000", f"ung ho {pledge.reference}", "FT001", ""), (DAY, "1.000", "?", "FT002", "")))
+    out = StringIO()
+    call_command("import_bank_statement", str(path), "--unit", unit.code, "--format", "generic", stdout=out)
+    assert "2 credit lines (2 new, 0 imported before)" in out.getvalue()
+    assert "1 matched (5000000 dong), 1 waiting in the reconciliation queue" in out.getvalue()
+    out = StringIO()
+    call_command("import_bank_statement", str(path), "--campaign", campaign.slug, stdout=out)
+    assert "2 credit lines (0 new, 2 imported before)" in out.getvalue()
+    assert Payment.objects.count() == 1
+
+
+def test_import_bank_statement_command_refuses_bad_files(unit, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"a,b\n")
+    with pytest.raises(CommandError) as caught:
+        call_command("import_bank_statement", str(path), "--unit", unit.code)
+    assert "Không nhận ra mẫu sao kê" in str(caught.value)
+    with pytest.raises(CommandError):
+        call_command("import_bank_statement", str(path), "--unit", "NOPE")
