@@ -1,0 +1,145 @@
+"""API views: read donors, pledges and payments in the user's units; create through the services.
+
+Lists are scoped with `scope_queryset` (domain money, the roles that may view it) and run a
+fixed number of queries (related rows joined, installments prefetched, sums as subqueries).
+A write checks `user_can(user, "add", "money", unit)` for the unit it writes into, validates the
+shape of the input, and calls one service; the service's ValidationError becomes a 400 with the
+same field names.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from campaigns.models import Campaign
+from fundmgr.ledger.models import Fund
+from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
+from fundmgr.orgs.scoping import scope_queryset
+
+from .. import selectors, services
+from ..models import Donor, Payment, Pledge, PledgeInstallment
+from .filters import DonorFilter, PaymentFilter, PledgeFilter
+from .serializers import (
+    DonorSerializer,
+    PaymentCreateSerializer,
+    PaymentSerializer,
+    PledgeCreateSerializer,
+    PledgeSerializer,
+)
+
+
+def _service_errors(error: DjangoValidationError) -> serializers.ValidationError:
+    if hasattr(error, "error_dict"):
+        detail = {
+            ("non_field_errors" if field == "__all__" else field): messages
+            for field, messages in error.message_dict.items()
+        }
+        return serializers.ValidationError(detail)
+    return serializers.ValidationError({"non_field_errors": error.messages})
+
+
+def _viewable(queryset, user, unit_field):
+    return scope_queryset(queryset, user, unit_field, roles=roles_with(Action.VIEW, Domain.MONEY))
+
+
+def _require_add(user, unit):
+    if not user_can(user, Action.ADD, Domain.MONEY, unit):
+        raise PermissionDenied()
+
+
+class DonorViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = DonorSerializer
+    filterset_class = DonorFilter
+
+    def get_queryset(self):
+        donors = Donor.objects.select_related("unit").order_by("pk")
+        return selectors.donor_totals(_viewable(donors, self.request.user, "unit"))
+
+
+class PledgeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = PledgeFilter
+    lookup_field = "reference"
+
+    def get_serializer_class(self):
+        return PledgeCreateSerializer if self.action == "create" else PledgeSerializer
+
+    def get_queryset(self):
+        pledges = _viewable(Pledge.objects.order_by("-pk"), self.request.user, "campaign__unit")
+        pledges = pledges.prefetch_related(Prefetch("installments", queryset=PledgeInstallment.objects.order_by("number")))
+        return selectors.pledge_list(pledges)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        campaign = _viewable(Campaign.objects.select_related("unit"), request.user, "unit").filter(slug=data.pop("campaign")).first()
+        if campaign is None:
+            raise serializers.ValidationError({"campaign": [_("Không tìm thấy chiến dịch.")]})
+        _require_add(request.user, campaign.unit)
+        fund_code = data.pop("fund", "")
+        fund = None
+        if fund_code:
+            fund = Fund.objects.filter(code=fund_code).first()
+            if fund is None:
+                raise serializers.ValidationError({"fund": [_("Không tìm thấy quỹ.")]})
+        key = data.pop("idempotency_key", "") or request.headers.get("Idempotency-Key", "")
+        try:
+            pledge, created = services.pledge_create(
+                campaign=campaign, fund=fund, channel=Pledge.Channel.API, idempotency_key=key or None,
+                created_by=request.user, **data,
+            )
+        except DjangoValidationError as error:
+            raise _service_errors(error) from None
+        pledge = self.get_queryset().get(pk=pledge.pk)
+        return Response(PledgeSerializer(pledge).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    filterset_class = PaymentFilter
+
+    def get_serializer_class(self):
+        return PaymentCreateSerializer if self.action == "create" else PaymentSerializer
+
+    def get_queryset(self):
+        payments = Payment.objects.select_related("donor", "pledge", "fund", "unit").order_by("-pk")
+        return _viewable(payments, self.request.user, "unit")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = request.user
+        pledge = donor = fund = None
+        if data.get("pledge"):
+            pledge = _viewable(Pledge.objects.select_related("donor", "campaign__unit"), user, "campaign__unit").filter(
+                reference=data["pledge"].strip().upper()
+            ).first()
+            if pledge is None:
+                raise serializers.ValidationError({"pledge": [_("Không tìm thấy cam kết.")]})
+            donor = pledge.donor
+        else:
+            donor = _viewable(Donor.objects.all(), user, "unit").filter(pk=data.get("donor")).first()
+            if donor is None:
+                raise serializers.ValidationError({"donor": [_("Hãy chỉ rõ cam kết hoặc nhà hảo tâm.")]})
+            fund = Fund.objects.filter(code=data.get("fund") or "").first()
+        if data.get("unit"):
+            unit = OrgUnit.objects.filter(code=data["unit"]).first()
+            if unit is None:
+                raise serializers.ValidationError({"unit": [_("Không tìm thấy đơn vị.")]})
+        else:
+            unit = pledge.campaign.unit if pledge is not None else donor.unit
+        _require_add(user, unit)
+        try:
+            payment = services.payment_record(
+                donor=donor, pledge=pledge, fund=fund, unit=unit, amount=data["amount"], method=data["method"],
+                received_on=data["received_on"], bank_reference=data.get("bank_reference") or None,
+                in_kind_description=data.get("in_kind_description", ""), recorded_by=user,
+            )
+        except DjangoValidationError as error:
+            raise _service_errors(error) from None
+        payment = self.get_queryset().get(pk=payment.pk)
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
