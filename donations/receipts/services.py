@@ -70,6 +70,7 @@ VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 VERIFICATION_LENGTH = 12
 STALE_AFTER = datetime.timedelta(minutes=10)
 REQUEUE_BATCH = 2000
+BROKER_CONNECT_TIMEOUT = 3  # seconds; a refused connection fails at once
 ERROR_MAX_LENGTH = 2000
 
 # Accounts printed when a payment has no journal entry to read them from (cash, bank, in kind).
@@ -86,14 +87,43 @@ def enqueue(task, *args) -> bool:
 
     Called after commit: the work is recorded in the database already, and a broker that is
     down must not turn a recorded payment into an error page. The requeue job sends it later.
-    Publishing does not retry (`retry=False`): a request must not hang on a dead broker.
     """
+    return enqueue_many([(task, args)]) == 1
+
+
+def enqueue_many(jobs) -> int:
+    """Send [(task, args)] over one broker connection; how many were sent.
+
+    The connection is tried once (kombu would otherwise retry for seconds inside a request) and
+    publishing does not retry; at the first broker error the rest is left for the requeue job.
+    In eager mode (the embedded demo) each task runs here, and one that fails is logged: its row
+    says what is left to do.
+    """
+    if not jobs:
+        return 0
+    app = jobs[0][0].app
+    sent = 0
+    if app.conf.task_always_eager:
+        for task, args in jobs:
+            try:
+                task.apply_async(args=args)
+                sent += 1
+            except Exception:  # noqa: BLE001 - the job's row keeps its state for the requeue job
+                logger.warning("%s%r failed; the requeue job will retry it", task.name, tuple(args), exc_info=True)
+        return sent
     try:
-        task.apply_async(args=args, retry=False)
-    except Exception:  # noqa: BLE001 - kombu/redis connection errors, or a failing task in eager mode
-        logger.warning("could not enqueue %s%r; the requeue job will retry it", task.name, args, exc_info=True)
-        return False
-    return True
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_CONNECT_TIMEOUT)
+            for task, args in jobs:
+                task.apply_async(args=args, retry=False, connection=connection)
+                sent += 1
+    except Exception as error:  # noqa: BLE001 - kombu and redis connection errors
+        task, args = jobs[sent]
+        logger.warning(
+            "could not enqueue %s%r; the requeue job will retry it (%s: %s)", task.name, tuple(args),
+            type(error).__name__, error, exc_info=logger.isEnabledFor(logging.DEBUG),
+        )
+    return sent
 
 
 def _enqueue_on_commit(task_name: str, *args) -> None:
@@ -193,15 +223,18 @@ def _delivery(receipt_id: int, channel: str, *, lock: bool = False) -> ReceiptDe
     return queryset.get(receipt_id=receipt_id, channel=channel)
 
 
-def _job_attempt_failed(model, pk: int, error: BaseException) -> None:
-    """Record a failed attempt (the task retries it); the row goes back to pending."""
+def _job_attempt_failed(model, pk: int, error: BaseException, *, count_attempt: bool = True) -> None:
+    """Record a failed attempt (the task retries it); the row goes back to pending.
+
+    An e-mail's attempt was counted when it was claimed (`count_attempt=False`).
+    """
     now = timezone.now()
     with transaction.atomic():
         job = model.objects.select_for_update().get(pk=pk)
         if job.status in (JobStatus.DONE, JobStatus.SKIPPED):
             return
         job.status = JobStatus.PENDING
-        job.attempts += 1
+        job.attempts += 1 if count_attempt else 0
         job.last_error = f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH]
         job.claimed_at = None
         job.updated_at = now
@@ -293,7 +326,7 @@ def _send_claimed(model, pk: int, claimed_at: datetime.datetime, message: EmailM
         mark_done()
         return True
     except Exception as error:
-        _job_attempt_failed(model, pk, error)
+        _job_attempt_failed(model, pk, error, count_attempt=False)
         raise
 
 
@@ -439,13 +472,11 @@ def deliveries_requeue_stale(*, older_than: datetime.timedelta = STALE_AFTER) ->
         def send():
             from . import tasks
 
-            for _pk, receipt_id, channel, _status in stale:
-                task = tasks.receipt_render_task if channel == ReceiptDelivery.Channel.PDF else tasks.receipt_email_task
-                if not enqueue(task, receipt_id):
-                    return  # the broker is down: the rest waits for the next run
-            for _pk, donor_id, year, _status in statements:
-                if not enqueue(tasks.donor_annual_statement_task, donor_id, year):
-                    return
+            jobs = [
+                (tasks.receipt_render_task if channel == ReceiptDelivery.Channel.PDF else tasks.receipt_email_task, (receipt_id,))
+                for _pk, receipt_id, channel, _status in stale
+            ] + [(tasks.donor_annual_statement_task, (donor_id, year)) for _pk, donor_id, year, _status in statements]
+            enqueue_many(jobs)
 
         transaction.on_commit(send)
     if stale or statements:

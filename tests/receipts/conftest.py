@@ -7,6 +7,7 @@ accounts that a ledger migration created, so `chart` puts it back for every test
 
 import datetime
 
+import celery.app.task
 import pytest
 from django.utils import timezone
 from pytest_django.fixtures import _set_suffix_to_test_databases
@@ -14,6 +15,7 @@ from pytest_django.fixtures import _set_suffix_to_test_databases
 from donations.models import Donor, Payment
 from donations.receipts.services import receipt_issue
 from donations.services import payment_record
+from fundmgr.celery import app as celery_app
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Account, Fund, LedgerChainHead
 from fundmgr.orgs.models import Membership, OrgUnit
@@ -24,6 +26,48 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     # Other engineers run their folders at the same moment; our own test database (SQLite file,
     # PostgreSQL database) keeps one run from deleting the database under another.
     _set_suffix_to_test_databases(suffix="receipts")
+
+
+@pytest.fixture
+def celery_setting():
+    """Change a Celery setting for one test: `celery_setting("task_always_eager", True)`.
+
+    The app reads Django's settings with the CELERY namespace, so its keys are the namespaced
+    names; assigning `app.conf.task_always_eager` does not change what the app reads.
+    """
+    changed = []
+
+    def change(name: str, value):
+        key = f"CELERY_{name.upper()}"
+        changed.append((key, celery_app.conf.get(key)))
+        celery_app.conf[key] = value
+
+    yield change
+    for key, value in reversed(changed):
+        celery_app.conf[key] = value
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(celery_setting):
+    # In the PostgreSQL + Redis pass too: a test here runs tasks in-process unless it says otherwise.
+    celery_setting("task_always_eager", True)
+    celery_setting("task_eager_propagates", True)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """What is sent to the broker, [(task name, args)], instead of sending it.
+
+    Patched on Celery's Task class: patching one task object would leave an instance attribute
+    behind that hides later patches.
+    """
+    sent = []
+
+    def apply_async(self, args=(), **options):
+        sent.append((self.name.rsplit(".", 1)[-1], tuple(args)))
+
+    monkeypatch.setattr(celery.app.task.Task, "apply_async", apply_async)
+    return sent
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from donations.models import Payment
-from donations.receipts import tasks
 from donations.receipts.models import Receipt, ReceiptCounter, ReceiptDelivery, ReceiptFrozenError
 from donations.receipts.services import VERIFICATION_ALPHABET, receipt_issue
 
@@ -50,13 +49,11 @@ def test_a_bank_transfer_gets_number_one_of_its_unit_and_year_with_a_frozen_copy
     assert len(callbacks) == 1
 
 
-def test_the_render_task_is_queued_after_commit(province, fund, donor, django_capture_on_commit_callbacks, monkeypatch):
-    queued = []
-    monkeypatch.setattr(tasks.receipt_render_task, "apply_async", lambda args, **kw: queued.append(args))
+def test_the_render_task_is_queued_after_commit(province, fund, donor, django_capture_on_commit_callbacks, queued):
     with django_capture_on_commit_callbacks(execute=True):
         _payment, receipt = record_payment(donor=donor, fund=fund, unit=province)
         assert queued == []  # not before the commit: the worker would not find the receipt
-    assert queued == [(receipt.pk,)]
+    assert queued == [("receipt_render_task", (receipt.pk,))]
 
 
 def test_cash_and_in_kind_print_their_accounts_and_the_in_kind_reason(province, fund, donor):
