@@ -6,3 +6,9 @@ class DonationsConfig(AppConfig):
     name = "donations"
     label = "donations"
     verbose_name = _("Ủng hộ")
+
+    def seed_demo(self) -> str:
+        """Demo donors, pledges, payments and a bank statement (`manage.py seed_demo`; idempotent)."""
+        from .demo import seed_demo
+
+        return seed_demo()
