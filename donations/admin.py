@@ -787,4 +787,4 @@ class BankStatementLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 self.message_user(request, _("Đã bỏ qua %(count)d dòng.") % {"count": done})
             return None
         return _form_page(self, request, title=_("Bỏ qua dòng sao kê"), form=form, objects=lines, action="ignore_action",
-                          submit_label=_("Bỏ qua"))
+                          submit_label=_("Bỏ qua các dòng này"))
