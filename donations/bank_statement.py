@@ -244,8 +244,8 @@ def statement_parse(content: bytes, format: str = "auto") -> ParsedStatement:
         date_text, credit_text, debit_text = cell(row, "date"), cell(row, "credit"), cell(row, "debit")
         date = _parse_date(date_text)
         if date is None:
-            # Title, total and signature rows have no transaction date and no amount.
-            if not date_text or not (credit_text or debit_text):
+            # Title, total and signature rows: no amount, or words where the date goes ("Tổng cộng").
+            if not (credit_text or debit_text) or not any(char.isdigit() for char in date_text):
                 continue
             errors.append(_("Dòng %(line)d: không đọc được ngày giao dịch “%(value)s”.") % {"line": line_number, "value": date_text})
             continue
@@ -314,7 +314,7 @@ class _Candidate:
     amount: int
     paid: int
     is_open: bool
-    name_words: str  # the donor's normalised name, padded by spaces
+    name_words: str  # the donor's normalised name, padded by spaces (" nguyen van duc ": 3 words, 4 spaces)
 
     @property
     def outstanding(self) -> int:
@@ -382,7 +382,7 @@ class PledgeIndex:
             pk
             for pk in self.by_amount.get(amount, ())
             if (name := self.candidates[pk].name_words).strip()
-            and (name == counterparty_words or (name.count(" ") > 2 and name in memo_words))
+            and (name == counterparty_words or (name.count(" ") >= 4 and name in memo_words))
         ]
         return found[0] if len(found) == 1 else None
 

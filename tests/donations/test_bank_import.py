@@ -69,6 +69,12 @@ def test_name_in_the_memo_also_counts_when_the_bank_gives_no_counterparty(campai
     assert BankStatementLine.objects.get().pledge == pledge
 
 
+def test_a_short_name_inside_a_memo_is_not_enough(campaign, unit):
+    make_pledge(campaign, "Lê Hùng", 700_000)  # two words: too common to find inside free text
+    statement_import(unit=unit, file_name="a.csv", content=generic((DAY, "700000", "LE HUNG chuyen tien", "", "")))
+    assert BankStatementLine.objects.get().status == "unmatched"
+
+
 def test_ambiguous_amount_and_name_waits_for_a_person(campaign, unit):
     make_pledge(campaign, "Lê Văn Hùng", 700_000, phone="0912345678")
     make_pledge(campaign, "Le Van Hung", 700_000, phone="0987654321")  # another man, same name and amount

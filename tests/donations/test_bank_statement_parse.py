@@ -19,6 +19,7 @@ STT;Ngày giao dịch;Số tham chiếu;Số tiền ghi nợ;Số tiền ghi có
 3;16/01/2026;5213.160126.080000;;1.500.000;106.300.000;ung ho tkh26 abcde
 ;;;;;;
 Tổng cộng;;;200.000;6.500.000;;
+;Tổng cộng;;200.000;6.500.000;;
 """
 
 BIDV = """\
