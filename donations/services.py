@@ -16,7 +16,6 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime
-import re
 import secrets
 import unicodedata
 

@@ -14,8 +14,6 @@ from fundmgr.ledger.models import JournalEntry, JournalLine
 
 pytestmark = pytest.mark.django_db
 
-TODAY = None
-
 
 @pytest.fixture
 def pledge(campaign):
