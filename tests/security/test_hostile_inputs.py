@@ -214,9 +214,21 @@ def superuser_client(client, make_user):
 
 
 def hostile_admin_form_data(response, value) -> dict:
-    """Every field of the add form set to `value`, and empty inline formsets."""
-    form = response.context["adminform"].form
-    data = {name: value for name in form.fields}
+    """Every field of the add form set to `value`, and empty inline formsets.
+
+    A standard add view has `adminform`; a custom one (a pledge entered through its service, a
+    statement upload) renders some form of its own: take the first form in the context.
+    """
+    from django import forms
+
+    if "adminform" in response.context:
+        form = response.context["adminform"].form
+    else:
+        form = next(
+            response.context[key] for key in sorted(response.context.keys())
+            if isinstance(response.context[key], forms.BaseForm)
+        )
+    data = {form.add_prefix(name): value for name in form.fields}
     for formset in response.context.get("inline_admin_formsets", []):
         prefix = formset.formset.prefix
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0",
