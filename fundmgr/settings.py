@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
     "django_otp",
@@ -58,7 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "fundmgr.audit.middleware.RequestSizeLimitMiddleware",
-    "fundmgr.audit.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -197,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Khuyến học fund manager API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from our own static files: no CDN, and the CSP needs no exception.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security (production) ------------------------------------------------------------------
@@ -254,15 +259,6 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
-# The Swagger UI of /api/docs/ (drf-spectacular) loads its script and styles from a CDN.
-CONTENT_SECURITY_POLICY_PATH_UPDATES = {
-    "/api/docs/": {
-        "script-src": ["https://cdn.jsdelivr.net"],
-        "style-src": ["https://cdn.jsdelivr.net"],
-        "img-src": ["https://cdn.jsdelivr.net"],
-    },
-}
-
 # --- Audit trail ----------------------------------------------------------------------------
 # Tables the PostgreSQL audit trigger watches (patterns allowed); see fundmgr/audit/triggers.py.
 AUDITED_TABLES = env.list("AUDITED_TABLES", default=[

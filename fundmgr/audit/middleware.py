@@ -3,7 +3,7 @@
 Order in `settings.MIDDLEWARE` (the settings put them there):
     SecurityMiddleware
     RequestSizeLimitMiddleware      refuse oversized bodies before anything reads them
-    ContentSecurityPolicyMiddleware
+    csp.middleware.CSPMiddleware    (django-csp)
     ... sessions, locale, common, CSRF, authentication, django_otp ...
     AuditContextMiddleware          after authentication: the user is known (lazily)
     OTPRequiredMiddleware           after CSRF (it answers POSTs itself)
@@ -13,7 +13,6 @@ Order in `settings.MIDDLEWARE` (the settings put them there):
 
 from __future__ import annotations
 
-from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpResponse
 from django.template import loader
@@ -66,21 +65,3 @@ def request_too_large(request, limit: int) -> HttpResponse:
     # The client may still be sending the body; tell it not to reuse the connection.
     response["Connection"] = "close"
     return response
-
-
-class ContentSecurityPolicyMiddleware(CSPMiddleware):
-    """django-csp's middleware, plus per-path additions (`CONTENT_SECURITY_POLICY_PATH_UPDATES`).
-
-    The one strict policy serves the site; a page that needs more (the Swagger UI of
-    `/api/docs/` loads its script and styles from a CDN) gets additions for its path only.
-    """
-
-    def get_policy_parts(self, request, response, report_only=False):
-        parts = super().get_policy_parts(request, response, report_only)
-        if report_only or parts.update is not None:
-            return parts
-        for prefix, update in getattr(settings, "CONTENT_SECURITY_POLICY_PATH_UPDATES", {}).items():
-            if request.path_info.startswith(prefix):
-                parts.update = update
-                break
-        return parts
