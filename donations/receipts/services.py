@@ -47,6 +47,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from donations.models import Donor, Payment
+from fundmgr.audit.models import AuditEvent
+from fundmgr.audit.services import audit_record
 from fundmgr.ledger.models import JournalLine
 from fundmgr.money import format_vnd, vnd_in_words
 from fundmgr.orgs.roles import Action, Domain, user_can
@@ -409,7 +411,12 @@ def receipt_email_resend(*, receipt: Receipt, requested_by) -> ReceiptDelivery:
         raise ValidationError(_("Phiếu thu %(number)s đã hủy: không gửi lại.") % {"number": receipt.number}, code="voided")
     if delivery.status == JobStatus.RUNNING:
         raise ValidationError(_("Phiếu thu %(number)s đang được gửi.") % {"number": receipt.number}, code="running")
+    before = delivery.status
     _reopen(delivery)
+    audit_record(
+        action=AuditEvent.Action.TRANSITION, instance=delivery, actor=requested_by,
+        before={"status": before}, after={"status": delivery.status, "resend": True},
+    )
     return delivery
 
 
@@ -420,7 +427,12 @@ def delivery_retry(*, delivery: ReceiptDelivery, requested_by) -> ReceiptDeliver
     _check_may_change(requested_by, delivery.receipt.unit)
     if delivery.status in (JobStatus.DONE, JobStatus.SKIPPED):
         return delivery
+    before = delivery.status
     _reopen(delivery, note=delivery.last_error)
+    audit_record(
+        action=AuditEvent.Action.TRANSITION, instance=delivery, actor=requested_by,
+        before={"status": before}, after={"status": delivery.status},
+    )
     return delivery
 
 
@@ -515,6 +527,11 @@ def receipt_void(*, receipt: Receipt, reason: str, voided_by) -> Receipt:
     receipt.voided_by = voided_by
     receipt.voided_at = timezone.now()
     receipt.save(update_fields=["state", "void_reason", "voided_by", "voided_at", "void_entry"])
+    audit_record(
+        action=AuditEvent.Action.TRANSITION, instance=receipt, actor=voided_by,
+        before={"state": Receipt.State.ISSUED},
+        after={"state": receipt.state, "void_reason": reason, "void_entry": receipt.void_entry_id},
+    )
     return receipt
 
 
