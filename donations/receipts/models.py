@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from donations.models import Donor, Payment
 from fundmgr.ledger.models import JournalEntry
@@ -73,7 +74,7 @@ class ReceiptCounter(models.Model):
 
     class Meta:
         verbose_name = _("bộ đếm số phiếu thu")
-        verbose_name_plural = _("bộ đếm số phiếu thu")
+        verbose_name_plural = pgettext_lazy("plural", "bộ đếm số phiếu thu")
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="receipt_counter_unique_unit_year")]
 
     def __str__(self):
@@ -83,7 +84,7 @@ class ReceiptCounter(models.Model):
 class Receipt(models.Model):
     class State(models.TextChoices):
         ISSUED = "issued", _("Đã phát hành")
-        VOIDED = "voided", _("Đã hủy")
+        VOIDED = "voided", pgettext_lazy("receipt state", "Đã hủy")
 
     # --- identity ---------------------------------------------------------------------------
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị thu"), on_delete=models.PROTECT, related_name="receipts")
@@ -130,7 +131,7 @@ class Receipt(models.Model):
 
     class Meta:
         verbose_name = _("phiếu thu")
-        verbose_name_plural = _("phiếu thu")
+        verbose_name_plural = pgettext_lazy("plural", "phiếu thu")
         ordering = ["-issued_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["unit", "year", "sequence"], name="receipt_unique_sequence"),
@@ -226,7 +227,7 @@ class ReceiptDelivery(models.Model):
 
     class Meta:
         verbose_name = _("việc gửi phiếu thu")
-        verbose_name_plural = _("việc gửi phiếu thu")
+        verbose_name_plural = pgettext_lazy("plural", "việc gửi phiếu thu")
         ordering = ["-updated_at", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["receipt", "channel"], name="receipt_delivery_unique_channel"),
@@ -260,7 +261,7 @@ class DonorAnnualStatement(models.Model):
 
     class Meta:
         verbose_name = _("bảng kê năm gửi nhà hảo tâm")
-        verbose_name_plural = _("bảng kê năm gửi nhà hảo tâm")
+        verbose_name_plural = pgettext_lazy("plural", "bảng kê năm gửi nhà hảo tâm")
         ordering = ["-year", "donor_id"]
         constraints = [
             models.UniqueConstraint(fields=["donor", "year"], name="donor_annual_statement_unique_year"),
