@@ -69,9 +69,10 @@ class ReceiptAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.MONEY
     list_display = [
-        "number", "unit", "receipt_date", "payer_name", "amount_display", "state_display",
-        "pdf_status_display", "email_status_display", "pdf_link",
+        "number_display", "date_display", "unit", "payer_name", "amount_display", "state_display",
+        "pdf_status_display", "email_status_display",
     ]
+    list_display_links = ["number_display"]
     list_filter = ["state", "year", ("unit", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["number", "payer_name", "verification_code"]
     list_select_related = ["unit", "voided_by"]
@@ -86,6 +87,9 @@ class ReceiptAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ]
     readonly_fields = fields
     change_form_template = "admin/receipts/receipt/change_form.html"
+
+    class Media:
+        css = {"all": ["receipts/admin.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -106,9 +110,17 @@ class ReceiptAdmin(ScopedAdminMixin, admin.ModelAdmin):
     has_resend_permission = has_void_permission
 
     # --- columns ------------------------------------------------------------------------------
+    @admin.display(description=gettext_lazy("số phiếu"), ordering="number")
+    def number_display(self, receipt):
+        return format_html('<span class="receipt-number">{}</span>', receipt.number)
+
+    @admin.display(description=gettext_lazy("ngày lập phiếu"), ordering="receipt_date")
+    def date_display(self, receipt):
+        return format_html('<span class="receipt-date">{}</span>', receipt.receipt_date.strftime("%d/%m/%Y"))
+
     @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
     def amount_display(self, receipt):
-        return format_vnd(receipt.amount)
+        return format_html('<span class="receipt-amount">{}</span>', format_vnd(receipt.amount))
 
     @admin.display(description=gettext_lazy("trạng thái"), ordering="state")
     def state_display(self, receipt):
@@ -116,12 +128,16 @@ class ReceiptAdmin(ScopedAdminMixin, admin.ModelAdmin):
             return receipt.get_state_display()
         who = receipt.voided_by.get_username() if receipt.voided_by_id else "?"
         return format_html(
-            '<strong style="color:#b00">{}</strong><br><small>{} – {} ({})</small>',
+            '<span class="receipt-voided">{}</span><span class="receipt-void-note">{} – {}, {}</span>',
             receipt.get_state_display(), receipt.void_reason, who, timezone.localtime(receipt.voided_at).strftime("%d/%m/%Y"),
         )
 
     @admin.display(description=gettext_lazy("PDF"))
     def pdf_status_display(self, receipt):
+        if receipt.pdf and getattr(receipt, "pdf_status", None) == JobStatus.DONE:
+            return format_html(
+                '<a class="job-done" href="{}">{}</a>', reverse("admin:receipts_receipt_pdf", args=[receipt.pk]), _("Tải về")
+            )
         return _status_badge(getattr(receipt, "pdf_status", None))
 
     @admin.display(description=gettext_lazy("e-mail"))
@@ -233,11 +249,7 @@ def _messages(error) -> list[str]:
 def _status_badge(status: str | None):
     if status is None:
         return "–"
-    colour = {
-        JobStatus.DONE: "#2a7d2a", JobStatus.SKIPPED: "#777", JobStatus.FAILED: "#b00",
-        JobStatus.RUNNING: "#a60", JobStatus.PENDING: "#a60",
-    }.get(status, "#000")
-    return format_html('<span style="color:{}">{}</span>', colour, STATUS_LABELS.get(status, status))
+    return format_html('<span class="job-{}">{}</span>', status, STATUS_LABELS.get(status, status))
 
 
 class ProblemFilter(admin.SimpleListFilter):
@@ -275,6 +287,10 @@ class ReceiptDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["receipt__number", "recipient", "last_error"]
     list_select_related = ["receipt__unit"]
     actions = ["retry"]
+
+    class Media:
+        css = {"all": ["receipts/admin.css"]}
+
     fields = ["receipt", "channel", "status", "attempts", "recipient", "last_error", "claimed_at", "done_at", "created_at", "updated_at"]
     readonly_fields = fields
 
