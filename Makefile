@@ -31,7 +31,7 @@ seed: migrate
 run: seed
 	@echo
 	@echo "Demo log-ins at http://127.0.0.1:$(PORT)/admin/ (password: $${DEMO_PASSWORD:-demo-pass-2026}):"
-	@echo "  admin, treasurer, auditor, nominator, committee"
+	@echo "  admin, treasurer, treasurer_hacthanh, auditor, nominator, committee"
 	@echo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class DonationsConfig(AppConfig):
     name = "donations"
     label = "donations"
-    verbose_name = _("Ủng hộ")
+    verbose_name = _("Tiếp nhận ủng hộ")
 
     def seed_demo(self) -> str:
         """Demo donors, pledges, payments and a bank statement (`manage.py seed_demo`; idempotent)."""

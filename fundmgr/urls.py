@@ -2,9 +2,14 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fundmgr.health import healthz
+
+admin.site.site_header = _("Hội Khuyến học – Quản lý quỹ khuyến học")
+admin.site.site_title = _("Quản lý quỹ khuyến học")
+admin.site.index_title = _("Bảng điều khiển")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
