@@ -1,16 +1,8 @@
 """Fixtures of the public-pages tests: the Thanh Hóa province, its four funds, an open campaign."""
 
 import pytest
-from pytest_django.fixtures import _set_suffix_to_test_databases
 
 from . import factories
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    # Other folders of the suite may run at the same time on this machine; the SQLite test
-    # database is a fixed file, so this folder (with tests/e2e) uses its own.
-    _set_suffix_to_test_databases(suffix="public")
 
 
 @pytest.fixture

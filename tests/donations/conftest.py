@@ -4,19 +4,10 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from pytest_django.fixtures import _set_suffix_to_test_databases
 
 from campaigns.models import Campaign
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    # Several engineers run their folders of the suite at once on one machine, and the SQLite
-    # test database is a fixed file: a folder run alone gets its own file (and PostgreSQL
-    # database) so that one run does not delete the database under another.
-    _set_suffix_to_test_databases(suffix="donations")
 
 
 @pytest.fixture

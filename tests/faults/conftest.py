@@ -20,19 +20,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from pytest_django.fixtures import _set_suffix_to_test_databases
 
 from fundmgr.celery import app as celery_app
 from tests.conftest import on_postgres, require_executable
 
 BASE_DIR = Path(settings.BASE_DIR)
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # what Django's file e-mail backend writes after each message
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    # Our own test database (worker subprocesses connect to it by name), apart from other runs.
-    _set_suffix_to_test_databases(suffix="faults")
 
 
 def free_port() -> int:

@@ -10,7 +10,6 @@ import datetime
 import celery.app.task
 import pytest
 from django.utils import timezone
-from pytest_django.fixtures import _set_suffix_to_test_databases
 
 from donations.models import Donor, Payment
 from donations.receipts.services import receipt_issue
@@ -19,13 +18,6 @@ from fundmgr.celery import app as celery_app
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Account, Fund, LedgerChainHead
 from fundmgr.orgs.models import Membership, OrgUnit
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    # Other engineers run their folders at the same moment; our own test database (SQLite file,
-    # PostgreSQL database) keeps one run from deleting the database under another.
-    _set_suffix_to_test_databases(suffix="receipts")
 
 
 @pytest.fixture

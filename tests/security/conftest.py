@@ -6,18 +6,10 @@ the orgs models; `is_staff` is set as granting a role would.
 
 import pytest
 from django.contrib.auth import get_user_model
-from pytest_django.fixtures import _set_suffix_to_test_databases
 
 from fundmgr.orgs.models import Membership, OrgUnit
 
 PASSWORD = "mật-khẩu-kiểm-thử-2026"
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    # Other folders of the suite may run at the same time on this machine (as tests/campaigns
-    # notes); the SQLite test database is a fixed file, so this folder uses its own.
-    _set_suffix_to_test_databases(suffix="security")
 
 
 @pytest.fixture(autouse=True)
