@@ -6,9 +6,17 @@
         pledge.save(update_fields=["status"])
         audit_record(action=AuditEvent.Action.TRANSITION, instance=pledge, before=before)
 
-The acting user, client IP and request id come from the request context
-(`fundmgr.audit.context`); pass `actor=` only where there is no request (a task that acts for
-a known user). Personal fields are masked before they are stored (`fundmgr.audit.masking`).
+Most services record only the fields a use case touches, with two helpers:
+
+    before = audit_fields(donor, ["email", "phone"])
+    ...change and save...
+    audit_change(donor, before, actor=by)        # the fields that differ, or no row at all
+    audit_create(pledge, PLEDGE_FIELDS, actor=created_by)
+
+The actor is the one rule of `audit_record`: the service's own keyword argument (`created_by`,
+`recorded_by`, `by`, ...) when given, else the user of the request context
+(`fundmgr.audit.context`), else "system". The client IP and request id always come from the
+context. Personal fields are masked before they are stored (`fundmgr.audit.masking`).
 """
 
 from __future__ import annotations
@@ -33,6 +41,43 @@ def snapshot(instance: models.Model) -> dict:
     data = {field.attname: field.value_from_object(instance) for field in instance._meta.concrete_fields}
     # A round trip through the encoder turns dates, UUIDs and Decimals into what JSONField stores.
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def audit_fields(instance: models.Model, names) -> dict:
+    """`instance`'s values of the fields `names` (names or attnames), JSON-safe, keyed like `snapshot`:
+    foreign keys as `<name>_id`, the column names the PostgreSQL trigger's rows use too."""
+    data = {}
+    for name in names:
+        field = instance._meta.get_field(name)
+        data[field.attname] = field.value_from_object(instance)
+    return _json_safe(data)
+
+
+def audit_create(instance: models.Model, names, *, actor=None, extra: dict | None = None) -> AuditEvent:
+    """A "create" row for `instance` whose `after` holds the fields `names` (plus `extra`)."""
+    return audit_record(
+        action=AuditEvent.Action.CREATE, instance=instance, after={**audit_fields(instance, names), **(extra or {})},
+        actor=actor,
+    )
+
+
+def audit_change(
+    instance: models.Model, before: dict, *, after: dict | None = None, actor=None,
+    action: str = AuditEvent.Action.CHANGE,
+) -> AuditEvent | None:
+    """A row with the fields of `before` whose value changed, old and new; None (no row) when none did.
+
+    `before` comes from `audit_fields` before the change; `after` defaults to the same fields
+    read from `instance` now (pass it for values that are not model fields, such as a set of ids).
+    """
+    after = audit_fields(instance, before) if after is None else _json_safe(after)
+    changed = [key for key in before if before[key] != after.get(key)]
+    if not changed:
+        return None
+    return audit_record(
+        action=action, instance=instance, actor=actor,
+        before={key: before[key] for key in changed}, after={key: after.get(key) for key in changed},
+    )
 
 
 def audit_record(

@@ -13,7 +13,10 @@ What posting guarantees:
   may still pay) goes through `spend_guard`, which locks the funds and refuses to let any of
   them go below zero available, also when many spenders race;
 - the entry is appended to the hash chain under a lock on the single `LedgerChainHead` row,
-  so concurrent posters queue and never fork the chain.
+  so concurrent posters queue and never fork the chain;
+- one audit row per entry, in the same transaction (one INSERT): a posting is a "create" of the
+  new entry, a reversal a "transition" of the reversed entry; both carry the new entry's id,
+  hash and total. The actor is `created_by`, else the user of the request.
 
 Lock order, to stay free of deadlocks: funds first (in pk order, `funds_lock`), then the chain
 head. A caller that will spend from several funds in one transaction locks them all up front
@@ -34,6 +37,8 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fundmgr.audit.models import AuditEvent
+from fundmgr.audit.services import audit_record
 from fundmgr.orgs.models import OrgUnit
 
 from . import accounts
@@ -129,9 +134,9 @@ def entry_post(
 
     Refuses with a `ValidationError` and writes nothing when the entry is malformed, and with
     `InsufficientFunds` when it would overspend a fund. Queries: the accounts, the chain head
-    (FOR UPDATE), INSERT entry, INSERT lines (one statement), UPDATE chain head: 5; a posting
-    that spends adds the funds (FOR UPDATE) and their balances: 7; each registered commitment
-    source adds one (tests/ledger/test_queries.py pins these).
+    (FOR UPDATE), INSERT entry, INSERT lines (one statement), UPDATE chain head, INSERT audit
+    row: 6; a posting that spends adds the funds (FOR UPDATE) and their balances: 8; each
+    registered commitment source adds one (tests/ledger/test_queries.py pins these).
     """
     source_type_id, source_id = None, ""
     if source is not None:
@@ -325,7 +330,19 @@ def _entry_record(
         head.last_hash = digest
         head.entry_count += 1
         head.save(update_fields=["last_entry_id", "last_hash", "entry_count"])
+        _entry_audit(entry, reverses=reverses, total=sum(line.debit for line in lines), actor=created_by)
     return entry
+
+
+def _entry_audit(entry: JournalEntry, *, reverses: JournalEntry | None, total: int, actor) -> None:
+    posted = {"entry": entry.pk, "hash": entry.hash, "total": total}
+    if reverses is None:
+        audit_record(action=AuditEvent.Action.CREATE, instance=entry, after=posted, actor=actor)
+    else:
+        audit_record(
+            action=AuditEvent.Action.TRANSITION, instance=reverses, actor=actor,
+            before={"reversed_by": None}, after={"reversed_by": entry.pk, **posted, "reason": entry.reversal_reason},
+        )
 
 
 def _check_not_reversed(entry: JournalEntry) -> None:

@@ -22,10 +22,11 @@ def fund(make_fund, province):
 
 
 def test_a_posting_that_spends_nothing(province, fund, django_assert_num_queries):
-    # 7 queries: SAVEPOINT (entry_post's atomic inside the test's transaction; a top-level
+    # 8 queries: SAVEPOINT (entry_post's atomic inside the test's transaction; a top-level
     # BEGIN/COMMIT is not counted), the accounts by code, the chain head FOR UPDATE, INSERT the
-    # entry, INSERT the lines (one statement), UPDATE the chain head, RELEASE SAVEPOINT.
-    with django_assert_num_queries(7):
+    # entry, INSERT the lines (one statement), UPDATE the chain head, INSERT the audit row,
+    # RELEASE SAVEPOINT.
+    with django_assert_num_queries(8):
         entry_post(
             unit=province, date=DAY, memo="Ủng hộ",
             lines=[Line(accounts.BANK, fund, debit=1_000_000), Line(accounts.DONATION_INCOME, fund, credit=1_000_000)],
@@ -33,9 +34,9 @@ def test_a_posting_that_spends_nothing(province, fund, django_assert_num_queries
 
 
 def test_a_posting_that_spends(province, fund, django_assert_num_queries):
-    # 9 queries: the 7 above plus, before the chain head, the funds FOR UPDATE (pk order) and
+    # 10 queries: the 8 above plus, before the chain head, the funds FOR UPDATE (pk order) and
     # their balances and principal in one GROUP BY. Each registered commitment source adds one.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         entry_post(
             unit=province, date=DAY, memo="Chi học bổng cho 4 em",
             lines=[
@@ -50,7 +51,7 @@ def test_the_count_does_not_grow_with_lines(province, make_fund, fund, django_as
     lines = []
     for other in others:
         lines += [Line(accounts.BANK, other, debit=100), Line(accounts.DONATION_INCOME, other, credit=100)]
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):  # as a posting of two lines: one INSERT for all lines, one audit row
         entry_post(unit=province, date=DAY, memo="Ủng hộ nhiều quỹ", lines=lines)
 
 
@@ -59,7 +60,8 @@ def test_a_reversal(province, fund, django_assert_num_queries):
         unit=province, date=DAY, memo="Ủng hộ",
         lines=[Line(accounts.BANK, fund, debit=1_000_000), Line(accounts.DONATION_INCOME, fund, credit=1_000_000)],
     )
-    # 12 queries: is it reversed already, its lines with account and fund, then a spending
-    # posting (9) with one more check, under the chain lock, that nobody reversed it meanwhile.
-    with django_assert_num_queries(12):
+    # 13 queries: is it reversed already, its lines with account and fund, then a spending
+    # posting (10, its audit row a "transition" of the reversed entry) with one more check,
+    # under the chain lock, that nobody reversed it meanwhile.
+    with django_assert_num_queries(13):
         entry_reverse(entry=donation, reason="Ghi nhầm", date=DAY)
