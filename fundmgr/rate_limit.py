@@ -6,17 +6,19 @@ the local-memory cache, under its lock), so concurrent requests never both slip 
 Identities (IP addresses, e-mail addresses) are hashed before they become cache keys: the cache
 holds no personal data.
 
-The client IP comes from X-Forwarded-For only for as many proxies as `settings.NUMBER_OF_PROXIES`
-says sit in front of the app; anything further left in that header was written by the client and
-could be forged to dodge the limit.
+The client IP is `fundmgr.audit.context.client_ip`, the one rule the audit trail and the log-in
+lock-out use too: X-Forwarded-For is trusted only for as many proxies as
+`settings.NUMBER_OF_PROXIES` says sit in front of the app; anything further left in that header
+was written by the client and could be forged to dodge the limit.
 """
 
 import hashlib
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
+
+from fundmgr.audit.context import client_ip  # noqa: F401  (re-exported: callers use rate_limit.client_ip)
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -35,20 +37,6 @@ class Rate:
         if not count.isdigit() or unit not in _PERIODS or not multiple.isdigit() or int(multiple) == 0:
             raise ValueError(f"a rate is written like '10/m' or '5/h', not {text!r}")
         return cls(int(count), int(multiple) * _PERIODS[unit])
-
-
-def client_ip(request) -> str:
-    """The address of the client, trusting X-Forwarded-For for `NUMBER_OF_PROXIES` hops only."""
-    proxies = getattr(settings, "NUMBER_OF_PROXIES", 0)
-    remote = request.META.get("REMOTE_ADDR", "")
-    if proxies <= 0:
-        return remote
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-    if not hops:
-        return remote
-    # Each of our proxies appends the address it was connected from: the client is `proxies`
-    # entries from the right. Fewer entries means every entry came from our proxies.
-    return hops[-proxies] if len(hops) >= proxies else hops[0]
 
 
 def hit(scope: str, identity: str, rate: Rate | str) -> bool:

@@ -72,7 +72,10 @@ def client_ip(request) -> str | None:
     its left was written by the client and may be forged. Fewer entries than proxies means the
     request entered part-way down the chain: every entry was appended by our proxies, and the
     leftmost is the client. No header (or no proxies): the socket's address. Returns None for
-    an unparseable address. (`fundmgr.rate_limit.client_ip` applies the same rule.)
+    an unparseable address (then every such request shares one rate-limit bucket).
+
+    The one implementation: audit rows, the log-in lock-out (`AXES_CLIENT_IP_CALLABLE`) and the
+    rate limits (`fundmgr.rate_limit`, which imports it) all call this function.
     """
     proxies = getattr(settings, "NUMBER_OF_PROXIES", 0)
     remote = request.META.get("REMOTE_ADDR", "")

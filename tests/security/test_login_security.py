@@ -50,12 +50,15 @@ def test_client_ip_trusts_forwarded_for_only_as_far_as_our_proxies(settings, pro
     settings.NUMBER_OF_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
-    # The rate limiter keeps its own copy of this rule (without the port stripping and the
-    # validation); on plain addresses the two must agree.
-    if expected is not None and ":" not in forwarded:
-        from fundmgr import rate_limit
 
-        assert rate_limit.client_ip(request) == expected
+
+def test_the_rate_limits_and_the_lockout_use_this_same_function(settings):
+    # One rule for the client IP. The rate limiter used to keep its own copy, which kept ports
+    # and did not validate the address; it now imports this one.
+    from fundmgr import rate_limit
+
+    assert rate_limit.client_ip is client_ip
+    assert settings.AXES_CLIENT_IP_CALLABLE == "fundmgr.audit.context.client_ip"
 
 
 # --- lock-out ----------------------------------------------------------------------------------
