@@ -98,7 +98,7 @@ class ReceiptAdmin(ScopedAdminMixin, admin.ModelAdmin):
         )
 
     # --- permissions: read-only; voiding and re-sending are actions -------------------------
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):  # obj: same signature as ScopedAdminMixin
         return False  # issued with the payment (`payment_record`)
 
     def has_change_permission(self, request, obj=None):
@@ -294,7 +294,7 @@ class ReceiptDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fields = ["receipt", "channel", "status", "attempts", "recipient", "last_error", "claimed_at", "done_at", "created_at", "updated_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):  # obj: same signature as ScopedAdminMixin
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -347,7 +347,7 @@ class DonorAnnualStatementAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fields = ["donor", "year", "status", "receipt_count", "total_amount", "recipient", "attempts", "last_error", "done_at", "updated_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):  # obj: same signature as ScopedAdminMixin
         return False
 
     def has_change_permission(self, request, obj=None):

@@ -32,11 +32,3 @@ def treasurer(db, django_user_model, unit):
     user = django_user_model.objects.create_user(username="thuquy", password="thu-quy-2026!", is_staff=True)
     Membership.objects.create(user=user, unit=unit, role=Membership.Role.TREASURER)
     return user
-
-
-@pytest.fixture(autouse=True)
-def _tasks_run_eagerly(settings):
-    # tests/conftest.py sets `celery_app.conf.task_always_eager`, but with the "CELERY" namespace
-    # Celery looks up CELERY_TASK_ALWAYS_EAGER in the Django settings first, which is False when
-    # REDIS_URL is set (the PostgreSQL pass): the override is lost there. Set the Django setting.
-    settings.CELERY_TASK_ALWAYS_EAGER = True

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
 from tests.conftest import require_executable
+from tests.e2e.browser import chromium_launched
 
 from .conftest import PASSWORD
 
@@ -15,14 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def browser():
-    chromium = require_executable("chromium")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium_launched(require_executable("chromium")) as browser:
+        yield browser
 
 
 # Inline scripts of third-party admin templates that the policy blocks on purpose, with what is

@@ -19,7 +19,7 @@ def production_environment(**extra):
     alphabet = string.ascii_letters + string.digits + "!@#$%^&*(-_=+)"
     environment = {
         key: value for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+        if key not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environment.update(
         DEBUG="0",
