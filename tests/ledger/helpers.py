@@ -3,7 +3,7 @@
 from django.db import connection
 
 from fundmgr.ledger import accounts
-from fundmgr.ledger.models import Account, Fund, JournalEntry, JournalLine, LedgerChainHead
+from fundmgr.ledger.models import Fund, JournalEntry, JournalLine, LedgerChainHead
 from fundmgr.ledger.selectors import fund_balances, funds_available
 
 
