@@ -19,6 +19,9 @@ Design
   bank reference = the line's key), so the journal entry and the receipt come with it. Lines
   are written in chunks, each chunk in one transaction together with its payments: a crash
   loses a whole chunk or nothing, and importing the file again redoes exactly what was lost.
+- Audit: the import writes one "create" row (file name, SHA-256, line counts); each payment it
+  records writes its own rows (`payment_record`; the payment's bank reference is the line's key).
+  A treasurer's match or ignore writes a "transition" row for the line.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fundmgr.audit.models import AuditEvent
+from fundmgr.audit.services import audit_change, audit_create, audit_fields
 from fundmgr.money import AmountError, parse_vnd
 
 from .models import BankStatementImport, BankStatementLine, Payment, Pledge
@@ -425,6 +430,9 @@ def _line_settle(line: BankStatementLine, *, pledge: Pledge, matched_by: str, st
     return ["status", "matched_by", "pledge", "payment", "note"]
 
 
+IMPORT_AUDIT_FIELDS = ["unit", "campaign", "file_name", "file_sha256", "format", "lines_credit", "lines_debit"]
+
+
 def statement_import(
     *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None
 ) -> BankStatementImport:
@@ -435,11 +443,13 @@ def statement_import(
     """
     parsed = statement_parse(content, format)
     keys = line_keys(parsed.rows)
-    statement = BankStatementImport.objects.create(
-        unit=unit, campaign=campaign, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(),
-        format=parsed.layout.code, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows,
-        created_by=created_by,
-    )
+    with transaction.atomic():
+        statement = BankStatementImport.objects.create(
+            unit=unit, campaign=campaign, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(),
+            format=parsed.layout.code, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows,
+            created_by=created_by,
+        )
+        audit_create(statement, IMPORT_AUDIT_FIELDS, actor=created_by)
     index = PledgeIndex.load(unit=unit, campaign=campaign)
     pairs = list(zip(parsed.rows, keys))
     for start in range(0, len(pairs), CHUNK_SIZE):
@@ -507,6 +517,9 @@ def statement_recount(statement: BankStatementImport) -> None:
 # --- the reconciliation queue -----------------------------------------------------------------
 
 
+LINE_AUDIT_FIELDS = ["status", "matched_by", "pledge", "payment", "note"]
+
+
 def _line_lock(line: BankStatementLine) -> BankStatementLine:
     line = BankStatementLine.objects.select_for_update().select_related("statement__unit").get(pk=line.pk)
     if line.status not in (BankStatementLine.Status.UNMATCHED, BankStatementLine.Status.IGNORED) or line.payment_id:
@@ -518,6 +531,7 @@ def _line_lock(line: BankStatementLine) -> BankStatementLine:
 def bank_line_match(*, line: BankStatementLine, pledge: Pledge, by) -> BankStatementLine:
     """A treasurer's match of a queued line to a pledge: the line becomes that pledge's payment."""
     line = _line_lock(line)
+    before = audit_fields(line, LINE_AUDIT_FIELDS)
     pledge = Pledge.objects.select_related("donor").get(pk=pledge.pk)
     changed = _line_settle(line, pledge=pledge, matched_by=BankStatementLine.MatchedBy.MANUAL,
                            status=BankStatementLine.Status.MANUAL, unit=line.statement.unit, by=by)
@@ -525,6 +539,7 @@ def bank_line_match(*, line: BankStatementLine, pledge: Pledge, by) -> BankState
         raise ValidationError(line.note, code="payment_refused")
     line.resolved_by, line.resolved_at = by, timezone.now()
     line.save(update_fields=[*changed, "resolved_by", "resolved_at"])
+    audit_change(line, before, action=AuditEvent.Action.TRANSITION, actor=by)
     statement_recount(line.statement)
     return line
 
@@ -533,11 +548,13 @@ def bank_line_match(*, line: BankStatementLine, pledge: Pledge, by) -> BankState
 def bank_line_ignore(*, line: BankStatementLine, reason: str, by) -> BankStatementLine:
     """Set a queued line aside as not a donation (bank interest, a refund); a reason is required."""
     line = _line_lock(line)
+    before = audit_fields(line, LINE_AUDIT_FIELDS)
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": ValidationError(_("Hãy ghi lý do."), code="reason_required")})
     line.status, line.note = BankStatementLine.Status.IGNORED, reason[:300]
     line.resolved_by, line.resolved_at = by, timezone.now()
     line.save(update_fields=["status", "note", "resolved_by", "resolved_at"])
+    audit_change(line, before, action=AuditEvent.Action.TRANSITION, actor=by)
     statement_recount(line.statement)
     return line

@@ -4,6 +4,10 @@ Each function takes keyword arguments only and runs in one database transaction.
 `django.core.exceptions.ValidationError` with Vietnamese messages (English in the catalogue),
 keyed by field where a field is at fault, and nothing is written when one is raised.
 
+Each create, change and state transition writes its audit row (`fundmgr.audit.services`) in that
+same transaction, with the changed fields before and after (contacts masked); the actor is the
+function's `by` / `created_by` / `recorded_by`, else the user of the request.
+
 Idempotency of `pledge_create`: the public form, the API and retried imports may send the same
 request twice, also at the same moment. The idempotency key is unique in the database; the
 insert runs in a savepoint, and the loser of a race catches the IntegrityError and reads the
@@ -30,6 +34,8 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.vn import mst
 
 from campaigns.models import Campaign
+from fundmgr.audit.models import AuditEvent
+from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_tag_transaction
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
 from fundmgr.ledger.services import Line, entry_post
@@ -43,6 +49,19 @@ MAX_INSTALLMENTS = 12
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_LENGTH = 5
 _REFERENCE_ATTEMPTS = 20
+
+# What the audit rows of a new donor, pledge and payment hold (contacts are masked by the audit).
+DONOR_AUDIT_FIELDS = [
+    "unit", "kind", "name", "email", "phone", "tax_code", "address", "honor_roll_consent", "email_consent",
+]
+DONOR_CONTACT_FIELDS = ("email", "phone", "tax_code", "address")
+PLEDGE_AUDIT_FIELDS = [
+    "reference", "donor", "campaign", "fund", "amount", "channel", "status", "anonymous", "list_on_honor_roll",
+]
+PAYMENT_AUDIT_FIELDS = [
+    "donor", "pledge", "fund", "unit", "amount", "method", "received_on", "bank_reference", "journal_entry",
+]
+PLEDGE_CLOSE_FIELDS = ["status", "closed_reason", "closed_by", "closed_at"]
 
 
 # --- normalisation --------------------------------------------------------------------------
@@ -161,18 +180,20 @@ def donor_find_or_create(
     address: str = "",
     honor_roll_consent: bool = False,
     email_consent: bool = False,
+    by=None,
 ) -> Donor:
     """The donor of `unit` with the same tax code, e-mail or phone, or a new one.
 
     Only contacts identify a donor: two people with the same name are two donors until a
     treasurer merges them (`selectors.donor_merge_candidates`, `donor_merge`). A found donor gets
     the contacts it lacked and the consents given now; consents are never withdrawn here.
+    `by` is the person recording it (the audit row's actor), None for the public form.
     """
     cleaned = donor_fields_clean(kind=kind, name=name, email=email, phone=phone, tax_code=tax_code, address=address)
     now = timezone.now()
     donor = _donor_by_contacts(unit=unit, email=cleaned["email"], phone=cleaned["phone"], tax_code=cleaned["tax_code"])
     if donor is None:
-        return Donor.objects.create(
+        donor = Donor.objects.create(
             unit=unit,
             kind=cleaned["kind"],
             name=cleaned["name"],
@@ -186,8 +207,11 @@ def donor_find_or_create(
             email_consent=email_consent,
             email_consent_at=now if email_consent else None,
         )
+        audit_create(donor, DONOR_AUDIT_FIELDS, actor=by)
+        return donor
+    before = audit_fields(donor, [*DONOR_CONTACT_FIELDS, "honor_roll_consent", "email_consent"])
     changed = []
-    for field in ("email", "phone", "tax_code", "address"):
+    for field in DONOR_CONTACT_FIELDS:
         if cleaned[field] and not getattr(donor, field):
             setattr(donor, field, cleaned[field])
             changed.append(field)
@@ -199,6 +223,7 @@ def donor_find_or_create(
         changed += ["email_consent", "email_consent_at"]
     if changed:
         donor.save(update_fields=changed)
+        audit_change(donor, before, actor=by)
     return donor
 
 
@@ -220,10 +245,16 @@ def donor_merge(*, keep: Donor, merge: Donor, by=None) -> Donor:
         raise ValidationError(_("Không thể gộp vào một nhà hảo tâm đã được gộp."), code="target_merged")
     if keep.unit_id != merge.unit_id:
         raise ValidationError(_("Chỉ gộp được nhà hảo tâm của cùng một đơn vị."), code="merge_other_unit")
+    # Bulk updates: on PostgreSQL the audit trigger's rows for the moved pledges and payments
+    # name the actor only when the transaction is tagged.
+    audit_tag_transaction(actor=by)
+    moved_pledges = sorted(Pledge.objects.filter(donor=merge).values_list("pk", flat=True))
+    moved_payments = sorted(Payment.objects.filter(donor=merge).values_list("pk", flat=True))
     Pledge.objects.filter(donor=merge).update(donor=keep)
     Payment.objects.filter(donor=merge).update(donor=keep)
+    keep_before = audit_fields(keep, [*DONOR_CONTACT_FIELDS, "honor_roll_consent", "email_consent"])
     changed = ["merged_into"]
-    for field in ("email", "phone", "tax_code", "address"):
+    for field in DONOR_CONTACT_FIELDS:
         if getattr(merge, field) and not getattr(keep, field):
             setattr(keep, field, getattr(merge, field))
             changed.append(field)
@@ -234,8 +265,13 @@ def donor_merge(*, keep: Donor, merge: Donor, by=None) -> Donor:
             changed += [consent, f"{consent}_at"]
     if len(changed) > 1:
         keep.save(update_fields=changed[1:])
+        audit_change(keep, keep_before, actor=by)
     merge.merged_into = keep
     merge.save(update_fields=["merged_into"])
+    audit_record(
+        action=AuditEvent.Action.CHANGE, instance=merge, actor=by, before={"merged_into_id": None},
+        after={"merged_into_id": keep.pk, "pledges_moved": moved_pledges, "payments_moved": moved_payments},
+    )
     return keep
 
 
@@ -404,6 +440,7 @@ def _pledge_insert(
         **donor_fields,
         honor_roll_consent=bool(list_on_honor_roll),
         email_consent=bool(email_consent),
+        by=created_by,
     )
     pledge = Pledge.objects.create(
         reference=reference,
@@ -422,6 +459,7 @@ def _pledge_insert(
         PledgeInstallment(pledge=pledge, number=number, due_on=due_on, amount=part)
         for number, due_on, part in installment_schedule(amount=amount, installments=installments, start=today)
     )
+    audit_create(pledge, PLEDGE_AUDIT_FIELDS, actor=created_by, extra={"installments": installments})
     return pledge
 
 
@@ -469,8 +507,11 @@ def _payment_errors(*, donor, amount, method, received_on, fund, pledge, bank_re
     return errors
 
 
-def pledge_status_refresh(pledge: Pledge) -> Pledge:
-    """Set an open pledge's status from the sum of its payments (the caller holds its row lock)."""
+def pledge_status_refresh(pledge: Pledge, *, by=None) -> Pledge:
+    """Set an open pledge's status from the sum of its payments (the caller holds its row lock).
+
+    `by` is the actor of the audit row of a status change (the person recording the payment).
+    """
     if pledge.status in CLOSED_STATUSES:
         return pledge
     paid = Payment.objects.filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
@@ -481,8 +522,10 @@ def pledge_status_refresh(pledge: Pledge) -> Pledge:
     else:
         status = Pledge.Status.PLEDGED
     if status != pledge.status:
+        before = {"status": pledge.status}
         pledge.status = status
         pledge.save(update_fields=["status"])
+        audit_change(pledge, before, action=AuditEvent.Action.TRANSITION, actor=by)
     return pledge
 
 
@@ -556,8 +599,9 @@ def _payment_record(
     )
     payment.journal_entry = entry
     payment.save(update_fields=["journal_entry"])
+    audit_create(payment, PAYMENT_AUDIT_FIELDS, actor=recorded_by)
     if pledge is not None:
-        pledge_status_refresh(pledge)
+        pledge_status_refresh(pledge, by=recorded_by)
     # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service.
     from .receipts.services import receipt_issue; receipt_issue(payment=payment, issued_by=recorded_by)  # noqa: E702
     return payment
@@ -593,11 +637,13 @@ def _pledge_close(*, pledge: Pledge, reason: str, by, status: str, action: str) 
     errors = _close_errors(pledge, reason, action=action)
     if errors:
         raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
+    before = audit_fields(pledge, PLEDGE_CLOSE_FIELDS)
     pledge.status = status
     pledge.closed_reason = reason
     pledge.closed_by = by
     pledge.closed_at = timezone.now()
     pledge.save(update_fields=["status", "closed_reason", "closed_by", "closed_at"])
+    audit_change(pledge, before, action=AuditEvent.Action.TRANSITION, actor=by)
     return pledge
 
 
@@ -625,6 +671,7 @@ def donor_update(*, donor: Donor, by=None, **fields) -> Donor:
         raise TypeError(f"donor_update() got unexpected fields {sorted(unknown)}")
     current = {field: getattr(donor, field) for field in allowed}
     cleaned = donor_fields_clean(**{**current, **fields})
+    before = audit_fields(donor, sorted(allowed))
     changed = [field for field in allowed if cleaned[field] != current[field]]
     for field in changed:
         setattr(donor, field, cleaned[field])
@@ -633,6 +680,7 @@ def donor_update(*, donor: Donor, by=None, **fields) -> Donor:
         changed.append("name_normalized")
     if changed:
         donor.save(update_fields=sorted(changed))
+        audit_change(donor, before, actor=by)
     return donor
 
 
