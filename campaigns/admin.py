@@ -1,8 +1,9 @@
 """Campaign admin: the treasurer's list with progress, and opening / closing through the services.
 
 The progress columns come from annotations (`selectors.campaigns_with_progress`), so the list
-costs the same queries for 3 campaigns or 300. The status changes only through the actions,
-which call `services.campaign_open` / `campaign_close`.
+costs the same queries for 3 campaigns or 300. The form saves through `services.campaign_save`
+(which writes the audit row); the status changes only through the actions, which call
+`services.campaign_open` / `campaign_close`.
 """
 
 from django.contrib import admin, messages
@@ -51,6 +52,12 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.campaigns_with_progress(super().get_queryset(request))
+
+    def save_model(self, request, obj, form, change):
+        self.check_scope_on_save(request, obj, change)
+        # The funds go in with the campaign, so its one audit row shows them; the admin's
+        # save_related then sets the same funds again, which changes nothing.
+        services.campaign_save(campaign=obj, funds=form.cleaned_data.get("funds"), by=request.user)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "funds":

@@ -1,8 +1,9 @@
-"""Writes on campaigns: opening and closing one to pledges.
+"""Writes on campaigns: saving one's details, opening and closing it to pledges.
 
 A campaign opens from a draft (or reopens after closing, e.g. when its end date was extended)
 and closes when it is open. Each change locks the campaign row, so two treasurers pressing the
-button at once end with one transition, and refuses with a ValidationError otherwise.
+button at once end with one transition, and refuses with a ValidationError otherwise. Every
+write leaves an audit row in its transaction (its bank account is where donors send money).
 """
 
 import logging
@@ -11,9 +12,47 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from fundmgr.audit.models import AuditEvent
+from fundmgr.audit.services import audit_change, audit_create, audit_fields
+
 from .models import Campaign
 
 logger = logging.getLogger(__name__)
+
+
+# Everything the admin form edits; the status changes only through campaign_open / campaign_close.
+DETAIL_FIELDS = [
+    "name", "slug", "unit", "lunar_year", "reference_prefix", "description", "ceremony_date", "starts_on", "ends_on",
+    "goal", "default_fund", "bank_bin", "bank_name", "bank_account_number", "bank_account_name",
+]
+
+
+def _fund_ids(campaign: Campaign) -> list[int]:
+    return sorted(campaign.funds.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def campaign_save(*, campaign: Campaign, funds=None, by=None) -> Campaign:
+    """Create `campaign`, or save the changes made to its details, with its funds when given.
+
+    The caller (the admin form) has validated the fields. The status is never saved here: a new
+    campaign starts as it is given (a draft from the admin), an existing one keeps its status.
+    """
+    if campaign.pk is None:
+        campaign.save()
+        if funds is not None:
+            campaign.funds.set(funds)
+        audit_create(campaign, [*DETAIL_FIELDS, "status"], actor=by, extra={"funds": _fund_ids(campaign)})
+        return campaign
+    stored = _locked(campaign)
+    before = {**audit_fields(stored, DETAIL_FIELDS), "funds": _fund_ids(stored)}
+    campaign.status = stored.status
+    campaign.save(update_fields=DETAIL_FIELDS)
+    if funds is not None:
+        campaign.funds.set(funds)
+    after = {**audit_fields(campaign, DETAIL_FIELDS), "funds": _fund_ids(campaign)}
+    audit_change(campaign, before, after=after, actor=by)
+    return campaign
 
 
 def _locked(campaign: Campaign) -> Campaign:
@@ -44,8 +83,10 @@ def campaign_open(*, campaign: Campaign, by=None) -> Campaign:
     errors = _open_errors(campaign)
     if errors:
         raise ValidationError(errors)
+    before = {"status": campaign.status}
     campaign.status = Campaign.Status.OPEN
     campaign.save(update_fields=["status"])
+    audit_change(campaign, before, action=AuditEvent.Action.TRANSITION, actor=by)
     logger.info("campaign opened: campaign=%s by=%s", campaign.pk, getattr(by, "pk", None))
     return campaign
 
@@ -56,7 +97,9 @@ def campaign_close(*, campaign: Campaign, by=None) -> Campaign:
     campaign = _locked(campaign)
     if campaign.status != Campaign.Status.OPEN:
         raise ValidationError(_("Chỉ đóng được chiến dịch đang nhận ủng hộ."), code="not_open")
+    before = {"status": campaign.status}
     campaign.status = Campaign.Status.CLOSED
     campaign.save(update_fields=["status"])
+    audit_change(campaign, before, action=AuditEvent.Action.TRANSITION, actor=by)
     logger.info("campaign closed: campaign=%s by=%s", campaign.pk, getattr(by, "pk", None))
     return campaign
