@@ -2,6 +2,7 @@
 
 A membership is the only thing that gives a user permissions, and the Django admin only lets in
 staff users, so granting a role also sets `is_staff`, and revoking the last one clears it.
+A grant that creates a membership and every revocation write an audit row in their transaction.
 """
 
 import logging
@@ -10,11 +11,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from fundmgr.audit.models import AuditEvent
+from fundmgr.audit.services import audit_create, audit_fields, audit_record
+
 from .models import Membership, OrgUnit
 from .roles import Action, Domain, user_can
 from .scoping import forget_memberships
 
 logger = logging.getLogger(__name__)
+
+MEMBERSHIP_AUDIT_FIELDS = ["user", "unit", "role"]
 
 
 @transaction.atomic
@@ -34,6 +40,7 @@ def membership_grant(*, user, unit: OrgUnit, role: str, granted_by=None) -> Memb
         user.save(update_fields=["is_staff"])
     forget_memberships(user)
     if created:
+        audit_create(membership, MEMBERSHIP_AUDIT_FIELDS, actor=granted_by)
         logger.info("membership granted: user=%s unit=%s role=%s by=%s", user.pk, unit.pk, role,
                     getattr(granted_by, "pk", None))
     return membership
@@ -47,6 +54,10 @@ def membership_revoke(*, membership: Membership, revoked_by=None) -> None:
     user = membership.user
     logger.info("membership revoked: user=%s unit=%s role=%s by=%s", user.pk, membership.unit_id,
                 membership.role, getattr(revoked_by, "pk", None))
+    audit_record(
+        action=AuditEvent.Action.DELETE, instance=membership, actor=revoked_by,
+        before=audit_fields(membership, MEMBERSHIP_AUDIT_FIELDS),
+    )
     membership.delete()
     if user.is_staff and not user.is_superuser and not user.memberships.exists():
         user.is_staff = False
