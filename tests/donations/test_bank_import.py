@@ -208,8 +208,9 @@ def test_ten_thousand_lines_match_every_reference_and_reimport_creates_nothing(c
 
 
 def test_import_bank_statement_command(campaign, unit, tmp_path):
-    from django.core.management import call_command
     from io import StringIO
+
+    from django.core.management import call_command
 
     pledge = make_pledge(campaign, "Nguyễn Văn Đức", 5_000_000)
     path = tmp_path / "sao-ke.csv"

@@ -6,7 +6,13 @@ from django.utils import timezone
 
 from donations.models import Donor, Payment, Pledge
 from donations.selectors import donor_merge_candidates
-from donations.services import donor_find_or_create, donor_merge, name_normalize, payment_record, pledge_create
+from donations.services import (
+    donor_find_or_create,
+    donor_merge,
+    name_normalize,
+    payment_record,
+    pledge_create,
+)
 
 pytestmark = pytest.mark.django_db
 
