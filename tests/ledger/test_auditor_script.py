@@ -68,3 +68,29 @@ def test_an_edited_export_names_the_entry(tmp_path, rows):
     result = run_script(tmp_path, rows)
     assert result.returncode == 1
     assert result.stderr.strip() == f"entry {rows[4][0]}: hash does not match its content"
+
+
+def test_export_ledger_writes_the_file_the_auditor_script_checks(tmp_path, rows):
+    import hashlib
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    export, out = tmp_path / "so-cai.csv", StringIO()
+    call_command("export_ledger", str(export), stdout=out)
+
+    with export.open(newline="", encoding="utf-8") as file:
+        written = list(csv.reader(file))
+    assert written[0] == AUDIT_COLUMNS
+    assert written[1:] == [[str(value) for value in row] for row in rows]
+    head = LedgerChainHead.objects.get()
+    debit = sum(row[-2] for row in rows)
+    assert out.getvalue().splitlines() == [
+        f"{len(rows)} lines, debit {debit}, credit {debit}, last hash {head.last_hash}",
+        f"sha256 {hashlib.sha256(export.read_bytes()).hexdigest()}  {export}",
+    ]
+    script = tmp_path / "check_ledger.py"
+    script.write_text(auditor_script(), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-I", str(script), str(export)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"chain intact, last hash {head.last_hash}"
