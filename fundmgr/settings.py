@@ -5,6 +5,7 @@ the embedded mode that `make run` uses: SQLite in WAL mode, Celery eager, e-mail
 Importing this module reads the environment and nothing else: it creates no files or folders.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +22,9 @@ DEBUG = env.bool("DEBUG", default=True)
 
 # Only the embedded/development mode may run with the built-in key; production must set one.
 _DEV_SECRET_KEY = "dev-only-insecure-key-for-the-embedded-demo-never-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+# Read as is: django-environ would take a key that starts with "$" for a reference to another
+# variable, and random keys do start with "$" now and then.
+SECRET_KEY = os.environ.get("SECRET_KEY") or (_DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
@@ -219,7 +222,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 # Rotating SECRET_KEY: put the old key here while sessions and signed links made with it expire.
-SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+SECRET_KEY_FALLBACKS = [key for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key]
 CSRF_COOKIE_HTTPONLY = True  # no page script reads it; forms carry the token in a hidden field
 # A form or JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE, or any body over this, is answered 413.
 MAX_REQUEST_BODY_SIZE = env.int("MAX_REQUEST_BODY_SIZE", default=20 * 1024 * 1024)
