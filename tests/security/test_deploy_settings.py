@@ -70,7 +70,8 @@ def test_production_settings_are_strict():
 
 def test_a_secret_key_is_taken_as_written_even_when_it_starts_with_a_dollar():
     # django-environ reads "$NAME" as a reference to another variable; a random key may start so.
-    environment = production_environment(DJANGO_SETTINGS_MODULE="fundmgr.settings", SECRET_KEY="$ecret-" + "x" * 50)
+    environment = production_environment(DJANGO_SETTINGS_MODULE="fundmgr.settings")
+    environment["SECRET_KEY"] = "$ecret-" + "x" * 50
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"],
         cwd=django_settings.BASE_DIR, env=environment, capture_output=True, text=True, timeout=120, check=True,
