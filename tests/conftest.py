@@ -11,6 +11,7 @@ import socket
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from fundmgr.celery import app as celery_app
 
@@ -58,6 +59,19 @@ def _eager_celery_by_default(settings):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (Vietnamese).
+
+    A request handled by an earlier test leaves its language active in the thread (LocaleMiddleware
+    activates it, nothing resets it), so a test without a request, such as the bank-statement
+    parser's, read English messages depending on which tests ran before it.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
