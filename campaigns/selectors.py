@@ -4,7 +4,8 @@ Every figure is summed by the database, never by looping over rows in Python, so
 the same few queries with 5 pledges or 50,000. Definitions:
 
 - pledged: the sum of the campaign's pledges that are not cancelled;
-- received: the sum of the payments made against the campaign's pledges;
+- received: the sum of the payments made against the campaign's pledges, voided ones excepted
+  (`Payment.objects.not_voided()`: a voided payment was reversed in the ledger);
 - donors: the number of distinct donors with a pledge that is not cancelled.
 
 Pledges and payments are summed in separate subqueries: joining both tables in one query would
@@ -45,7 +46,7 @@ def campaigns_with_progress(queryset: QuerySet | None = None) -> QuerySet:
     )
     return queryset.annotate(
         pledged=_sum_subquery(_live_pledges().filter(campaign=OuterRef("pk")), "campaign"),
-        received=_sum_subquery(Payment.objects.filter(pledge__campaign=OuterRef("pk")), "pledge__campaign"),
+        received=_sum_subquery(Payment.objects.not_voided().filter(pledge__campaign=OuterRef("pk")), "pledge__campaign"),
         donor_count=Coalesce(Subquery(donors, output_field=IntegerField()), Value(0)),
     )
 
@@ -93,7 +94,7 @@ def progress_by_fund(campaign: Campaign) -> list[Share]:
         Fund.objects.filter(campaigns=campaign)
         .annotate(
             pledged=_sum_subquery(_live_pledges().filter(campaign=campaign, fund=OuterRef("pk")), "fund"),
-            received=_sum_subquery(Payment.objects.filter(pledge__campaign=campaign, fund=OuterRef("pk")), "fund"),
+            received=_sum_subquery(Payment.objects.not_voided().filter(pledge__campaign=campaign, fund=OuterRef("pk")), "fund"),
             pledge_count=Coalesce(
                 Subquery(
                     _live_pledges().filter(campaign=campaign, fund=OuterRef("pk")).order_by().values("fund")
@@ -116,7 +117,7 @@ def progress_by_donor_kind(campaign: Campaign) -> list[Share]:
         .annotate(total=Sum("amount"), count=Count("pk"))
     }
     received = dict(
-        Payment.objects.filter(pledge__campaign=campaign).order_by().values("donor__kind")
+        Payment.objects.not_voided().filter(pledge__campaign=campaign).order_by().values("donor__kind")
         .annotate(total=Sum("amount")).values_list("donor__kind", "total")
     )
     return [
@@ -141,7 +142,7 @@ def progress_by_unit(campaign: Campaign) -> list[Share]:
     }
     received = {
         row["unit"]: row
-        for row in Payment.objects.filter(pledge__campaign=campaign).order_by().values(
+        for row in Payment.objects.not_voided().filter(pledge__campaign=campaign).order_by().values(
             "unit", "unit__name", "unit__path"
         ).annotate(total=Sum("amount"))
     }
@@ -157,7 +158,7 @@ def progress_by_unit(campaign: Campaign) -> list[Share]:
 def received_by_day(campaign: Campaign) -> list[tuple[datetime.date, int]]:
     """`(day, amount received that day)` for each day with money in, oldest first (one query)."""
     rows = (
-        Payment.objects.filter(pledge__campaign=campaign).order_by().values("received_on")
+        Payment.objects.not_voided().filter(pledge__campaign=campaign).order_by().values("received_on")
         .annotate(total=Sum("amount")).order_by("received_on").values_list("received_on", "total")
     )
     return list(rows)

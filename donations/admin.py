@@ -603,7 +603,10 @@ class PaymentAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.MONEY
     donor_lookup = "donor"
-    list_display = ["received_on", "donor", "pledge", "fund", "unit", "amount_display", "method", "bank_reference", "recorded_by"]
+    list_display = [
+        "received_on", "donor", "pledge", "fund", "unit", "amount_display", "method", "bank_reference", "recorded_by",
+        "voided_at",
+    ]
     list_filter = ["method", PaymentCampaignFilter, FundFilter, UnitFilter, "received_on"]
     list_select_related = ["donor", "pledge", "fund", "unit", "recorded_by"]
     search_fields = ["donor__name", "donor__phone", "pledge__reference", "bank_reference"]

@@ -1,9 +1,14 @@
 """Donors, pledges (with installments) and payments.
 
-A pledge's paid amount is the sum of its payments, computed when needed: there is no stored
-counter that could drift from the payments. Its status is stored because it also records
-decisions people make (cancelled, written off) and is recomputed by the service that records
-a payment, in the same transaction.
+A pledge's paid amount is the sum of its payments that are not voided, computed when needed:
+there is no stored counter that could drift from the payments. "Not voided" is decided in one
+place, `PaymentQuerySet.not_voided()`, and every sum of paid or received money goes through it.
+A pledge's status is stored because it also records decisions people make (cancelled, written
+off) and is recomputed by the services that record and void a payment, in the same transaction.
+
+A payment is never deleted or edited: a mistaken one is voided (`services.payment_void`, called
+by `receipts.services.receipt_void`), which reverses its journal entry and keeps the row with
+the reason, who and when.
 """
 
 from django.conf import settings
@@ -110,6 +115,12 @@ class PledgeInstallment(models.Model):
         ]
 
 
+class PaymentQuerySet(models.QuerySet):
+    def not_voided(self) -> "PaymentQuerySet":
+        """The payments that count as money received: a voided payment was reversed in the ledger."""
+        return self.filter(voided_at__isnull=True)
+
+
 class Payment(models.Model):
     class Method(models.TextChoices):
         CASH = "cash", _("Tiền mặt")
@@ -135,15 +146,39 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("người ghi"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Voiding (`services.payment_void`): the reversal of `journal_entry`, the reason, who and when.
+    voided_at = models.DateTimeField(_("thời điểm hủy"), null=True, blank=True, editable=False)
+    void_reason = models.CharField(_("lý do hủy"), max_length=500, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người hủy"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", editable=False,
+    )
+    void_entry = models.OneToOneField(
+        JournalEntry, verbose_name=_("bút toán đảo"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", editable=False,
+    )
+
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("khoản thu")
         verbose_name_plural = _("khoản thu")
         ordering = ["-received_on", "-pk"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(voided_at__isnull=True, void_reason="")
+                | (models.Q(voided_at__isnull=False) & ~models.Q(void_reason="")),
+                name="payment_void_has_reason_and_time",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.donor} – {self.amount}"
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class BankStatementImport(models.Model):

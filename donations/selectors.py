@@ -1,6 +1,7 @@
 """Reads of the donations app that are more than a filter.
 
-Paid, due and outstanding amounts are computed from the payments and installments themselves,
+Paid, due and outstanding amounts are computed from the payments and installments themselves
+(payments that are not voided: `Payment.objects.not_voided()`, the one place of that rule),
 as correlated subqueries: a join of pledges to both payments and installments would multiply
 rows and inflate the sums, and a stored counter could drift from the payments it counts.
 """
@@ -25,11 +26,11 @@ def _sum_subquery(queryset: QuerySet, field: str = "amount"):
 
 
 def pledge_paid_amounts(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pledge]:
-    """Pledges annotated with `paid_amount`: the sum of their payments, 0 when there are none."""
+    """Pledges annotated with `paid_amount`: the sum of their payments not voided, 0 when there are none."""
     queryset = Pledge.objects.all() if queryset is None else queryset
     if "paid_amount" in queryset.query.annotations:
         return queryset
-    return queryset.annotate(paid_amount=_sum_subquery(Payment.objects.filter(pledge=OuterRef("pk"))))
+    return queryset.annotate(paid_amount=_sum_subquery(Payment.objects.not_voided().filter(pledge=OuterRef("pk"))))
 
 
 def pledge_outstanding(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pledge]:
@@ -98,11 +99,11 @@ def donor_merge_candidates(donor: Donor) -> QuerySet[Donor]:
 
 
 def donor_totals(queryset: QuerySet[Donor] | None = None) -> QuerySet[Donor]:
-    """Donors annotated with `pledged_total` and `paid_total`."""
+    """Donors annotated with `pledged_total` and `paid_total` (payments not voided)."""
     queryset = Donor.objects.all() if queryset is None else queryset
     pledged = Pledge.objects.filter(donor=OuterRef("pk")).exclude(status=Pledge.Status.CANCELLED)
     pledged = pledged.order_by().values("donor_id").annotate(total=Sum("amount")).values("total")
-    paid = Payment.objects.filter(donor=OuterRef("pk")).order_by().values("donor_id").annotate(total=Sum("amount")).values("total")
+    paid = Payment.objects.not_voided().filter(donor=OuterRef("pk")).order_by().values("donor_id").annotate(total=Sum("amount")).values("total")
     return queryset.annotate(
         pledged_total=Coalesce(Subquery(pledged, output_field=BigIntegerField()), Value(0)),
         paid_total=Coalesce(Subquery(paid, output_field=BigIntegerField()), Value(0)),

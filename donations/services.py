@@ -38,7 +38,7 @@ from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_tag_transaction
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
-from fundmgr.ledger.services import Line, entry_post
+from fundmgr.ledger.services import Line, entry_post, entry_reverse
 from fundmgr.orgs.models import OrgUnit
 
 from .models import Donor, Payment, Pledge, PledgeInstallment
@@ -62,6 +62,7 @@ PAYMENT_AUDIT_FIELDS = [
     "donor", "pledge", "fund", "unit", "amount", "method", "received_on", "bank_reference", "journal_entry",
 ]
 PLEDGE_CLOSE_FIELDS = ["status", "closed_reason", "closed_by", "closed_at"]
+PAYMENT_VOID_FIELDS = ["voided_at", "void_reason", "voided_by", "void_entry"]
 
 
 # --- normalisation --------------------------------------------------------------------------
@@ -508,13 +509,13 @@ def _payment_errors(*, donor, amount, method, received_on, fund, pledge, bank_re
 
 
 def pledge_status_refresh(pledge: Pledge, *, by=None) -> Pledge:
-    """Set an open pledge's status from the sum of its payments (the caller holds its row lock).
+    """Set an open pledge's status from the sum of its payments not voided (the caller holds its row lock).
 
     `by` is the actor of the audit row of a status change (the person recording the payment).
     """
     if pledge.status in CLOSED_STATUSES:
         return pledge
-    paid = Payment.objects.filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
+    paid = Payment.objects.not_voided().filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
     if paid >= pledge.amount:
         status = Pledge.Status.FULFILLED
     elif paid > 0:
@@ -614,6 +615,49 @@ def _payment_memo(payment: Payment, *, donor: Donor, pledge: Pledge | None) -> s
     return f"Thu ủng hộ{reference} ({kind}) – {donor.name}"[:500]
 
 
+def payment_void(*, payment: Payment, reason: str, by, reversal_reason: str | None = None) -> Payment:
+    """Take a payment out of the money received: reverse its journal entry, mark it voided, and set
+    its pledge's status from the payments left (a fulfilled pledge goes back to partially paid or
+    pledged), in one transaction.
+
+    The row stays, with the reason, who and when: money rows are never edited or deleted.
+    `reversal_reason` is the reversal's reason in the ledger (default "Hủy khoản thu #<id>: <reason>").
+    The use case is voiding the payment's receipt: `receipts.services.receipt_void` checks who may,
+    calls this in its own transaction and names the receipt in `reversal_reason`; calling this
+    alone would leave the receipt issued.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": ValidationError(_("Hãy ghi lý do hủy."), code="reason_required")})
+    if len(reason) > 500:
+        raise ValidationError({"reason": ValidationError(_("Lý do dài quá 500 ký tự."), code="max_length")})
+    with transaction.atomic():
+        # The pledge first, as `payment_record` locks it: payments of one pledge (recorded or
+        # voided) are serialised, and each status is computed from the others' committed rows.
+        pledge = None
+        if payment.pledge_id is not None:
+            pledge = Pledge.objects.select_for_update().get(pk=payment.pledge_id)
+        payment = (
+            Payment.objects.select_for_update(of=("self",)).select_related("journal_entry").get(pk=payment.pk)
+        )
+        if payment.is_voided:
+            raise ValidationError(_("Khoản thu này đã bị hủy trước đó."), code="payment_already_voided")
+        before = audit_fields(payment, PAYMENT_VOID_FIELDS)
+        if payment.journal_entry is not None:
+            payment.void_entry = entry_reverse(
+                entry=payment.journal_entry, reason=reversal_reason or f"Hủy khoản thu #{payment.pk}: {reason}",
+                created_by=by, date=timezone.localdate(),
+            )
+        payment.voided_at = timezone.now()
+        payment.void_reason = reason
+        payment.voided_by = by
+        payment.save(update_fields=PAYMENT_VOID_FIELDS)
+        audit_change(payment, before, action=AuditEvent.Action.TRANSITION, actor=by)
+        if pledge is not None:
+            pledge_status_refresh(pledge, by=by)
+    return payment
+
+
 def _close_errors(pledge: Pledge, reason: str, *, action: str) -> dict:
     errors: dict[str | None, list[ValidationError]] = {}
     if not reason:
@@ -624,7 +668,7 @@ def _close_errors(pledge: Pledge, reason: str, *, action: str) -> dict:
         errors[None] = [ValidationError(_("Cam kết đã nộp đủ: không thể hủy hoặc xóa nợ."), code="pledge_fulfilled")]
     elif pledge.status in CLOSED_STATUSES:
         errors[None] = [ValidationError(_("Cam kết đã được hủy hoặc xóa nợ trước đó."), code="pledge_closed")]
-    elif action == "cancel" and pledge.payments.exists():
+    elif action == "cancel" and pledge.payments.not_voided().exists():
         errors[None] = [ValidationError(
             _("Cam kết đã có khoản thu: không thể hủy, hãy xóa nợ phần còn lại."), code="pledge_has_payments"
         )]

@@ -104,7 +104,7 @@ def pledge_detail(request, reference):
     if campaign.status == Campaign.Status.DRAFT:
         raise Http404
     installments = list(pledge.installments.all())
-    paid = pledge.payments.aggregate(total=Sum("amount"))["total"] or 0
+    paid = pledge.payments.not_voided().aggregate(total=Sum("amount"))["total"] or 0
     payable = pledge.status in (Pledge.Status.PLEDGED, Pledge.Status.PARTIALLY_PAID)
     due = _amount_due(pledge, installments if len(installments) > 1 else [], paid) if payable else 0
     memo = transfer_memo(pledge.reference)

@@ -79,7 +79,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         model = Payment
         fields = [
             "id", "donor", "donor_name", "pledge", "fund", "unit", "amount", "method", "in_kind_description",
-            "received_on", "bank_reference", "journal_entry", "recorded_at",
+            "received_on", "bank_reference", "journal_entry", "recorded_at", "voided_at", "void_reason",
         ]
         read_only_fields = fields
 

@@ -46,9 +46,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from donations import services as donations_services
 from donations.models import Donor, Payment
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.services import audit_record
+from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.ledger.models import JournalLine
 from fundmgr.money import format_vnd, vnd_in_words
 from fundmgr.orgs.roles import Action, Domain, user_can
@@ -497,10 +498,14 @@ def deliveries_requeue_stale(*, older_than: datetime.timedelta = STALE_AFTER) ->
 
 
 # --- voiding ------------------------------------------------------------------------------------
+RECEIPT_VOID_FIELDS = ["state", "void_reason", "voided_by", "voided_at", "void_entry"]
+
+
 @transaction.atomic
 def receipt_void(*, receipt: Receipt, reason: str, voided_by) -> Receipt:
-    """Void a receipt: reverse the payment's journal entry, keep the receipt (and its number) in
-    the register, marked voided with the reason, who and when.
+    """Void a receipt and its payment: the payment is voided by `donations.services.payment_void`
+    (the reversal of its journal entry, and its pledge's status from the payments left), and the
+    receipt stays in the register with its number, marked voided with the reason, who and when.
 
     Only a treasurer (or unit admin) of the issuing unit or a unit above it may. The corrected
     payment, if any, is recorded anew and gets a new number.
@@ -511,27 +516,21 @@ def receipt_void(*, receipt: Receipt, reason: str, voided_by) -> Receipt:
     if len(reason) > 500:
         raise ValidationError({"reason": ValidationError(_("Lý do dài quá 500 ký tự."), code="max_length")})
     _check_may_change(voided_by, receipt.unit)
-    receipt = Receipt.objects.select_for_update(of=("self",)).select_related("payment__journal_entry").get(pk=receipt.pk)
+    receipt = Receipt.objects.select_for_update(of=("self",)).select_related("payment").get(pk=receipt.pk)
     if receipt.is_voided:
         raise ValidationError(_("Phiếu thu %(number)s đã bị hủy trước đó.") % {"number": receipt.number}, code="already_voided")
-    entry = receipt.payment.journal_entry
-    if entry is not None:
-        from fundmgr.ledger.services import entry_reverse
-
-        receipt.void_entry = entry_reverse(
-            entry=entry, reason=f"Hủy phiếu thu {receipt.number}: {reason}", created_by=voided_by,
-            date=timezone.localdate(),
-        )
+    before = audit_fields(receipt, RECEIPT_VOID_FIELDS)
+    payment = donations_services.payment_void(
+        payment=receipt.payment, reason=reason, by=voided_by,
+        reversal_reason=f"Hủy phiếu thu {receipt.number}: {reason}",
+    )
+    receipt.void_entry = payment.void_entry
     receipt.state = Receipt.State.VOIDED
     receipt.void_reason = reason
     receipt.voided_by = voided_by
-    receipt.voided_at = timezone.now()
+    receipt.voided_at = payment.voided_at
     receipt.save(update_fields=["state", "void_reason", "voided_by", "voided_at", "void_entry"])
-    audit_record(
-        action=AuditEvent.Action.TRANSITION, instance=receipt, actor=voided_by,
-        before={"state": Receipt.State.ISSUED},
-        after={"state": receipt.state, "void_reason": reason, "void_entry": receipt.void_entry_id},
-    )
+    audit_change(receipt, before, action=AuditEvent.Action.TRANSITION, actor=voided_by)
     return receipt
 
 

@@ -11,6 +11,7 @@ So: pledged 62.000.000 (the cancelled pledge does not count), received 30.000.00
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from campaigns import selectors
 from donations.models import Pledge
@@ -97,3 +98,21 @@ def test_honor_roll_largest_first_anonymous_hidden_no_contacts(campaign, worked_
         ("Nhà hảo tâm ẩn danh", 2_000_000, True),
     ]
     assert set(vars(entries[0])) == {"name", "donor_kind", "amount", "anonymous"}  # nothing else to leak
+
+
+def test_a_voided_payment_is_received_nowhere(campaign, worked_example, unit):
+    # An's second payment (6.000.000 on day 3) is voided: its receipt was voided and the ledger
+    # entry reversed (`payment_void`); the row stays, but the money was never received.
+    voided = worked_example["an"].payments.get(amount=6_000_000)
+    type(voided).objects.filter(pk=voided.pk).update(voided_at=timezone.now(), void_reason="Ghi nhầm")
+
+    assert selectors.campaign_progress(campaign).received == 24_000_000
+    assert {c.slug: c.received for c in selectors.campaigns_with_progress()} == {campaign.slug: 24_000_000}
+    assert {s.label: s.received for s in selectors.progress_by_fund(campaign)}["Quỹ Khuyến học tỉnh Thanh Hóa"] == 24_000_000
+    assert [(s.key, s.received) for s in selectors.progress_by_donor_kind(campaign)] == [
+        ("individual", 4_000_000), ("business", 20_000_000),
+    ]
+    assert [(s.label, s.received) for s in selectors.progress_by_unit(campaign)] == [
+        (unit.name, 4_000_000), (worked_example["ward"].name, 20_000_000),
+    ]
+    assert selectors.received_by_day(campaign) == [(DAY_1, 4_000_000), (DAY_3, 20_000_000)]
