@@ -41,7 +41,10 @@ from fundmgr.ledger.models import Fund
 from fundmgr.ledger.services import Line, entry_post, entry_reverse
 from fundmgr.orgs.models import OrgUnit
 
+# The module, not its names: receipts.services imports this module too (receipt_void calls
+# payment_void), and a module import resolves whichever of the two is imported first.
 from .models import Donor, Payment, Pledge, PledgeInstallment
+from .receipts import services as receipts_services
 
 MAX_AMOUNT = 10**12  # one thousand billion dong: far above any real pledge, catches typos in zeros
 MAX_INSTALLMENTS = 12
@@ -604,7 +607,7 @@ def _payment_record(
     if pledge is not None:
         pledge_status_refresh(pledge, by=recorded_by)
     # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service.
-    from .receipts.services import receipt_issue; receipt_issue(payment=payment, issued_by=recorded_by)  # noqa: E702
+    receipts_services.receipt_issue(payment=payment, issued_by=recorded_by)
     return payment
 
 

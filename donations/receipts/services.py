@@ -173,13 +173,20 @@ def _attached_documents(payment: Payment) -> str:
     return ""
 
 
+# What the audit row of an issued receipt holds (its payer's address is masked by the audit).
+RECEIPT_AUDIT_FIELDS = [
+    "unit", "number", "payment", "receipt_date", "payer_name", "payer_address", "amount", "fund_name",
+    "payment_method",
+]
+
+
 def receipt_issue(*, payment: Payment, issued_by=None) -> Receipt:
     """Issue the receipt of `payment`, inside the payment's transaction; the next number of the
     payment's unit and year (the year it was received).
 
     Issuing twice for one payment returns the first receipt. Queries: lock (or create) the
     counter, look for an existing receipt, read the entry's accounts, save the counter, insert
-    the receipt and its two deliveries.
+    the receipt, its two deliveries (one INSERT) and its audit row.
     """
     with transaction.atomic():
         year = payment.received_on.year
@@ -216,6 +223,7 @@ def receipt_issue(*, payment: Payment, issued_by=None) -> Receipt:
         ReceiptDelivery.objects.bulk_create([
             ReceiptDelivery(receipt=receipt, channel=channel) for channel in ReceiptDelivery.Channel.values
         ])
+        audit_create(receipt, RECEIPT_AUDIT_FIELDS, actor=issued_by)
         _enqueue_on_commit("receipt_render_task", receipt.pk)
         return receipt
 

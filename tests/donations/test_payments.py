@@ -180,3 +180,22 @@ def test_overdue_is_derived_from_due_dates_and_payments(pledge):
 def test_paid_amounts_are_zero_without_payments(pledge):
     row = selectors.pledge_outstanding().get()
     assert (row.paid_amount, row.outstanding_amount, row.overpaid_amount) == (0, 10_000_000, 0)
+
+
+def test_a_payment_with_its_receipt_costs_a_fixed_number_of_queries(pledge, treasurer, django_assert_num_queries):
+    pay(pledge, 1_000_000, recorded_by=treasurer)  # the counter of the unit and year exists from here on
+    # 24 queries when the pledge's status stays as it is (partially paid):
+    #   payment_record: SAVEPOINT, the pledge FOR UPDATE, INSERT payment;
+    #   entry_post: SAVEPOINT, accounts, chain head FOR UPDATE, INSERT entry, INSERT lines, UPDATE chain head,
+    #     INSERT audit row, RELEASE;
+    #   UPDATE payment's entry, INSERT the payment's audit row, SUM of the payments not voided (status);
+    #   receipt_issue: SAVEPOINT, the counter FOR UPDATE, an existing receipt?, the entry's accounts,
+    #     UPDATE counter, INSERT receipt, INSERT its two deliveries, INSERT its audit row, RELEASE;
+    #   RELEASE of payment_record's savepoint.
+    with django_assert_num_queries(24):
+        pay(pledge, 2_000_000, recorded_by=treasurer)
+    # 26 when it changes: UPDATE pledge status and its audit row.
+    with django_assert_num_queries(26):
+        pay(pledge, 7_000_000, recorded_by=treasurer)
+    pledge.refresh_from_db()
+    assert pledge.status == Pledge.Status.FULFILLED

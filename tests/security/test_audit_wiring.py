@@ -281,11 +281,12 @@ def test_payment_record_writes_the_entry_the_payment_and_the_pledge_transition(p
         received_on=timezone.localdate(), unit=units.province, recorded_by=treasurer,
     )
 
-    entry = payment.journal_entry
+    entry, receipt = payment.journal_entry, payment.receipt
     assert rows(start) == [
         ("create", "ledger.journalentry", str(entry.pk), "thuquy"),
         ("create", "donations.payment", str(payment.pk), "thuquy"),
         ("transition", "donations.pledge", str(pledge.pk), "thuquy"),
+        ("create", "receipts.receipt", str(receipt.pk), "thuquy"),
     ]
     assert event_of(start, "ledger.journalentry").after == {"entry": entry.pk, "hash": entry.hash, "total": 500_000}
     assert event_of(start, "donations.payment").after == {
@@ -295,12 +296,18 @@ def test_payment_record_writes_the_entry_the_payment_and_the_pledge_transition(p
     }
     transition = event_of(start, "donations.pledge")
     assert (transition.before, transition.after) == ({"status": "pledged"}, {"status": "partially_paid"})
+    # The receipt: one row, what it certifies (the payer's address masked).
+    assert event_of(start, "receipts.receipt").after == {
+        "unit_id": units.province.pk, "number": receipt.number, "payment_id": payment.pk,
+        "receipt_date": timezone.localdate().isoformat(), "payer_name": "Nguyễn Văn An", "payer_address": "",
+        "amount": 500_000, "fund_name": pledge.fund.name, "payment_method": "cash",
+    }
 
     # A second payment that leaves the status as it is writes no pledge row.
     start = last_pk()
     payment_record(donor=pledge.donor, pledge=pledge, amount=100_000, method=Payment.Method.CASH,
                    received_on=timezone.localdate(), unit=units.province, recorded_by=treasurer)
-    assert [row[1] for row in rows(start)] == ["ledger.journalentry", "donations.payment"]
+    assert [row[1] for row in rows(start)] == ["ledger.journalentry", "donations.payment", "receipts.receipt"]
 
     refused(lambda: payment_record(
         donor=pledge.donor, pledge=pledge, amount=0, method=Payment.Method.CASH,
@@ -331,6 +338,7 @@ def test_a_statement_import_and_the_treasurers_match_and_ignore(units, pledge, t
         ("create", "ledger.journalentry", str(transfer.payment.journal_entry_id), "thuquy"),
         ("create", "donations.payment", str(transfer.payment_id), "thuquy"),
         ("transition", "donations.pledge", str(pledge.pk), "thuquy"),
+        ("create", "receipts.receipt", str(transfer.payment.receipt.pk), "thuquy"),
         ("transition", "donations.bankstatementline", str(transfer.pk), "thuquy"),
     ]
     event = event_of(start, "donations.bankstatementline")
@@ -480,7 +488,7 @@ def test_a_rolled_back_caller_leaves_no_audit_row(campaign, treasurer, units):
                                   phone=PHONE, amount=1_000_000, channel=Pledge.Channel.ADMIN, created_by=treasurer)
         payment_record(donor=pledge.donor, pledge=pledge, amount=1_000_000, method=Payment.Method.CASH,
                        received_on=timezone.localdate(), unit=units.province, recorded_by=treasurer)
-        assert len(rows()) == 5  # donor, pledge, entry, payment, pledge transition: written so far
+        assert len(rows()) == 6  # donor, pledge, entry, payment, pledge transition, receipt: written so far
         raise Abandoned
     assert written() == before
     assert rows() == []
