@@ -486,8 +486,8 @@ def _import_chunk(statement, pairs, index: PledgeIndex, *, by) -> None:
             matched_by = BankStatementLine.MatchedBy.AMOUNT_AND_NAME
         if pledge_pk is None:
             continue
-        changed = _line_settle(line, pledge=index.pledge(pledge_pk), matched_by=matched_by,
-                               status=BankStatementLine.Status.MATCHED, unit=statement.unit, by=by)
+        _line_settle(line, pledge=index.pledge(pledge_pk), matched_by=matched_by,
+                     status=BankStatementLine.Status.MATCHED, unit=statement.unit, by=by)
         if line.payment_id is not None:
             settled.append(line)
             index.record_paid(pledge_pk, line.amount)
