@@ -56,7 +56,7 @@ def received_chart_svg(days: list[tuple[datetime.date, int]], *, start: datetime
     `days` is `selectors.received_by_day`; an empty list draws nothing (the template says so).
     """
     if not days:
-        return mark_safe("")
+        return mark_safe("")  # nosec B308 B703
     start = min(start, days[0][0])
     end = max(end, days[-1][0], start + datetime.timedelta(days=1))
     span = (end - start).days
@@ -100,4 +100,5 @@ def received_chart_svg(days: list[tuple[datetime.date, int]], *, start: datetime
     parts.append(f'<polygon class="chart-area" points="{area}"/>')
     parts.append(f'<polyline class="chart-line" points="{line}"/>')
     parts.append("</svg>")
-    return mark_safe("".join(parts))
+    # Safe: the markup is ours, the numbers are formatted floats, and every text is escaped above.
+    return mark_safe("".join(parts))  # nosec B308 B703
