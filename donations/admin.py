@@ -314,7 +314,7 @@ class DonorAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
         if not candidates:
             return "–"
         return format_html_join(
-            mark_safe("<br>"),  # nosec B308 (a constant separator; format_html_join escapes the parts)
+            mark_safe("<br>"),  # nosec B308 - constant separator, parts escaped
             '<a href="{}">{}</a> ({})',
             ((reverse("admin:donations_donor_change", args=[c.pk]), c.name,
               ", ".join(filter(None, [c.phone, c.email, c.tax_code])) or "–") for c in candidates),
