@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.models import Campaign
 from fundmgr.ledger.models import Fund
 from fundmgr.money import AmountError, format_vnd, parse_vnd
-from fundmgr.orgs.admin import ScopedAdminMixin
+from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, visible_units
 
@@ -222,18 +222,12 @@ class _DonorSearchMixin:
 # --- donors ------------------------------------------------------------------------------------
 
 
-class _ReadOnlyInline(ScopedAdminMixin, admin.TabularInline):
+class _ReadOnlyInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
     permission_domain = Domain.MONEY
     parent_scope_field = "unit"
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class DonorPledgeInline(_ReadOnlyInline):
@@ -601,7 +595,7 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.MONEY
     donor_lookup = "donor"
@@ -614,16 +608,8 @@ class PaymentAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
     search_fields = ["donor__name", "donor__phone", "pledge__reference", "bank_reference"]
     date_hierarchy = "received_on"
 
-    # Money rows are append-only: recorded by payment_record (an action on a pledge, the bank
-    # statement import), corrected by reversing documents, never edited or deleted here.
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Money rows are append-only (ReadOnlyAdminMixin): recorded by payment_record (an action on a
+    # pledge, the bank statement import), corrected by reversing documents, never edited here.
 
     @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
     def amount_display(self, payment):

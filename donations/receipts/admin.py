@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from fundmgr.money import format_vnd
-from fundmgr.orgs.admin import ScopedAdminMixin
+from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 from fundmgr.orgs.roles import Action, Domain, user_can
 
 from . import services
@@ -44,7 +44,7 @@ class VoidForm(forms.Form):
     )
 
 
-class DeliveryInline(ScopedAdminMixin, admin.TabularInline):
+class DeliveryInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
     model = ReceiptDelivery
     scope_field = "receipt__unit"
     permission_domain = Domain.MONEY
@@ -54,18 +54,9 @@ class DeliveryInline(ScopedAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Receipt)
-class ReceiptAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReceiptAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.MONEY
     list_display = [
@@ -97,13 +88,8 @@ class ReceiptAdmin(ScopedAdminMixin, admin.ModelAdmin):
             email_status=_delivery_status(ReceiptDelivery.Channel.EMAIL),
         )
 
-    # --- permissions: read-only; voiding and re-sending are actions -------------------------
-    def has_add_permission(self, request, obj=None):  # obj: same signature as ScopedAdminMixin
-        return False  # issued with the payment (`payment_record`)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # what a receipt certifies never changes
-
+    # --- permissions: read-only (issued with the payment by `payment_record`, and what a receipt
+    # certifies never changes); voiding and re-sending are actions -----------------------------
     def has_void_permission(self, request, obj=None):
         return user_can(request.user, Action.CHANGE, Domain.MONEY, obj.unit if obj is not None else None)
 
@@ -277,7 +263,7 @@ def _stale_minutes() -> int:
 
 
 @admin.register(ReceiptDelivery)
-class ReceiptDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReceiptDeliveryAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """The jobs of receipts; filter "cần xử lý" lists the failed and stuck ones."""
 
     scope_field = "receipt__unit"
@@ -293,12 +279,6 @@ class ReceiptDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     fields = ["receipt", "channel", "status", "attempts", "recipient", "last_error", "claimed_at", "done_at", "created_at", "updated_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):  # obj: same signature as ScopedAdminMixin
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request, obj=None):
         return user_can(request.user, Action.CHANGE, Domain.MONEY)
@@ -337,7 +317,7 @@ class ReceiptDeliveryAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DonorAnnualStatement)
-class DonorAnnualStatementAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class DonorAnnualStatementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "donor__unit"
     permission_domain = Domain.MONEY
     list_display = ["donor", "year", "status", "receipt_count", "total_display", "recipient", "attempts", "updated_at"]
@@ -346,12 +326,6 @@ class DonorAnnualStatementAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["donor"]
     fields = ["donor", "year", "status", "receipt_count", "total_amount", "recipient", "attempts", "last_error", "done_at", "updated_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):  # obj: same signature as ScopedAdminMixin
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=gettext_lazy("tổng số tiền"), ordering="total_amount")
     def total_display(self, statement):

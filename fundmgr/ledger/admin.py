@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.utils.translation import gettext_lazy as _
 
-from fundmgr.orgs.admin import ScopedAdminMixin
+from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, visible_units
 
@@ -24,17 +24,8 @@ from .models import Fund, JournalEntry, JournalLine, LedgerVerification
 from .selectors import funds_attach_available, funds_with_balances
 
 
-class ReadOnlyAdminMixin:
-    """No add, change or delete for anyone: the journal is written by `services.entry_post` only."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class JournalReadOnlyAdminMixin(ReadOnlyAdminMixin):
+    """The journal is written by `services.entry_post` only: no add, change, delete or actions."""
 
     def get_actions(self, request):
         return {}
@@ -133,7 +124,7 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return format_vnd(available)
 
 
-class JournalLineInline(ReadOnlyAdminMixin, admin.TabularInline):
+class JournalLineInline(JournalReadOnlyAdminMixin, admin.TabularInline):
     model = JournalLine
     fields = ["account", "fund", "debit", "credit"]
     readonly_fields = fields
@@ -148,7 +139,7 @@ class JournalLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.LEDGER
     list_display = ["id", "date", "memo", "unit", "source_type", "source_id", "reverses", "short_hash"]
@@ -172,7 +163,7 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(JournalLine)
-class JournalLineAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class JournalLineAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "entry__unit"
     permission_domain = Domain.LEDGER
     list_display = ["entry", "entry_date", "account", "fund", "debit", "credit"]
@@ -190,7 +181,7 @@ class JournalLineAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LedgerVerification)
-class LedgerVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class LedgerVerificationAdmin(JournalReadOnlyAdminMixin, admin.ModelAdmin):
     """Runs of `verify_ledger`; not tied to a unit, so visible to whoever may view the ledger."""
 
     list_display = ["started_at", "finished_at", "ok", "first_broken_entry_id", "entries_checked", "message"]

@@ -22,6 +22,23 @@ from .scoping import scope_queryset
 from .services import membership_grant, membership_revoke
 
 
+class ReadOnlyAdminMixin:
+    """No add, change or delete for anyone, superusers included (put it first among the bases).
+
+    For rows that only services write (journal entries, payments, receipts, delivery jobs):
+    corrections are new documents, never edits.
+    """
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedAdminMixin:
     """Scope and permissions for a ModelAdmin or InlineModelAdmin; put it first in the bases.
 
