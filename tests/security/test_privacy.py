@@ -9,7 +9,8 @@ from campaigns.models import Campaign
 from donations.models import Donor, Payment, Pledge, PledgeInstallment
 from fundmgr.audit.masking import mask_personal, mask_value, personal_fields
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.privacy import ANONYMISED_TEXT, anonymise, donor_data_export
+from donations.selectors import donor_data_export
+from fundmgr.audit.privacy import ANONYMISED_TEXT, anonymise
 from fundmgr.ledger.models import Fund
 
 
