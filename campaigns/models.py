@@ -48,26 +48,3 @@ class Campaign(models.Model):
     def __str__(self):
         return self.name
 
-
-class PledgeNotice(models.Model):
-    """The confirmation e-mail of one pledge, so that it goes out once.
-
-    Kept here rather than on `Pledge` because the e-mail is the public pages' concern. The row is
-    created on the first attempt; `claimed_at` is a lease taken under a row lock just before the
-    send (a second worker that finds a fresh lease backs off), `sent_at` marks the work done.
-    """
-
-    pledge = models.OneToOneField(
-        "donations.Pledge", verbose_name=_("cam kết"), on_delete=models.PROTECT, related_name="notice"
-    )
-    attempts = models.PositiveSmallIntegerField(_("số lần thử"), default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(_("đã gửi lúc"), null=True, blank=True)
-    recipient = models.EmailField(_("gửi tới"), blank=True)
-
-    class Meta:
-        verbose_name = _("e-mail xác nhận cam kết")
-        verbose_name_plural = _("e-mail xác nhận cam kết")
-
-    def __str__(self):
-        return f"{self.pledge_id}: {self.sent_at or '-'}"

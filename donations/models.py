@@ -274,3 +274,68 @@ class BankStatementLine(models.Model):
 
     def __str__(self):
         return f"{self.transaction_date:%d/%m/%Y} {self.amount} {self.memo[:40]}"
+
+
+class PledgeEmail(models.Model):
+    """One e-mail about one pledge (its confirmation, or a reminder of one installment), so that
+    each goes out once.
+
+    Unique per (pledge, kind, installment): creating the row is what decides that an e-mail is
+    due, and a second attempt to create it (a task run twice, the reminder job run twice in a day)
+    finds it. `services.pledge_email_send` sends it: under a row lock it takes a lease
+    (`claimed_at`, status sending) that a second worker respects until it expires, sends outside
+    any transaction, then marks it sent; a send error gives the lease back for the task's retry,
+    and the task marks the row failed when its retries are exhausted.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Xác nhận cam kết")
+        REMINDER_BEFORE = "reminder_before", _("Nhắc trước hạn nộp")
+        REMINDER_OVERDUE = "reminder_overdue", _("Nhắc quá hạn nộp")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ gửi")
+        SENDING = "sending", _("Đang gửi")
+        SENT = "sent", _("Đã gửi")
+        FAILED = "failed", _("Lỗi")
+        SKIPPED = "skipped", _("Không cần gửi")
+
+    pledge = models.ForeignKey(Pledge, verbose_name=_("cam kết"), on_delete=models.PROTECT, related_name="emails")
+    kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices)
+    installment = models.ForeignKey(
+        PledgeInstallment, verbose_name=_("đợt nộp"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="emails",
+    )
+    status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("số lần thử"), default=0)
+    claimed_at = models.DateTimeField(_("bắt đầu gửi lúc"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("đã gửi lúc"), null=True, blank=True)
+    recipient = models.EmailField(_("gửi tới"), blank=True)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("e-mail về cam kết")
+        verbose_name_plural = _("e-mail về cam kết")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # NULLs are distinct in a plain unique constraint: the confirmation (no installment)
+            # needs its own, partial one.
+            models.UniqueConstraint(
+                fields=["pledge", "kind"], condition=models.Q(installment__isnull=True),
+                name="pledge_email_unique_without_installment",
+            ),
+            models.UniqueConstraint(
+                fields=["pledge", "kind", "installment"], condition=models.Q(installment__isnull=False),
+                name="pledge_email_unique_per_installment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="confirmation", installment__isnull=True)
+                | (~models.Q(kind="confirmation") & models.Q(installment__isnull=False)),
+                name="pledge_email_installment_only_for_reminders",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "kind"])]
+
+    def __str__(self):
+        return f"{self.pledge_id} {self.kind} {self.installment_id or ''}: {self.status}"

@@ -41,9 +41,11 @@ from fundmgr.ledger.models import Fund
 from fundmgr.ledger.services import Line, entry_post, entry_reverse
 from fundmgr.orgs.models import OrgUnit
 
+from . import emails
+from .models import Donor, Payment, Pledge, PledgeEmail, PledgeInstallment
+
 # The module, not its names: receipts.services imports this module too (receipt_void calls
 # payment_void), and a module import resolves whichever of the two is imported first.
-from .models import Donor, Payment, Pledge, PledgeInstallment
 from .receipts import services as receipts_services
 
 MAX_AMOUNT = 10**12  # one thousand billion dong: far above any real pledge, catches typos in zeros
@@ -353,14 +355,11 @@ def _pledge_errors(*, campaign: Campaign, fund: Fund, amount, installments, chan
 
 
 def _queue_pledge_confirmation(pledge_pk: int) -> None:
-    """Queue the confirmation e-mail (the task lives in `donations.tasks`, when that module has it)."""
-    try:
-        from donations import tasks
-    except ImportError:
-        return
-    task = getattr(tasks, "pledge_confirmation_send", None)
-    if task is not None:
-        task.delay(pledge_pk)
+    """Queue the confirmation e-mail; a broker that is down is logged, never raised into the request."""
+    # Imported here: the tasks module imports this one.
+    from . import tasks
+
+    receipts_services.enqueue(tasks.pledge_confirmation_send, pledge_pk)
 
 
 def pledge_create(
@@ -856,3 +855,144 @@ def pledges_import(*, campaign: Campaign, content: bytes, created_by=None) -> Pl
                 ]
             )
     return PledgeImportResult(created=created_count, existing=len(pledges) - created_count, pledges=pledges)
+
+
+# --- pledge e-mails ----------------------------------------------------------------------------
+#
+# Every e-mail about a pledge (its confirmation, a reminder of an installment) is a `PledgeEmail`
+# row, unique per pledge, kind and installment, and goes out through `pledge_email_send`:
+#
+# 1. under a row lock: sent, skipped or failed → stop; another worker holds a fresh lease (it is
+#    sending right now) → `PledgeEmailBusy`, the task retries later; nothing to send any more (no
+#    address; for a reminder: no consent, the pledge closed or fulfilled, the installment paid)
+#    → skipped; else take the lease (status sending, attempt + 1) and commit;
+# 2. send, outside any lock or transaction (SMTP may take seconds);
+# 3. mark it sent; on a send error, give the lease back (pending, the error kept) and re-raise,
+#    so that the task retries with back-off; the task marks it failed when retries run out.
+#
+# A worker killed between 2 and 3 leaves a lease that expires after `PLEDGE_EMAIL_LEASE`; the
+# redelivered task then sends again. That window (a crash after the SMTP server accepted the
+# message and before one UPDATE) is the only way to a second e-mail; the Message-ID is fixed per
+# row, so mail clients that de-duplicate show one.
+
+PLEDGE_EMAIL_LEASE = datetime.timedelta(minutes=10)
+PLEDGE_EMAIL_ERROR_MAX_LENGTH = 2000
+OPEN_PLEDGE_STATUSES = (Pledge.Status.PLEDGED, Pledge.Status.PARTIALLY_PAID)
+
+
+class PledgeEmailBusy(Exception):
+    """Another worker holds a fresh lease on this e-mail: it is sending it right now."""
+
+
+def installment_amount_due(installments: list[PledgeInstallment], installment: PledgeInstallment, paid: int) -> int:
+    """What is still to pay of `installment`, given all the pledge's `installments` (in order)
+    and what was `paid`: payments cover installments in order, so an installment is covered when
+    the installments up to it add up to no more than the amount paid."""
+    cumulative = sum(item.amount for item in installments if item.number <= installment.number)
+    return max(0, min(installment.amount, cumulative - paid))
+
+
+def _pledge_email_skip_reason(email: PledgeEmail, pledge: Pledge) -> tuple[str, int]:
+    """(why not to send, "" to send; the amount due for a reminder)."""
+    if not pledge.donor.email:
+        return "Nhà hảo tâm không có địa chỉ e-mail.", 0
+    if email.kind == PledgeEmail.Kind.CONFIRMATION:
+        return "", 0
+    # Reminders are checked again at send time: a payment, a cancellation or a withdrawn consent
+    # may have come after the row was created.
+    if not pledge.donor.email_consent:
+        return "Nhà hảo tâm không đồng ý nhận e-mail.", 0
+    if pledge.status not in OPEN_PLEDGE_STATUSES:
+        return f"Cam kết không còn phải nộp (trạng thái {pledge.status}).", 0
+    installments = list(pledge.installments.order_by("number"))
+    paid = Payment.objects.not_voided().filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
+    amount_due = installment_amount_due(installments, email.installment, paid)
+    if amount_due == 0:
+        return "Đợt này đã được nộp đủ.", 0
+    return "", amount_due
+
+
+def pledge_email_send(*, pledge_email_id: int, today: datetime.date | None = None) -> bool:
+    """Send one pledge e-mail once; True when this call sent it (see the section's comment).
+
+    Raises `PledgeEmail.DoesNotExist` for an unknown id, `PledgeEmailBusy` while another worker
+    sends it, and the send error itself (the lease is given back first).
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        email = PledgeEmail.objects.select_for_update(of=("self",)).select_related("installment").get(pk=pledge_email_id)
+        if email.status in (PledgeEmail.Status.SENT, PledgeEmail.Status.SKIPPED, PledgeEmail.Status.FAILED):
+            return False
+        now = timezone.now()
+        if email.status == PledgeEmail.Status.SENDING and email.claimed_at and now - email.claimed_at < PLEDGE_EMAIL_LEASE:
+            raise PledgeEmailBusy(pledge_email_id)
+        pledge = Pledge.objects.select_related("donor", "fund", "campaign__unit").get(pk=email.pledge_id)
+        skip_reason, amount_due = _pledge_email_skip_reason(email, pledge)
+        if skip_reason:
+            email.status = PledgeEmail.Status.SKIPPED
+            email.last_error = skip_reason
+            email.claimed_at = None
+            email.save(update_fields=["status", "last_error", "claimed_at"])
+            return False
+        email.status = PledgeEmail.Status.SENDING
+        email.attempts += 1
+        email.claimed_at = now
+        email.recipient = pledge.donor.email
+        email.save(update_fields=["status", "attempts", "claimed_at", "recipient"])
+    message_id = f"pledge-email.{email.pk}.{pledge.reference}"
+    try:
+        if email.kind == PledgeEmail.Kind.CONFIRMATION:
+            message = emails.pledge_confirmation_message(pledge, recipient=email.recipient, message_id=message_id)
+        else:
+            message = emails.pledge_reminder_message(
+                pledge, kind=email.kind, installment=email.installment, amount_due=amount_due, today=today,
+                recipient=email.recipient, message_id=message_id,
+            )
+        message.send()
+    except Exception as error:
+        PledgeEmail.objects.filter(pk=email.pk, status=PledgeEmail.Status.SENDING, claimed_at=now).update(
+            status=PledgeEmail.Status.PENDING, claimed_at=None,
+            last_error=f"{type(error).__name__}: {error}"[:PLEDGE_EMAIL_ERROR_MAX_LENGTH],
+        )
+        raise
+    PledgeEmail.objects.filter(pk=email.pk).update(
+        status=PledgeEmail.Status.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
+    )
+    return True
+
+
+def pledge_confirmation_send(*, pledge_id: int) -> bool:
+    """Send the pledge's confirmation once; True when this call sent it.
+
+    The row is created on the first attempt, and only for a donor with an e-mail address (the
+    confirmation needs no e-mail consent: it answers the donor's own pledge).
+    """
+    pledge = Pledge.objects.select_related("donor").filter(pk=pledge_id).first()
+    if pledge is None or not pledge.donor.email:
+        return False
+    email, _created = PledgeEmail.objects.get_or_create(
+        pledge=pledge, kind=PledgeEmail.Kind.CONFIRMATION, installment=None
+    )
+    return pledge_email_send(pledge_email_id=email.pk)
+
+
+def pledge_email_mark_failed(*, pledge_email_id: int, error: str) -> None:
+    """The task gave up (retries exhausted): the row says failed, with the last error.
+
+    A row that was sent or skipped meanwhile, or that another worker holds a fresh lease on, is
+    left alone.
+    """
+    with transaction.atomic():
+        email = PledgeEmail.objects.select_for_update().filter(pk=pledge_email_id).first()
+        if email is None or email.status in (PledgeEmail.Status.SENT, PledgeEmail.Status.SKIPPED):
+            return
+        if (
+            email.status == PledgeEmail.Status.SENDING and email.claimed_at
+            and timezone.now() - email.claimed_at < PLEDGE_EMAIL_LEASE
+        ):
+            return
+        email.status = PledgeEmail.Status.FAILED
+        email.last_error = (error or email.last_error)[:PLEDGE_EMAIL_ERROR_MAX_LENGTH]
+        email.claimed_at = None
+        email.save(update_fields=["status", "last_error", "claimed_at"])
+
