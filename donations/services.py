@@ -20,14 +20,17 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime
+import logging
 import secrets
 import unicodedata
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -47,6 +50,8 @@ from .models import Donor, Payment, Pledge, PledgeEmail, PledgeInstallment
 # The module, not its names: receipts.services imports this module too (receipt_void calls
 # payment_void), and a module import resolves whichever of the two is imported first.
 from .receipts import services as receipts_services
+
+logger = logging.getLogger(__name__)
 
 MAX_AMOUNT = 10**12  # one thousand billion dong: far above any real pledge, catches typos in zeros
 MAX_INSTALLMENTS = 12
@@ -995,4 +1000,113 @@ def pledge_email_mark_failed(*, pledge_email_id: int, error: str) -> None:
         email.last_error = (error or email.last_error)[:PLEDGE_EMAIL_ERROR_MAX_LENGTH]
         email.claimed_at = None
         email.save(update_fields=["status", "last_error", "claimed_at"])
+
+
+# --- pledge reminders ----------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class PledgeRemindersResult:
+    created: int  # new reminder rows (0 when the job already ran today)
+    queued: list[int]  # ids of the reminder rows queued for sending after commit
+
+
+def _reminder_windows(today: datetime.date) -> dict[str, tuple[datetime.date, datetime.date]]:
+    """(first, last) due dates, inclusive, of the installments each kind of reminder is for.
+
+    Due in `PLEDGE_REMINDER_DAYS_BEFORE` days, overdue by `PLEDGE_REMINDER_DAYS_AFTER` days; each
+    window reaches `PLEDGE_REMINDER_CATCH_UP_DAYS` back, so a day the beat job did not run (beat
+    down, a deployment) is caught up the next time; the unique row keeps it to one e-mail each.
+    A reminder before the due date is never sent on or after that date.
+    """
+    before = settings.PLEDGE_REMINDER_DAYS_BEFORE
+    after = settings.PLEDGE_REMINDER_DAYS_AFTER
+    catch_up = settings.PLEDGE_REMINDER_CATCH_UP_DAYS
+    return {
+        PledgeEmail.Kind.REMINDER_BEFORE: (
+            max(today + datetime.timedelta(days=1), today + datetime.timedelta(days=before - catch_up)),
+            today + datetime.timedelta(days=before),
+        ),
+        PledgeEmail.Kind.REMINDER_OVERDUE: (
+            today - datetime.timedelta(days=after + catch_up), today - datetime.timedelta(days=after),
+        ),
+    }
+
+
+def installments_to_remind(*, today: datetime.date):
+    """The installments a reminder is due for today, each annotated with `reminder_kind`: one query.
+
+    An installment qualifies when its due date is in a window of `_reminder_windows`, its pledge
+    is open (pledged or partially paid), the donor has an e-mail address and consented to e-mail,
+    and it is not covered: payments (not voided) cover installments in order, so it is covered
+    when the installments up to it add up to no more than the amount paid. Both sums are
+    correlated subqueries, so the cost does not grow with the number of payments or installments.
+    """
+    windows = _reminder_windows(today)
+    paid = (
+        Payment.objects.not_voided().filter(pledge=OuterRef("pledge")).order_by().values("pledge")
+        .annotate(total=Sum("amount")).values("total")
+    )
+    cumulative = (
+        PledgeInstallment.objects.filter(pledge=OuterRef("pledge"), number__lte=OuterRef("number"))
+        .order_by().values("pledge").annotate(total=Sum("amount")).values("total")
+    )
+    in_windows = Q()
+    kind_of = []
+    for kind, (first, last) in windows.items():
+        in_windows |= Q(due_on__gte=first, due_on__lte=last)
+        kind_of.append(When(due_on__gte=first, due_on__lte=last, then=Value(kind)))
+    return (
+        PledgeInstallment.objects.filter(in_windows)
+        .filter(pledge__status__in=OPEN_PLEDGE_STATUSES, pledge__donor__email_consent=True)
+        .exclude(pledge__donor__email="")
+        .annotate(
+            paid_amount=Coalesce(Subquery(paid, output_field=BigIntegerField()), Value(0)),
+            cumulative_amount=Subquery(cumulative, output_field=BigIntegerField()),
+            reminder_kind=Case(*kind_of, output_field=CharField()),
+        )
+        .filter(cumulative_amount__gt=F("paid_amount"))
+        .order_by("pledge_id", "number")
+    )
+
+
+def pledge_reminders_due(*, today: datetime.date) -> PledgeRemindersResult:
+    """Create the reminder e-mails due today and queue them for sending after commit.
+
+    One `PledgeEmail` per installment and kind: the unique constraint, not a read before the
+    write, keeps it to one, also when the job runs twice at once, so running again on the same
+    day creates nothing. Rows of these installments still pending (their message was lost, or
+    the job is running again) are queued again; sending is idempotent. Queries: the installments
+    (`installments_to_remind`), the rows that exist, one INSERT per 1,000 new rows, the rows to
+    queue; the pledges are re-checked when each e-mail is sent (`pledge_email_send`).
+    """
+    with transaction.atomic():
+        candidates = list(installments_to_remind(today=today).values_list("pk", "pledge_id", "reminder_kind"))
+        installment_ids = [pk for pk, _pledge, _kind in candidates]
+        existing = set(
+            PledgeEmail.objects.filter(installment_id__in=installment_ids).values_list("installment_id", "kind")
+        )
+        new = [
+            PledgeEmail(pledge_id=pledge_id, kind=kind, installment_id=pk)
+            for pk, pledge_id, kind in candidates
+            if (pk, kind) not in existing
+        ]
+        # ignore_conflicts: a second run at the same moment inserts the same rows; the constraint
+        # drops them here instead of failing the whole run.
+        PledgeEmail.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        queued = list(
+            PledgeEmail.objects.filter(
+                installment_id__in=installment_ids, status=PledgeEmail.Status.PENDING,
+                kind__in=[PledgeEmail.Kind.REMINDER_BEFORE, PledgeEmail.Kind.REMINDER_OVERDUE],
+            ).order_by("pk").values_list("pk", flat=True)
+        )
+
+        def send():
+            # Imported here: the tasks module imports this one.
+            from . import tasks
+
+            receipts_services.enqueue_many([(tasks.pledge_email_send_task, (pk,)) for pk in queued])
+
+        transaction.on_commit(send)
+    logger.info("pledge reminders for %s: %d new, %d queued", today, len(new), len(queued))
+    return PledgeRemindersResult(created=len(new), queued=queued)
 

@@ -18,6 +18,7 @@ from smtplib import SMTPException
 
 from celery import Task, shared_task
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
 
 from . import services
 from .models import PledgeEmail
@@ -80,3 +81,9 @@ def pledge_confirmation_send(self, pledge_id: int) -> str:
 @shared_task(bind=True, base=_RowTask)
 def pledge_email_send_task(self, pledge_email_id: int) -> str:
     return self.send_or_retry(lambda: services.pledge_email_send(pledge_email_id=pledge_email_id))
+
+
+@shared_task(acks_late=True)
+def pledge_reminders_task() -> int:
+    """The daily beat job: create today's reminders and queue them; how many rows were new."""
+    return services.pledge_reminders_due(today=timezone.localdate()).created

@@ -188,6 +188,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Pledge reminders (beat, daily at 08:00; donations.services.pledge_reminders_due) ------------
+# An e-mail this many days before an installment is due, and this many days after it (if unpaid);
+# a day the job missed is caught up for this many days.
+PLEDGE_REMINDER_DAYS_BEFORE = env.int("PLEDGE_REMINDER_DAYS_BEFORE", default=3)
+PLEDGE_REMINDER_DAYS_AFTER = env.int("PLEDGE_REMINDER_DAYS_AFTER", default=7)
+PLEDGE_REMINDER_CATCH_UP_DAYS = env.int("PLEDGE_REMINDER_CATCH_UP_DAYS", default=3)
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
