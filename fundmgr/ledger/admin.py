@@ -2,9 +2,10 @@
 
 Rows are scoped to the user's units and permissions come from the orgs capability table
 (`ScopedAdminMixin`). Funds are in the `money` domain (treasurers create and edit them, as
-`fundmgr.orgs.roles` lists); entries, lines and verification runs are in the `ledger` domain
-and nobody, superuser included, may add, change or delete them here: entries are written only
-by the posting services, and corrected by reversing entries.
+`fundmgr.orgs.roles` lists; the form saves through `services.fund_save`, which writes the audit
+row); entries, lines and verification runs are in the `ledger` domain and nobody, superuser
+included, may add, change or delete them here: entries are written only by the posting
+services, and corrected by reversing entries.
 
 The fund list shows balance and available amount for every row from one SQL query
 (`selectors.funds_with_balances` annotations), plus one call per registered commitment source
@@ -22,6 +23,7 @@ from fundmgr.orgs.scoping import scope_queryset, visible_units
 from .formatting import format_vnd
 from .models import Fund, JournalEntry, JournalLine, LedgerVerification
 from .selectors import funds_attach_available, funds_with_balances
+from .services import fund_save
 
 
 class JournalReadOnlyAdminMixin(ReadOnlyAdminMixin):
@@ -112,6 +114,12 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return FundChangeList
+
+    def save_model(self, request, obj, form, change):
+        self.check_scope_on_save(request, obj, change)
+        # The restricted units go in with the fund, so its one audit row shows them; the admin's
+        # save_related then sets the same units again, which changes nothing.
+        fund_save(fund=obj, restricted_units=form.cleaned_data.get("restricted_units"), by=request.user)
 
     @admin.display(description=_("số dư"), ordering="balance")
     def balance_column(self, fund):

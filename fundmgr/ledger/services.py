@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.services import audit_record
+from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.orgs.models import OrgUnit
 
 from . import accounts
@@ -241,6 +241,43 @@ def endowment_principal_record(
         unit=unit, date=date, memo=memo, source=source, created_by=created_by,
         lines=[Line(account, fund, debit=amount), Line(accounts.ENDOWMENT_PRINCIPAL, fund, credit=amount)],
     )
+
+
+# --- funds ----------------------------------------------------------------------------------------
+# What the admin form edits, and what a fund's audit rows hold.
+FUND_FIELDS = [
+    "code", "name", "unit", "restriction", "restricted_purpose", "restricted_circumstances", "is_endowment",
+    "is_active",
+]
+
+
+def _restricted_unit_ids(fund: Fund) -> list[int]:
+    return sorted(fund.restricted_units.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def fund_save(*, fund: Fund, restricted_units: Iterable[OrgUnit] | None = None, by=None) -> Fund:
+    """Create `fund`, or save the changes made to it, with its restricted units when given.
+
+    One audit row in the same transaction: `create` with every field (and the restricted unit
+    ids), or `change` with the fields that changed, before and after; none when nothing did. The
+    caller (the admin form) has validated the fields; a fund's restrictions decide what it may
+    pay for, so who changed them and when must be on record.
+    """
+    if fund.pk is None:
+        fund.save()
+        if restricted_units is not None:
+            fund.restricted_units.set(restricted_units)
+        audit_create(fund, FUND_FIELDS, actor=by, extra={"restricted_units": _restricted_unit_ids(fund)})
+        return fund
+    stored = Fund.objects.select_for_update().get(pk=fund.pk)
+    before = {**audit_fields(stored, FUND_FIELDS), "restricted_units": _restricted_unit_ids(stored)}
+    fund.save(update_fields=FUND_FIELDS)
+    if restricted_units is not None:
+        fund.restricted_units.set(restricted_units)
+    after = {**audit_fields(fund, FUND_FIELDS), "restricted_units": _restricted_unit_ids(fund)}
+    audit_change(fund, before, after=after, actor=by)
+    return fund
 
 
 def ledger_verify(*, batch_size: int = 10_000) -> LedgerVerification:

@@ -32,7 +32,7 @@ from fundmgr.audit import context
 from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund, JournalEntry
-from fundmgr.ledger.services import Line, entry_post, entry_reverse
+from fundmgr.ledger.services import Line, entry_post, entry_reverse, fund_save
 from fundmgr.orgs.models import Membership
 from fundmgr.orgs.services import membership_grant, membership_revoke
 from tests.conftest import on_postgres
@@ -420,6 +420,64 @@ def test_the_campaign_admin_form_saves_through_the_service(client, campaign, tre
     event = event_of(0, "campaigns.campaign")
     assert (event.before, event.after, event.ip) == ({"goal": 1_000_000_000}, {"goal": 2_000_000_000}, "198.51.100.4")
     assert event.request_id
+
+
+# --- funds ------------------------------------------------------------------------------------
+
+def test_fund_save_creates_and_changes_with_the_restricted_units(units, treasurer):
+    fund = Fund(
+        code="NCUM", name="Quỹ học bổng Nâng cánh ước mơ", unit=units.province, restriction=Fund.Restriction.UNITS,
+    )
+    fund_save(fund=fund, restricted_units=[units.commune_a], by=treasurer)
+    assert rows() == [("create", "ledger.fund", str(fund.pk), "thuquy")]
+    assert event_of(0, "ledger.fund").after == {
+        "code": "NCUM", "name": "Quỹ học bổng Nâng cánh ước mơ", "unit_id": units.province.pk,
+        "restriction": "units", "restricted_purpose": "", "restricted_circumstances": [], "is_endowment": False,
+        "is_active": True, "restricted_units": [units.commune_a.pk],
+    }
+
+    start = last_pk()
+    fund.name = "Quỹ Nâng cánh ước mơ"
+    fund.is_active = False
+    fund_save(fund=fund, restricted_units=[units.commune_a, units.branch_a], by=treasurer)
+    assert rows(start) == [("change", "ledger.fund", str(fund.pk), "thuquy")]
+    changed = event_of(start, "ledger.fund")
+    assert changed.before == {
+        "name": "Quỹ học bổng Nâng cánh ước mơ", "is_active": True, "restricted_units": [units.commune_a.pk],
+    }
+    assert changed.after == {
+        "name": "Quỹ Nâng cánh ước mơ", "is_active": False,
+        "restricted_units": sorted([units.commune_a.pk, units.branch_a.pk]),
+    }
+
+    before = written()
+    fund_save(fund=fund, restricted_units=[units.commune_a, units.branch_a], by=treasurer)  # nothing changed: no row
+    assert written() == before
+
+
+def test_the_fund_admin_form_saves_through_the_service(client, fund, treasurer, units):
+    client.force_login(treasurer)
+    data = {
+        "code": fund.code, "name": "Quỹ Khuyến học tỉnh (sửa tên)", "unit": units.province.pk,
+        "restriction": "unrestricted", "restricted_purpose": "", "restricted_circumstances": "[]",
+        "is_active": "on",
+    }
+    response = client.post(f"/admin/ledger/fund/{fund.pk}/change/", data, REMOTE_ADDR="198.51.100.7")
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert rows() == [("change", "ledger.fund", str(fund.pk), "thuquy")]
+    event = event_of(0, "ledger.fund")
+    assert (event.before, event.after, event.ip) == (
+        {"name": "Quỹ Khuyến học tỉnh"}, {"name": "Quỹ Khuyến học tỉnh (sửa tên)"}, "198.51.100.7"
+    )
+
+    start = last_pk()
+    data = {**data, "code": "MOI", "name": "Quỹ mới", "is_endowment": "on"}
+    response = client.post("/admin/ledger/fund/add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    new = Fund.objects.get(code="MOI")
+    assert rows(start) == [("create", "ledger.fund", str(new.pk), "thuquy")]
+    assert event_of(start, "ledger.fund").after["is_endowment"] is True
 
 
 # --- memberships ------------------------------------------------------------------------------
