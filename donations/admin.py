@@ -13,11 +13,13 @@ read their choices once (tests/donations/test_admin.py counts them).
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -286,7 +288,7 @@ class DonorAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
     inlines = [DonorPledgeInline, DonorPaymentInline]
     readonly_fields = ["unit", "honor_roll_consent", "honor_roll_consent_at", "email_consent", "email_consent_at",
                        "merged_into", "merge_candidates", "created_at"]
-    actions = ["merge_action"]
+    actions = ["merge_action", "data_export_action"]
 
     def get_queryset(self, request):
         return selectors.donor_totals(super().get_queryset(request))
@@ -320,6 +322,20 @@ class DonorAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
         # The form checked the fields with the same rules; the service normalises and saves them.
         original = Donor.objects.get(pk=obj.pk)
         services.donor_update(donor=original, by=request.user, **{f: form.cleaned_data[f] for f in DonorForm.Meta.fields})
+
+    @admin.action(description=gettext_lazy("Xuất dữ liệu cá nhân của nhà hảo tâm (JSON)"), permissions=["view"])
+    def data_export_action(self, request, queryset):
+        """A donor's request for their data: one donor at a time, as a JSON file, audited."""
+        donors = list(queryset[:2])
+        if len(donors) != 1:
+            self.message_user(request, _("Hãy chọn đúng một nhà hảo tâm để xuất dữ liệu."), messages.WARNING)
+            return None
+        data = services.donor_data_export_record(donor=donors[0], by=request.user)
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="nha-hao-tam-{donors[0].pk}.json"'
+        return response
 
     @admin.action(description=gettext_lazy("Gộp hai nhà hảo tâm đã chọn"), permissions=["change"])
     def merge_action(self, request, queryset):

@@ -44,7 +44,7 @@ from fundmgr.ledger.models import Fund
 from fundmgr.ledger.services import Line, entry_post, entry_reverse
 from fundmgr.orgs.models import OrgUnit
 
-from . import emails
+from . import emails, selectors
 from .models import Donor, Payment, Pledge, PledgeEmail, PledgeInstallment
 
 # The module, not its names: receipts.services imports this module too (receipt_void calls
@@ -1110,3 +1110,17 @@ def pledge_reminders_due(*, today: datetime.date) -> PledgeRemindersResult:
     logger.info("pledge reminders for %s: %d new, %d queued", today, len(new), len(queued))
     return PledgeRemindersResult(created=len(new), queued=queued)
 
+
+@transaction.atomic
+def donor_data_export_record(*, donor: Donor, by) -> dict:
+    """Everything held about `donor`, handed out on the donor's request, with its audit row.
+
+    The audit row names what was exported (counts, not the data itself), who exported it and when.
+    """
+    data = selectors.donor_data_export(donor)
+    audit_record(
+        action=AuditEvent.Action.EXPORT, instance=donor, actor=by,
+        after={"pledges": len(data["pledges"]), "payments": len(data["payments"]),
+               "merged_donor_records": len(data["merged_donor_records"])},
+    )
+    return data

@@ -250,3 +250,36 @@ def test_merge_donors_action(treasurer_client, campaign, treasurer):
     second.donor.refresh_from_db()
     assert second.donor.merged_into == first.donor
     assert Pledge.objects.filter(donor=first.donor).count() == 2
+
+
+def test_a_treasurer_exports_a_donors_data_as_json_and_the_export_is_audited(treasurer_client, pledge, treasurer):
+    import json
+
+    from fundmgr.audit.models import AuditEvent
+
+    before = AuditEvent.objects.count()
+    response = post_action(treasurer_client, "donor", "data_export_action", [pledge.donor.pk])
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="nha-hao-tam-{pledge.donor.pk}.json"'
+    data = json.loads(response.content.decode("utf-8"))
+    assert data["donor"]["name"] == "Trần Thị Mai"
+    assert data["donor"]["phone"] == "+84987654321"
+    assert [p["reference"] for p in data["pledges"]] == [pledge.reference]
+    assert data["payments"] == []
+    event = AuditEvent.objects.order_by("pk").last()
+    assert AuditEvent.objects.count() == before + 1
+    assert (event.action, event.model_label, event.object_id, event.actor) == (
+        "export", "donations.donor", str(pledge.donor.pk), treasurer
+    )
+    assert event.after == {"pledges": 1, "payments": 0, "merged_donor_records": 0}
+
+
+def test_the_data_export_takes_exactly_one_donor(treasurer_client, pledge):
+    from fundmgr.audit.models import AuditEvent
+
+    other, _ = pledge_create(campaign=pledge.campaign, donor_name="Lê Văn Hùng", donor_kind="individual",
+                             phone="0911222333", amount=1_000_000, channel=Pledge.Channel.ADMIN)
+    before = AuditEvent.objects.count()
+    response = post_action(treasurer_client, "donor", "data_export_action", [pledge.donor.pk, other.donor.pk])
+    assert response.status_code == 302
+    assert AuditEvent.objects.count() == before
