@@ -158,6 +158,10 @@ class PledgeForm(forms.Form):
     list_on_honor_roll = forms.BooleanField(
         label=gettext_lazy("Ghi danh tôi trên bảng vàng của chiến dịch"), required=False, initial=True
     )
+    # Opt-in, never pre-ticked: consent to e-mails must be given, and it is recorded with its date.
+    email_consent = forms.BooleanField(
+        label=gettext_lazy("Gửi thư nhắc khi đến hạn nộp và tin tức của Hội vào e-mail của tôi"), required=False
+    )
     message = forms.CharField(
         label=gettext_lazy("Lời nhắn"),
         required=False,
@@ -327,6 +331,7 @@ class PledgeForm(forms.Form):
             "installments": data["installments"],
             "anonymous": data["anonymous"],
             "list_on_honor_roll": data["list_on_honor_roll"],
+            "email_consent": data["email_consent"],
             "message": data["message"],
             "idempotency_key": data["idempotency_key"],
         }

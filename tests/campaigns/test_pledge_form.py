@@ -332,3 +332,16 @@ def test_a_pledge_submission_runs_a_fixed_number_of_queries(client, campaign, dj
         response = post(client, data)
     assert response.status_code == 303
     assert Pledge.objects.count() == 1
+
+
+def test_e_mail_consent_is_asked_unticked_and_recorded_with_its_date(client, campaign):
+    content = client.get(FORM_URL).content.decode()
+    assert re.search(r'<input type="checkbox" name="email_consent"(?![^>]*checked)[^>]*>', content)
+
+    assert post(client, factories.valid_form_data(campaign, email_consent="on")).status_code == 303
+    donor = Donor.objects.get()
+    assert donor.email_consent is True and donor.email_consent_at is not None
+
+    post(client, factories.valid_form_data(campaign, email="an@example.com", phone="0987 654 321"))
+    other = Donor.objects.get(email="an@example.com")
+    assert (other.email_consent, other.email_consent_at) == (False, None)
