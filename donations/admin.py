@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.models import Campaign
 from fundmgr.ledger.models import Fund
 from fundmgr.money import AmountError, format_vnd, parse_vnd
-from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, visible_units
 
@@ -145,21 +145,12 @@ class FundFilter(_ScopedChoiceFilter):
         return [(str(pk), f"{code} – {name}") for pk, code, name in funds.values_list("pk", "code", "name")]
 
 
-class UnitFilter(_ScopedChoiceFilter):
-    title = gettext_lazy("đơn vị")
-    parameter_name = "unit"
-    lookup = "unit_id"
-
-    def lookups(self, request, model_admin):
-        return [(str(pk), name) for pk, name in visible_units(request.user, _viewer_roles()).values_list("pk", "name")]
+class CampaignUnitFilter(ScopedUnitFilter):
+    unit_lookup = "campaign__unit_id"
 
 
-class CampaignUnitFilter(UnitFilter):
-    lookup = "campaign__unit_id"
-
-
-class StatementUnitFilter(UnitFilter):
-    lookup = "statement__unit_id"
+class StatementUnitFilter(ScopedUnitFilter):
+    unit_lookup = "statement__unit_id"
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -282,7 +273,7 @@ class DonorAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
     permission_domain = Domain.MONEY
     form = DonorForm
     list_display = ["name", "kind", "phone", "email", "tax_code", "unit", "pledged_display", "paid_display", "merged_into"]
-    list_filter = ["kind", UnitFilter, ("merged_into", admin.EmptyFieldListFilter)]
+    list_filter = ["kind", ScopedUnitFilter, ("merged_into", admin.EmptyFieldListFilter)]
     list_select_related = ["unit", "merged_into"]
     search_fields = ["name", "email", "phone", "tax_code"]
     inlines = [DonorPledgeInline, DonorPaymentInline]
@@ -619,7 +610,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _DonorSearchMixin, admi
         "received_on", "donor", "pledge", "fund", "unit", "amount_display", "method", "bank_reference", "recorded_by",
         "voided_at",
     ]
-    list_filter = ["method", PaymentCampaignFilter, FundFilter, UnitFilter, "received_on"]
+    list_filter = ["method", PaymentCampaignFilter, FundFilter, ScopedUnitFilter, "received_on"]
     list_select_related = ["donor", "pledge", "fund", "unit", "recorded_by"]
     search_fields = ["donor__name", "donor__phone", "pledge__reference", "bank_reference"]
     date_hierarchy = "received_on"
@@ -662,7 +653,7 @@ class BankStatementImportAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "created_at", "file_name", "format", "unit", "campaign", "lines_credit", "lines_new", "lines_matched",
         "lines_unmatched", "lines_ignored", "amount_matched_display", "lines_link", "created_by",
     ]
-    list_filter = ["format", UnitFilter]
+    list_filter = ["format", ScopedUnitFilter]
     list_select_related = ["unit", "campaign", "created_by"]
     search_fields = ["file_name", "file_sha256"]
 

@@ -16,9 +16,9 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.utils.translation import gettext_lazy as _
 
-from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
-from fundmgr.orgs.scoping import scope_queryset, visible_units
+from fundmgr.orgs.scoping import scope_queryset
 
 from .formatting import format_vnd
 from .models import Fund, JournalEntry, JournalLine, LedgerVerification
@@ -52,22 +52,12 @@ class ScopedFundFilter(admin.SimpleListFilter):
         return queryset.filter(fund_id=self.value())
 
 
-class ScopedUnitFilter(admin.SimpleListFilter):
+class EntryUnitFilter(ScopedUnitFilter):
     title = _("đơn vị ghi sổ")
-    parameter_name = "unit"
-    unit_lookup = "unit_id"
-
-    def lookups(self, request, model_admin):
-        units = visible_units(request.user, roles_with(Action.VIEW, Domain.LEDGER))
-        return [(str(pk), name) for pk, name in units.values_list("pk", "name")]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        return queryset.filter(**{self.unit_lookup: self.value()})
+    domain = Domain.LEDGER
 
 
-class LineUnitFilter(ScopedUnitFilter):
+class LineUnitFilter(EntryUnitFilter):
     unit_lookup = "entry__unit_id"
 
 
@@ -152,7 +142,7 @@ class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.Model
     permission_domain = Domain.LEDGER
     list_display = ["id", "date", "memo", "unit", "source_type", "source_id", "reverses", "short_hash"]
     list_filter = [
-        ScopedFundFilter, EntryAccountFilter, ScopedUnitFilter, "date",
+        ScopedFundFilter, EntryAccountFilter, EntryUnitFilter, "date",
         ("source_type", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["memo", "source_id", "hash"]

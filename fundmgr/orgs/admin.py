@@ -18,8 +18,29 @@ from django.utils.translation import gettext_lazy
 
 from .models import Membership, OrgUnit
 from .roles import APPEND_ONLY_DOMAINS, Action, Domain, roles_with, user_can
-from .scoping import scope_queryset
+from .scoping import scope_queryset, visible_units
 from .services import membership_grant, membership_revoke
+
+
+class ScopedUnitFilter(admin.SimpleListFilter):
+    """A list filter by association unit that offers only the units the user may view in `domain`.
+
+    Subclasses name the path to the unit (`unit_lookup`) and, where it differs, the domain.
+    """
+
+    title = gettext_lazy("đơn vị")
+    parameter_name = "unit"
+    unit_lookup = "unit_id"
+    domain = Domain.MONEY
+
+    def lookups(self, request, model_admin):
+        units = visible_units(request.user, roles_with(Action.VIEW, self.domain))
+        return [(str(pk), name) for pk, name in units.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(**{self.unit_lookup: self.value()})
 
 
 class ReadOnlyAdminMixin:
