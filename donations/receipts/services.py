@@ -447,15 +447,20 @@ def delivery_retry(*, delivery: ReceiptDelivery, requested_by) -> ReceiptDeliver
 
 def delivery_mark_failed(*, receipt_id: int, channel: str, error: str) -> None:
     """The task gave up (retries exhausted): the admin lists the job as failed."""
+    _job_mark_failed(ReceiptDelivery.objects.filter(receipt_id=receipt_id, channel=channel), error)
+
+
+def _job_mark_failed(job_queryset, error: str) -> None:
+    """Mark the one job row of `job_queryset` failed, unless it is done already (row locked)."""
     with transaction.atomic():
-        delivery = ReceiptDelivery.objects.select_for_update().filter(receipt_id=receipt_id, channel=channel).first()
-        if delivery is None or delivery.status in (JobStatus.DONE, JobStatus.SKIPPED):
+        job = job_queryset.select_for_update().first()
+        if job is None or job.status in (JobStatus.DONE, JobStatus.SKIPPED):
             return
-        delivery.status = JobStatus.FAILED
-        delivery.last_error = (error or delivery.last_error)[:ERROR_MAX_LENGTH]
-        delivery.claimed_at = None
-        delivery.updated_at = timezone.now()
-        delivery.save(update_fields=["status", "last_error", "claimed_at", "updated_at"])
+        job.status = JobStatus.FAILED
+        job.last_error = (error or job.last_error)[:ERROR_MAX_LENGTH]
+        job.claimed_at = None
+        job.updated_at = timezone.now()
+        job.save(update_fields=["status", "last_error", "claimed_at", "updated_at"])
 
 
 def deliveries_requeue_stale(*, older_than: datetime.timedelta = STALE_AFTER) -> int:
@@ -593,12 +598,4 @@ def donor_annual_statement_send(*, donor_id: int, year: int) -> bool:
 
 
 def statement_mark_failed(*, donor_id: int, year: int, error: str) -> None:
-    with transaction.atomic():
-        statement = DonorAnnualStatement.objects.select_for_update().filter(donor_id=donor_id, year=year).first()
-        if statement is None or statement.status in (JobStatus.DONE, JobStatus.SKIPPED):
-            return
-        statement.status = JobStatus.FAILED
-        statement.last_error = (error or statement.last_error)[:ERROR_MAX_LENGTH]
-        statement.claimed_at = None
-        statement.updated_at = timezone.now()
-        statement.save(update_fields=["status", "last_error", "claimed_at", "updated_at"])
+    _job_mark_failed(DonorAnnualStatement.objects.filter(donor_id=donor_id, year=year), error)
