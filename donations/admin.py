@@ -20,8 +20,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
-from django.template import engines
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -34,48 +32,15 @@ from campaigns.models import Campaign
 from fundmgr.ledger.models import Fund
 from fundmgr.money import AmountError, format_vnd, parse_vnd
 from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
+from fundmgr.orgs.admin import form_page as _form_page
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, visible_units
 
 from . import bank_statement, selectors, services
 from .models import BankStatementImport, BankStatementLine, Donor, Payment, Pledge, PledgeInstallment
 
-# One page for every intermediate step (an action's form, an upload): admin chrome around a form.
-_FORM_PAGE = engines["django"].from_string(
-    """{% extends "admin/base_site.html" %}{% load i18n %}
-{% block breadcrumbs %}<div class="breadcrumbs"><a href="{% url 'admin:index' %}">{% translate 'Home' %}</a>
-&rsaquo; <a href="{{ changelist_url }}">{{ opts.verbose_name_plural|capfirst }}</a> &rsaquo; {{ title }}</div>{% endblock %}
-{% block content %}<div id="content-main">
-{% if intro %}<p>{{ intro }}</p>{% endif %}
-{% if link %}<p><a href="{{ link.url }}">{{ link.label }}</a></p>{% endif %}
-{% if objects %}<ul>{% for obj in objects %}<li>{{ obj.label }}</li>{% endfor %}</ul>{% endif %}
-<form method="post" enctype="multipart/form-data" novalidate>{% csrf_token %}
-{% if form.non_field_errors %}{{ form.non_field_errors }}{% endif %}
-<fieldset class="module aligned">{% for field in form %}
-<div class="form-row{% if field.errors %} errors{% endif %}">{{ field.errors }}<div class="flex-container">{{ field.label_tag }} {{ field }}</div>
-{% if field.help_text %}<div class="help">{{ field.help_text }}</div>{% endif %}</div>{% endfor %}</fieldset>
-{% for obj in objects %}<input type="hidden" name="_selected_action" value="{{ obj.pk }}">{% endfor %}
-{% if action %}<input type="hidden" name="action" value="{{ action }}"><input type="hidden" name="apply" value="1">{% endif %}
-<div class="submit-row"><input type="submit" class="default" value="{{ submit_label }}"></div>
-</form></div>{% endblock %}"""
-)
 
 
-def _form_page(model_admin, request, *, title, form, submit_label, intro="", objects=(), action="", link=None):
-    opts = model_admin.model._meta
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "intro": intro,
-        "objects": [{"pk": obj.pk, "label": str(obj)} for obj in objects],
-        "action": action,
-        "submit_label": submit_label,
-        "link": link,
-        "opts": opts,
-        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
-    }
-    return TemplateResponse(request, _FORM_PAGE, context)
 
 
 def _form_errors_from(form: forms.Form, error: ValidationError) -> None:

@@ -13,6 +13,8 @@ table (`roles.user_can`), never from Django's model permissions or Groups. Anoth
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import transaction
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -239,3 +241,21 @@ class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset.select_related("user", "unit").order_by("pk"):
             membership_revoke(membership=membership, revoked_by=request.user)
+
+
+def form_page(model_admin, request, *, title, form, submit_label, intro="", objects=(), action="", link=None):
+    """An intermediate admin page (an action's form, an upload) in the admin's chrome."""
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "intro": intro,
+        "objects": [{"pk": obj.pk, "label": str(obj)} for obj in objects],
+        "action": action,
+        "submit_label": submit_label,
+        "link": link,
+        "opts": opts,
+        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    }
+    return TemplateResponse(request, "admin/form_page.html", context)
