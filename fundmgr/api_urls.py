@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("fundmgr.ledger.api.urls")),
     path("", include("campaigns.api.urls")),
     path("", include("donations.api.urls")),
+    path("", include("scholarships.api.urls")),
 ]

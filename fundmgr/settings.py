@@ -253,6 +253,11 @@ OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=[])
 OTP_PROTECTED_PATH_PREFIXES = ["/admin/", "/api/"]
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Khuyen hoc")
 
+# Personal data of students (minors) is kept this many years after the record's last activity
+# (created, changed, nominated, awarded), then erased in place by a daily job; amounts and the
+# ledger stay. Five years covers a student's whole secondary schooling plus the audit window.
+STUDENT_DATA_RETENTION_YEARS = env.int("STUDENT_DATA_RETENTION_YEARS", default=5)
+
 # Content Security Policy (django-csp): no inline script or style anywhere; the admin and the
 # public pages load everything from this site.
 CONTENT_SECURITY_POLICY = {

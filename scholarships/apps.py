@@ -6,3 +6,9 @@ class ScholarshipsConfig(AppConfig):
     name = "scholarships"
     label = "scholarships"
     verbose_name = _("Học bổng")
+
+    def seed_demo(self) -> str:
+        """Demo students in Lam Sơn, Hạc Thành and a few other communes (`manage.py seed_demo`; idempotent)."""
+        from .demo import seed_demo
+
+        return seed_demo()

@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
+from fundmgr.api_errors import service_errors as _service_errors
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
@@ -30,16 +31,6 @@ from .serializers import (
     PledgeCreateSerializer,
     PledgeSerializer,
 )
-
-
-def _service_errors(error: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(error, "error_dict"):
-        detail = {
-            ("non_field_errors" if field == "__all__" else field): messages
-            for field, messages in error.message_dict.items()
-        }
-        return serializers.ValidationError(detail)
-    return serializers.ValidationError({"non_field_errors": error.messages})
 
 
 def _viewable(queryset, user, unit_field):

@@ -8,7 +8,8 @@ data (`ROLE_ACTIONS`) so `docs/roles.md` and the tests can read it.
 Domains group the models an app owns:
   money     funds, campaigns, donors, pledges, payments, receipts
   ledger    journal entries, balances, ledger exports
-  students  students and their nominations
+  students  students and their nominations; `view_personal` unmasks a child's name, birth
+            date, guardian, contacts and family situation (everyone else sees them masked)
   awards    scholarship programs, scores, allocation runs, awards
   org       association units and memberships
 Money and the ledger are append-only: no role may delete there (corrections are reversing
@@ -36,10 +37,13 @@ class Action:
     DELETE = "delete"
     APPROVE = "approve"
     EXPORT = "export"
+    VIEW_PERSONAL = "view_personal"
 
 
 DOMAINS = frozenset({Domain.MONEY, Domain.LEDGER, Domain.STUDENTS, Domain.AWARDS, Domain.ORG})
-ACTIONS = frozenset({Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE, Action.APPROVE, Action.EXPORT})
+ACTIONS = frozenset({
+    Action.VIEW, Action.ADD, Action.CHANGE, Action.DELETE, Action.APPROVE, Action.EXPORT, Action.VIEW_PERSONAL,
+})
 APPEND_ONLY_DOMAINS = frozenset({Domain.MONEY, Domain.LEDGER})
 
 _TREASURER = {
@@ -53,16 +57,20 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     Role.AUDITOR: {
         Domain.MONEY: frozenset({Action.VIEW}),
         Domain.LEDGER: frozenset({Action.VIEW, Action.EXPORT}),
-        Domain.STUDENTS: frozenset({Action.VIEW}),
+        # Auditors check that awards went to real students, not who the children are: masked.
+        Domain.STUDENTS: frozenset({Action.VIEW, Action.EXPORT}),
         Domain.AWARDS: frozenset({Action.VIEW}),
         Domain.ORG: frozenset({Action.VIEW}),
     },
     Role.NOMINATOR: {
-        Domain.STUDENTS: frozenset({Action.VIEW, Action.ADD, Action.CHANGE}),
+        Domain.STUDENTS: frozenset(
+            {Action.VIEW, Action.VIEW_PERSONAL, Action.ADD, Action.CHANGE, Action.EXPORT}
+        ),
         Domain.ORG: frozenset({Action.VIEW}),
     },
     Role.COMMITTEE: {
-        Domain.STUDENTS: frozenset({Action.VIEW}),
+        # The committee reads the family's situation to score it, so it sees personal data.
+        Domain.STUDENTS: frozenset({Action.VIEW, Action.VIEW_PERSONAL, Action.EXPORT}),
         Domain.AWARDS: frozenset({Action.VIEW, Action.APPROVE}),
         Domain.ORG: frozenset({Action.VIEW}),
     },

@@ -15,9 +15,15 @@ Role = Membership.Role
 # Written out by hand, not derived from ROLE_ACTIONS: this is the specification.
 EXPECTED = {
     Role.TREASURER: {"money:view", "money:add", "money:change", "ledger:view", "org:view"},
-    Role.AUDITOR: {"money:view", "ledger:view", "ledger:export", "students:view", "awards:view", "org:view"},
-    Role.NOMINATOR: {"students:view", "students:add", "students:change", "org:view"},
-    Role.COMMITTEE: {"students:view", "awards:view", "awards:approve", "org:view"},
+    Role.AUDITOR: {
+        "money:view", "ledger:view", "ledger:export", "students:view", "students:export", "awards:view", "org:view",
+    },
+    Role.NOMINATOR: {
+        "students:view", "students:view_personal", "students:add", "students:change", "students:export", "org:view",
+    },
+    Role.COMMITTEE: {
+        "students:view", "students:view_personal", "students:export", "awards:view", "awards:approve", "org:view",
+    },
     Role.ADMIN: {
         "money:view", "money:add", "money:change", "ledger:view",
         "org:view", "org:add", "org:change", "org:delete",

@@ -1,0 +1,42 @@
+"""The daily retention run: a django_celery_beat schedule at 03:00 Vietnam time.
+
+A data migration, so every installation has the schedule without a manual step; an operator may
+disable or move it in the admin, and running the migration again does not overwrite that.
+"""
+
+from django.db import migrations
+
+TASK_NAME = "scholarships.tasks.students_anonymise_expired_task"
+SCHEDULE_NAME = "Ẩn danh hồ sơ học sinh hết thời hạn lưu trữ"
+
+
+def create_schedule(apps, schema_editor):
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute="0", hour="3", day_of_week="*", day_of_month="*", month_of_year="*",
+        timezone="Asia/Ho_Chi_Minh",
+    )
+    PeriodicTask.objects.get_or_create(
+        name=SCHEDULE_NAME,
+        defaults={
+            "task": TASK_NAME,
+            "crontab": crontab,
+            "enabled": True,
+            "description": "Erases students' personal fields after STUDENT_DATA_RETENTION_YEARS without activity.",
+        },
+    )
+
+
+def remove_schedule(apps, schema_editor):
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTask.objects.filter(name=SCHEDULE_NAME).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("scholarships", "0001_initial"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [migrations.RunPython(create_schedule, remove_schedule)]

@@ -1,0 +1,60 @@
+"""Who sees a student's personal data, and what everyone else sees instead.
+
+One rule, used by the admin, the API and the exports: a user sees the personal fields of a
+student when they hold the `view_personal` capability (`fundmgr.orgs.roles`) in the student's
+unit or above it; otherwise each personal field is masked the way the audit trail masks it
+(name → initials, phone → first and last three digits, the rest → `***`).
+
+`PersonalAccess` answers the question for many rows with no query per row: it reads the user's
+memberships once (they are cached on the user for the request) and compares unit paths.
+"""
+
+from __future__ import annotations
+
+from fundmgr.audit.masking import NAME, PHONE, REDACT, mask_value
+from fundmgr.orgs.roles import Action, Domain, roles_with
+from fundmgr.orgs.scoping import user_unit_paths
+
+from .models import Student
+
+MASK_KINDS = {
+    "full_name": NAME,
+    "guardian_name": NAME,
+    "guardian_phone": PHONE,
+    "date_of_birth": REDACT,
+    "address": REDACT,
+    "national_id": REDACT,
+    "circumstances_note": REDACT,
+}
+
+
+class PersonalAccess:
+    """Whether `user` may see the personal fields of a student, by the student's unit path."""
+
+    def __init__(self, user):
+        self.everywhere = bool(user.is_active and user.is_superuser)
+        self.paths = () if self.everywhere else tuple(
+            user_unit_paths(user, roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS))
+        )
+
+    def allows(self, student: Student) -> bool:
+        if self.everywhere:
+            return True
+        path = student.unit.path
+        return bool(path) and any(path.startswith(granted) for granted in self.paths)
+
+    @property
+    def anywhere(self) -> bool:
+        return self.everywhere or bool(self.paths)
+
+
+def masked_value(student: Student, field: str):
+    """The masked form of one personal field (None and "" stay as they are: nothing to hide)."""
+    return mask_value(getattr(student, field), MASK_KINDS[field])
+
+
+def personal_value(student: Student, field: str, access: PersonalAccess):
+    """`field` of `student` as `access` may see it: the value, or its masked form."""
+    if field not in MASK_KINDS or access.allows(student):
+        return getattr(student, field)
+    return masked_value(student, field)
