@@ -22,9 +22,7 @@ import dataclasses
 import datetime
 import logging
 import secrets
-import unicodedata
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -39,6 +37,7 @@ from stdnum.vn import mst
 from campaigns.models import Campaign
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_tag_transaction
+from fundmgr.contacts import name_normalize, phone_normalize
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
 from fundmgr.ledger.services import Line, entry_post, entry_reverse
@@ -76,30 +75,6 @@ PAYMENT_VOID_FIELDS = ["voided_at", "void_reason", "voided_by", "void_entry"]
 
 
 # --- normalisation --------------------------------------------------------------------------
-
-
-def name_normalize(name: str) -> str:
-    """A name as compared: without diacritics, đ→d, casefolded, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFD", name or "")
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    stripped = stripped.replace("đ", "d").replace("Đ", "D")
-    return " ".join(stripped.casefold().split())
-
-
-def phone_normalize(phone: str) -> str:
-    """E.164 (`+84912345678`) or "" when empty; ValidationError when it is not a phone number."""
-    phone = (phone or "").strip()
-    if not phone:
-        return ""
-    try:
-        parsed = phonenumbers.parse(phone, "VN")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
-        raise ValidationError(
-            {"phone": ValidationError(_("Số điện thoại không hợp lệ."), code="invalid_phone")}
-        )
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def email_normalize(email: str) -> str:

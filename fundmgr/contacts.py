@@ -31,3 +31,15 @@ def phone_normalize(phone: str, *, field: str = "phone") -> str:
     if parsed is None or not phonenumbers.is_valid_number(parsed):
         raise ValidationError({field: ValidationError(_("Số điện thoại không hợp lệ."), code="invalid_phone")})
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_national(phone: str) -> str:
+    """A stored E.164 number the way people here write it (`0912 345 678`); other text unchanged.
+
+    Exports use it: a cell that starts with "+" is a formula to a spreadsheet.
+    """
+    try:
+        parsed = phonenumbers.parse(phone or "", "VN")
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -124,7 +124,8 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         personal = self.fieldsets_personal
         if not self._shows_personal(request, obj):
-            personal = ((personal[0][0], {"fields": tuple(f"{name}_masked" for name in personal[0][1]["fields"])}),)
+            masked = tuple(f"{name}_masked" if name in PERSONAL_FIELDS else name for name in personal[0][1]["fields"])
+            personal = ((personal[0][0], {"fields": masked}),)
         bookkeeping = ((gettext_lazy("Lưu trữ"), {"fields": ("code_display", "created_at", "last_activity_on", "anonymised_at")}),)
         return personal + self.fieldsets_facts + (bookkeeping if obj is not None else ())
 

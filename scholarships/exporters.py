@@ -11,7 +11,9 @@ from collections.abc import Iterable, Iterator
 
 from django.utils.translation import gettext_lazy as _
 
+from fundmgr.audit.masking import PHONE, mask_value
 from fundmgr.audit.spreadsheet import spreadsheet_safe_row
+from fundmgr.contacts import phone_national
 
 from .models import PERSONAL_FIELDS, Student
 from .privacy import masked_value
@@ -45,6 +47,9 @@ def _cell(student: Student, name: str, personal: bool):
         return ", ".join(student.circumstance_labels())
     if name in ("gender", "school_level", "academic_rank"):
         return getattr(student, f"get_{name}_display")()
+    if name == "guardian_phone":
+        national = phone_national(student.guardian_phone)
+        return mask_value(national, PHONE) if not personal else national
     if name in PERSONAL_FIELDS and not personal:
         value = masked_value(student, name)
     else:
