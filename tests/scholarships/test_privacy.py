@@ -28,7 +28,7 @@ NOTE = "Bố mất năm 2022, mẹ làm nương."
 
 def views_of(student):
     return list(
-        AuditEvent.objects.filter(model_label="scholarships.student", object_id=str(student.pk), action="view")
+        AuditEvent.objects.filter(source="service", model_label="scholarships.student", object_id=str(student.pk), action="view")
         .order_by("pk").values_list("actor__username", "after")
     )
 
@@ -84,7 +84,7 @@ def test_a_nominator_edits_their_childs_record_through_the_service(client, peopl
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     student_a.refresh_from_db()
     assert (student_a.grade, student_a.guardian_phone) == (8, "+84987654321")
-    change = AuditEvent.objects.get(model_label="scholarships.student", action="change")
+    change = AuditEvent.objects.get(source="service", model_label="scholarships.student", action="change")
     assert change.actor == people["nominator_a"]
     assert change.after == {"grade": 8, "guardian_phone": "+84*****321"}
 
@@ -103,7 +103,7 @@ def test_a_bad_phone_in_the_admin_form_is_a_field_error_and_changes_nothing(clie
     assert response.context["adminform"].form.errors["guardian_phone"] == ["Số điện thoại không hợp lệ."]
     student_a.refresh_from_db()
     assert student_a.guardian_phone == PHONE
-    assert not AuditEvent.objects.filter(model_label="scholarships.student", action="change").exists()
+    assert not AuditEvent.objects.filter(source="service", model_label="scholarships.student", action="change").exists()
 
 
 # --- admin: the list and its search --------------------------------------------------------

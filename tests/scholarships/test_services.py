@@ -33,7 +33,7 @@ def test_create_normalises_contacts_and_writes_a_masked_audit_row(units, people)
     assert student.last_activity_on == datetime.date.today()
     assert student.circumstances == {"poor", "ethnic_minority"}
     assert str(student) == f"HS-{student.pk:06d}"
-    (event,) = AuditEvent.objects.filter(model_label="scholarships.student", action="create")
+    (event,) = AuditEvent.objects.filter(source="service", model_label="scholarships.student", action="create")
     assert event.actor == people["nominator_a"]
     # Minors' data is masked in the trail: initials, a cut phone number, the rest hidden.
     assert event.after["full_name"] == "L.T.M."
@@ -62,7 +62,7 @@ def test_create_refuses_bad_input_with_a_clear_message_and_writes_nothing(units,
 
     assert message in raised.value.message_dict[field]
     assert Student.objects.count() == 0
-    assert AuditEvent.objects.filter(model_label="scholarships.student").count() == 0
+    assert AuditEvent.objects.filter(source="service", model_label="scholarships.student").count() == 0
 
 
 def test_a_household_is_poor_or_near_poor_not_both(units):
@@ -75,7 +75,7 @@ def test_a_household_is_poor_or_near_poor_not_both(units):
 def test_update_records_only_the_changed_fields_masked(student_a, people):
     student_update(student=student_a, by=people["nominator_a"], grade=8, guardian_phone="0987 654 321")
 
-    event = AuditEvent.objects.get(model_label="scholarships.student", action="change")
+    event = AuditEvent.objects.get(source="service", model_label="scholarships.student", action="change")
     assert event.before == {"grade": 7, "guardian_phone": "+84*****678"}
     assert event.after == {"grade": 8, "guardian_phone": "+84*****321"}
     assert event.actor == people["nominator_a"]
@@ -86,7 +86,7 @@ def test_update_of_an_invalid_value_changes_nothing(student_a):
         student_update(student=student_a, grade=0)
     student_a.refresh_from_db()
     assert student_a.grade == 7
-    assert not AuditEvent.objects.filter(model_label="scholarships.student", action="change").exists()
+    assert not AuditEvent.objects.filter(source="service", model_label="scholarships.student", action="change").exists()
 
 
 def test_unknown_fields_are_a_programming_error(units):
@@ -107,12 +107,12 @@ def test_anonymise_erases_personal_fields_keeps_the_facts_and_says_why(student_a
     # What allocation and the ledger need stays.
     assert (student_a.grade, str(student_a.average_score), student_a.school_name) == (7, "9.10", "Trường THCS Lam Sơn")
     assert student_a.circumstances == {"poor", "ethnic_minority"}
-    erased = AuditEvent.objects.get(model_label="scholarships.student", action="change")
+    erased = AuditEvent.objects.get(source="service", model_label="scholarships.student", action="change")
     assert erased.after == {"anonymised": sorted(
         ["full_name", "date_of_birth", "guardian_name", "guardian_phone", "address", "national_id", "circumstances_note"]
     )}
     assert erased.before is None  # erasing the values is the point: not even masked copies
-    reason = AuditEvent.objects.get(model_label="scholarships.student", action="transition")
+    reason = AuditEvent.objects.get(source="service", model_label="scholarships.student", action="transition")
     assert reason.after == {"anonymised": True, "reason": "Phụ huynh yêu cầu xóa dữ liệu"}
 
 
@@ -151,7 +151,7 @@ def test_the_retention_run_anonymises_exactly_the_records_past_the_period(units,
 
     names = dict(Student.objects.values_list("pk", "full_name"))
     assert names == {old.pk: ANONYMISED_TEXT, edge.pk: "Hà Văn Nam", recent.pk: "Vi Thị Hoa"}
-    reason = AuditEvent.objects.get(model_label="scholarships.student", action="transition")
+    reason = AuditEvent.objects.get(source="service", model_label="scholarships.student", action="transition")
     assert reason.after == {"anonymised": True, "reason": "Hết thời hạn lưu trữ 5 năm."}
     assert reason.actor is None and reason.actor_label == "system"
 
@@ -195,7 +195,7 @@ def test_import_creates_every_row_and_a_second_import_creates_nothing(units, peo
     assert (str(mai.average_score), mai.academic_rank, mai.guardian_phone) == ("9.10", "very_good", "+84912345678")
     assert mai.circumstances == {"poor", "ethnic_minority"}
     assert nam.circumstances == {"remote"}
-    assert AuditEvent.objects.filter(model_label="scholarships.student", action="create").count() == 2
+    assert AuditEvent.objects.filter(source="service", model_label="scholarships.student", action="create").count() == 2
 
     again = students_import(unit=units.commune_a, content=GOOD_FILE, created_by=people["nominator_a"])
     assert again.created == [] and again.skipped_lines == [2, 3]
