@@ -45,8 +45,8 @@ Tie-break rules (when several allocations are equally good)
    can pay.
 2. A new award goes whole into the first fund, in preference order, with room for all of it.
 3. Otherwise it is placed along shortest augmenting paths, exploring funds in preference order;
-   money moved from a fund to the next one is taken from its holders in the order it arrived
-   there, each holder's share whole except possibly the last one's.
+   money moved from a fund to the next one is taken from its holders in the order they came to
+   hold money there, each holder's share whole except possibly the last one's.
 4. When everyone is placed, an award split over several funds is gathered into one fund, the
    first in preference order that has room for all of it.
 
