@@ -9,7 +9,9 @@ Rows come from two places (`source`):
 
 Both carry the database transaction id (`transaction_id`, PostgreSQL only), so an auditor can
 pair the trigger's row with the service's row of the same change, and spot trigger rows that
-no service explains: a change made behind the application's back.
+no service explains: a change made behind the application's back. Both also carry the unit of
+the changed record (`unit`; `units.py` says how it is found), which decides which auditors may
+read the row (`admin.py`); system-wide rows have none.
 
 Nobody edits or deletes an audit row: `save()` of an existing row, `delete()`, and queryset
 `update()`/`delete()` raise, the admin is read-only, and on PostgreSQL a trigger refuses UPDATE,
@@ -77,6 +79,13 @@ class AuditEvent(models.Model):
     after = models.JSONField(_("sau"), null=True, blank=True)
     source = models.CharField(_("nguồn"), max_length=12, choices=Source.choices, default=Source.SERVICE)
     request_id = models.CharField(_("mã yêu cầu"), max_length=64, blank=True, db_index=True)
+    # The unit the changed record belongs to (`units.py`), so an auditor reads only their units'
+    # rows; NULL for system-wide rows and for rows written before the column existed (filling
+    # those in would be an UPDATE of the trail). PROTECT: a unit with a history is never deleted.
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name=_("đơn vị"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", db_index=True,
+    )
     transaction_id = models.BigIntegerField(
         _("mã giao dịch CSDL"), null=True, blank=True, editable=False, db_index=True,
         db_default=CurrentTransactionId(),

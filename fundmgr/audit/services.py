@@ -17,6 +17,10 @@ The actor is the one rule of `audit_record`: the service's own keyword argument 
 `recorded_by`, `by`, ...) when given, else the user of the request context
 (`fundmgr.audit.context`), else "system". The client IP and request id always come from the
 context. Personal fields are masked before they are stored (`fundmgr.audit.masking`).
+
+The unit, likewise: `unit=` when given (an export or a `model_label=` row names the unit it
+concerns), else the instance's own, by the one rule its model declares (`fundmgr.audit.units`),
+else none (a system-wide row).
 """
 
 from __future__ import annotations
@@ -26,14 +30,20 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from fundmgr.orgs.models import OrgUnit
+
 from . import context
 from .masking import mask_personal, personal_fields
 from .models import AuditEvent
+from .units import unit_id_of
 
 _ACTIONS = frozenset(AuditEvent.Action.values)
 _ACTIONS_THAT_SNAPSHOT_AFTER = frozenset(
     {AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE, AuditEvent.Action.TRANSITION}
 )
+
+# `unit=None` says "this row is system-wide"; leaving `unit` out says "the instance's unit".
+_UNIT_OF_INSTANCE = object()
 
 
 def snapshot(instance: models.Model) -> dict:
@@ -89,12 +99,17 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
     actor=None,
+    unit: OrgUnit | None = _UNIT_OF_INSTANCE,
 ) -> AuditEvent:
     """Write one audit row and return it.
 
     `instance` gives the model label and object id (and, for create/change/transition, the
     `after` snapshot when none is passed); without an instance pass `model_label` (e.g.
     "ledger.journalentry", or a report name for an export) and `object_id`.
+
+    `unit` is the unit the row belongs to, which decides who may read it; left out, it is the
+    instance's (`units.unit_id_of`: no query when the instance holds `unit_id`), or none
+    without an instance. Pass it for a row without an instance whose unit is known.
     """
     if action not in _ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; one of {sorted(_ACTIONS)}")
@@ -105,6 +120,13 @@ def audit_record(
             after = snapshot(instance)
     if not model_label:
         raise ValueError("audit_record needs an instance or a model_label")
+    if unit is _UNIT_OF_INSTANCE:
+        unit_id = None if instance is None else unit_id_of(instance)
+    elif unit is None or isinstance(unit, OrgUnit):
+        unit_id = None if unit is None else unit.pk
+    else:
+        # An id passed by mistake would be stored happily and scope the row wrongly: refuse it.
+        raise TypeError(f"audit_record(unit=...) takes an OrgUnit or None, not {type(unit).__name__}")
 
     bound = context.current()
     actor = actor if actor is not None else bound.user
@@ -122,6 +144,7 @@ def audit_record(
         after=mask_personal(_json_safe(after), fields),
         source=AuditEvent.Source.SERVICE,
         request_id=bound.request_id,
+        unit_id=unit_id,
     )
 
 

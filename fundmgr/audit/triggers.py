@@ -6,10 +6,24 @@ tables belong to other apps and appear over time. `install_triggers` runs after 
 `migrate` (a post_migrate handler in `apps.py`) and as `manage.py audit_install_triggers`:
 - for each existing table that matches, it drops and re-creates the trigger `audit_capture_row`
   (AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW), passing the model label, the primary-key
-  column and the personal columns to mask as trigger arguments;
+  column, the way to the row's unit and the personal columns to mask as trigger arguments;
 - it removes the trigger from tables that no longer match;
 - tables that do not exist (yet) are skipped; a later migrate picks them up.
 It is idempotent, and does nothing on other databases.
+
+The way to the unit follows the model's one rule (`units.py`), so trigger rows and service rows
+of the same record name the same unit:
+- a table with a `unit_id` column: `unit_column:unit_id`, read from the row itself;
+- a model that declares `audit_unit_path`: the row's first foreign-key column as
+  `unit_column:`, and `unit_query:` a SELECT generated here from the path, one indexed
+  primary-key lookup with a join per further step. For donations_pledgeinstallment
+  (`pledge__campaign__unit`):
+      unit_column:pledge_id
+      unit_query:SELECT t2."unit_id" FROM "donations_pledge" t1
+                 JOIN "campaigns_campaign" t2 ON t2."id" = t1."campaign_id" WHERE t1."id" = $1::bigint
+  The function runs it with `EXECUTE ... USING` the column's value: the value is a bound
+  parameter, and the statement text comes from our models, never from a row;
+- a table with neither (or without a model): no unit arguments, system-wide rows.
 """
 
 from __future__ import annotations
@@ -23,6 +37,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, transaction
 
 from .masking import personal_fields
+from .units import unit_path
 
 TRIGGER_NAME = "audit_capture_row"
 AUDIT_TABLE = "audit_auditevent"
@@ -39,15 +54,55 @@ DEFAULT_AUDITED_TABLES = [
 ]
 
 
+# Prefixes of the trigger arguments that say where a row's unit is; the function in migration
+# audit/0003 tells them from masking rules (`column=kind`) by these prefixes.
+UNIT_COLUMN_ARGUMENT = "unit_column:"
+UNIT_QUERY_ARGUMENT = "unit_query:"
+
+
 @dataclass(frozen=True)
 class AuditedTable:
     table: str
     model_label: str
     pk_column: str
     personal_columns: dict[str, str] = field(default_factory=dict)
+    # The row's column holding its unit's id, or (with `unit_query`) the key to look it up by;
+    # "" when the table's rows are system-wide.
+    unit_column: str = ""
+    # A SELECT of the unit's id where $1 is `unit_column`'s value; "" when that column is the unit.
+    unit_query: str = ""
 
     def trigger_arguments(self) -> list[str]:
-        return [self.model_label, self.pk_column] + [f"{column}={kind}" for column, kind in sorted(self.personal_columns.items())]
+        arguments = [self.model_label, self.pk_column]
+        if self.unit_column:
+            arguments.append(UNIT_COLUMN_ARGUMENT + self.unit_column)
+        if self.unit_query:
+            arguments.append(UNIT_QUERY_ARGUMENT + self.unit_query)
+        return arguments + [f"{column}={kind}" for column, kind in sorted(self.personal_columns.items())]
+
+
+def unit_lookup(model, connection) -> tuple[str, str]:
+    """(`unit_column`, `unit_query`) for `model`'s table, from its declared rule (`units.unit_path`)."""
+    chain = unit_path(model)
+    if not chain:
+        return "", ""
+    first, last = chain[0], chain[-1]
+    if len(chain) == 1:
+        return first.column, ""
+    quote = connection.ops.quote_name
+    # t1 is the table the row's own foreign key points to; each further step joins one table.
+    joins = [
+        f"JOIN {quote(step.related_model._meta.db_table)} t{number} "
+        f"ON t{number}.{quote(step.target_field.column)} = t{number - 1}.{quote(step.column)}"
+        for number, step in enumerate(chain[1:-1], start=2)
+    ]
+    query = " ".join([
+        f"SELECT t{len(chain) - 1}.{quote(last.column)} FROM {quote(first.related_model._meta.db_table)} t1",
+        *joins,
+        # The key arrives as text (read from the row's JSON); cast to the column's own type.
+        f"WHERE t1.{quote(first.target_field.column)} = $1::{first.db_type(connection)}",
+    ])
+    return first.column, query
 
 
 def audited_tables(connection) -> list[AuditedTable]:
@@ -69,7 +124,8 @@ def audited_tables(connection) -> list[AuditedTable]:
                 columns[model._meta.get_field(name).column] = kind
             except FieldDoesNotExist:
                 continue
-        found.append(AuditedTable(table, label, model._meta.pk.column, columns))
+        unit_column, unit_query = unit_lookup(model, connection)
+        found.append(AuditedTable(table, label, model._meta.pk.column, columns, unit_column, unit_query))
     return found
 
 
