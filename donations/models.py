@@ -89,6 +89,9 @@ class Pledge(models.Model):
     )
     created_at = models.DateTimeField(_("ngày cam kết"), auto_now_add=True)
 
+    # A pledge belongs to its campaign's unit: whose auditors read its audit rows (fundmgr/audit/units.py).
+    audit_unit_path = "campaign__unit"
+
     class Meta:
         verbose_name = _("cam kết ủng hộ")
         verbose_name_plural = _("cam kết ủng hộ")
@@ -104,6 +107,8 @@ class PledgeInstallment(models.Model):
     number = models.PositiveSmallIntegerField(_("đợt"))
     due_on = models.DateField(_("hạn nộp"))
     amount = models.BigIntegerField(_("số tiền"))
+
+    audit_unit_path = "pledge__campaign__unit"  # as its pledge (fundmgr/audit/units.py)
 
     class Meta:
         verbose_name = _("đợt nộp")
@@ -265,6 +270,8 @@ class BankStatementLine(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("người xử lý"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     resolved_at = models.DateTimeField(_("thời điểm xử lý"), null=True, blank=True)
+
+    audit_unit_path = "statement__unit"  # the unit whose bank account the statement is of (fundmgr/audit/units.py)
 
     class Meta:
         verbose_name = _("dòng sao kê")

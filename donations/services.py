@@ -557,8 +557,11 @@ def _payment_record(
     *, donor, amount, method, received_on, unit, fund, pledge, bank_reference, in_kind_description, recorded_by
 ) -> Payment:
     if pledge is not None:
-        # The row lock serialises payments of one pledge, so each sees the others' amounts.
-        pledge = Pledge.objects.select_for_update().select_related("fund").get(pk=pledge.pk)
+        # The row lock serialises payments of one pledge, so each sees the others' amounts. The
+        # campaign comes along (not locked: `of`) for the unit of the status change's audit row.
+        pledge = (
+            Pledge.objects.select_for_update(of=("self", "fund")).select_related("fund", "campaign").get(pk=pledge.pk)
+        )
     errors = _payment_errors(
         donor=donor, amount=amount, method=method, received_on=received_on, fund=fund, pledge=pledge,
         bank_reference=bank_reference, in_kind_description=in_kind_description,
@@ -618,7 +621,8 @@ def payment_void(*, payment: Payment, reason: str, by, reversal_reason: str | No
         # voided) are serialised, and each status is computed from the others' committed rows.
         pledge = None
         if payment.pledge_id is not None:
-            pledge = Pledge.objects.select_for_update().get(pk=payment.pledge_id)
+            # With its campaign (not locked), which gives the audit row of a status change its unit.
+            pledge = Pledge.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=payment.pledge_id)
         payment = (
             Payment.objects.select_for_update(of=("self",)).select_related("journal_entry").get(pk=payment.pk)
         )
@@ -658,7 +662,8 @@ def _close_errors(pledge: Pledge, reason: str, *, action: str) -> dict:
 
 
 def _pledge_close(*, pledge: Pledge, reason: str, by, status: str, action: str) -> Pledge:
-    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    # With its campaign (not locked), which gives the audit row its unit without another query.
+    pledge = Pledge.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=pledge.pk)
     reason = " ".join((reason or "").split())
     errors = _close_errors(pledge, reason, action=action)
     if errors:

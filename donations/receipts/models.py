@@ -225,6 +225,8 @@ class ReceiptDelivery(models.Model):
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
     updated_at = models.DateTimeField(_("cập nhật lúc"), default=timezone.now)
 
+    audit_unit_path = "receipt__unit"  # as its receipt (fundmgr/audit/units.py)
+
     class Meta:
         verbose_name = _("việc gửi phiếu thu")
         verbose_name_plural = pgettext_lazy("plural", "việc gửi phiếu thu")
