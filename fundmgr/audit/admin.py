@@ -1,8 +1,15 @@
-"""The audit trail in the admin: read-only, for auditors and superusers.
+"""The audit trail in the admin: read-only, for auditors and superusers, scoped by unit.
 
 Nobody adds, changes or deletes a row here (the model and, on PostgreSQL, a trigger refuse it
-anyway). An auditor is a user with an auditor membership in any unit; audit rows carry no
-unit, so an auditor sees the whole trail (personal fields in it are masked).
+anyway). Who reads which rows (personal fields in them are masked for everyone):
+- a superuser: every row;
+- an auditor (a user with an auditor membership): the rows whose unit is the unit of one of
+  their auditor memberships or lies below it, as every scoped admin does (`scope_queryset`);
+- rows with no unit (system-wide: users, tables that belong to no unit, and every row written
+  before audit rows carried a unit) only to superusers and to auditors with a membership at a
+  root unit (a unit with no parent, the province association), who answer for the whole system.
+A row outside the user's scope is not found (the admin redirects as for a missing row). Roles
+other than auditor give no access, whatever their unit.
 """
 
 import json
@@ -11,10 +18,13 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from fundmgr.orgs.admin import ScopedUnitFilter
 from fundmgr.orgs.models import Membership
-from fundmgr.orgs.scoping import user_unit_paths
+from fundmgr.orgs.scoping import scope_queryset, user_unit_paths, visible_units
 
 from .models import AuditEvent
+
+AUDITOR_ROLES = frozenset({Membership.Role.AUDITOR})
 
 
 def may_read_audit_trail(user) -> bool:
@@ -23,7 +33,36 @@ def may_read_audit_trail(user) -> bool:
     if user.is_superuser:
         return True
     # From the memberships cached on the user for the request: the admin asks on every page.
-    return bool(user_unit_paths(user, {Membership.Role.AUDITOR}))
+    return bool(user_unit_paths(user, AUDITOR_ROLES))
+
+
+def may_read_system_wide_rows(user) -> bool:
+    """Rows with no unit: superusers, and auditors at a root unit."""
+    if not (user.is_active and user.is_authenticated):
+        return False
+    if user.is_superuser:
+        return True
+    # A root unit's path holds its own id alone (`OrgUnit.path`, one "id." step): read from the
+    # memberships cached on the user, so asking costs no query.
+    return any(path.count(".") == 1 for path in user_unit_paths(user, AUDITOR_ROLES))
+
+
+def visible_audit_events(queryset, user):
+    """`queryset` cut to the rows `user` may read (the rules of the module docstring)."""
+    if user.is_active and user.is_superuser:
+        return queryset
+    scoped = scope_queryset(queryset, user, unit_field="unit", roles=AUDITOR_ROLES)
+    if may_read_system_wide_rows(user):
+        return scoped | queryset.filter(unit__isnull=True)
+    return scoped
+
+
+class AuditUnitFilter(ScopedUnitFilter):
+    """By unit, offering the units within the user's auditor scope (not the money domain's)."""
+
+    def lookups(self, request, model_admin):
+        units = visible_units(request.user, AUDITOR_ROLES)
+        return [(str(pk), name) for pk, name in units.values_list("pk", "name")]
 
 
 class BypassedServicesFilter(admin.SimpleListFilter):
@@ -46,8 +85,9 @@ class BypassedServicesFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["occurred_at", "actor_label", "ip", "action", "model_label", "object_id", "source"]
+    list_display = ["occurred_at", "actor_label", "ip", "action", "model_label", "object_id", "unit", "source"]
     list_filter = [
+        AuditUnitFilter,
         "action",
         "source",
         "model_label",
@@ -57,14 +97,18 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
     search_fields = ["object_id", "actor_label", "request_id", "model_label"]
     date_hierarchy = "occurred_at"
-    list_select_related = ["actor"]
+    list_select_related = ["actor", "unit"]
     list_per_page = 100
     show_full_result_count = False  # counting a large trail on every page is slow
     fields = [
-        "occurred_at", "actor", "actor_label", "ip", "action", "model_label", "object_id",
+        "occurred_at", "actor", "actor_label", "ip", "action", "model_label", "object_id", "unit",
         "source", "request_id", "transaction_id", "before_pretty", "after_pretty",
     ]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The change page looks its row up through this too: a row out of scope is "not found".
+        return visible_audit_events(super().get_queryset(request), request.user)
 
     @admin.display(description=_("trước"))
     def before_pretty(self, event):

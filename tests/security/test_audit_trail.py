@@ -163,10 +163,12 @@ def test_audit_rows_cannot_be_changed_or_deleted_through_the_orm(donor):
     "who, status",
     [("superuser", 200), ("auditor", 200), ("treasurer", 403), ("nominator", 403)],
 )
-def test_the_audit_trail_is_shown_to_auditors_and_superusers_only(client, units, make_user, donor, who, status):
+def test_the_audit_trail_is_shown_to_auditors_and_superusers_only(client, units, make_user, who, status):
     roles = {"auditor": Role.AUDITOR, "treasurer": Role.TREASURER, "nominator": Role.NOMINATOR}
     user = make_user(who, superuser=who == "superuser", role=roles.get(who), unit=units.commune_a)
-    event = audit_record(action=AuditEvent.Action.CREATE, instance=donor)
+    # A row of the users' own commune: the role alone decides here (scope: test_audit_scope.py).
+    commune_donor = Donor.objects.create(name="Trần Thị Bình", name_normalized="tran thi binh", unit=units.commune_a)
+    event = audit_record(action=AuditEvent.Action.CREATE, instance=commune_donor)
     client.force_login(user)
 
     assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == status
@@ -222,6 +224,7 @@ def test_a_raw_bulk_update_of_payments_still_leaves_an_audit_row(payment):
     assert (event.before["amount"], event.after["amount"]) == (1_000_000, 1_500_000)
     assert event.actor is None and event.actor_label.startswith("db:")
     assert event.transaction_id is not None
+    assert event.unit_id == payment.unit_id  # read from the row: its auditors see the change
 
 
 @pytest.mark.postgres
@@ -231,11 +234,13 @@ def test_the_trigger_records_inserts_and_deletes_and_masks_personal_columns(dono
     assert created.after["email"] == "n***@gmail.com"
     assert created.after["address"] == "***"
     assert created.after["name"] == "Nguyễn Văn An"
+    assert created.unit_id == donor.unit_id
 
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM donations_donor WHERE id = %s", [donor.pk])
     deleted = AuditEvent.objects.get(source=AuditEvent.Source.DB_TRIGGER, model_label="donations.donor", action="delete")
     assert deleted.after is None and deleted.before["phone"] == "+84*****678"
+    assert deleted.unit_id == donor.unit_id  # from the row as it was
 
 
 @pytest.mark.postgres
@@ -327,10 +332,10 @@ def test_the_audit_changelist_costs_the_same_queries_whatever_the_rows(client, m
         audit_record(action=AuditEvent.Action.VIEW, instance=donor, actor=auditor if number % 2 else None)
     client.force_login(auditor)
     # 1 session, 2 user, 3 the user's memberships (cached on the user for every permission
-    # question), 4 the actor filter's users, 5 the row count (no second count of all rows:
-    # show_full_result_count is off), 6-7 Django's user and group permissions (the sidebar's
-    # auth app), 8 the page of rows with their actors, 9-10 the date hierarchy's range and days,
-    # 11 the model filter's labels.
-    with django_assert_num_queries(11):
+    # question), 4 the unit filter's units, 5 the actor filter's users, 6 the row count (no
+    # second count of all rows: show_full_result_count is off), 7-8 Django's user and group
+    # permissions (the sidebar's auth app), 9 the page of rows with their actors and units,
+    # 10-11 the date hierarchy's range and days, 12 the model filter's labels.
+    with django_assert_num_queries(12):
         response = client.get(reverse("admin:audit_auditevent_changelist"))
     assert response.status_code == 200
