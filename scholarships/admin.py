@@ -272,7 +272,7 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
             self.message_user(request, _("Đã ẩn danh %(count)d hồ sơ.") % {"count": len(students)})
             return None
         return form_page(
-            self, request, title=_("Ẩn danh hồ sơ học sinh"), form=form, submit_label=_("Ẩn danh"),
+            self, request, title=_("Ẩn danh hồ sơ học sinh"), form=form, submit_label=_("Ẩn danh các hồ sơ này"),
             intro=_("Họ tên, ngày sinh, người giám hộ, điện thoại, địa chỉ, số định danh và ghi chú hoàn cảnh "
                     "sẽ bị xóa vĩnh viễn. Điểm số, hoàn cảnh và các khoản học bổng vẫn được giữ."),
             objects=students, action="anonymise_action",

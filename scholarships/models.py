@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fundmgr.orgs.models import OrgUnit
 
@@ -131,7 +132,8 @@ class Student(models.Model):
 
     class Meta:
         verbose_name = _("học sinh, sinh viên")
-        verbose_name_plural = _("học sinh, sinh viên")
+        # Vietnamese has one form; English needs "students", hence its own msgid context.
+        verbose_name_plural = pgettext_lazy("plural", "học sinh, sinh viên")
         ordering = ["pk"]
         indexes = [models.Index(fields=["last_activity_on"], name="student_last_activity_idx")]
         constraints = [
