@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.privacy import anonymise
-from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
+from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_record_many
 from fundmgr.contacts import name_normalize, phone_normalize
 from fundmgr.orgs.models import OrgUnit
 
@@ -110,14 +110,10 @@ def student_views_record(*, students, viewer, channel: str, shows_personal: bool
     the student's id. A list that shows only masked values is not a look at anyone's personal
     data, and the caller does not log it.
     """
-    students = list(students)
-    with transaction.atomic():
-        for student in students:
-            audit_record(
-                action=AuditEvent.Action.VIEW, instance=student, actor=viewer,
-                after={"channel": channel, "personal": shows_personal},
-            )
-    return len(students)
+    return audit_record_many(
+        action=AuditEvent.Action.VIEW, instances=students, actor=viewer,
+        after={"channel": channel, "personal": shows_personal},
+    )
 
 
 def student_anonymise(*, student: Student, by=None, reason: str) -> Student:
