@@ -96,8 +96,11 @@ def unit_lookup(model, connection) -> tuple[str, str]:
         f"ON t{number}.{quote(step.target_field.column)} = t{number - 1}.{quote(step.column)}"
         for number, step in enumerate(chain[1:-1], start=2)
     ]
+    # Built from names, not from data: every table and column comes from our models' metadata,
+    # quoted by the backend; the one value, the row's key, stays a bound parameter ($1) that the
+    # trigger passes with EXECUTE ... USING.
     query = " ".join([
-        f"SELECT t{len(chain) - 1}.{quote(last.column)} FROM {quote(first.related_model._meta.db_table)} t1",
+        f"SELECT t{len(chain) - 1}.{quote(last.column)} FROM {quote(first.related_model._meta.db_table)} t1",  # nosec B608
         *joins,
         # The key arrives as text (read from the row's JSON); cast to the column's own type.
         f"WHERE t1.{quote(first.target_field.column)} = $1::{first.db_type(connection)}",

@@ -51,7 +51,8 @@ def unit_path(model: type[models.Model]) -> tuple[models.ForeignKey, ...]:
             field = current._meta.get_field(name)
         except FieldDoesNotExist:
             raise ImproperlyConfigured(
-                f"{model._meta.label}.{UNIT_PATH_ATTRIBUTE} = {declared!r}: {current._meta.label} has no field {name!r}"
+                f"{model._meta.label}.{UNIT_PATH_ATTRIBUTE} = {declared!r}: "
+                f"{current._meta.label} has no field {name!r}"
             ) from None
         # Forward foreign keys only: each step must lead to exactly one row (or none).
         if not (field.concrete and (field.many_to_one or field.one_to_one)):
@@ -62,7 +63,8 @@ def unit_path(model: type[models.Model]) -> tuple[models.ForeignKey, ...]:
         current = field.related_model
     if not issubclass(current, OrgUnit):
         raise ImproperlyConfigured(
-            f"{model._meta.label}.{UNIT_PATH_ATTRIBUTE} = {declared!r} ends at {current._meta.label}, not at an OrgUnit"
+            f"{model._meta.label}.{UNIT_PATH_ATTRIBUTE} = {declared!r} "
+            f"ends at {current._meta.label}, not at an OrgUnit"
         )
     return tuple(chain)
 
