@@ -229,9 +229,13 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
             return None
         if personal:
             services.student_views_record(students=students, viewer=request.user, channel="export", shows_personal=True)
+        # The export's own row belongs to the unit of its rows when they share one; a file that
+        # spans units is system-wide (root auditors), while each child's row above keeps its unit.
+        units = {student.unit for student in students}
         audit_record(
             action=AuditEvent.Action.EXPORT, model_label="scholarships.student", actor=request.user,
             after={"rows": len(students), "personal": personal, "ids": [student.pk for student in students]},
+            unit=units.pop() if len(units) == 1 else None,
         )
         writer = csv.writer(_Echo())
         rows = exporters.student_rows(students, personal=personal)

@@ -126,7 +126,7 @@ def student_anonymise(*, student: Student, by=None, reason: str) -> Student:
         Student.objects.filter(pk=student.pk, anonymised_at__isnull=True).update(anonymised_at=timezone.now())
         audit_record(
             action=AuditEvent.Action.TRANSITION, model_label=Student._meta.label_lower, object_id=student.pk,
-            after={"anonymised": True, "reason": reason[:500]}, actor=by,
+            after={"anonymised": True, "reason": reason[:500]}, actor=by, unit=student.unit,
         )
     student.refresh_from_db()
     return student

@@ -179,6 +179,7 @@ def test_the_default_export_is_masked_for_everyone_and_logged(client, people, st
     assert (row["Trường"], row["Lớp"], row["Hoàn cảnh"]) == ("Trường THCS Lam Sơn", "7", "Hộ nghèo, Dân tộc thiểu số")
     event = AuditEvent.objects.get(action="export", model_label="scholarships.student")
     assert event.after == {"rows": 1, "personal": False, "ids": [student_a.pk]}
+    assert event.unit == student_a.unit
     assert views_of(student_a) == []  # masked rows are not a look at anyone's personal data
 
 

@@ -114,6 +114,7 @@ def test_anonymise_erases_personal_fields_keeps_the_facts_and_says_why(student_a
     assert erased.before is None  # erasing the values is the point: not even masked copies
     reason = AuditEvent.objects.get(source="service", model_label="scholarships.student", action="transition")
     assert reason.after == {"anonymised": True, "reason": "Phụ huynh yêu cầu xóa dữ liệu"}
+    assert reason.unit == erased.unit == student_a.unit
 
 
 def test_anonymise_needs_a_reason(student_a):
