@@ -7,6 +7,14 @@ class ScholarshipsConfig(AppConfig):
     label = "scholarships"
     verbose_name = _("Học bổng")
 
+    def ready(self):
+        # Approved, unpaid awards are money the ledger must keep aside (fund_available, spend_guard).
+        from fundmgr.ledger.commitments import register_commitment_source
+
+        from .awards import approved_unpaid_awards
+
+        register_commitment_source(approved_unpaid_awards)
+
     def seed_demo(self) -> str:
         """Demo students in Lam Sơn, Hạc Thành and a few other communes (`manage.py seed_demo`; idempotent)."""
         from .demo import seed_demo

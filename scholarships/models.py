@@ -172,3 +172,253 @@ class Student(models.Model):
     @property
     def is_anonymised(self) -> bool:
         return self.anonymised_at is not None
+
+
+# --- programs, nominations, allocation runs, awards, disbursements --------------------------------
+#
+# A program (học bổng "Nâng cánh ước mơ" 2026–2027) pays one award amount to the students its
+# committee selects, from the funds it names, each up to a budget. Nominators nominate students;
+# each nomination is scored with the program's rubric (`scoring.py`). An allocation run ranks the
+# nominations and decides, by `allocation.py`, who is funded from which funds; it is stored with
+# its inputs and every decision. The run proposes awards; the committee approves (or overrides,
+# with a reason); an approved award is a commitment on its funds (the ledger's available balance
+# excludes it) until the treasurer pays it: the disbursement posts Dr scholarship expense /
+# Cr cash or bank per fund, with a voucher number (phiếu chi) per unit and year without gaps.
+
+SCHOOL_YEAR_MESSAGE = _("Năm học viết dạng 2026-2027 (hai năm liền nhau).")
+
+
+class ScholarshipProgram(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Đang nhận đề cử")
+        CLOSED = "closed", _("Đã khóa")
+
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị tổ chức"), on_delete=models.PROTECT, related_name="programs")
+    code = models.CharField(_("mã chương trình"), max_length=30, unique=True)
+    name = models.CharField(_("tên chương trình"), max_length=200)
+    school_year = models.CharField(
+        _("năm học"), max_length=9, validators=[RegexValidator(r"^\d{4}-\d{4}$", SCHOOL_YEAR_MESSAGE)],
+        help_text=_("Mỗi học sinh nhận nhiều nhất một suất học bổng trong một năm học."),
+    )
+    award_amount = models.BigIntegerField(_("mức học bổng (đồng)"))
+    rubric = models.JSONField(_("thang điểm"), default=list, help_text=_("Các tiêu chí chấm điểm (xem hướng dẫn)."))
+    status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chương trình học bổng")
+        verbose_name_plural = pgettext_lazy("plural", "chương trình học bổng")
+        ordering = ["-school_year", "code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(award_amount__gt=0), name="program_award_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.school_year})"
+
+
+class ProgramFund(models.Model):
+    """A fund a program may pay from, and how much of it the program may use."""
+
+    program = models.ForeignKey(ScholarshipProgram, on_delete=models.CASCADE, related_name="program_funds")
+    fund = models.ForeignKey("ledger.Fund", verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="+")
+    budget = models.BigIntegerField(_("ngân sách dành cho chương trình (đồng)"))
+
+    audit_unit_path = "program__unit"
+
+    class Meta:
+        verbose_name = _("quỹ chi trả")
+        verbose_name_plural = pgettext_lazy("plural", "quỹ chi trả")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "fund"], name="program_fund_unique"),
+            models.CheckConstraint(condition=models.Q(budget__gte=0), name="program_fund_budget_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.program_id}/{self.fund_id}"
+
+
+class ProgramQuota(models.Model):
+    """At most `max_awards` awards of the program to students nominated by `unit`."""
+
+    program = models.ForeignKey(ScholarshipProgram, on_delete=models.CASCADE, related_name="quotas")
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="+")
+    max_awards = models.PositiveIntegerField(_("số suất tối đa"))
+
+    class Meta:
+        verbose_name = _("chỉ tiêu theo đơn vị")
+        verbose_name_plural = pgettext_lazy("plural", "chỉ tiêu theo đơn vị")
+        constraints = [models.UniqueConstraint(fields=["program", "unit"], name="program_quota_unique")]
+
+    def __str__(self):
+        return f"{self.unit_id}: {self.max_awards}"
+
+
+class Nomination(models.Model):
+    """A student proposed for a program, with the score the rubric gave and its breakdown."""
+
+    program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="nominations")
+    student = models.ForeignKey(Student, verbose_name=_("học sinh"), on_delete=models.PROTECT, related_name="nominations")
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("ngày đề cử"), auto_now_add=True)
+    score = models.IntegerField(_("điểm"))
+    score_breakdown = models.JSONField(_("chi tiết điểm"), default=list)
+
+    audit_unit_path = "student__unit"
+
+    class Meta:
+        verbose_name = _("đề cử")
+        verbose_name_plural = pgettext_lazy("plural", "đề cử")
+        ordering = ["-score", "pk"]
+        constraints = [models.UniqueConstraint(fields=["program", "student"], name="nomination_unique_per_program")]
+
+    def __str__(self):
+        return f"{self.student.code} → {self.program.code}"
+
+
+class AllocationRun(models.Model):
+    """One run of the allocation: its inputs, as read from the database, and every decision."""
+
+    program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="runs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("thời điểm chạy"), auto_now_add=True)
+    inputs = models.JSONField(_("dữ liệu đầu vào"))
+    inputs_sha256 = models.CharField(_("SHA-256 của đầu vào"), max_length=64)
+    decisions = models.JSONField(_("quyết định"))
+    funded_count = models.PositiveIntegerField(_("số suất được cấp"))
+    funded_amount = models.BigIntegerField(_("tổng tiền được cấp"))
+
+    audit_unit_path = "program__unit"
+
+    class Meta:
+        verbose_name = _("lần phân bổ")
+        verbose_name_plural = pgettext_lazy("plural", "lần phân bổ")
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.program.code}"
+
+
+class AwardQuerySet(models.QuerySet):
+    def committed(self):
+        """Approved and not yet paid: the money the ledger must keep for them."""
+        return self.filter(status=Award.Status.APPROVED)
+
+
+class Award(models.Model):
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Đề xuất")
+        APPROVED = "approved", _("Đã duyệt")
+        REJECTED = "rejected", _("Không duyệt")
+        SUPERSEDED = "superseded", _("Thay bằng lần phân bổ sau")
+        PAID = "paid", _("Đã chi")
+
+    HOLDS_THE_STUDENTS_YEAR = (Status.APPROVED, Status.PAID)
+
+    program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="awards")
+    student = models.ForeignKey(Student, verbose_name=_("học sinh"), on_delete=models.PROTECT, related_name="awards")
+    nomination = models.ForeignKey(Nomination, on_delete=models.PROTECT, related_name="awards")
+    run = models.ForeignKey(AllocationRun, null=True, blank=True, on_delete=models.PROTECT, related_name="awards")
+    school_year = models.CharField(_("năm học"), max_length=9, editable=False)
+    amount = models.BigIntegerField(_("số tiền"))
+    status = models.CharField(_("trạng thái"), max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người quyết định"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("thời điểm quyết định"), null=True, blank=True)
+    decision_reason = models.CharField(_("lý do (khi khác đề xuất)"), max_length=500, blank=True)
+
+    objects = AwardQuerySet.as_manager()
+    audit_unit_path = "program__unit"
+
+    class Meta:
+        verbose_name = _("suất học bổng")
+        verbose_name_plural = pgettext_lazy("plural", "suất học bổng")
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="award_amount_positive"),
+            # At most one award per student per school year, across programs, once decided.
+            models.UniqueConstraint(
+                fields=["student", "school_year"], condition=models.Q(status__in=["approved", "paid"]),
+                name="award_one_per_student_per_year",
+            ),
+        ]
+
+    def __str__(self):
+        return f"HB-{self.pk:06d}" if self.pk else "HB-(mới)"
+
+
+class AwardShare(models.Model):
+    """The part of an award paid from one fund (the allocation may split an award)."""
+
+    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="shares")
+    fund = models.ForeignKey("ledger.Fund", verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(_("số tiền"))
+
+    audit_unit_path = "award__program__unit"
+
+    class Meta:
+        verbose_name = _("phần chi từ quỹ")
+        verbose_name_plural = pgettext_lazy("plural", "phần chi từ quỹ")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="award_share_amount_positive"),
+            models.UniqueConstraint(fields=["award", "fund"], name="award_share_unique_fund"),
+        ]
+
+    def __str__(self):
+        return f"{self.award_id}/{self.fund_id}: {self.amount}"
+
+
+class DisbursementCounter(models.Model):
+    """The last voucher number given out by (unit, year); locked by every disbursement in it."""
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="disbursement_counter_unique_unit_year")]
+
+
+class Disbursement(models.Model):
+    """The payment of one award (phiếu chi), with its journal entry."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Tiền mặt (có ký nhận)")
+        BANK_TRANSFER = "bank_transfer", _("Chuyển khoản")
+
+    award = models.OneToOneField(Award, verbose_name=_("suất học bổng"), on_delete=models.PROTECT, related_name="disbursement")
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị chi"), on_delete=models.PROTECT, related_name="disbursements")
+    year = models.PositiveSmallIntegerField(_("năm"))
+    sequence = models.PositiveIntegerField(_("số thứ tự"))
+    number = models.CharField(_("số phiếu chi"), max_length=20)
+    method = models.CharField(_("hình thức"), max_length=20, choices=Method.choices)
+    paid_on = models.DateField(_("ngày chi"))
+    recipient_name = models.CharField(_("người nhận"), max_length=120, help_text=_("Học sinh hoặc người giám hộ ký nhận."))
+    bank_reference = models.CharField(_("mã giao dịch ngân hàng"), max_length=100, blank=True)
+    # Set in the same transaction right after the entry is posted (the entry names this row as its
+    # source, so the row is saved first); never empty once committed.
+    entry = models.OneToOneField("ledger.JournalEntry", null=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("phiếu chi học bổng")
+        verbose_name_plural = pgettext_lazy("plural", "phiếu chi học bổng")
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year", "sequence"], name="disbursement_number_unique"),
+        ]
+
+    def __str__(self):
+        return self.number

@@ -43,7 +43,7 @@ DEFAULT_PERSONAL_FIELDS: dict[str, dict[str, str]] = {
         "email": EMAIL, "phone": PHONE, "guardian_phone": PHONE, "parent_phone": PHONE,
         "address": REDACT, "date_of_birth": REDACT, "birth_date": REDACT,
         "national_id": REDACT, "citizen_id": REDACT, "bank_account_number": REDACT,
-        "circumstances_note": REDACT,
+        "circumstances_note": REDACT, "recipient_name": NAME,
     },
     "receipts.receipt": {"payer_address": REDACT, "address": REDACT},
     "auth.user": {"email": EMAIL, "password": REDACT},

@@ -49,6 +49,8 @@ APPEND_ONLY_DOMAINS = frozenset({Domain.MONEY, Domain.LEDGER})
 _TREASURER = {
     Domain.MONEY: frozenset({Action.VIEW, Action.ADD, Action.CHANGE}),
     Domain.LEDGER: frozenset({Action.VIEW}),
+    # The treasurer pays approved awards (a money action) and so reads them, not who decided.
+    Domain.AWARDS: frozenset({Action.VIEW}),
     Domain.ORG: frozenset({Action.VIEW}),
 }
 
@@ -71,7 +73,8 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     Role.COMMITTEE: {
         # The committee reads the family's situation to score it, so it sees personal data.
         Domain.STUDENTS: frozenset({Action.VIEW, Action.VIEW_PERSONAL, Action.EXPORT}),
-        Domain.AWARDS: frozenset({Action.VIEW, Action.APPROVE}),
+        # Programs, allocation runs and the decisions on awards are the committee's.
+        Domain.AWARDS: frozenset({Action.VIEW, Action.ADD, Action.CHANGE, Action.APPROVE}),
         Domain.ORG: frozenset({Action.VIEW}),
     },
     Role.ADMIN: {

@@ -34,9 +34,10 @@ def test_a_posting_that_spends_nothing(province, fund, django_assert_num_queries
 
 
 def test_a_posting_that_spends(province, fund, django_assert_num_queries):
-    # 10 queries: the 8 above plus, before the chain head, the funds FOR UPDATE (pk order) and
-    # their balances and principal in one GROUP BY. Each registered commitment source adds one.
-    with django_assert_num_queries(10):
+    # 11 queries: the 8 above plus, before the chain head, the funds FOR UPDATE (pk order), their
+    # balances and principal in one GROUP BY, and the commitments of the one registered source
+    # (the scholarships app's approved, unpaid awards). Each registered source adds one.
+    with django_assert_num_queries(11):
         entry_post(
             unit=province, date=DAY, memo="Chi học bổng cho 4 em",
             lines=[
@@ -60,8 +61,8 @@ def test_a_reversal(province, fund, django_assert_num_queries):
         unit=province, date=DAY, memo="Ủng hộ",
         lines=[Line(accounts.BANK, fund, debit=1_000_000), Line(accounts.DONATION_INCOME, fund, credit=1_000_000)],
     )
-    # 13 queries: is it reversed already, its lines with account and fund, then a spending
-    # posting (10, its audit row a "transition" of the reversed entry) with one more check,
+    # 14 queries: is it reversed already, its lines with account and fund, then a spending
+    # posting (11, its audit row a "transition" of the reversed entry) with one more check,
     # under the chain lock, that nobody reversed it meanwhile.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         entry_reverse(entry=donation, reason="Ghi nhầm", date=DAY)

@@ -14,7 +14,7 @@ Role = Membership.Role
 
 # Written out by hand, not derived from ROLE_ACTIONS: this is the specification.
 EXPECTED = {
-    Role.TREASURER: {"money:view", "money:add", "money:change", "ledger:view", "org:view"},
+    Role.TREASURER: {"money:view", "money:add", "money:change", "ledger:view", "awards:view", "org:view"},
     Role.AUDITOR: {
         "money:view", "ledger:view", "ledger:export", "students:view", "students:export", "awards:view", "org:view",
     },
@@ -22,10 +22,11 @@ EXPECTED = {
         "students:view", "students:view_personal", "students:add", "students:change", "students:export", "org:view",
     },
     Role.COMMITTEE: {
-        "students:view", "students:view_personal", "students:export", "awards:view", "awards:approve", "org:view",
+        "students:view", "students:view_personal", "students:export",
+        "awards:view", "awards:add", "awards:change", "awards:approve", "org:view",
     },
     Role.ADMIN: {
-        "money:view", "money:add", "money:change", "ledger:view",
+        "money:view", "money:add", "money:change", "ledger:view", "awards:view",
         "org:view", "org:add", "org:change", "org:delete",
     },
 }

@@ -1,0 +1,309 @@
+"""Programs, nominations, allocation runs, the committee's decisions and payment, as worked examples.
+
+The scene: the province association runs "Nâng cánh ước mơ 2026-2027", 2.000.000 ₫ an award,
+paid from the general fund QKH (10.000.000 ₫ in the bank, 6.000.000 ₫ of it for this program)
+and from a fund for poor households only, NCUM (4.000.000 ₫, all of it for the program). Six
+students are nominated; the rubric gives points for the average score alone, so the ranking is
+plain to read: A 95, B 90 (poor), C 85 (poor), D 80, E 75, F 70 (poor).
+"""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from fundmgr.audit.models import AuditEvent
+from fundmgr.ledger import accounts
+from fundmgr.ledger.models import Fund, JournalLine, LedgerChainHead
+from fundmgr.ledger.selectors import fund_balances, funds_available
+from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, ledger_verify
+from scholarships import awards
+from scholarships.models import Award, Disbursement, ScholarshipProgram
+
+from .conftest import make_student
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.date(2026, 11, 20)
+RUBRIC = [{
+    "code": "gpa", "label": "Điểm trung bình", "kind": "bands", "fact": "average_score", "minimum": 0, "maximum": 10,
+    "bands": [{"at_least": value, "points": points} for value, points in
+              (("9.5", 95), ("9.0", 90), ("8.5", 85), ("8.0", 80), ("7.5", 75), ("7.0", 70))],
+}]
+
+
+@pytest.fixture
+def funds(units):
+    accounts.chart_install()
+    LedgerChainHead.objects.get_or_create(pk=LedgerChainHead.SINGLETON_PK)
+    general = Fund.objects.create(code="QKH", name="Quỹ Khuyến học tỉnh", unit=units.province)
+    poor_only = Fund.objects.create(
+        code="NCUM", name="Quỹ học bổng Nâng cánh ước mơ", unit=units.province,
+        restriction=Fund.Restriction.CIRCUMSTANCES, restricted_circumstances=["poor", "near_poor"],
+    )
+    for fund, amount in ((general, 10_000_000), (poor_only, 4_000_000)):
+        entry_post(unit=units.province, date=DAY, memo="Thu ủng hộ", lines=[
+            Line(accounts.BANK, fund, debit=amount), Line(accounts.DONATION_INCOME, fund, credit=amount),
+        ])
+    return general, poor_only
+
+
+@pytest.fixture
+def program(units, funds, people):
+    general, poor_only = funds
+    return awards.program_create(
+        unit=units.province, code="ncum-2026", name="Nâng cánh ước mơ", school_year="2026-2027",
+        award_amount=2_000_000, rubric=RUBRIC, funds={general: 6_000_000, poor_only: 4_000_000},
+        created_by=people["committee"],
+    )
+
+
+@pytest.fixture
+def six(units, program, people):
+    """The six nominated students, by letter."""
+    specs = {"A": ("9.6", False), "B": ("9.1", True), "C": ("8.6", True), "D": ("8.1", False),
+             "E": ("7.6", False), "F": ("7.1", True)}
+    students = {}
+    for number, (letter, (score, poor)) in enumerate(specs.items()):
+        student = make_student(
+            units.school_a if letter in "ABC" else units.commune_b, full_name=f"Học sinh {letter}",
+            national_id=f"0383130000{number:02d}", average_score=score, poor_household=poor, ethnic_minority=False,
+        )
+        awards.nomination_create(program=program, student=student, by=people["nominator_a"])
+        students[letter] = student
+    return students
+
+
+def funded(run):
+    return {decision["student"]: decision["shares"] for decision in run.decisions if decision["reason"] == "funded"}
+
+
+def letters(six, student_ids):
+    by_id = {student.pk: letter for letter, student in six.items()}
+    return sorted(by_id[student_id] for student_id in student_ids)
+
+
+# --- programs and nominations ----------------------------------------------------------------
+
+def test_a_nomination_is_scored_by_the_programs_rubric_with_its_breakdown(program, six):
+    nomination = six["B"].nominations.get()
+    assert nomination.score == 90
+    assert nomination.score_breakdown == [
+        {"code": "gpa", "label": "Điểm trung bình", "value": "9.1", "points": 90},
+    ]
+    assert AuditEvent.objects.filter(source="service", model_label="scholarships.nomination", action="create").count() == 6
+
+
+def test_nominations_are_refused_with_a_reason(program, six, units, people):
+    with pytest.raises(ValidationError) as raised:
+        awards.nomination_create(program=program, student=six["A"])
+    assert raised.value.messages == ["Học sinh đã được đề cử vào chương trình này."]
+
+    awards.program_close(program=program, by=people["committee"])
+    late = make_student(units.school_a, national_id="038313009999")
+    with pytest.raises(ValidationError) as raised:
+        awards.nomination_create(program=program, student=late)
+    assert raised.value.messages == ["Chương trình đã khóa, không nhận đề cử."]
+
+
+def test_a_program_refuses_a_bad_rubric_and_a_foreign_fund(units, funds):
+    general, _poor_only = funds
+    foreign = Fund.objects.create(code="XA", name="Quỹ của xã B", unit=units.commune_b)
+    with pytest.raises(ValidationError) as raised:
+        awards.program_create(
+            unit=units.commune_a, code="x", name="X", school_year="2026", award_amount=0, rubric=[{"code": "A"}],
+            funds={foreign: 1_000_000, general: -5},
+        )
+    errors = raised.value.message_dict
+    assert errors["award_amount"] == ["Mức học bổng phải là một số đồng lớn hơn 0."]
+    assert errors["school_year"] == ["Năm học viết dạng 2026-2027 (hai năm liền nhau)."]
+    assert errors["funds"] == [
+        "Quỹ “Quỹ của xã B” thuộc đơn vị khác, không chi cho chương trình của đơn vị này.",
+        "Ngân sách của quỹ “Quỹ Khuyến học tỉnh” phải là số đồng không âm.",
+    ]
+    assert "rubric" in errors
+    assert not ScholarshipProgram.objects.exists()
+
+
+# --- the allocation run --------------------------------------------------------------------
+
+def test_the_run_moves_poor_students_onto_the_restricted_fund_to_make_room(program, six, funds, people):
+    general, poor_only = funds
+    run = awards.allocation_run(program=program, by=people["committee"])
+
+    # QKH pays 3 awards and NCUM 2. Taken in order, B and C first took QKH money; D and E could
+    # only be paid from QKH, so B and C were moved onto the poor-only fund. F, poor too, finds
+    # both funds taken by higher-ranked students.
+    shares = funded(run)
+    assert letters(six, shares) == ["A", "B", "C", "D", "E"]
+    assert shares[six["B"].pk] == {str(poor_only.pk): 2_000_000}
+    assert shares[six["C"].pk] == {str(poor_only.pk): 2_000_000}
+    assert shares[six["D"].pk] == {str(general.pk): 2_000_000}
+    refused = {decision["student"]: decision for decision in run.decisions if decision["reason"] != "funded"}
+    assert list(refused) == [six["F"].pk]
+    assert refused[six["F"].pk]["reason"] == "budget_used_by_higher_priority"
+    assert refused[six["F"].pk]["rank"] == 6
+    assert (run.funded_count, run.funded_amount) == (5, 10_000_000)
+    assert Award.objects.filter(status="proposed").count() == 5
+    # Proposals are not commitments yet: the ledger's available money is untouched.
+    assert funds_available([general, poor_only]) == {general.pk: 10_000_000, poor_only.pk: 4_000_000}
+
+
+def test_a_run_is_deterministic_and_supersedes_undecided_proposals(program, six, people):
+    first = awards.allocation_run(program=program, by=people["committee"])
+    second = awards.allocation_run(program=program, by=people["committee"])
+    assert second.inputs_sha256 == first.inputs_sha256
+    assert second.decisions == first.decisions
+    assert Award.objects.filter(run=first, status="superseded").count() == 5
+    assert Award.objects.filter(run=second, status="proposed").count() == 5
+
+
+def test_unit_quotas_count_the_schools_below_the_commune(units, funds, people):
+    general, poor_only = funds
+    program = awards.program_create(
+        unit=units.province, code="q", name="Có chỉ tiêu", school_year="2026-2027", award_amount=1_000_000,
+        rubric=RUBRIC, funds={general: 10_000_000}, quotas={units.commune_a: 1},
+    )
+    in_branch = make_student(units.school_a, national_id="038313000101", average_score="9.6")
+    in_commune = make_student(units.commune_a, national_id="038313000102", average_score="9.1")
+    elsewhere = make_student(units.commune_b, national_id="038313000103", average_score="7.1")
+    for student in (in_branch, in_commune, elsewhere):
+        awards.nomination_create(program=program, student=student)
+
+    run = awards.allocation_run(program=program)
+
+    reasons = {decision["student"]: decision["reason"] for decision in run.decisions}
+    assert reasons == {in_branch.pk: "funded", in_commune.pk: "quota_reached", elsewhere.pk: "funded"}
+
+
+# --- the committee's decisions -------------------------------------------------------------
+
+def test_approved_awards_are_commitments_the_ledger_keeps_aside(program, six, funds, people):
+    general, poor_only = funds
+    awards.allocation_run(program=program)
+    for award in Award.objects.filter(status="proposed").order_by("pk"):
+        awards.award_approve(award=award, by=people["committee"])
+
+    assert funds_available([general, poor_only]) == {general.pk: 4_000_000, poor_only.pk: 0}
+    event = AuditEvent.objects.filter(source="service", model_label="scholarships.award", action="transition").first()
+    assert event.before == {"status": "proposed"} and event.after == {"status": "approved"}
+    assert event.unit_id == program.unit_id
+    # Anyone else who now spends from the poor-only fund is refused: its money is promised.
+    with pytest.raises(InsufficientFunds):
+        entry_post(unit=program.unit, date=DAY, memo="Chi khác", lines=[
+            Line(accounts.SCHOLARSHIP_EXPENSE, poor_only, debit=1), Line(accounts.BANK, poor_only, credit=1),
+        ])
+
+
+def test_approval_is_refused_when_the_money_is_gone_and_nothing_changes(program, six, funds, units):
+    general, _poor_only = funds
+    awards.allocation_run(program=program)
+    # Meanwhile the treasurer pays 9.000.000 ₫ of prizes from QKH: only 1.000.000 ₫ is left.
+    entry_post(unit=units.province, date=DAY, memo="Chi khen thưởng", lines=[
+        Line(accounts.SCHOLARSHIP_EXPENSE, general, debit=9_000_000), Line(accounts.BANK, general, credit=9_000_000),
+    ])
+    award = Award.objects.get(student=six["A"])
+
+    with pytest.raises(InsufficientFunds) as raised:
+        awards.award_approve(award=award)
+    assert "Quỹ Khuyến học tỉnh" in raised.value.messages[0]
+    award.refresh_from_db()
+    assert award.status == "proposed"
+
+
+def test_a_rejection_needs_a_reason_and_keeps_it(program, six, people):
+    awards.allocation_run(program=program)
+    award = Award.objects.get(student=six["E"])
+    with pytest.raises(ValidationError) as raised:
+        awards.award_reject(award=award, reason=" ")
+    assert raised.value.message_dict == {"reason": ["Không duyệt một đề xuất cần ghi lý do."]}
+
+    awards.award_reject(award=award, by=people["committee"], reason="Gia đình đã thoát nghèo")
+    award.refresh_from_db()
+    assert (award.status, award.decision_reason, award.decided_by) == ("rejected", "Gia đình đã thoát nghèo", people["committee"])
+
+
+def test_one_award_per_student_per_school_year_across_programs(program, six, funds, units, people):
+    general, _poor_only = funds
+    awards.allocation_run(program=program)
+    awards.award_approve(award=Award.objects.get(student=six["A"]))
+    other = awards.program_create(
+        unit=units.province, code="khac", name="Chương trình khác", school_year="2026-2027", award_amount=500_000,
+        rubric=RUBRIC, funds={general: 1_000_000},
+    )
+    awards.nomination_create(program=other, student=six["A"])
+    run = awards.allocation_run(program=other)
+    assert [decision["reason"] for decision in run.decisions] == ["already_awarded"]
+
+
+# --- payment -------------------------------------------------------------------------------
+
+def test_paying_an_award_numbers_a_voucher_and_posts_the_expense(program, six, funds, people):
+    general, poor_only = funds
+    awards.allocation_run(program=program)
+    award_b = Award.objects.get(student=six["B"])
+    award_a = Award.objects.get(student=six["A"])
+    for award in (award_a, award_b):
+        awards.award_approve(award=award)
+
+    first = awards.award_disburse(
+        award=award_b, method="cash", paid_on=DAY, recipient_name="Lò Văn Sáng", by=people["treasurer"],
+    )
+    second = awards.award_disburse(
+        award=award_a, method="bank_transfer", paid_on=DAY, recipient_name="Học sinh A",
+        bank_reference="FT26324000111", by=people["treasurer"],
+    )
+
+    assert (first.number, second.number) == ("PC-2026-000001", "PC-2026-000002")
+    lines = sorted(JournalLine.objects.filter(entry=first.entry).values_list("account__code", "fund__code", "debit", "credit"))
+    assert lines == [("111", "NCUM", 0, 2_000_000), ("611", "NCUM", 2_000_000, 0)]
+    assert "Lò" not in first.entry.memo and "Học sinh" not in first.entry.memo  # no child's name in the ledger
+    assert first.entry.memo == f"Chi học bổng {award_b} – NCUM-2026 2026-2027 – phiếu chi PC-2026-000001"
+    assert fund_balances()[poor_only.pk] == 2_000_000
+    # Paid money is spent, no longer promised: available = balance − what is still approved.
+    assert funds_available([general, poor_only]) == {general.pk: 8_000_000, poor_only.pk: 2_000_000}
+    award_b.refresh_from_db()
+    assert award_b.status == "paid"
+    event = AuditEvent.objects.get(
+        source="service", model_label="scholarships.disbursement", action="create", object_id=str(first.pk)
+    )
+    assert event.after["recipient_name"] == "L.V.S." and event.after["amount"] == 2_000_000
+    assert ledger_verify().ok
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"recipient_name": " "}, {"recipient_name": ["Cần ghi tên người nhận (học sinh hoặc người giám hộ)."]}),
+        ({"method": "bank_transfer"}, {"bank_reference": ["Chuyển khoản cần mã giao dịch ngân hàng."]}),
+        ({"paid_on": datetime.date(2999, 1, 1)}, {"paid_on": ["Ngày chi không hợp lệ (không được ở tương lai)."]}),
+    ],
+)
+def test_a_bad_payment_is_refused_and_writes_nothing(program, six, fields, errors):
+    awards.allocation_run(program=program)
+    award = Award.objects.get(student=six["A"])
+    awards.award_approve(award=award)
+    entries_before = JournalLine.objects.count()
+
+    with pytest.raises(ValidationError) as raised:
+        awards.award_disburse(award=award, **{"method": "cash", "paid_on": DAY, "recipient_name": "Bố", **fields})
+
+    assert raised.value.message_dict == errors
+    assert JournalLine.objects.count() == entries_before and not Disbursement.objects.exists()
+    award.refresh_from_db()
+    assert award.status == "approved"
+
+
+def test_an_unapproved_award_cannot_be_paid(program, six):
+    awards.allocation_run(program=program)
+    with pytest.raises(ValidationError) as raised:
+        awards.award_disburse(award=Award.objects.get(student=six["A"]), method="cash", paid_on=DAY, recipient_name="Bố")
+    assert raised.value.messages == ["Chỉ chi được suất học bổng đã duyệt và chưa chi."]
+
+
+def test_the_allocate_command_runs_the_program(program, six, capsys):
+    call_command("allocate", "NCUM-2026")
+    out = capsys.readouterr().out
+    assert "5 of 6 funded, 10.000.000\u00a0₫" in out
+    assert "#6 nomination" in out and "budget_used_by_higher_priority" in out
