@@ -21,6 +21,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fundmgr.ledger.models import Circumstance
 from fundmgr.orgs.models import OrgUnit
 
 # The fields that identify a child or their family; masked for roles without `view_personal`,
@@ -32,24 +33,15 @@ PERSONAL_FIELDS = (
 )
 
 
-class Circumstance(models.TextChoices):
-    """A family's circumstance; the codes are what fund restrictions and rubrics name."""
-
-    POOR = "poor", _("Hộ nghèo")
-    NEAR_POOR = "near_poor", _("Hộ cận nghèo")
-    ORPHAN = "orphan", _("Mồ côi")
-    DISABILITY = "disability", _("Khuyết tật")
-    ETHNIC_MINORITY = "ethnic_minority", _("Dân tộc thiểu số")
-    REMOTE = "remote", _("Vùng sâu, vùng xa")
-
-
+# A circumstance's code (the ledger's `Circumstance`, which fund restrictions and rubrics name)
+# → the student's boolean field that records it.
 CIRCUMSTANCE_FIELDS = {
-    Circumstance.POOR: "poor_household",
-    Circumstance.NEAR_POOR: "near_poor_household",
+    Circumstance.POOR_HOUSEHOLD: "poor_household",
+    Circumstance.NEAR_POOR_HOUSEHOLD: "near_poor_household",
     Circumstance.ORPHAN: "orphan",
     Circumstance.DISABILITY: "disability",
     Circumstance.ETHNIC_MINORITY: "ethnic_minority",
-    Circumstance.REMOTE: "remote_area",
+    Circumstance.REMOTE_AREA: "remote_area",
 }
 
 
