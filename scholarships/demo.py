@@ -3,6 +3,11 @@
 Deterministic (one seeded random generator) and idempotent: the students go in through the same
 CSV import a school would use (`students_import`), which skips a child already on file, so a
 second run adds nothing. Names, birthdays, phone numbers and identity numbers are invented.
+
+Then one program, "Nâng cánh ước mơ 2026-2027", goes the whole way through the services: every
+demo student nominated and scored, an allocation run, the committee's approval of the first
+awards and the treasurer's payment of two of them; the rest wait in the admin for a person.
+It is created once (its code is the marker).
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ from django.contrib.auth import get_user_model
 from fundmgr.orgs.demo import HAC_THANH_WARD, LAM_SON_COMMUNE, ward_unit_code
 from fundmgr.orgs.models import OrgUnit
 
+from fundmgr.ledger.models import Fund
+
+from . import awards
+from .models import Award, ScholarshipProgram, Student
 from .services import IMPORT_COLUMNS, students_import
 
 SEED = 2026
@@ -97,4 +106,47 @@ def seed_demo() -> str:
         result = students_import(unit=unit, content=_csv_for(rng, count, today), created_by=nominator)
         created += len(result.created)
         skipped += len(result.skipped_lines)
-    return f"students: {created} created, {skipped} already there"
+    return f"students: {created} created, {skipped} already there; " + _seed_program()
+
+
+PROGRAM_CODE = "NCUM-2026"
+RUBRIC = [
+    {"code": "poor", "label": "Hộ nghèo", "kind": "circumstance", "circumstance": "poor", "points": 30},
+    {"code": "near_poor", "label": "Hộ cận nghèo", "kind": "circumstance", "circumstance": "near_poor", "points": 20},
+    {"code": "orphan", "label": "Mồ côi", "kind": "circumstance", "circumstance": "orphan", "points": 20},
+    {"code": "disability", "label": "Khuyết tật", "kind": "circumstance", "circumstance": "disability", "points": 15},
+    {"code": "ethnic_minority", "label": "Dân tộc thiểu số", "kind": "circumstance",
+     "circumstance": "ethnic_minority", "points": 10},
+    {"code": "remote", "label": "Vùng sâu, vùng xa", "kind": "circumstance", "circumstance": "remote", "points": 10},
+    {"code": "gpa", "label": "Điểm trung bình", "kind": "bands", "fact": "average_score", "minimum": 0, "maximum": 10,
+     "bands": [{"at_least": "9.0", "points": 40}, {"at_least": "8.0", "points": 30}, {"at_least": "7.0", "points": 15}]},
+]
+
+
+def _seed_program() -> str:
+    if ScholarshipProgram.objects.filter(code=PROGRAM_CODE).exists():
+        return f"program {PROGRAM_CODE} exists"
+    province = OrgUnit.objects.filter(code="TH").first()
+    funds = {fund.code: fund for fund in Fund.objects.filter(code__in=["QKH-TH", "QHB-NCUM"])}
+    if province is None or len(funds) != 2:
+        return "no demo funds: no program"
+    User = get_user_model()
+    committee, treasurer = (User.objects.filter(username=name).first() for name in ("committee", "treasurer"))
+    program = awards.program_create(
+        unit=province, code=PROGRAM_CODE, name="Học bổng Nâng cánh ước mơ", school_year="2026-2027",
+        award_amount=2_000_000, rubric=RUBRIC, funds={funds["QKH-TH"]: 30_000_000, funds["QHB-NCUM"]: 40_000_000},
+        quotas={OrgUnit.objects.get(code=ward_unit_code(LAM_SON_COMMUNE)): 12}, created_by=committee,
+    )
+    for student in Student.objects.not_anonymised().select_related("unit").order_by("pk"):
+        awards.nomination_create(program=program, student=student, by=committee)
+    run = awards.allocation_run(program=program, by=committee)
+    proposed = list(Award.objects.filter(run=run).order_by("pk"))
+    for award in proposed[:20]:
+        awards.award_approve(award=award, by=committee)
+    paid_on = datetime.date(2026, 11, 20)
+    for award in proposed[:2]:
+        awards.award_disburse(
+            award=award, method="cash", paid_on=paid_on, recipient_name=award.student.guardian_name or award.student.full_name,
+            by=treasurer,
+        )
+    return f"program {PROGRAM_CODE}: {len(proposed)} awards proposed, 20 approved, 2 paid"
