@@ -288,14 +288,20 @@ def allocation_run(*, program: ScholarshipProgram, by=None) -> AllocationRun:
             funded_count=len(result.funded), funded_amount=sum(decision.amount for decision in result.funded),
         )
         Award.objects.filter(program=program, status=Award.Status.PROPOSED).update(status=Award.Status.SUPERSEDED)
-        for decision in result.funded:
-            award = Award.objects.create(
+        # Two INSERTs for every proposal of the run (bulk_create sets the awards' ids on
+        # PostgreSQL and SQLite), not two per award: a large program proposes thousands.
+        proposals = Award.objects.bulk_create([
+            Award(
                 program=program, student_id=students_by_nomination[decision.candidate_id],
                 nomination_id=decision.candidate_id, run=run, school_year=program.school_year, amount=decision.amount,
             )
-            AwardShare.objects.bulk_create(
-                [AwardShare(award=award, fund_id=share.fund_id, amount=share.amount) for share in decision.shares]
-            )
+            for decision in result.funded
+        ])
+        AwardShare.objects.bulk_create([
+            AwardShare(award=award, fund_id=share.fund_id, amount=share.amount)
+            for award, decision in zip(proposals, result.funded, strict=True)
+            for share in decision.shares
+        ])
         audit_record(
             action=AuditEvent.Action.CREATE, instance=run, actor=by,
             after={"inputs_sha256": run.inputs_sha256, "funded_count": run.funded_count,

@@ -307,3 +307,24 @@ def test_the_allocate_command_runs_the_program(program, six, capsys):
     out = capsys.readouterr().out
     assert "5 of 6 funded, 10.000.000\u00a0₫" in out
     assert "#6 nomination" in out and "budget_used_by_higher_priority" in out
+
+
+def test_a_runs_query_count_does_not_grow_with_the_nominations(units, funds, django_assert_max_num_queries):
+    general, poor_only = funds
+
+    def program_with(count, code, prefix):
+        program = awards.program_create(
+            unit=units.province, code=code, name=code, school_year="2026-2027", award_amount=100_000,
+            rubric=RUBRIC, funds={general: 3_000_000, poor_only: 1_000_000},
+        )
+        for number in range(count):
+            student = make_student(units.school_a, national_id=f"0383{prefix}{number:06d}", poor_household=number % 2 == 0)
+            awards.nomination_create(program=program, student=student)
+        return program
+
+    small, large = program_with(3, "S1", "11"), program_with(30, "L1", "22")
+    awards.allocation_run(program=small)
+    with django_assert_max_num_queries(30) as few:
+        awards.allocation_run(program=small)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        awards.allocation_run(program=large)
