@@ -3,7 +3,7 @@ would answer "is this child on file?" for rows the user may only see masked."""
 
 import django_filters
 
-from ..models import Student
+from ..models import Award, Student
 
 
 class StudentFilter(django_filters.FilterSet):
@@ -16,3 +16,11 @@ class StudentFilter(django_filters.FilterSet):
             "unit", "school_level", "grade", "academic_rank", "poor_household", "near_poor_household", "orphan",
             "disability", "ethnic_minority", "remote_area",
         ]
+
+
+class AwardFilter(django_filters.FilterSet):
+    program = django_filters.CharFilter(field_name="program__code")
+
+    class Meta:
+        model = Award
+        fields = ["program", "status", "school_year"]

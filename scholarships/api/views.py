@@ -13,11 +13,13 @@ from rest_framework.response import Response
 
 from fundmgr.api_errors import service_errors
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, user_can
+from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
+from fundmgr.orgs.scoping import scope_queryset
 
 from .. import selectors, services
-from .filters import StudentFilter
-from .serializers import StudentCreateSerializer, StudentSerializer
+from ..models import Award, ScholarshipProgram
+from .filters import AwardFilter, StudentFilter
+from .serializers import AwardSerializer, ProgramSerializer, StudentCreateSerializer, StudentSerializer
 
 
 class StudentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -63,3 +65,29 @@ class StudentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise service_errors(error) from None
         student = self.get_queryset().get(pk=student.pk)
         return Response(StudentSerializer(student).data, status=status.HTTP_201_CREATED)
+
+
+class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
+    """Scholarship programs in the user's units, with their funds, budgets and quotas (read only:
+    programs are made and run by the committee in the admin)."""
+
+    serializer_class = ProgramSerializer
+
+    def get_queryset(self):
+        programs = ScholarshipProgram.objects.select_related("unit").prefetch_related(
+            "program_funds__fund", "quotas__unit"
+        ).order_by("pk")
+        return scope_queryset(programs, self.request.user, "unit", roles=roles_with(Action.VIEW, Domain.AWARDS))
+
+
+class AwardViewSet(viewsets.ReadOnlyModelViewSet):
+    """Awards of the programs in the user's units: status, amount, funds and voucher number."""
+
+    serializer_class = AwardSerializer
+    filterset_class = AwardFilter
+
+    def get_queryset(self):
+        awards = Award.objects.select_related("program", "student", "disbursement").prefetch_related(
+            "shares__fund"
+        ).order_by("pk")
+        return scope_queryset(awards, self.request.user, "program__unit", roles=roles_with(Action.VIEW, Domain.AWARDS))
