@@ -15,64 +15,15 @@ from django.core.management import call_command
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger import accounts
-from fundmgr.ledger.models import Fund, JournalLine, LedgerChainHead
+from fundmgr.ledger.models import Fund, JournalLine
 from fundmgr.ledger.selectors import fund_balances, funds_available
 from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, ledger_verify
 from scholarships import awards
 from scholarships.models import Award, Disbursement, ScholarshipProgram
 
-from .conftest import make_student
+from .conftest import DAY, RUBRIC, make_student
 
 pytestmark = pytest.mark.django_db
-
-DAY = datetime.date(2026, 11, 20)
-RUBRIC = [{
-    "code": "gpa", "label": "Điểm trung bình", "kind": "bands", "fact": "average_score", "minimum": 0, "maximum": 10,
-    "bands": [{"at_least": value, "points": points} for value, points in
-              (("9.5", 95), ("9.0", 90), ("8.5", 85), ("8.0", 80), ("7.5", 75), ("7.0", 70))],
-}]
-
-
-@pytest.fixture
-def funds(units):
-    accounts.chart_install()
-    LedgerChainHead.objects.get_or_create(pk=LedgerChainHead.SINGLETON_PK)
-    general = Fund.objects.create(code="QKH", name="Quỹ Khuyến học tỉnh", unit=units.province)
-    poor_only = Fund.objects.create(
-        code="NCUM", name="Quỹ học bổng Nâng cánh ước mơ", unit=units.province,
-        restriction=Fund.Restriction.CIRCUMSTANCES, restricted_circumstances=["poor", "near_poor"],
-    )
-    for fund, amount in ((general, 10_000_000), (poor_only, 4_000_000)):
-        entry_post(unit=units.province, date=DAY, memo="Thu ủng hộ", lines=[
-            Line(accounts.BANK, fund, debit=amount), Line(accounts.DONATION_INCOME, fund, credit=amount),
-        ])
-    return general, poor_only
-
-
-@pytest.fixture
-def program(units, funds, people):
-    general, poor_only = funds
-    return awards.program_create(
-        unit=units.province, code="ncum-2026", name="Nâng cánh ước mơ", school_year="2026-2027",
-        award_amount=2_000_000, rubric=RUBRIC, funds={general: 6_000_000, poor_only: 4_000_000},
-        created_by=people["committee"],
-    )
-
-
-@pytest.fixture
-def six(units, program, people):
-    """The six nominated students, by letter."""
-    specs = {"A": ("9.6", False), "B": ("9.1", True), "C": ("8.6", True), "D": ("8.1", False),
-             "E": ("7.6", False), "F": ("7.1", True)}
-    students = {}
-    for number, (letter, (score, poor)) in enumerate(specs.items()):
-        student = make_student(
-            units.school_a if letter in "ABC" else units.commune_b, full_name=f"Học sinh {letter}",
-            national_id=f"0383130000{number:02d}", average_score=score, poor_household=poor, ethnic_minority=False,
-        )
-        awards.nomination_create(program=program, student=student, by=people["nominator_a"])
-        students[letter] = student
-    return students
 
 
 def funded(run):
