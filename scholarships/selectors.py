@@ -6,12 +6,15 @@ this user see this child's personal fields?), computed by the database from the 
 list of any length costs no extra query.
 """
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField, Count, ExpressionWrapper, IntegerField, OuterRef, Q, QuerySet, Subquery, Value,
+)
+from django.db.models.functions import Coalesce
 
 from fundmgr.orgs.roles import Action, Domain, roles_with
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.scoping import scope_queryset, user_unit_paths
 
-from .models import Student
+from .models import Award, Nomination, ScholarshipProgram, Student
 from .privacy import PersonalAccess
 
 
@@ -31,3 +34,46 @@ def students_visible_to(user, queryset: QuerySet[Student] | None = None) -> Quer
     else:
         shows_personal = Value(False)
     return scoped.annotate(shows_personal=shows_personal)
+
+
+# --- programs -------------------------------------------------------------------------------------
+
+def programs_with_counts(queryset: QuerySet[ScholarshipProgram]) -> QuerySet[ScholarshipProgram]:
+    """Each program with `nominations_count` and `approved_count` (approved or paid awards).
+
+    Correlated subqueries, not joins: two counted joins would multiply each other's rows, and a
+    list of any length stays one query.
+    """
+    nominations = (
+        Nomination.objects.filter(program=OuterRef("pk")).order_by().values("program").annotate(total=Count("pk"))
+        .values("total")
+    )
+    approved = (
+        Award.objects.filter(program=OuterRef("pk"), status__in=Award.HOLDS_THE_STUDENTS_YEAR).order_by()
+        .values("program").annotate(total=Count("pk")).values("total")
+    )
+    return queryset.annotate(
+        nominations_count=Coalesce(Subquery(nominations, output_field=IntegerField()), 0),
+        approved_count=Coalesce(Subquery(approved, output_field=IntegerField()), 0),
+    )
+
+
+def programs_open_for_nominations(user) -> QuerySet[ScholarshipProgram]:
+    """The open programs that could take a student this user may add.
+
+    A program takes the students of its unit and of every unit below it
+    (`awards.nomination_create`), so the programs offered are those of the units above or at a
+    unit where the user adds students, and those below it.
+    """
+    queryset = ScholarshipProgram.objects.filter(status=ScholarshipProgram.Status.OPEN).select_related("unit")
+    if user.is_active and user.is_superuser:
+        return queryset
+    paths = user_unit_paths(user, roles_with(Action.ADD, Domain.STUDENTS))
+    if not paths:
+        return queryset.none()
+    # A unit's path is its ancestors' ids, each ending in "."; every prefix ending there is an ancestor.
+    above = {path[: position + 1] for path in paths for position, char in enumerate(path) if char == "."}
+    condition = Q(unit__path__in=sorted(above))
+    for path in paths:
+        condition |= Q(unit__path__startswith=path)
+    return queryset.filter(condition)
