@@ -1,0 +1,54 @@
+"""The read-only API of scholarship programs and awards: scoped to the user's units, a fixed
+number of queries, and no child's name (awards name the student by record code)."""
+
+import datetime
+
+import pytest
+
+from scholarships import awards
+from scholarships.models import Award
+
+pytestmark = pytest.mark.django_db
+
+
+def test_programs_show_their_funds_budgets_and_quotas(client, people, program):
+    client.force_login(people["committee"])
+    (row,) = client.get("/api/v1/scholarship-programs/").json()["results"]
+    assert (row["code"], row["school_year"], row["award_amount"], row["status"]) == ("NCUM-2026", "2026-2027", 2_000_000, "open")
+    assert sorted((fund["fund"], fund["budget"]) for fund in row["funds"]) == [("NCUM", 4_000_000), ("QKH", 6_000_000)]
+
+
+def test_awards_carry_status_shares_and_voucher_but_no_name(client, people, program, six, funds):
+    general, poor_only = funds
+    awards.allocation_run(program=program)
+    award = Award.objects.get(student=six["B"])
+    awards.award_approve(award=award)
+    awards.award_disburse(award=award, method="cash", paid_on=datetime.date(2026, 11, 20), recipient_name="Lò Văn Sáng")
+
+    client.force_login(people["auditor"])
+    data = client.get("/api/v1/awards/", {"status": "paid"}).json()
+    assert [(row["student"], row["amount"], row["shares"], row["voucher"]) for row in data["results"]] == [
+        (six["B"].code, 2_000_000, {"NCUM": 2_000_000}, "PC-2026-000001"),
+    ]
+    body = client.get("/api/v1/awards/").content.decode()
+    assert "Học sinh" not in body and "Lò" not in body
+
+
+def test_awards_are_scoped_to_the_programs_unit(client, people, program, six):
+    awards.allocation_run(program=program)
+    client.force_login(people["auditor_a"])  # an auditor of a commune: the program is the province's
+    assert client.get("/api/v1/awards/").json()["results"] == []
+    assert client.get("/api/v1/scholarship-programs/").json()["results"] == []
+    client.force_login(people["nominator_a"])  # no role in the awards domain
+    assert client.get("/api/v1/awards/").json()["results"] == []
+
+
+def test_the_award_list_costs_the_same_for_few_and_many(client, people, program, six, django_assert_max_num_queries):
+    client.force_login(people["treasurer"])
+    client.get("/api/v1/awards/")
+    with django_assert_max_num_queries(8) as empty:
+        client.get("/api/v1/awards/")
+    awards.allocation_run(program=program)
+    # + the prefetches of the shares and of their funds, once for the whole page
+    with django_assert_max_num_queries(len(empty.captured_queries) + 2):
+        assert len(client.get("/api/v1/awards/").json()["results"]) == 5
