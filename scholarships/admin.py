@@ -22,12 +22,14 @@ import csv
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, Value
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -52,8 +54,6 @@ from .models import (
     AwardShare,
     Disbursement,
     Nomination,
-    ProgramFund,
-    ProgramQuota,
     ScholarshipProgram,
     Student,
 )
@@ -396,6 +396,12 @@ def _form_errors_from(form: forms.Form, error: ValidationError, aliases: dict[st
         form.add_error(None, error)
 
 
+def _person(user) -> str:
+    if user is None:
+        return "–"
+    return user.get_full_name() or user.get_username()
+
+
 def _refusal(obj, error: ValidationError) -> str:
     return f"{obj}: {' '.join(error.messages)}"
 
@@ -405,6 +411,14 @@ def _require(request, action: str, domain: str, units) -> None:
     for unit in units:
         if not user_can(request.user, action, domain, unit):
             raise PermissionDenied
+
+
+def _table(headers, rows):
+    """A read-only table for a display field (every cell escaped)."""
+    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
+    cells = "".join("<td>{}</td>" for _header in headers)
+    body = format_html_join("", "<tr>" + cells + "</tr>", rows)
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
 class AmountField(forms.CharField):
@@ -619,31 +633,9 @@ class _ProgramInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
     can_delete = False
 
 
-class ProgramFundInline(_ProgramInline):
-    model = ProgramFund
-    fields = ["fund", "budget_display"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("fund")
-
-    @admin.display(description=gettext_lazy("ngân sách dành cho chương trình"))
-    def budget_display(self, program_fund):
-        return _vnd(program_fund.budget)
-
-
-class ProgramQuotaInline(_ProgramInline):
-    model = ProgramQuota
-    fields = ["unit", "max_awards"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("unit")
-
-
 class AllocationRunInline(_ProgramInline):
     model = AllocationRun
-    fields = ["created_at", "created_by", "funded_count", "funded_amount_display", "inputs_sha256"]
+    fields = ["created_at", "runner_display", "funded_count", "funded_amount_display", "inputs_sha256"]
     readonly_fields = fields
     show_change_link = True
     verbose_name_plural = gettext_lazy("các lần phân bổ")
@@ -654,6 +646,10 @@ class AllocationRunInline(_ProgramInline):
     @admin.display(description=gettext_lazy("tổng tiền được cấp"))
     def funded_amount_display(self, run):
         return _vnd(run.funded_amount)
+
+    @admin.display(description=gettext_lazy("người chạy"))
+    def runner_display(self, run):
+        return _person(run.created_by)
 
 
 @admin.register(ScholarshipProgram)
@@ -668,11 +664,11 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "school_year", AwardsUnitFilter]
     list_select_related = ["unit"]
     search_fields = ["code", "name"]
-    inlines = [ProgramFundInline, ProgramQuotaInline, AllocationRunInline]
+    inlines = [AllocationRunInline]
     actions = ["run_allocation_action", "close_action"]
     fields_shown = [
-        "code", "name", "school_year", "award_amount_display", "status", "unit", "rubric_display", "created_by",
-        "created_at", "links_display",
+        "code", "name", "school_year", "award_amount_display", "status", "unit", "funds_display", "quotas_display",
+        "rubric_display", "creator_display", "created_at", "links_display",
     ]
 
     def get_queryset(self, request):
@@ -710,9 +706,28 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def approved_display(self, program):
         return program.approved_count
 
+    @admin.display(description=gettext_lazy("quỹ chi trả"))
+    def funds_display(self, program):
+        rows = program.program_funds.select_related("fund").order_by("fund__code")
+        return _table(
+            [_("Quỹ"), _("Ngân sách dành cho chương trình")],
+            [(f"{row.fund.code} – {row.fund.name}", _vnd(row.budget)) for row in rows],
+        )
+
+    @admin.display(description=gettext_lazy("chỉ tiêu theo đơn vị"))
+    def quotas_display(self, program):
+        rows = [(quota.unit.name, quota.max_awards) for quota in program.quotas.select_related("unit").order_by("unit__path")]
+        if not rows:
+            return _("Không giới hạn theo đơn vị")
+        return _table([_("Đơn vị"), _("Số suất tối đa")], rows)
+
     @admin.display(description=gettext_lazy("thang điểm"))
     def rubric_display(self, program):
         return format_html("<pre>{}</pre>", json.dumps(program.rubric, ensure_ascii=False, indent=2))
+
+    @admin.display(description=gettext_lazy("người tạo"))
+    def creator_display(self, program):
+        return _person(program.created_by)
 
     @admin.display(description=gettext_lazy("xem thêm"))
     def links_display(self, program):
@@ -751,7 +766,11 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
         _require(request, Action.ADD, Domain.AWARDS, [program.unit for program in programs])
         for program in programs:
             try:
-                run = awards.allocation_run(program=program, by=request.user)
+                # The run stores each decision's explanation as text in the active language: keep every
+                # stored run in the default language, whatever language the committee member's browser
+                # asks for (better done by the service itself, for the API and the command too).
+                with translation.override(settings.LANGUAGE_CODE):
+                    run = awards.allocation_run(program=program, by=request.user)
             except ValidationError as error:
                 self.message_user(request, _refusal(program, error), messages.ERROR)
             else:
@@ -820,13 +839,13 @@ class NominationAddForm(forms.Form):
 class NominationAdmin(ScopedAdminMixin, _CodeSearchMixin, admin.ModelAdmin):
     scope_field = "student__unit"
     permission_domain = Domain.STUDENTS
-    list_display = ["student_code", "program", "score", "nominated_by", "created_at"]
+    list_display = ["student_code", "program", "score", "nominator_display", "created_at"]
     list_display_links = ["student_code"]
     list_filter = [NominationProgramFilter, NominationUnitFilter]
     list_select_related = ["program", "nominated_by"]
     search_fields = ["program__code"]
     code_lookups = {"HS-": "student_id"}
-    fields_shown = ["program", "student_code", "score", "breakdown_display", "nominated_by", "created_at"]
+    fields_shown = ["program", "student_code", "score", "breakdown_display", "nominator_display", "created_at"]
 
     def has_change_permission(self, request, obj=None):
         return False  # the score is the rubric's, given once at nomination
@@ -843,6 +862,10 @@ class NominationAdmin(ScopedAdminMixin, _CodeSearchMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("mã hồ sơ"), ordering="student_id")
     def student_code(self, nomination):
         return _student_code(nomination.student_id)
+
+    @admin.display(description=gettext_lazy("người đề cử"), ordering="nominated_by__username")
+    def nominator_display(self, nomination):
+        return _person(nomination.nominated_by)
 
     @admin.display(description=gettext_lazy("chi tiết điểm"))
     def breakdown_display(self, nomination):
@@ -905,12 +928,12 @@ class AllocationRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
     scope_field = "program__unit"
     permission_domain = Domain.AWARDS
     list_display = [
-        "__str__", "program", "created_at", "created_by", "funded_count", "funded_amount_display", "sha_display",
+        "__str__", "program", "created_at", "runner_display", "funded_count", "funded_amount_display", "sha_display",
     ]
     list_filter = [_ProgramFilter, ProgramUnitFilter]
     list_select_related = ["program", "created_by"]
     fields = [
-        "program", "created_at", "created_by", "funded_count", "funded_amount_display", "inputs_sha256",
+        "program", "created_at", "runner_display", "funded_count", "funded_amount_display", "inputs_sha256",
         "decisions_display", "inputs_display",
     ]
     readonly_fields = fields
@@ -921,6 +944,10 @@ class AllocationRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
     @admin.display(description=gettext_lazy("tổng tiền được cấp"), ordering="funded_amount")
     def funded_amount_display(self, run):
         return _vnd(run.funded_amount)
+
+    @admin.display(description=gettext_lazy("người chạy"), ordering="created_by__username")
+    def runner_display(self, run):
+        return _person(run.created_by)
 
     @admin.display(description=gettext_lazy("SHA-256 của đầu vào"))
     def sha_display(self, run):
@@ -938,24 +965,19 @@ class AllocationRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
         decisions = sorted(run.decisions or [], key=lambda decision: decision.get("rank", 0))
         fund_ids = {int(fund_id) for decision in decisions for fund_id in (decision.get("shares") or {})}
         fund_codes = {str(pk): code for pk, code in Fund.objects.filter(pk__in=fund_ids).values_list("pk", "code")}
-        rows = format_html_join(
-            "", "<tr><td>{}</td><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        rows = [
             (
-                (
-                    decision.get("rank"), decision.get("nomination"), _student_code(decision.get("student")),
-                    _reason_label(decision.get("reason")),
-                    _vnd(decision["amount"]) if decision.get("amount") else "–",
-                    "; ".join(f"{fund_codes.get(fund_id, fund_id)}: {_vnd(amount)}"
-                              for fund_id, amount in sorted((decision.get("shares") or {}).items())) or "–",
-                    decision.get("explanation", ""),
-                )
-                for decision in decisions
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
-            "</thead><tbody>{}</tbody></table>",
-            _("Hạng"), _("Đề cử"), _("Mã hồ sơ"), _("Kết quả"), _("Số tiền"), _("Phần chi theo quỹ"), _("Giải thích"),
+                decision.get("rank"), f"#{decision.get('nomination')}", _student_code(decision.get("student")),
+                _reason_label(decision.get("reason")),
+                _vnd(decision["amount"]) if decision.get("amount") else "–",
+                "; ".join(f"{fund_codes.get(fund_id, fund_id)}: {_vnd(amount)}"
+                          for fund_id, amount in sorted((decision.get("shares") or {}).items())) or "–",
+                decision.get("explanation", ""),
+            )
+            for decision in decisions
+        ]
+        return _table(
+            [_("Hạng"), _("Đề cử"), _("Mã hồ sơ"), _("Kết quả"), _("Số tiền"), _("Phần chi theo quỹ"), _("Giải thích")],
             rows,
         )
 
@@ -988,8 +1010,8 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _CodeSearchMixin, admin.M
     scope_field = "program__unit"
     permission_domain = Domain.AWARDS
     list_display = [
-        "code_display", "program", "student_code", "amount_display", "status", "shares_display", "decided_by",
-        "decided_at",
+        "code_display", "program_code", "student_code", "amount_display", "status", "shares_display",
+        "decider_display", "decided_at",
     ]
     list_display_links = ["code_display"]
     list_filter = ["status", _ProgramFilter, ProgramUnitFilter]
@@ -997,13 +1019,21 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _CodeSearchMixin, admin.M
     search_fields = ["program__code"]
     code_lookups = {"HB-": "pk", "HS-": "student_id"}
     actions = ["approve_action", "reject_action", "pay_action"]
-    fields = [
+    fields_shown = [
         "code_display", "program", "student_code", "school_year", "amount_display", "shares_display", "status",
-        "run", "decided_by", "decided_at", "decision_reason", "disbursement_display",
+        "run_display", "decider_display", "decided_at", "decision_reason", "disbursement_display",
     ]
-    readonly_fields = fields
 
     # Awards are proposed by an allocation run and then only decided or paid, by the actions below.
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not user_can(request.user, Action.VIEW, Domain.MONEY, obj.program.unit):
+            # The committee reads that an award was paid, not the voucher's page (money domain).
+            return [name if name != "disbursement_display" else "disbursement_number" for name in self.fields_shown]
+        return self.fields_shown
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     def get_queryset(self, request):
         shares = AwardShare.objects.select_related("fund").order_by("fund_id")
@@ -1020,6 +1050,10 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _CodeSearchMixin, admin.M
     def code_display(self, award):
         return str(award)
 
+    @admin.display(description=gettext_lazy("chương trình"), ordering="program__code")
+    def program_code(self, award):
+        return format_html('<span title="{}">{}</span>', award.program, award.program.code)
+
     @admin.display(description=gettext_lazy("mã hồ sơ"), ordering="student_id")
     def student_code(self, award):
         return _student_code(award.student_id)
@@ -1031,6 +1065,23 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _CodeSearchMixin, admin.M
     @admin.display(description=gettext_lazy("chi từ quỹ"))
     def shares_display(self, award):
         return "; ".join(f"{share.fund.code}: {_vnd(share.amount)}" for share in award.shares.all()) or "–"
+
+    @admin.display(description=gettext_lazy("người quyết định"), ordering="decided_by__username")
+    def decider_display(self, award):
+        return _person(award.decided_by)
+
+    @admin.display(description=gettext_lazy("lần phân bổ"))
+    def run_display(self, award):
+        if award.run_id is None:
+            return "–"
+        return format_html(
+            '<a href="{}">#{}</a>', reverse("admin:scholarships_allocationrun_change", args=[award.run_id]), award.run_id
+        )
+
+    @admin.display(description=gettext_lazy("phiếu chi"))
+    def disbursement_number(self, award):
+        disbursement = getattr(award, "disbursement", None)
+        return disbursement.number if disbursement is not None else "–"
 
     @admin.display(description=gettext_lazy("phiếu chi"))
     def disbursement_display(self, award):
@@ -1147,7 +1198,7 @@ class DisbursementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["number", "bank_reference"]
     fields = [
         "number", "award", "amount_display", "unit", "method", "paid_on", "recipient_display", "bank_reference",
-        "entry_link", "created_by", "created_at",
+        "entry_link", "creator_display", "recorded_at_display",
     ]
     readonly_fields = fields
 
@@ -1166,6 +1217,14 @@ class DisbursementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         if getattr(disbursement, "shows_recipient", False):
             return disbursement.recipient_name
         return mask_value(disbursement.recipient_name, NAME)
+
+    @admin.display(description=gettext_lazy("người lập phiếu"))
+    def creator_display(self, disbursement):
+        return _person(disbursement.created_by)
+
+    @admin.display(description=gettext_lazy("thời điểm lập phiếu"))
+    def recorded_at_display(self, disbursement):
+        return date_format(timezone.localtime(disbursement.created_at), "DATETIME_FORMAT")
 
     @admin.display(description=gettext_lazy("bút toán"))
     def entry_link(self, disbursement):

@@ -45,10 +45,11 @@ def messages_of(client) -> list[str]:
     return [str(message) for message in client.get(reverse("admin:index")).context["messages"]]
 
 
-def act(client, url_name, action, objects, **data):
+def act(client, url_name, action, objects, headers=None, **data):
     """Post an admin action on the changelist, as the action dropdown does."""
     return client.post(
-        reverse(url_name), {"action": action, "_selected_action": [obj.pk for obj in objects], **data}
+        reverse(url_name), {"action": action, "_selected_action": [obj.pk for obj in objects], **data},
+        headers=headers,
     )
 
 
@@ -103,7 +104,9 @@ def test_the_committee_creates_a_program_on_the_add_page(client, people, units, 
     assert program.rubric == RUBRIC
     assert sorted(ProgramFund.objects.values_list("fund__code", "budget")) == [("NCUM", 4_000_000), ("QKH", 6_000_000)]
     assert list(ProgramQuota.objects.values_list("unit__code", "max_awards")) == [("T-A", 2)]
-    assert AuditEvent.objects.filter(model_label="scholarships.scholarshipprogram", action="create").count() == 1
+    assert AuditEvent.objects.filter(
+        source="service", model_label="scholarships.scholarshipprogram", action="create"
+    ).count() == 1
 
     detail = client.get(response["Location"]).content.decode()
     assert "6.000.000\u00a0₫" in detail and "4.000.000\u00a0₫" in detail  # the funds, read-only
@@ -154,6 +157,7 @@ def test_the_committee_runs_the_allocation_from_the_list(client, people, program
         f'<a href="{reverse("admin:scholarships_allocationrun_change", args=[run.pk])}">Xem từng quyết định</a>'
     ]
     assert Award.objects.filter(status="proposed").count() == 5
+    assert run.decisions[0]["explanation"] == "Được cấp 2.000.000\u00a0₫ từ Quỹ Khuyến học tỉnh."
 
     # The run's page explains every decision; the list counts the nominations and approvals.
     page = client.get(reverse("admin:scholarships_allocationrun_change", args=[run.pk])).content.decode()
@@ -164,6 +168,15 @@ def test_the_committee_runs_the_allocation_from_the_list(client, people, program
     programs = client.get(reverse(PROGRAMS))
     row = programs.context["cl"].result_list[0]
     assert (row.nominations_count, row.approved_count) == (6, 0)
+
+
+def test_a_run_started_from_an_english_browser_is_stored_in_vietnamese(client, people, program, six):
+    client.force_login(people["committee"])
+    response = act(client, PROGRAMS, "run_allocation_action", [program], headers={"Accept-Language": "en"})
+    assert response.status_code == 302
+    explanations = {decision["reason"]: decision["explanation"] for decision in AllocationRun.objects.get().decisions}
+    assert explanations["funded"].startswith("Được cấp")
+    assert explanations["budget_used_by_higher_priority"].startswith("Không được cấp")
 
 
 def test_closing_a_program_asks_first_then_stops_runs(client, people, program, six):
@@ -323,6 +336,17 @@ def test_the_auditor_sees_everything_read_only_and_has_no_actions(client, people
     act(client, PROGRAMS, "run_allocation_action", [program])
     assert dict(Award.objects.values_list("pk", "status")) == statuses
     assert AllocationRun.objects.count() == 1 and Disbursement.objects.count() == 1
+
+
+def test_the_committee_reads_the_voucher_number_without_a_link_to_the_money_page(client, people, paid):
+    voucher_url = reverse("admin:scholarships_disbursement_change", args=[paid.pk])
+    client.force_login(people["committee"])
+    page = client.get(reverse("admin:scholarships_award_change", args=[paid.award_id])).content.decode()
+    assert paid.number in page and voucher_url not in page
+    assert client.get(voucher_url).status_code == 403
+    client.force_login(people["treasurer"])
+    page = client.get(reverse("admin:scholarships_award_change", args=[paid.award_id])).content.decode()
+    assert voucher_url in page
 
 
 # --- nominators -----------------------------------------------------------------------------------
