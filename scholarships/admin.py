@@ -473,7 +473,21 @@ class _FundChoiceField(forms.ModelChoiceField):
 
 # --- list filters ---------------------------------------------------------------------------------
 
-class AwardsUnitFilter(ScopedUnitFilter):
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
+class _IdValueMixin:
+    """A filter whose value is a row id: anything else in the URL finds nothing (not a server error)."""
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is not None and not _is_id(value):
+            return queryset.none()
+        return super().queryset(request, queryset)
+
+
+class AwardsUnitFilter(_IdValueMixin, ScopedUnitFilter):
     domain = Domain.AWARDS
 
 
@@ -481,8 +495,12 @@ class ProgramUnitFilter(AwardsUnitFilter):
     unit_lookup = "program__unit_id"
 
 
-class NominationUnitFilter(StudentUnitFilter):
+class NominationUnitFilter(_IdValueMixin, StudentUnitFilter):
     unit_lookup = "student__unit_id"
+
+
+class DisbursementUnitFilter(_IdValueMixin, ScopedUnitFilter):
+    pass
 
 
 class _ProgramFilter(admin.SimpleListFilter):
@@ -505,7 +523,7 @@ class _ProgramFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        if not self.value().isdigit():
+        if not _is_id(self.value()):
             return queryset.none()
         return queryset.filter(program_id=self.value())
 
@@ -529,7 +547,7 @@ class _CodeSearchMixin:
         term = search_term.strip().upper()
         for prefix, lookup in self.code_lookups.items():
             number = term.removeprefix(prefix)
-            if term.startswith(prefix) and number.isdigit() and len(number) <= 9:
+            if term.startswith(prefix) and _is_id(number) and len(number) <= 9:
                 results = results | queryset.filter(**{lookup: int(number)})
         return results, may_have_duplicates
 
@@ -1193,7 +1211,7 @@ class DisbursementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "number", "award", "amount_display", "method", "paid_on", "recipient_display", "unit", "entry_link",
     ]
-    list_filter = ["method", ScopedUnitFilter, "paid_on"]
+    list_filter = ["method", DisbursementUnitFilter, "paid_on"]
     list_select_related = ["award", "unit"]
     search_fields = ["number", "bank_reference"]
     fields = [

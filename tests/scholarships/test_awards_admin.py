@@ -483,3 +483,13 @@ def test_awards_are_found_by_their_code_and_by_the_students_code(client, people,
     assert [award.pk for award in by_award.context["cl"].result_list] == [proposed["C"].pk]
     by_student = client.get(reverse(AWARDS), {"q": six["D"].code.lower()})
     assert [award.pk for award in by_student.context["cl"].result_list] == [proposed["D"].pk]
+
+
+@pytest.mark.parametrize("name", [PROGRAMS, AWARDS, RUNS, NOMINATIONS, DISBURSEMENTS])
+@pytest.mark.parametrize("params", [{"program": "²"}, {"program": "<svg/onload=alert(1)>"}, {"unit": "abc"},
+                                    {"unit": "²"}, {"q": "HB-²"}, {"q": "HS-²"}])
+def test_odd_filter_and_search_values_find_nothing_instead_of_failing(client, people, paid, name, params):
+    client.force_login(people["superuser"])
+    response = client.get(reverse(name), params)
+    assert response.status_code in (200, 302)  # 302: Django's "?e=1" for a parameter no filter knows
+    assert "<svg/onload" not in response.content.decode()
