@@ -22,13 +22,12 @@ import csv
 import json
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, Value
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.urls import path, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
@@ -477,17 +476,7 @@ def _is_id(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 18
 
 
-class _IdValueMixin:
-    """A filter whose value is a row id: anything else in the URL finds nothing (not a server error)."""
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value is not None and not _is_id(value):
-            return queryset.none()
-        return super().queryset(request, queryset)
-
-
-class AwardsUnitFilter(_IdValueMixin, ScopedUnitFilter):
+class AwardsUnitFilter(ScopedUnitFilter):
     domain = Domain.AWARDS
 
 
@@ -495,11 +484,11 @@ class ProgramUnitFilter(AwardsUnitFilter):
     unit_lookup = "program__unit_id"
 
 
-class NominationUnitFilter(_IdValueMixin, StudentUnitFilter):
+class NominationUnitFilter(StudentUnitFilter):
     unit_lookup = "student__unit_id"
 
 
-class DisbursementUnitFilter(_IdValueMixin, ScopedUnitFilter):
+class DisbursementUnitFilter(ScopedUnitFilter):
     pass
 
 
@@ -784,11 +773,7 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
         _require(request, Action.ADD, Domain.AWARDS, [program.unit for program in programs])
         for program in programs:
             try:
-                # The run stores each decision's explanation as text in the active language: keep every
-                # stored run in the default language, whatever language the committee member's browser
-                # asks for (better done by the service itself, for the API and the command too).
-                with translation.override(settings.LANGUAGE_CODE):
-                    run = awards.allocation_run(program=program, by=request.user)
+                run = awards.allocation_run(program=program, by=request.user)
             except ValidationError as error:
                 self.message_user(request, _refusal(program, error), messages.ERROR)
             else:

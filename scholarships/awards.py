@@ -20,10 +20,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
@@ -84,9 +85,12 @@ def program_create(
     if not funds:
         errors["funds"] = [_("Chương trình cần ít nhất một quỹ chi trả.")]
     for fund, budget in funds.items():
-        if not unit.path.startswith(fund.unit.path):
+        # Only the unit that manages a fund decides what it pays for: a commune's committee cannot
+        # budget the province's fund (a province program may still pay that commune's students).
+        if fund.unit_id != unit.pk:
             errors.setdefault("funds", []).append(
-                _("Quỹ “%(fund)s” thuộc đơn vị khác, không chi cho chương trình của đơn vị này.") % {"fund": fund.name}
+                _("Quỹ “%(fund)s” do đơn vị khác quản lý; chỉ đơn vị quản lý quỹ mới lập chương trình chi từ quỹ.")
+                % {"fund": fund.name}
             )
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 0:
             errors.setdefault("funds", []).append(_("Ngân sách của quỹ “%(fund)s” phải là số đồng không âm.") % {"fund": fund.name})
@@ -124,6 +128,8 @@ def program_create(
 
 def program_close(*, program: ScholarshipProgram, by=None) -> ScholarshipProgram:
     """No more nominations or runs; awards already decided stay."""
+    if program.status == ScholarshipProgram.Status.CLOSED:
+        raise ValidationError(_("Chương trình đã khóa."), code="closed")
     with transaction.atomic():
         before = audit_fields(program, ["status"])
         program.status = ScholarshipProgram.Status.CLOSED
@@ -254,7 +260,11 @@ def allocation_run(*, program: ScholarshipProgram, by=None) -> AllocationRun:
         quota_left = {
             quota.unit_id: max(0, quota.max_awards - approved_per_quota_unit.get(quota.unit_id, 0)) for quota in quotas
         }
-        result = allocation.allocate(candidates=candidates, funds=funds, quotas=quota_left)
+        # A run is a record: its explanations are stored in Vietnamese whatever language the
+        # person who started it reads (the same data must give the same stored run).
+        with translation.override(settings.LANGUAGE_CODE):
+            result = allocation.allocate(candidates=candidates, funds=funds, quotas=quota_left)
+            explanations = {decision.candidate_id: str(decision.explanation) for decision in result.decisions}
 
         inputs = {
             "program": program.code, "school_year": program.school_year, "award_amount": program.award_amount,
@@ -278,7 +288,7 @@ def allocation_run(*, program: ScholarshipProgram, by=None) -> AllocationRun:
                 "nomination": decision.candidate_id, "student": students_by_nomination[decision.candidate_id],
                 "rank": decision.rank, "reason": str(decision.reason), "amount": decision.amount,
                 "shares": {str(share.fund_id): share.amount for share in decision.shares},
-                "explanation": str(decision.explanation),
+                "explanation": explanations[decision.candidate_id],
             }
             for decision in result.decisions
         ]

@@ -40,9 +40,12 @@ class ScopedUnitFilter(admin.SimpleListFilter):
         return [(str(pk), name) for pk, name in units.values_list("pk", "name")]
 
     def queryset(self, request, queryset):
-        if self.value() is None:
+        value = self.value()
+        if value is None:
             return queryset
-        return queryset.filter(**{self.unit_lookup: self.value()})
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            return queryset.none()  # a hand-edited URL (?unit=abc) finds nothing, not a server error
+        return queryset.filter(**{self.unit_lookup: value})
 
 
 class ReadOnlyAdminMixin:

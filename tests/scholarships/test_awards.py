@@ -70,7 +70,8 @@ def test_a_program_refuses_a_bad_rubric_and_a_foreign_fund(units, funds):
     assert errors["award_amount"] == ["Mức học bổng phải là một số đồng lớn hơn 0."]
     assert errors["school_year"] == ["Năm học viết dạng 2026-2027 (hai năm liền nhau)."]
     assert errors["funds"] == [
-        "Quỹ “Quỹ của xã B” thuộc đơn vị khác, không chi cho chương trình của đơn vị này.",
+        "Quỹ “Quỹ của xã B” do đơn vị khác quản lý; chỉ đơn vị quản lý quỹ mới lập chương trình chi từ quỹ.",
+        "Quỹ “Quỹ Khuyến học tỉnh” do đơn vị khác quản lý; chỉ đơn vị quản lý quỹ mới lập chương trình chi từ quỹ.",
         "Ngân sách của quỹ “Quỹ Khuyến học tỉnh” phải là số đồng không âm.",
     ]
     assert "rubric" in errors
@@ -279,3 +280,19 @@ def test_a_runs_query_count_does_not_grow_with_the_nominations(units, funds, dja
         awards.allocation_run(program=small)
     with django_assert_max_num_queries(len(few.captured_queries)):
         awards.allocation_run(program=large)
+
+
+def test_a_run_is_stored_in_vietnamese_whatever_language_started_it(program, six):
+    from django.utils import translation
+
+    with translation.override("en"):
+        run = awards.allocation_run(program=program)
+    refused = [decision for decision in run.decisions if decision["reason"] != "funded"]
+    assert refused[0]["explanation"].startswith("Không được cấp")
+
+
+def test_closing_a_closed_program_is_refused(program, people):
+    awards.program_close(program=program, by=people["committee"])
+    with pytest.raises(ValidationError) as raised:
+        awards.program_close(program=program)
+    assert raised.value.messages == ["Chương trình đã khóa."]

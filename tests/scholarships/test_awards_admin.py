@@ -186,12 +186,12 @@ def test_closing_a_program_asks_first_then_stops_runs(client, people, program, s
     program.refresh_from_db()
     assert program.status == "open"
 
-    closed = act(client, PROGRAMS, "close_action", [program], apply="1")
+    act(client, PROGRAMS, "close_action", [program], apply="1")
     assert messages_of(client) == ["Đã khóa 1 chương trình."]
     program.refresh_from_db()
     assert program.status == "closed"
 
-    response = act(client, PROGRAMS, "run_allocation_action", [program])
+    act(client, PROGRAMS, "run_allocation_action", [program])
     assert messages_of(client) == ["Nâng cánh ước mơ (2026-2027): Chương trình đã khóa."]
     assert not AllocationRun.objects.exists()
 
@@ -200,7 +200,7 @@ def test_closing_a_program_asks_first_then_stops_runs(client, people, program, s
 
 def test_the_committee_approves_two_awards_and_rejects_one_with_a_reason(client, people, proposed):
     client.force_login(people["committee"])
-    response = act(client, AWARDS, "approve_action", [proposed["A"], proposed["B"]])
+    act(client, AWARDS, "approve_action", [proposed["A"], proposed["B"]])
     assert messages_of(client) == ["Đã duyệt 2 suất học bổng."]
     for letter in "AB":
         proposed[letter].refresh_from_db()
@@ -215,7 +215,7 @@ def test_the_committee_approves_two_awards_and_rejects_one_with_a_reason(client,
     proposed["E"].refresh_from_db()
     assert proposed["E"].status == "proposed"
 
-    response = act(client, AWARDS, "reject_action", [proposed["E"]], apply="1", reason="Gia đình đã thoát nghèo")
+    act(client, AWARDS, "reject_action", [proposed["E"]], apply="1", reason="Gia đình đã thoát nghèo")
     assert messages_of(client) == ["Đã ghi không duyệt 1 suất học bổng."]
     proposed["E"].refresh_from_db()
     assert (proposed["E"].status, proposed["E"].decision_reason) == ("rejected", "Gia đình đã thoát nghèo")
@@ -230,7 +230,7 @@ def test_one_refusal_does_not_undo_the_other_approvals(client, people, proposed,
     ])
     client.force_login(people["committee"])
 
-    response = act(client, AWARDS, "approve_action", [proposed["A"], proposed["D"], proposed["E"]])
+    act(client, AWARDS, "approve_action", [proposed["A"], proposed["D"], proposed["E"]])
 
     assert messages_of(client) == [
         f"{proposed['D']}: Quỹ “Quỹ Khuyến học tỉnh” không đủ tiền khả dụng để chi 2.000.000\u00a0₫: "
@@ -263,7 +263,7 @@ def test_the_treasurer_pays_one_award_and_gets_a_voucher_number(client, people, 
     client.force_login(people["treasurer"])
     assert offered_actions(client) == ["pay_action"]
 
-    two = act(client, AWARDS, "pay_action", [proposed["A"], proposed["B"]])
+    act(client, AWARDS, "pay_action", [proposed["A"], proposed["B"]])
     assert messages_of(client) == ["Hãy chọn đúng một suất học bổng để chi trả."]
 
     page = act(client, AWARDS, "pay_action", [proposed["B"]])
