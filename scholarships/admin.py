@@ -32,7 +32,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from fundmgr.audit.masking import NAME, mask_value
 from fundmgr.audit.models import AuditEvent
@@ -980,7 +980,7 @@ class AllocationRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
             for decision in decisions
         ]
         return _table(
-            [_("Hạng"), _("Đề cử"), _("Mã hồ sơ"), _("Kết quả"), _("Số tiền"), _("Phần chi theo quỹ"), _("Giải thích")],
+            [_("Hạng"), pgettext("column", "Đề cử"), _("Mã hồ sơ"), _("Kết quả"), _("Số tiền"), _("Phần chi theo quỹ"), _("Giải thích")],
             rows,
         )
 
@@ -1116,7 +1116,7 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _CodeSearchMixin, admin.M
         if approved:
             self.message_user(request, _("Đã duyệt %(count)d suất học bổng.") % {"count": approved})
 
-    @admin.action(description=gettext_lazy("Không duyệt"), permissions=["approve"])
+    @admin.action(description=pgettext_lazy("action", "Không duyệt"), permissions=["approve"])
     def reject_action(self, request, queryset):
         selected = self._selected(queryset)
         _require(request, Action.APPROVE, Domain.AWARDS, [award.program.unit for award in selected])
@@ -1131,11 +1131,11 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _CodeSearchMixin, admin.M
                 else:
                     rejected += 1
             if rejected:
-                self.message_user(request, _("Đã ghi không duyệt %(count)d suất học bổng.") % {"count": rejected})
+                self.message_user(request, _("Đã không duyệt %(count)d suất học bổng.") % {"count": rejected})
             return None
         return form_page(
             self, request, title=_("Không duyệt suất học bổng"), form=form, objects=selected, action="reject_action",
-            submit_label=_("Không duyệt"),
+            submit_label=pgettext("action", "Không duyệt"),
         )
 
     @admin.action(description=gettext_lazy("Chi trả"), permissions=["pay"])

@@ -358,7 +358,7 @@ def award_reject(*, award: Award, by=None, reason: str) -> Award:
     """The committee overrides a proposal: not awarded, with the reason on the record."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": [_("Không duyệt một đề xuất cần ghi lý do.")]})
+        raise ValidationError({"reason": [_("Cần ghi lý do khi không duyệt một đề xuất.")]})
     with transaction.atomic():
         award = _locked_award(award)
         if award.status != Award.Status.PROPOSED:

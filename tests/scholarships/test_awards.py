@@ -169,7 +169,7 @@ def test_a_rejection_needs_a_reason_and_keeps_it(program, six, people):
     award = Award.objects.get(student=six["E"])
     with pytest.raises(ValidationError) as raised:
         awards.award_reject(award=award, reason=" ")
-    assert raised.value.message_dict == {"reason": ["Không duyệt một đề xuất cần ghi lý do."]}
+    assert raised.value.message_dict == {"reason": ["Cần ghi lý do khi không duyệt một đề xuất."]}
 
     awards.award_reject(award=award, by=people["committee"], reason="Gia đình đã thoát nghèo")
     award.refresh_from_db()

@@ -216,7 +216,7 @@ def test_the_committee_approves_two_awards_and_rejects_one_with_a_reason(client,
     assert proposed["E"].status == "proposed"
 
     act(client, AWARDS, "reject_action", [proposed["E"]], apply="1", reason="Gia đình đã thoát nghèo")
-    assert messages_of(client) == ["Đã ghi không duyệt 1 suất học bổng."]
+    assert messages_of(client) == ["Đã không duyệt 1 suất học bổng."]
     proposed["E"].refresh_from_db()
     assert (proposed["E"].status, proposed["E"].decision_reason) == ("rejected", "Gia đình đã thoát nghèo")
 
