@@ -5,7 +5,8 @@ One function per use case, keyword-only arguments, one transaction, an audit row
 - `nomination_create`: a student proposed for a program, scored by the program's rubric;
 - `allocation_run`: rank the nominations and decide who is funded from which funds
   (`allocation.allocate`), store the run with its inputs and every decision, propose awards;
-- `award_approve`, `award_reject`: the committee's decision; a rejection needs a reason;
+- `award_approve`, `award_reject`: the committee's decision on a proposal; a rejection needs a reason;
+- `award_grant`: the committee's override, an award the run did not propose, with a reason;
 - `award_disburse`: the treasurer pays an approved award: a voucher number (phiếu chi) per unit
   and year without gaps, and the journal entry Dr scholarship expense / Cr cash or bank per fund.
 
@@ -31,7 +32,7 @@ from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
-from fundmgr.ledger.selectors import funds_available
+from fundmgr.ledger.selectors import fund_can_pay, funds_available
 from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, funds_lock
 from fundmgr.money import format_vnd
 from fundmgr.orgs.models import OrgUnit
@@ -368,6 +369,62 @@ def award_reject(*, award: Award, by=None, reason: str) -> Award:
         award.decided_by, award.decided_at, award.decision_reason = by, timezone.now(), reason[:500]
         award.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
         audit_change(award, before, actor=by, action=AuditEvent.Action.TRANSITION)
+    return award
+
+
+def award_grant(*, nomination: Nomination, fund: Fund, by=None, reason: str) -> Award:
+    """The committee awards a nominee the run did not fund (an override), from one fund, with a reason.
+
+    The award is approved at once and is a commitment like any other. Still refused: a fund
+    outside the program or whose restriction does not admit the student, more than the program's
+    budget left on that fund or than the fund has available, a second award in the school year,
+    and a nominee who has a proposal (approve that one instead). Unit quotas do not bind an override:
+    going past them is what an override is for, and the reason says why.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Cấp ngoài đề xuất cần ghi lý do.")]})
+    with transaction.atomic():
+        nomination = Nomination.objects.select_related("program__unit", "student__unit").get(pk=nomination.pk)
+        program, student = nomination.program, nomination.student
+        if program.status != ScholarshipProgram.Status.OPEN:
+            raise ValidationError(_("Chương trình đã khóa."), code="closed")
+        program_fund = program.program_funds.filter(fund=fund).first()
+        if program_fund is None:
+            raise ValidationError({"fund": [_("Quỹ này không chi cho chương trình.")]})
+        if not fund_can_pay(fund, unit=student.unit, circumstances=student.circumstances):
+            raise ValidationError({"fund": [_("Quỹ này không được phép chi cho học sinh này.")]})
+        if Award.objects.filter(nomination=nomination, status=Award.Status.PROPOSED).exists():
+            raise ValidationError(_("Học sinh đã có đề xuất trong lần phân bổ gần nhất: hãy duyệt đề xuất đó."),
+                                  code="has_proposal")
+        (locked,) = funds_lock([fund])
+        amount = program.award_amount
+        budget_left = program_fund.budget - _program_funds_used(program).get(fund.pk, 0)
+        if amount > budget_left:
+            raise ValidationError({"fund": [
+                _("Ngân sách chương trình trên quỹ này chỉ còn %(left)s.") % {"left": format_vnd(max(budget_left, 0))}
+            ]})
+        available = funds_available([locked])[fund.pk]
+        if amount > available:
+            raise InsufficientFunds(fund=locked, available=available, requested=amount)
+        try:
+            with transaction.atomic():
+                award = Award.objects.create(
+                    program=program, student=student, nomination=nomination, school_year=program.school_year,
+                    amount=amount, status=Award.Status.APPROVED, decided_by=by, decided_at=timezone.now(),
+                    decision_reason=reason[:500],
+                )
+        except IntegrityError:
+            raise ValidationError(
+                _("Học sinh đã có một suất học bổng được duyệt trong năm học %(year)s.") % {"year": program.school_year},
+                code="one_per_year",
+            ) from None
+        AwardShare.objects.create(award=award, fund=fund, amount=amount)
+        Student.objects.filter(pk=student.pk).update(last_activity_on=timezone.localdate())
+        audit_create(
+            award, ["program", "student", "nomination", "amount", "status", "decision_reason"], actor=by,
+            extra={"override": True, "fund": fund.code},
+        )
     return award
 
 

@@ -558,6 +558,52 @@ class NominationAdmin(ScopedAdminMixin, _CodeSearchMixin, admin.ModelAdmin):
     def breakdown_display(self, nomination):
         return _breakdown_table(nomination.score_breakdown, nomination.score)
 
+    actions = ["grant_action"]
+
+    def has_grant_permission(self, request):
+        return user_can(request.user, Action.APPROVE, Domain.AWARDS)
+
+    @admin.action(description=gettext_lazy("Cấp học bổng ngoài đề xuất (cần lý do)"), permissions=["grant"])
+    def grant_action(self, request, queryset):
+        """The committee's override: one nominee the allocation did not fund, from a fund it picks."""
+        selected = list(queryset.select_related("program__unit", "student").order_by("pk"))
+        if len(selected) != 1:
+            self.message_user(request, _("Hãy chọn đúng một đề cử để cấp học bổng."), messages.WARNING)
+            return None
+        (nomination,) = selected
+        _require(request, Action.APPROVE, Domain.AWARDS, [nomination.program.unit])
+
+        class GrantForm(forms.Form):
+            fund = forms.ModelChoiceField(
+                label=_("Chi từ quỹ"),
+                queryset=Fund.objects.filter(pk__in=nomination.program.program_funds.values("fund_id")).order_by("code"),
+            )
+            reason = forms.CharField(
+                label=_("Lý do cấp ngoài đề xuất"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=_("Được ghi vào suất học bổng và nhật ký kiểm tra."),
+            )
+
+        form = GrantForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                award = awards.award_grant(
+                    nomination=nomination, fund=form.cleaned_data["fund"], by=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            else:
+                self.message_user(
+                    request, _("Đã cấp suất %(award)s cho %(student)s (%(amount)s).")
+                    % {"award": award, "student": nomination.student.code, "amount": _vnd(award.amount)},
+                )
+                return None
+        return form_page(
+            self, request, title=_("Cấp học bổng ngoài đề xuất"), form=form, objects=[nomination],
+            action="grant_action", submit_label=_("Cấp học bổng"),
+            intro=_("Suất được duyệt ngay, chi từ một quỹ của chương trình; quỹ vẫn phải đủ tiền và được phép chi cho học sinh."),
+        )
+
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied

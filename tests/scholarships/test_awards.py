@@ -296,3 +296,51 @@ def test_closing_a_closed_program_is_refused(program, people):
     with pytest.raises(ValidationError) as raised:
         awards.program_close(program=program)
     assert raised.value.messages == ["Chương trình đã khóa."]
+
+
+# --- the committee's override --------------------------------------------------------------
+
+def test_the_committee_grants_an_award_the_run_did_not_propose_with_a_reason(program, six, funds, people):
+    general, poor_only = funds
+    awards.allocation_run(program=program)
+    awards.award_reject(award=Award.objects.get(student=six["E"]), reason="Gia đình đã thoát nghèo")
+    nomination_f = six["F"].nominations.get()
+
+    with pytest.raises(ValidationError) as raised:
+        awards.award_grant(nomination=nomination_f, fund=general, reason=" ")
+    assert raised.value.message_dict == {"reason": ["Cấp ngoài đề xuất cần ghi lý do."]}
+
+    award = awards.award_grant(
+        nomination=nomination_f, fund=general, by=people["committee"], reason="Em vừa mồ côi cha, hoàn cảnh đặc biệt",
+    )
+
+    assert (award.status, award.amount, award.decision_reason) == ("approved", 2_000_000, "Em vừa mồ côi cha, hoàn cảnh đặc biệt")
+    assert [(share.fund, share.amount) for share in award.shares.all()] == [(general, 2_000_000)]
+    assert funds_available([general])[general.pk] == 8_000_000
+    event = AuditEvent.objects.get(source="service", model_label="scholarships.award", action="create", object_id=str(award.pk))
+    assert event.after["override"] is True and event.after["fund"] == "QKH" and event.actor == people["committee"]
+
+
+def test_an_override_still_respects_restrictions_budgets_and_proposals(program, six, funds, units):
+    general, poor_only = funds
+    awards.allocation_run(program=program)
+    nomination_a, nomination_f = six["A"].nominations.get(), six["F"].nominations.get()
+    outsider = Fund.objects.create(code="KHAC", name="Quỹ khác", unit=units.province)
+
+    def refusal(**kwargs):
+        with pytest.raises(ValidationError) as raised:
+            awards.award_grant(reason="Ngoại lệ", **kwargs)
+        return raised.value.messages
+
+    assert refusal(nomination=nomination_a, fund=general) == [
+        "Học sinh đã có đề xuất trong lần phân bổ gần nhất: hãy duyệt đề xuất đó.",
+    ]
+    assert refusal(nomination=nomination_f, fund=outsider) == ["Quỹ này không chi cho chương trình."]
+    nomination_d = six["D"].nominations.get()
+    awards.award_reject(award=Award.objects.get(student=six["D"]), reason="Đổi ý")
+    assert refusal(nomination=nomination_d, fund=poor_only) == ["Quỹ này không được phép chi cho học sinh này."]
+    # The program's budget on NCUM (4.000.000 ₫) is fully used once B and C are approved.
+    for letter in "BC":
+        awards.award_approve(award=Award.objects.get(student=six[letter]))
+    assert refusal(nomination=nomination_f, fund=poor_only) == ["Ngân sách chương trình trên quỹ này chỉ còn 0\u00a0₫."]
+    assert not Award.objects.filter(student=six["F"]).exists()

@@ -493,3 +493,32 @@ def test_odd_filter_and_search_values_find_nothing_instead_of_failing(client, pe
     response = client.get(reverse(name), params)
     assert response.status_code in (200, 302)  # 302: Django's "?e=1" for a parameter no filter knows
     assert "<svg/onload" not in response.content.decode()
+
+
+# --- the committee's override -------------------------------------------------------------------
+
+def test_the_committee_grants_an_award_to_a_nominee_the_run_left_out(client, people, proposed, six, funds):
+    general, _poor_only = funds
+    awards.award_reject(award=proposed["E"], reason="Gia đình đã thoát nghèo")
+    nomination = six["F"].nominations.get()
+    client.force_login(people["committee"])
+
+    page = act(client, NOMINATIONS, "grant_action", [nomination])
+    assert page.status_code == 200 and set(page.context["form"].fields) == {"fund", "reason"}
+    without_reason = act(client, NOMINATIONS, "grant_action", [nomination], apply="1", fund=general.pk, reason="")
+    assert without_reason.context["form"].errors == {"reason": ["Trường này là bắt buộc."]}
+    assert not Award.objects.filter(student=six["F"]).exists()
+
+    act(client, NOMINATIONS, "grant_action", [nomination], apply="1", fund=general.pk, reason="Hoàn cảnh đặc biệt")
+
+    award = Award.objects.get(student=six["F"])
+    assert messages_of(client) == [f"Đã cấp suất {award} cho {six['F'].code} (2.000.000\u00a0₫)."]
+    assert (award.status, award.decision_reason, award.decided_by) == ("approved", "Hoàn cảnh đặc biệt", people["committee"])
+
+
+def test_only_the_committee_is_offered_the_override(client, people, proposed):
+    for who, offered in (("committee", ["grant_action"]), ("nominator_a", []), ("auditor", [])):
+        client.force_login(people[who])
+        action_form = client.get(reverse(NOMINATIONS)).context["action_form"]  # None: no action at all
+        choices = action_form.fields["action"].choices if action_form is not None else []
+        assert [name for name, _label in choices if name] == offered, who
