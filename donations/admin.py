@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from campaigns.models import Campaign
 from fundmgr.ledger.models import Fund
-from fundmgr.money import AmountError, format_vnd, parse_vnd
+from fundmgr.admin_forms import AmountField, form_errors_from, vnd_or_dash
 from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.admin import form_page as _form_page
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
@@ -38,35 +38,6 @@ from fundmgr.orgs.scoping import scope_queryset, visible_units
 
 from . import bank_statement, selectors, services
 from .models import BankStatementImport, BankStatementLine, Donor, Payment, Pledge, PledgeInstallment
-
-
-
-
-
-def _form_errors_from(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form fields it names (the rest on the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _vnd(amount) -> str:
-    return format_vnd(amount) if amount is not None else "–"
-
-
-class AmountField(forms.CharField):
-    """Dong as people type them (`1.000.000`, `5 triệu`, `500k`): `fundmgr.money.parse_vnd`."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return parse_vnd(value)
-        except AmountError as error:
-            raise ValidationError(error.message, code=error.code) from None
 
 
 # --- scoped list filters ------------------------------------------------------------------------
@@ -200,7 +171,7 @@ class DonorPledgeInline(_ReadOnlyInline):
 
     @admin.display(description=gettext_lazy("số tiền"))
     def amount_display(self, pledge):
-        return _vnd(pledge.amount)
+        return vnd_or_dash(pledge.amount)
 
 
 class DonorPaymentInline(_ReadOnlyInline):
@@ -215,7 +186,7 @@ class DonorPaymentInline(_ReadOnlyInline):
 
     @admin.display(description=gettext_lazy("số tiền"))
     def amount_display(self, payment):
-        return _vnd(payment.amount)
+        return vnd_or_dash(payment.amount)
 
 
 class DonorForm(forms.ModelForm):
@@ -228,7 +199,7 @@ class DonorForm(forms.ModelForm):
         try:
             services.donor_fields_clean(**{field: cleaned.get(field, "") for field in self.Meta.fields})
         except ValidationError as error:
-            _form_errors_from(self, error)
+            form_errors_from(self, error)
         return cleaned
 
 
@@ -254,11 +225,11 @@ class DonorAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("đã cam kết"), ordering="pledged_total")
     def pledged_display(self, donor):
-        return _vnd(donor.pledged_total)
+        return vnd_or_dash(donor.pledged_total)
 
     @admin.display(description=gettext_lazy("đã nộp"), ordering="paid_total")
     def paid_display(self, donor):
-        return _vnd(donor.paid_total)
+        return vnd_or_dash(donor.paid_total)
 
     @admin.display(description=gettext_lazy("có thể trùng với"))
     def merge_candidates(self, donor):
@@ -340,7 +311,7 @@ class PledgeInstallmentInline(_ReadOnlyInline):
 
     @admin.display(description=gettext_lazy("số tiền"))
     def amount_display(self, installment):
-        return _vnd(installment.amount)
+        return vnd_or_dash(installment.amount)
 
 
 class PledgePaymentInline(DonorPaymentInline):
@@ -410,17 +381,17 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
     def amount_display(self, pledge):
-        return _vnd(pledge.amount)
+        return vnd_or_dash(pledge.amount)
 
     @admin.display(description=gettext_lazy("đã nộp"), ordering="paid_amount")
     def paid_display(self, pledge):
-        return _vnd(pledge.paid_amount)
+        return vnd_or_dash(pledge.paid_amount)
 
     @admin.display(description=gettext_lazy("còn lại"), ordering="outstanding_amount")
     def outstanding_display(self, pledge):
         if pledge.overpaid_amount:
-            return _("nộp thừa %(amount)s") % {"amount": _vnd(pledge.overpaid_amount)}
-        return _vnd(pledge.outstanding_amount)
+            return _("nộp thừa %(amount)s") % {"amount": vnd_or_dash(pledge.overpaid_amount)}
+        return vnd_or_dash(pledge.outstanding_amount)
 
     @admin.display(description=gettext_lazy("quá hạn"), boolean=True)
     def overdue_display(self, pledge):
@@ -445,7 +416,7 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
                     channel=Pledge.Channel.ADMIN, created_by=request.user,
                 )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 self.message_user(request, _("Đã ghi cam kết %(reference)s.") % {"reference": pledge.reference})
                 return HttpResponseRedirect(reverse("admin:donations_pledge_change", args=[pledge.pk]))
@@ -517,12 +488,12 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
                     recorded_by=request.user,
                 )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 self.message_user(
                     request,
                     _("Đã ghi khoản thu %(amount)s cho cam kết %(reference)s.")
-                    % {"amount": _vnd(payment.amount), "reference": pledge.reference},
+                    % {"amount": vnd_or_dash(payment.amount), "reference": pledge.reference},
                 )
                 return None
         return _form_page(
@@ -585,7 +556,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _DonorSearchMixin, admi
 
     @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
     def amount_display(self, payment):
-        return _vnd(payment.amount)
+        return vnd_or_dash(payment.amount)
 
 
 # --- bank statements ---------------------------------------------------------------------------
@@ -627,7 +598,7 @@ class BankStatementImportAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("tổng tiền đã khớp"), ordering="amount_matched")
     def amount_matched_display(self, statement):
-        return _vnd(statement.amount_matched)
+        return vnd_or_dash(statement.amount_matched)
 
     @admin.display(description=gettext_lazy("dòng"))
     def lines_link(self, statement):
@@ -690,7 +661,7 @@ class BankStatementLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
     def amount_display(self, line):
-        return _vnd(line.amount)
+        return vnd_or_dash(line.amount)
 
     @admin.display(description=gettext_lazy("khoản thu"))
     def payment_link(self, line):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from fundmgr.audit.masking import NAME, mask_value
 from fundmgr.ledger.models import Fund
-from fundmgr.money import AmountError, format_vnd, parse_vnd
+from fundmgr.admin_forms import AmountField, form_errors_from, vnd_or_dash
 from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter, form_page
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
@@ -56,27 +56,8 @@ from .students import StudentUnitFilter
 # built from the id, so these lists do not even load a child's personal fields.
 
 
-def _vnd(amount) -> str:
-    return format_vnd(amount) if amount is not None else "–"
-
-
 def _student_code(student_id) -> str:
     return Student(pk=student_id).code
-
-
-def _form_errors_from(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
-    """Put a service's ValidationError on the form fields it names (the rest on the form).
-
-    `aliases` maps a service's argument to the form field that stands for it ("funds" → the first
-    fund row).
-    """
-    aliases = aliases or {}
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            field = aliases.get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _person(user) -> str:
@@ -102,19 +83,6 @@ def _table(headers, rows):
     cells = "".join("<td>{}</td>" for _header in headers)
     body = format_html_join("", "<tr>" + cells + "</tr>", rows)
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
-
-
-class AmountField(forms.CharField):
-    """Dong as people type them (`2.000.000`, `2 triệu`, `500k`): `fundmgr.money.parse_vnd`."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return parse_vnd(value)
-        except AmountError as error:
-            raise ValidationError(error.message, code=error.code) from None
 
 
 class _PairWidget(forms.MultiWidget):
@@ -336,7 +304,7 @@ class AllocationRunInline(_ProgramInline):
 
     @admin.display(description=gettext_lazy("tổng tiền được cấp"))
     def funded_amount_display(self, run):
-        return _vnd(run.funded_amount)
+        return vnd_or_dash(run.funded_amount)
 
     @admin.display(description=gettext_lazy("người chạy"))
     def runner_display(self, run):
@@ -387,7 +355,7 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("mức học bổng"), ordering="award_amount")
     def award_amount_display(self, program):
-        return _vnd(program.award_amount)
+        return vnd_or_dash(program.award_amount)
 
     @admin.display(description=gettext_lazy("số đề cử"), ordering="nominations_count")
     def nominations_display(self, program):
@@ -402,7 +370,7 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
         rows = program.program_funds.select_related("fund").order_by("fund__code")
         return _table(
             [_("Quỹ"), _("Ngân sách dành cho chương trình")],
-            [(f"{row.fund.code} – {row.fund.name}", _vnd(row.budget)) for row in rows],
+            [(f"{row.fund.code} – {row.fund.name}", vnd_or_dash(row.budget)) for row in rows],
         )
 
     @admin.display(description=gettext_lazy("chỉ tiêu theo đơn vị"))
@@ -444,7 +412,7 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
                     quotas=data["quotas"], created_by=request.user,
                 )
             except ValidationError as error:
-                _form_errors_from(form, error, aliases={"funds": "fund_1", "quotas": "quota_1"})
+                form_errors_from(form, error, aliases={"funds": "fund_1", "quotas": "quota_1"})
             else:
                 self.message_user(request, _("Đã tạo chương trình %(program)s.") % {"program": program})
                 return HttpResponseRedirect(reverse("admin:scholarships_scholarshipprogram_change", args=[program.pk]))
@@ -464,7 +432,7 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 self.message_user(request, format_html(
                     '{} <a href="{}">{}</a>',
                     _("%(program)s: %(count)d suất được đề xuất, tổng %(amount)s.")
-                    % {"program": program, "count": run.funded_count, "amount": _vnd(run.funded_amount)},
+                    % {"program": program, "count": run.funded_count, "amount": vnd_or_dash(run.funded_amount)},
                     reverse("admin:scholarships_allocationrun_change", args=[run.pk]), _("Xem từng quyết định"),
                 ))
 
@@ -591,11 +559,11 @@ class NominationAdmin(ScopedAdminMixin, _CodeSearchMixin, admin.ModelAdmin):
                     reason=form.cleaned_data["reason"],
                 )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 self.message_user(
                     request, _("Đã cấp suất %(award)s cho %(student)s (%(amount)s).")
-                    % {"award": award, "student": nomination.student.code, "amount": _vnd(award.amount)},
+                    % {"award": award, "student": nomination.student.code, "amount": vnd_or_dash(award.amount)},
                 )
                 return None
         return form_page(
@@ -614,7 +582,7 @@ class NominationAdmin(ScopedAdminMixin, _CodeSearchMixin, admin.ModelAdmin):
             try:
                 nomination = awards.nomination_create(program=program, student=student, by=request.user)
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 self.message_user(
                     request, _("Đã đề cử %(student)s vào chương trình %(program)s: %(score)d điểm.")
@@ -676,7 +644,7 @@ class AllocationRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
 
     @admin.display(description=gettext_lazy("tổng tiền được cấp"), ordering="funded_amount")
     def funded_amount_display(self, run):
-        return _vnd(run.funded_amount)
+        return vnd_or_dash(run.funded_amount)
 
     @admin.display(description=gettext_lazy("người chạy"), ordering="created_by__username")
     def runner_display(self, run):
@@ -702,8 +670,8 @@ class AllocationRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
             (
                 decision.get("rank"), f"#{decision.get('nomination')}", _student_code(decision.get("student")),
                 _reason_label(decision.get("reason")),
-                _vnd(decision["amount"]) if decision.get("amount") else "–",
-                "; ".join(f"{fund_codes.get(fund_id, fund_id)}: {_vnd(amount)}"
+                vnd_or_dash(decision["amount"]) if decision.get("amount") else "–",
+                "; ".join(f"{fund_codes.get(fund_id, fund_id)}: {vnd_or_dash(amount)}"
                           for fund_id, amount in sorted((decision.get("shares") or {}).items())) or "–",
                 decision.get("explanation", ""),
             )
@@ -793,11 +761,11 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _CodeSearchMixin, admin.M
 
     @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
     def amount_display(self, award):
-        return _vnd(award.amount)
+        return vnd_or_dash(award.amount)
 
     @admin.display(description=gettext_lazy("chi từ quỹ"))
     def shares_display(self, award):
-        return "; ".join(f"{share.fund.code}: {_vnd(share.amount)}" for share in award.shares.all()) or "–"
+        return "; ".join(f"{share.fund.code}: {vnd_or_dash(share.amount)}" for share in award.shares.all()) or "–"
 
     @admin.display(description=gettext_lazy("người quyết định"), ordering="decided_by__username")
     def decider_display(self, award):
@@ -885,11 +853,11 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _CodeSearchMixin, admin.M
                     bank_reference=data["bank_reference"], by=request.user,
                 )
             except ValidationError as error:
-                _form_errors_from(form, error)
+                form_errors_from(form, error)
             else:
                 self.message_user(
                     request, _("Đã chi %(amount)s cho suất %(award)s: phiếu chi %(number)s.")
-                    % {"amount": _vnd(award.amount), "award": award, "number": disbursement.number},
+                    % {"amount": vnd_or_dash(award.amount), "award": award, "number": disbursement.number},
                 )
                 return None
         return form_page(
@@ -897,7 +865,7 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, _CodeSearchMixin, admin.M
             submit_label=_("Chi trả và lập phiếu chi"),
             intro=_("Suất %(award)s, hồ sơ %(student)s, chương trình %(program)s: %(amount)s. Phiếu chi được đánh số "
                     "và ghi sổ ngay.") % {"award": award, "student": _student_code(award.student_id),
-                                          "program": award.program, "amount": _vnd(award.amount)},
+                                          "program": award.program, "amount": vnd_or_dash(award.amount)},
         )
 
 
@@ -943,7 +911,7 @@ class DisbursementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("số tiền"), ordering="award__amount")
     def amount_display(self, disbursement):
-        return _vnd(disbursement.award.amount)
+        return vnd_or_dash(disbursement.award.amount)
 
     @admin.display(description=gettext_lazy("người nhận"))
     def recipient_display(self, disbursement):
