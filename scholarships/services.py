@@ -4,6 +4,7 @@ One function per use case, keyword-only arguments, one transaction each, an audi
 - `student_create`, `student_update`: validated like the admin form, contacts normalised;
 - `students_import`: a CSV file from a school, all rows or none, already-known students skipped;
 - `student_views_record`: the log of who saw which child's record, where, and whether unmasked;
+- `students_export`: a CSV export, masked unless the user may see every row, logged;
 - `student_anonymise`, `students_anonymise_expired`: erasing personal fields on request and after
   the retention period (`settings.STUDENT_DATA_RETENTION_YEARS`).
 """
@@ -29,7 +30,9 @@ from fundmgr.audit.services import audit_change, audit_create, audit_fields, aud
 from fundmgr.contacts import name_normalize, phone_normalize
 from fundmgr.orgs.models import OrgUnit
 
+from . import exporters
 from .models import PERSONAL_FIELDS, Student
+from .privacy import PersonalAccess
 
 # The fields a person may set; bookkeeping (unit, dates, anonymisation) is the services' own.
 EDITABLE_FIELDS = (
@@ -114,6 +117,34 @@ def student_views_record(*, students, viewer, channel: str, shows_personal: bool
         action=AuditEvent.Action.VIEW, instances=students, actor=viewer,
         after={"channel": channel, "personal": shows_personal},
     )
+
+
+def students_export(*, students, by, personal: bool):
+    """The rows of a CSV export of `students` (header first), logged; personal data only if allowed.
+
+    `personal` asks for names and contacts in clear: refused (ValidationError, nothing logged)
+    unless `by` may see every chosen child's personal data; then each child gets a `view` row.
+    The export's own row belongs to the unit of its rows when they share one; a file that spans
+    units is system-wide (root auditors), while each child's row keeps its unit.
+    """
+    students = list(students)
+    if personal:
+        access = PersonalAccess(by)
+        if not all(access.allows(student) for student in students):
+            raise ValidationError(
+                _("Bạn không được xem dữ liệu cá nhân của một số học sinh đã chọn; hãy xuất bản đã che."),
+                code="personal_not_allowed",
+            )
+    with transaction.atomic():
+        if personal:
+            student_views_record(students=students, viewer=by, channel="export", shows_personal=True)
+        units = {student.unit for student in students}
+        audit_record(
+            action=AuditEvent.Action.EXPORT, model_label=Student._meta.label_lower, actor=by,
+            after={"rows": len(students), "personal": personal, "ids": [student.pk for student in students]},
+            unit=units.pop() if len(units) == 1 else None,
+        )
+    return exporters.student_rows(students, personal=personal)
 
 
 def student_anonymise(*, student: Student, by=None, reason: str) -> Student:

@@ -26,13 +26,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.services import audit_record
 from fundmgr.orgs.admin import ScopedAdminMixin, ScopedUnitFilter, form_page
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, visible_units
 
-from .. import exporters, selectors, services
+from .. import selectors, services
 from ..models import PERSONAL_FIELDS, Student
 from ..privacy import masked_value
 
@@ -220,25 +218,12 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
 
     # --- actions --------------------------------------------------------------------------------
     def _export(self, request, queryset, *, personal: bool):
-        students = list(queryset.order_by("pk"))
-        if personal and not all(student.shows_personal for student in students):
-            self.message_user(
-                request, _("Bạn không được xem dữ liệu cá nhân của một số học sinh đã chọn; hãy xuất bản đã che."),
-                messages.ERROR,
-            )
+        try:
+            rows = services.students_export(students=queryset.order_by("pk"), by=request.user, personal=personal)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
             return None
-        if personal:
-            services.student_views_record(students=students, viewer=request.user, channel="export", shows_personal=True)
-        # The export's own row belongs to the unit of its rows when they share one; a file that
-        # spans units is system-wide (root auditors), while each child's row above keeps its unit.
-        units = {student.unit for student in students}
-        audit_record(
-            action=AuditEvent.Action.EXPORT, model_label="scholarships.student", actor=request.user,
-            after={"rows": len(students), "personal": personal, "ids": [student.pk for student in students]},
-            unit=units.pop() if len(units) == 1 else None,
-        )
         writer = csv.writer(_Echo())
-        rows = exporters.student_rows(students, personal=personal)
         response = StreamingHttpResponse(
             (writer.writerow(row) for row in _with_bom(rows)), content_type="text/csv; charset=utf-8"
         )

@@ -254,3 +254,17 @@ def test_the_import_students_command(units, tmp_path, people):
     out = StringIO()
     call_command("import_students", str(path), "--unit", "T-A", stdout=out)
     assert out.getvalue().strip() == "0 students created, 2 already on file"
+
+
+def test_a_personal_export_the_user_may_not_see_is_refused_and_logs_nothing(student_a, people):
+    from scholarships.services import students_export
+
+    with pytest.raises(ValidationError) as raised:
+        students_export(students=[student_a], by=people["auditor"], personal=True)
+    assert raised.value.messages == [
+        "Bạn không được xem dữ liệu cá nhân của một số học sinh đã chọn; hãy xuất bản đã che."
+    ]
+    assert not AuditEvent.objects.filter(source="service", action__in=["view", "export"]).exists()
+
+    header, row = students_export(students=[student_a], by=people["nominator_a"], personal=True)
+    assert dict(zip(header, row))["Họ và tên"] == "Lò Thị Mai"
