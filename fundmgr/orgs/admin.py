@@ -24,6 +24,11 @@ from .scoping import scope_queryset, visible_units
 from .services import membership_grant, membership_revoke
 
 
+def is_row_id(text: str) -> bool:
+    """Whether `text` (from a URL or a search box) can be a row's id: ASCII digits, bigint-sized."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 class ScopedUnitFilter(admin.SimpleListFilter):
     """A list filter by association unit that offers only the units the user may view in `domain`.
 
@@ -43,7 +48,7 @@ class ScopedUnitFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        if not is_row_id(value):
             return queryset.none()  # a hand-edited URL (?unit=abc) finds nothing, not a server error
         return queryset.filter(**{self.unit_lookup: value})
 

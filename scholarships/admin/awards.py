@@ -25,7 +25,13 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from fundmgr.audit.masking import NAME, mask_value
 from fundmgr.ledger.models import Fund
 from fundmgr.admin_forms import AmountField, form_errors_from, vnd_or_dash
-from fundmgr.orgs.admin import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter, form_page
+from fundmgr.orgs.admin import (
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+    ScopedUnitFilter,
+    form_page,
+    is_row_id,
+)
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, user_unit_paths, visible_units
@@ -124,10 +130,6 @@ class _FundChoiceField(forms.ModelChoiceField):
 
 # --- list filters ---------------------------------------------------------------------------------
 
-def _is_id(text: str) -> bool:
-    return text.isascii() and text.isdigit() and len(text) <= 18
-
-
 class AwardsUnitFilter(ScopedUnitFilter):
     domain = Domain.AWARDS
 
@@ -164,7 +166,7 @@ class _ProgramFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        if not _is_id(self.value()):
+        if not is_row_id(self.value()):
             return queryset.none()
         return queryset.filter(program_id=self.value())
 
@@ -188,7 +190,7 @@ class _CodeSearchMixin:
         term = search_term.strip().upper()
         for prefix, lookup in self.code_lookups.items():
             number = term.removeprefix(prefix)
-            if term.startswith(prefix) and _is_id(number) and len(number) <= 9:
+            if term.startswith(prefix) and is_row_id(number) and len(number) <= 9:
                 results = results | queryset.filter(**{lookup: int(number)})
         return results, may_have_duplicates
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fundmgr.orgs.admin import ScopedAdminMixin, ScopedUnitFilter, form_page
+from fundmgr.orgs.admin import ScopedAdminMixin, ScopedUnitFilter, form_page, is_row_id
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, visible_units
 
@@ -148,7 +148,7 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
                 roles=roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS),
             )
             code = term.upper().removeprefix("HS-")
-            by_code = queryset.filter(pk=int(code)) if code.isdigit() and len(code) <= 9 else queryset.none()
+            by_code = queryset.filter(pk=int(code)) if is_row_id(code) and len(code) <= 9 else queryset.none()
             results = results | by_name | by_code
         return results, may_have_duplicates
 
