@@ -14,6 +14,7 @@ read their choices once (tests/donations/test_admin.py counts them).
 from __future__ import annotations
 
 import json
+import secrets
 
 from django import forms
 from django.contrib import admin, messages
@@ -161,6 +162,7 @@ class _ReadOnlyInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline)
 
 class DonorPledgeInline(_ReadOnlyInline):
     model = Pledge
+    fk_name = "donor"
     scope_field = "campaign__unit"
     fields = ["reference", "campaign", "fund", "amount_display", "status", "created_at"]
     readonly_fields = fields
@@ -354,6 +356,17 @@ class RecordPaymentForm(forms.Form):
                                   widget=forms.DateInput(attrs={"type": "date"}))
     bank_reference = forms.CharField(label=gettext_lazy("Mã giao dịch ngân hàng"), required=False, max_length=64)
     in_kind_description = forms.CharField(label=gettext_lazy("Mô tả hiện vật"), required=False, max_length=300)
+    overpayment_reason = forms.CharField(
+        label=gettext_lazy("Lý do nộp thừa"), required=False, max_length=500,
+        help_text=gettext_lazy("Chỉ khi khoản thu vượt số cam kết còn phải nộp: ghi lý do để xác nhận."),
+    )
+    # Rendered once with the form: the same form sent twice (a double click, a resent POST) records
+    # one payment (payment_record answers the first).
+    idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("idempotency_key", secrets.token_urlsafe(24))
 
 
 @admin.register(Pledge)
@@ -369,7 +382,7 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
     list_select_related = ["donor", "campaign", "fund"]
     search_fields = ["reference", "donor__name", "donor__phone", "donor__email"]
     inlines = [PledgeInstallmentInline, PledgePaymentInline]
-    actions = ["record_payment_action", "write_off_action", "cancel_action"]
+    actions = ["record_payment_action", "confirm_suggested_donor_action", "write_off_action", "cancel_action"]
     date_hierarchy = None
 
     def get_queryset(self, request):
@@ -485,21 +498,38 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
                     donor=pledge.donor, pledge=pledge, amount=data["amount"], method=data["method"],
                     received_on=data["received_on"], unit=pledge.campaign.unit,
                     bank_reference=data["bank_reference"] or None, in_kind_description=data["in_kind_description"],
-                    recorded_by=request.user,
+                    overpayment_reason=data["overpayment_reason"], recorded_by=request.user,
+                    channel=Pledge.Channel.ADMIN, idempotency_key=data["idempotency_key"] or None,
                 )
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
-                self.message_user(
-                    request,
-                    _("Đã ghi khoản thu %(amount)s cho cam kết %(reference)s.")
-                    % {"amount": vnd_or_dash(payment.amount), "reference": pledge.reference},
-                )
+                if payment.replayed:
+                    message = _("Khoản thu %(amount)s cho cam kết %(reference)s đã được ghi từ lần gửi trước; "
+                                "không ghi thêm.")
+                else:
+                    message = _("Đã ghi khoản thu %(amount)s cho cam kết %(reference)s.")
+                self.message_user(request, message % {"amount": vnd_or_dash(payment.amount), "reference": pledge.reference})
                 return None
         return _form_page(
             self, request, title=_("Ghi nhận khoản thu"), form=form, objects=pledges, action="record_payment_action",
             submit_label=_("Ghi nhận"),
         )
+
+    @admin.action(description=gettext_lazy("Xác nhận cam kết là của nhà hảo tâm được gợi ý"), permissions=["change"])
+    def confirm_suggested_donor_action(self, request, queryset):
+        confirmed = 0
+        for pledge in queryset.select_related("campaign__unit"):
+            try:
+                services.pledge_donor_confirm(pledge=pledge, by=request.user)
+            except ValidationError as error:
+                self.message_user(request, f"{pledge.reference}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                confirmed += 1
+        if confirmed:
+            self.message_user(
+                request, _("Đã chuyển %(count)d cam kết về nhà hảo tâm được gợi ý.") % {"count": confirmed}
+            )
 
     def _close_action(self, request, queryset, *, service, action, title, done):
         pledges = list(queryset.select_related("campaign__unit", "donor"))

@@ -35,7 +35,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -423,8 +423,10 @@ def _line_settle(line: BankStatementLine, *, pledge: Pledge, matched_by: str, st
             received_on=line.transaction_date, unit=unit, pledge=pledge,
             bank_reference=line.bank_reference, recorded_by=by,
         )
-    except ValidationError as error:
-        line.pledge, line.note = pledge, " ".join(error.messages)[:300]
+    except (ValidationError, PermissionDenied) as error:
+        # Refused (an overpayment to confirm, a pledge of a unit outside the importer's): a person decides.
+        messages = error.messages if isinstance(error, ValidationError) else [str(error)]
+        line.pledge, line.note = pledge, " ".join(messages)[:300]
         return ["pledge", "note"]
     line.status, line.matched_by, line.pledge, line.payment, line.note = status, matched_by, pledge, payment, ""
     return ["status", "matched_by", "pledge", "payment", "note"]

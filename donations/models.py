@@ -77,7 +77,21 @@ class Pledge(models.Model):
     anonymous = models.BooleanField(_("ẩn danh"), default=False)
     list_on_honor_roll = models.BooleanField(_("ghi danh bảng vàng"), default=False)
     message = models.TextField(_("lời nhắn"), blank=True, max_length=1000)
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    # The key it was created with (informational): repeats are answered through `fundmgr.idempotency`,
+    # where keys are scoped to the channel and unit that made them.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)
+    # The donor's name and contacts as typed with the pledge, kept whatever becomes of the donor record.
+    contact_name = models.CharField(_("họ tên đã khai"), max_length=200, blank=True, editable=False)
+    contact_email = models.CharField(_("e-mail đã khai"), max_length=254, blank=True, editable=False)
+    contact_phone = models.CharField(_("điện thoại đã khai"), max_length=20, blank=True, editable=False)
+    contact_tax_code = models.CharField(_("mã số thuế đã khai"), max_length=14, blank=True, editable=False)
+    contact_address = models.CharField(_("địa chỉ đã khai"), max_length=300, blank=True, editable=False)
+    # A public-form pledge always gets a donor record of its own; an existing donor with the same name
+    # (without diacritics) and a same contact is only suggested, for a treasurer to confirm.
+    suggested_donor = models.ForeignKey(
+        Donor, verbose_name=_("có thể là nhà hảo tâm"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
     closed_reason = models.CharField(_("lý do hủy / xóa nợ"), max_length=500, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("người hủy / xóa nợ"), null=True, blank=True,
@@ -143,6 +157,8 @@ class Payment(models.Model):
     in_kind_description = models.CharField(_("mô tả hiện vật"), max_length=300, blank=True)
     received_on = models.DateField(_("ngày nhận"))
     bank_reference = models.CharField(_("mã giao dịch ngân hàng"), max_length=64, null=True, blank=True, unique=True)
+    # Why the treasurer accepted more than the pledge had left to pay ("" when it did not exceed it).
+    overpayment_reason = models.CharField(_("lý do nộp thừa"), max_length=500, blank=True, editable=False)
     # Set in the same transaction right after the entry is posted (the entry names the payment as its source).
     journal_entry = models.OneToOneField(
         JournalEntry, null=True, on_delete=models.PROTECT, related_name="+", editable=False

@@ -8,11 +8,15 @@ Each create, change and state transition writes its audit row (`fundmgr.audit.se
 same transaction, with the changed fields before and after (contacts masked); the actor is the
 function's `by` / `created_by` / `recorded_by`, else the user of the request.
 
-Idempotency of `pledge_create`: the public form, the API and retried imports may send the same
-request twice, also at the same moment. The idempotency key is unique in the database; the
-insert runs in a savepoint, and the loser of a race catches the IntegrityError and reads the
-winner's pledge (on PostgreSQL the second INSERT waits on the first one's uncommitted row and
-fails once it commits, so the re-read sees it).
+Who may write: each service checks, itself, that every record it touches lies in the actor's units
+(`fundmgr.orgs.access.access_units`); callers do not repeat it. The public form is anonymous: it
+creates a pledge and a donor record of its own, and never changes an existing donor.
+
+Idempotency of `pledge_create` and `payment_record`: the public form, the admin, the API and
+retried imports may send the same request twice, also at the same moment. The key is scoped to
+the channel and unit that made it, and remembered with a fingerprint of the request
+(`fundmgr.idempotency`): a repeat answers the first record, the same key with another body is
+refused. The key's row is inserted first, so the loser of a race waits on the winner's row.
 """
 
 from __future__ import annotations
@@ -37,11 +41,15 @@ from stdnum.vn import mst
 from campaigns.models import Campaign
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_tag_transaction
+from fundmgr.money import format_vnd
 from fundmgr.contacts import name_normalize, phone_normalize
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
+from fundmgr.idempotency.services import idempotent_create, key_clean, scope_of
 from fundmgr.ledger.services import Line, entry_post, entry_reverse
+from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain
 
 from . import emails, selectors
 from .models import Donor, Payment, Pledge, PledgeEmail, PledgeInstallment
@@ -154,6 +162,35 @@ def _donor_by_contacts(*, unit: OrgUnit, email: str, phone: str, tax_code: str) 
     return None
 
 
+def donor_suggestion(*, unit: OrgUnit, name: str, email: str, phone: str, tax_code: str) -> Donor | None:
+    """The donor of `unit` that a public pledge may be from: the same name without diacritics and
+    the same tax code, e-mail or phone. Only a suggestion: a treasurer confirms it (`pledge_donor_confirm`)."""
+    donor = _donor_by_contacts(unit=unit, email=email, phone=phone, tax_code=tax_code)
+    if donor is not None and donor.name_normalized == name_normalize(name):
+        return donor
+    return None
+
+
+def _donor_create(*, unit: OrgUnit, cleaned: dict, honor_roll_consent: bool, email_consent: bool, by) -> Donor:
+    now = timezone.now()
+    donor = Donor.objects.create(
+        unit=unit,
+        kind=cleaned["kind"],
+        name=cleaned["name"],
+        name_normalized=name_normalize(cleaned["name"]),
+        email=cleaned["email"],
+        phone=cleaned["phone"],
+        tax_code=cleaned["tax_code"],
+        address=cleaned["address"],
+        honor_roll_consent=honor_roll_consent,
+        honor_roll_consent_at=now if honor_roll_consent else None,
+        email_consent=email_consent,
+        email_consent_at=now if email_consent else None,
+    )
+    audit_create(donor, DONOR_AUDIT_FIELDS, actor=by)
+    return donor
+
+
 @transaction.atomic
 def donor_find_or_create(
     *,
@@ -168,33 +205,22 @@ def donor_find_or_create(
     email_consent: bool = False,
     by=None,
 ) -> Donor:
-    """The donor of `unit` with the same tax code, e-mail or phone, or a new one.
+    """The donor of `unit` with the same tax code, e-mail or phone, or a new one; for staff only.
 
     Only contacts identify a donor: two people with the same name are two donors until a
     treasurer merges them (`selectors.donor_merge_candidates`, `donor_merge`). A found donor gets
     the contacts it lacked and the consents given now; consents are never withdrawn here.
-    `by` is the person recording it (the audit row's actor), None for the public form.
+    `by` is the person recording it, who must hold the money capability in `unit`. The public
+    form does not come here: an anonymous caller never changes an existing donor.
     """
+    access_units(by, [unit], action=Action.ADD, domain=Domain.MONEY)
     cleaned = donor_fields_clean(kind=kind, name=name, email=email, phone=phone, tax_code=tax_code, address=address)
     now = timezone.now()
     donor = _donor_by_contacts(unit=unit, email=cleaned["email"], phone=cleaned["phone"], tax_code=cleaned["tax_code"])
     if donor is None:
-        donor = Donor.objects.create(
-            unit=unit,
-            kind=cleaned["kind"],
-            name=cleaned["name"],
-            name_normalized=name_normalize(cleaned["name"]),
-            email=cleaned["email"],
-            phone=cleaned["phone"],
-            tax_code=cleaned["tax_code"],
-            address=cleaned["address"],
-            honor_roll_consent=honor_roll_consent,
-            honor_roll_consent_at=now if honor_roll_consent else None,
-            email_consent=email_consent,
-            email_consent_at=now if email_consent else None,
+        return _donor_create(
+            unit=unit, cleaned=cleaned, honor_roll_consent=honor_roll_consent, email_consent=email_consent, by=by
         )
-        audit_create(donor, DONOR_AUDIT_FIELDS, actor=by)
-        return donor
     before = audit_fields(donor, [*DONOR_CONTACT_FIELDS, "honor_roll_consent", "email_consent"])
     changed = []
     for field in DONOR_CONTACT_FIELDS:
@@ -214,12 +240,16 @@ def donor_find_or_create(
 
 
 @transaction.atomic
-def donor_merge(*, keep: Donor, merge: Donor, by=None) -> Donor:
+def donor_merge(*, keep: Donor, merge: Donor, by=None, copy_contacts: bool = True) -> Donor:
     """Move `merge`'s pledges and payments to `keep`; `merge` stays, pointing at `keep`.
 
     The merged row is kept (not deleted) so that receipts and journal entries that named it
     still lead somewhere, and `merged_into` records that the two were judged the same person.
+    With `copy_contacts`, `keep` takes the contacts and consents it lacked from `merge`; without,
+    it keeps only its own (the confirmation of a public pledge: what a stranger typed never
+    becomes the address a donor's receipts go to).
     """
+    access_units(by, [keep.unit, merge.unit], action=Action.CHANGE, domain=Domain.MONEY)
     if keep.pk == merge.pk:
         raise ValidationError(_("Không thể gộp một nhà hảo tâm vào chính mình."), code="merge_self")
     # Lock both rows in primary-key order so two merges of the same pair cannot deadlock.
@@ -241,11 +271,11 @@ def donor_merge(*, keep: Donor, merge: Donor, by=None) -> Donor:
     keep_before = audit_fields(keep, [*DONOR_CONTACT_FIELDS, "honor_roll_consent", "email_consent"])
     changed = ["merged_into"]
     for field in DONOR_CONTACT_FIELDS:
-        if getattr(merge, field) and not getattr(keep, field):
+        if copy_contacts and getattr(merge, field) and not getattr(keep, field):
             setattr(keep, field, getattr(merge, field))
             changed.append(field)
     for consent in ("honor_roll_consent", "email_consent"):
-        if getattr(merge, consent) and not getattr(keep, consent):
+        if copy_contacts and getattr(merge, consent) and not getattr(keep, consent):
             setattr(keep, consent, True)
             setattr(keep, f"{consent}_at", getattr(merge, f"{consent}_at"))
             changed += [consent, f"{consent}_at"]
@@ -329,8 +359,6 @@ def _pledge_errors(*, campaign: Campaign, fund: Fund, amount, installments, chan
         add("installments", _("Số tiền quá nhỏ để chia thành %(count)d đợt.") % {"count": installments}, "amount_too_small_for_installments")
     if len(message or "") > 1000:
         add("message", _("Lời nhắn dài quá 1000 ký tự."), "max_length")
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 64:
-        add("idempotency_key", _("Khóa chống gửi trùng không hợp lệ."), "invalid_idempotency_key")
     return errors
 
 
@@ -362,18 +390,20 @@ def pledge_create(
     created_by=None,
     email_consent: bool = False,
 ) -> tuple[Pledge, bool]:
-    """Create a pledge (and its donor and installments); `(pledge, created)`.
+    """Create a pledge (and its installments); `(pledge, created)`.
 
-    `fund` defaults to the campaign's default fund. With an `idempotency_key` that was already
-    used, returns that pledge and False without checking or writing anything again.
+    `fund` defaults to the campaign's default fund. The public form (channel `form`) is anonymous:
+    its pledge gets a new donor record holding what was typed, and an existing donor who looks
+    the same is only suggested (`suggested_donor`). Other channels are staff, who must hold the
+    money capability in the campaign's and the fund's units; their donor is found by contacts.
+    A repeat of `idempotency_key` (in this channel and the campaign's unit) with the same request
+    returns the first pledge and False; with another request it is refused.
     """
-    idempotency_key = idempotency_key or None
-    if idempotency_key is not None:
-        existing = Pledge.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
+    idempotency_key = key_clean(idempotency_key)
     with transaction.atomic():
         fund = fund or campaign.default_fund
+        if channel != Pledge.Channel.FORM:
+            access_units(created_by, [campaign.unit, fund.unit], action=Action.ADD, domain=Domain.MONEY)
         today = timezone.localdate()
         errors = _pledge_errors(
             campaign=campaign, fund=fund, amount=amount, installments=installments, channel=channel,
@@ -390,44 +420,69 @@ def pledge_create(
                 errors.setdefault(key, []).extend(messages)
         if errors:
             raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
+        request = {
+            "campaign": campaign.pk, "fund": fund.pk, "amount": amount, "installments": installments,
+            "donor": donor_fields, "anonymous": bool(anonymous), "list_on_honor_roll": bool(list_on_honor_roll),
+            "email_consent": bool(email_consent), "message": message or "",
+        }
 
-        for _attempt in range(_REFERENCE_ATTEMPTS):
-            reference = reference_generate(campaign.reference_prefix)
-            try:
-                with transaction.atomic():
-                    pledge = _pledge_insert(
-                        campaign=campaign, fund=fund, amount=amount, installments=installments,
-                        anonymous=anonymous, list_on_honor_roll=list_on_honor_roll, message=message or "",
-                        channel=channel, idempotency_key=idempotency_key, created_by=created_by,
-                        reference=reference, donor_fields=donor_fields, email_consent=email_consent, today=today,
-                    )
-            except IntegrityError:
-                if idempotency_key is not None:
-                    existing = Pledge.objects.filter(idempotency_key=idempotency_key).first()
-                    if existing is not None:
-                        return existing, False
-                if not Pledge.objects.filter(reference=reference).exists():
-                    raise
-                continue  # a reference collision: draw another code
+        def create() -> Pledge:
+            return _pledge_insert_with_reference(
+                campaign=campaign, fund=fund, amount=amount, installments=installments,
+                anonymous=anonymous, list_on_honor_roll=list_on_honor_roll, message=message or "",
+                channel=channel, idempotency_key=idempotency_key, created_by=created_by,
+                donor_fields=donor_fields, email_consent=email_consent, today=today,
+            )
+
+        pledge, created = idempotent_create(
+            scope=scope_of(channel, campaign.unit_id), key=idempotency_key, content=request, model=Pledge,
+            create=create,
+        )
+        if created:
             transaction.on_commit(lambda: _queue_pledge_confirmation(pledge.pk))
-            return pledge, True
-        raise RuntimeError(f"no free pledge reference for prefix {campaign.reference_prefix!r}")
+        return pledge, created
+
+
+def _pledge_insert_with_reference(*, campaign, **arguments) -> Pledge:
+    for _attempt in range(_REFERENCE_ATTEMPTS):
+        reference = reference_generate(campaign.reference_prefix)
+        try:
+            with transaction.atomic():
+                return _pledge_insert(campaign=campaign, reference=reference, **arguments)
+        except IntegrityError:
+            if not Pledge.objects.filter(reference=reference).exists():
+                raise
+            # a reference collision: draw another code
+    raise RuntimeError(f"no free pledge reference for prefix {campaign.reference_prefix!r}")
 
 
 def _pledge_insert(
     *, campaign, fund, amount, installments, anonymous, list_on_honor_roll, message, channel,
     idempotency_key, created_by, reference, donor_fields, email_consent, today,
 ) -> Pledge:
-    donor = donor_find_or_create(
-        unit=campaign.unit,
-        **donor_fields,
-        honor_roll_consent=bool(list_on_honor_roll),
-        email_consent=bool(email_consent),
-        by=created_by,
-    )
+    suggested_donor = None
+    if channel == Pledge.Channel.FORM:
+        # Anonymous: a donor record of its own, whatever contacts it shares with existing donors.
+        suggested_donor = donor_suggestion(
+            unit=campaign.unit, name=donor_fields["name"], email=donor_fields["email"],
+            phone=donor_fields["phone"], tax_code=donor_fields["tax_code"],
+        )
+        donor = _donor_create(
+            unit=campaign.unit, cleaned=donor_fields, honor_roll_consent=bool(list_on_honor_roll),
+            email_consent=bool(email_consent), by=None,
+        )
+    else:
+        donor = donor_find_or_create(
+            unit=campaign.unit,
+            **donor_fields,
+            honor_roll_consent=bool(list_on_honor_roll),
+            email_consent=bool(email_consent),
+            by=created_by,
+        )
     pledge = Pledge.objects.create(
         reference=reference,
         donor=donor,
+        suggested_donor=suggested_donor,
         campaign=campaign,
         fund=fund,
         amount=amount,
@@ -437,12 +492,40 @@ def _pledge_insert(
         message=message,
         idempotency_key=idempotency_key,
         created_by=created_by,
+        contact_name=donor_fields["name"],
+        contact_email=donor_fields["email"],
+        contact_phone=donor_fields["phone"],
+        contact_tax_code=donor_fields["tax_code"],
+        contact_address=donor_fields["address"],
     )
     PledgeInstallment.objects.bulk_create(
         PledgeInstallment(pledge=pledge, number=number, due_on=due_on, amount=part)
         for number, due_on, part in installment_schedule(amount=amount, installments=installments, start=today)
     )
     audit_create(pledge, PLEDGE_AUDIT_FIELDS, actor=created_by, extra={"installments": installments})
+    return pledge
+
+
+@transaction.atomic
+def pledge_donor_confirm(*, pledge: Pledge, by) -> Pledge:
+    """A treasurer confirms that a public pledge is from its suggested donor: the pledge (and any
+    payment on it) moves to that donor, whose own contacts and consents stay as they are."""
+    pledge = Pledge.objects.select_for_update(of=("self",)).select_related("campaign__unit", "donor").get(pk=pledge.pk)
+    access_units(by, [pledge.campaign.unit], action=Action.CHANGE, domain=Domain.MONEY)
+    suggested = Donor.objects.filter(pk=pledge.suggested_donor_id).select_related("unit").first()
+    if suggested is None:
+        raise ValidationError(_("Cam kết này không có nhà hảo tâm nào được gợi ý."), code="no_suggestion")
+    while suggested.merged_into_id is not None:
+        suggested = suggested.merged_into
+    if suggested.pk != pledge.donor_id:
+        donor_merge(keep=suggested, merge=pledge.donor, by=by, copy_contacts=False)
+    before = {"suggested_donor_id": pledge.suggested_donor_id}
+    Pledge.objects.filter(pk=pledge.pk).update(suggested_donor=None)
+    pledge.refresh_from_db()
+    audit_record(
+        action=AuditEvent.Action.CHANGE, instance=pledge, actor=by, before=before,
+        after={"suggested_donor_id": None, "donor_id": pledge.donor_id},
+    )
     return pledge
 
 
@@ -457,18 +540,30 @@ _PAYMENT_ACCOUNTS = {
 CLOSED_STATUSES = (Pledge.Status.CANCELLED, Pledge.Status.WRITTEN_OFF)
 
 
-def _payment_errors(*, donor, amount, method, received_on, fund, pledge, bank_reference, in_kind_description):
+def _payment_errors(
+    *, donor, amount, method, received_on, fund, pledge, paid_before, bank_reference, in_kind_description,
+    overpayment_reason,
+):
     errors: dict[str | None, list[ValidationError]] = {}
 
     def add(field, message_text, code):
         errors.setdefault(field, []).append(ValidationError(message_text, code=code))
 
+    if bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
+        # Said alone: whatever else is wrong with it, this transfer is on the books already. (The
+        # unique index, not this query, is what stops two concurrent recordings of it.)
+        add("bank_reference", _duplicate_bank_reference_message(bank_reference), "duplicate_bank_reference")
+        return errors
     for error in _amount_errors(amount):
         errors.setdefault("amount", []).append(error)
     if method not in _PAYMENT_ACCOUNTS:
         add("method", _("Hình thức nộp tiền không hợp lệ."), "invalid_method")
     elif method == Payment.Method.IN_KIND and not (in_kind_description or "").strip():
         add("in_kind_description", _("Hãy mô tả hiện vật nhận được."), "in_kind_description_required")
+    elif method == Payment.Method.BANK_TRANSFER and not bank_reference:
+        # The bank's transaction number is what ties the money to the statement, and what stops
+        # the same transfer being recorded twice.
+        add("bank_reference", _("Chuyển khoản cần mã giao dịch ngân hàng."), "bank_reference_required")
     if not isinstance(received_on, datetime.date) or isinstance(received_on, datetime.datetime):
         add("received_on", _("Ngày nhận không hợp lệ."), "invalid_date")
     elif received_on > timezone.localdate():
@@ -481,23 +576,45 @@ def _payment_errors(*, donor, amount, method, received_on, fund, pledge, bank_re
             add("pledge", _("Cam kết %(reference)s không phải của nhà hảo tâm này.") % {"reference": pledge.reference}, "pledge_other_donor")
         if fund is not None and fund.pk != pledge.fund_id:
             add("fund", _("Khoản thu theo cam kết vào quỹ của cam kết đó."), "fund_not_pledge_fund")
+        if "amount" not in errors and not overpayment_reason:
+            left = pledge.amount - paid_before
+            if amount > left:
+                add(
+                    "overpayment_reason",
+                    _("Khoản thu %(amount)s vượt số cam kết còn phải nộp (%(left)s). Nếu đúng là nộp thừa, "
+                      "hãy xác nhận và ghi lý do.")
+                    % {"amount": format_vnd(amount), "left": format_vnd(max(left, 0))},
+                    "overpayment_unconfirmed",
+                )
     elif fund is None:
         add("fund", _("Hãy chọn quỹ nhận tiền."), "fund_required")
     if donor.merged_into_id is not None:
         add("donor", _("Nhà hảo tâm này đã được gộp vào một hồ sơ khác: hãy ghi vào hồ sơ đó."), "donor_merged")
     if bank_reference is not None and len(bank_reference) > 64:
         add("bank_reference", _("Mã giao dịch ngân hàng dài quá 64 ký tự."), "max_length")
+    if len(overpayment_reason) > 500:
+        add("overpayment_reason", _("Lý do dài quá 500 ký tự."), "max_length")
     return errors
 
 
-def pledge_status_refresh(pledge: Pledge, *, by=None) -> Pledge:
+def _duplicate_bank_reference_message(bank_reference: str) -> str:
+    return _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference}
+
+
+def _pledge_paid(pledge: Pledge) -> int:
+    """What was paid on `pledge` so far: the sum of its payments not voided."""
+    return Payment.objects.not_voided().filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def pledge_status_refresh(pledge: Pledge, *, by=None, paid: int | None = None) -> Pledge:
     """Set an open pledge's status from the sum of its payments not voided (the caller holds its row lock).
 
-    `by` is the actor of the audit row of a status change (the person recording the payment).
+    `by` is the actor of the audit row of a status change (the person recording the payment);
+    `paid` is that sum when the caller knows it already.
     """
     if pledge.status in CLOSED_STATUSES:
         return pledge
-    paid = Payment.objects.not_voided().filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
+    paid = _pledge_paid(pledge) if paid is None else paid
     if paid >= pledge.amount:
         status = Pledge.Status.FULFILLED
     elif paid > 0:
@@ -523,22 +640,38 @@ def payment_record(
     pledge: Pledge | None = None,
     bank_reference: str | None = None,
     in_kind_description: str = "",
+    overpayment_reason: str = "",
     recorded_by=None,
+    channel: str = "admin",
+    idempotency_key: str | None = None,
 ) -> Payment:
     """Record money received: the payment, its journal entry and the pledge's new status, at once.
 
     Cash: Dr 111 / Cr 511; bank transfer: Dr 112 / Cr 511; in kind: Dr 156 / Cr 512, all in
-    the fund (the pledge's fund when the payment is for a pledge). Paying more than pledged is
-    allowed (`selectors.pledges_overpaid` shows it); paying into a cancelled or written-off
-    pledge is not, nor recording one bank transaction twice.
+    the fund (the pledge's fund when the payment is for a pledge). Refused: a unit, fund, pledge or
+    donor outside `recorded_by`'s units; a bank transfer without its bank reference, or one
+    recorded before; paying into a cancelled or written-off pledge; paying more than a pledge has
+    left without an `overpayment_reason`. A repeat of `idempotency_key` (scoped to `channel` and
+    `unit`) with the same request returns the first payment, with `replayed` set to True.
     """
     bank_reference = (bank_reference or "").strip() or None
+    overpayment_reason = " ".join((overpayment_reason or "").split())
+    idempotency_key = key_clean(idempotency_key)
+    request = {
+        "donor": donor.pk, "pledge": getattr(pledge, "pk", None), "fund": getattr(fund, "pk", None),
+        "unit": unit.pk, "amount": amount, "method": method, "received_on": received_on,
+        "bank_reference": bank_reference, "in_kind_description": in_kind_description or "",
+        "overpayment_reason": overpayment_reason,
+    }
     try:
         with transaction.atomic():
-            return _payment_record(
-                donor=donor, amount=amount, method=method, received_on=received_on, unit=unit, fund=fund,
-                pledge=pledge, bank_reference=bank_reference, in_kind_description=in_kind_description,
-                recorded_by=recorded_by,
+            payment, created = idempotent_create(
+                scope=scope_of(channel, unit), key=idempotency_key, content=request, model=Payment,
+                create=lambda: _payment_record(
+                    donor=donor, amount=amount, method=method, received_on=received_on, unit=unit, fund=fund,
+                    pledge=pledge, bank_reference=bank_reference, in_kind_description=in_kind_description,
+                    overpayment_reason=overpayment_reason, recorded_by=recorded_by,
+                ),
             )
     except IntegrityError:
         # The unique bank reference, not a query before the insert, is what stops the same bank
@@ -546,33 +679,46 @@ def payment_record(
         if bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
             raise ValidationError(
                 {"bank_reference": ValidationError(
-                    _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference},
-                    code="duplicate_bank_reference",
+                    _duplicate_bank_reference_message(bank_reference), code="duplicate_bank_reference"
                 )}
             ) from None
         raise
+    payment.replayed = not created
+    return payment
 
 
 def _payment_record(
-    *, donor, amount, method, received_on, unit, fund, pledge, bank_reference, in_kind_description, recorded_by
+    *, donor, amount, method, received_on, unit, fund, pledge, bank_reference, in_kind_description,
+    overpayment_reason, recorded_by,
 ) -> Payment:
     if pledge is not None:
         # The row lock serialises payments of one pledge, so each sees the others' amounts. The
         # campaign comes along (not locked: `of`) for the unit of the status change's audit row.
         pledge = (
-            Pledge.objects.select_for_update(of=("self", "fund")).select_related("fund", "campaign").get(pk=pledge.pk)
+            Pledge.objects.select_for_update(of=("self", "fund")).select_related("fund__unit", "campaign__unit")
+            .get(pk=pledge.pk)
         )
+    target_fund = pledge.fund if pledge is not None else fund
+    access_units(
+        recorded_by,
+        [unit, donor.unit, getattr(target_fund, "unit", None), pledge.campaign.unit if pledge is not None else None],
+        action=Action.ADD, domain=Domain.MONEY,
+    )
+    # Read under the pledge's lock: the payments of one pledge are serialised.
+    paid_before = _pledge_paid(pledge) if pledge is not None else 0
     errors = _payment_errors(
         donor=donor, amount=amount, method=method, received_on=received_on, fund=fund, pledge=pledge,
-        bank_reference=bank_reference, in_kind_description=in_kind_description,
+        paid_before=paid_before, bank_reference=bank_reference, in_kind_description=in_kind_description,
+        overpayment_reason=overpayment_reason,
     )
     if errors:
         raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
-    fund = pledge.fund if pledge is not None else fund
+    fund = target_fund
     payment = Payment.objects.create(
         donor=donor, pledge=pledge, fund=fund, unit=unit, amount=amount, method=method,
         in_kind_description=(in_kind_description or "").strip() if method == Payment.Method.IN_KIND else "",
         received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
+        overpayment_reason=overpayment_reason if pledge is not None else "",
     )
     debit_account, credit_account = _PAYMENT_ACCOUNTS[method]
     entry = entry_post(
@@ -587,7 +733,7 @@ def _payment_record(
     payment.save(update_fields=["journal_entry"])
     audit_create(payment, PAYMENT_AUDIT_FIELDS, actor=recorded_by)
     if pledge is not None:
-        pledge_status_refresh(pledge, by=recorded_by)
+        pledge_status_refresh(pledge, by=recorded_by, paid=paid_before + amount)
     # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service.
     receipts_services.receipt_issue(payment=payment, issued_by=recorded_by)
     return payment
@@ -663,7 +809,8 @@ def _close_errors(pledge: Pledge, reason: str, *, action: str) -> dict:
 
 def _pledge_close(*, pledge: Pledge, reason: str, by, status: str, action: str) -> Pledge:
     # With its campaign (not locked), which gives the audit row its unit without another query.
-    pledge = Pledge.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=pledge.pk)
+    pledge = Pledge.objects.select_for_update(of=("self",)).select_related("campaign__unit").get(pk=pledge.pk)
+    access_units(by, [pledge.campaign.unit], action=Action.CHANGE, domain=Domain.MONEY)
     reason = " ".join((reason or "").split())
     errors = _close_errors(pledge, reason, action=action)
     if errors:
@@ -700,6 +847,7 @@ def donor_update(*, donor: Donor, by=None, **fields) -> Donor:
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"donor_update() got unexpected fields {sorted(unknown)}")
+    access_units(by, [donor.unit], action=Action.CHANGE, domain=Domain.MONEY)
     current = {field: getattr(donor, field) for field in allowed}
     cleaned = donor_fields_clean(**{**current, **fields})
     before = audit_fields(donor, sorted(allowed))

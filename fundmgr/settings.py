@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "fundmgr.orgs",
     "fundmgr.ledger",
     "fundmgr.reports",
+    "fundmgr.idempotency",
     "campaigns",
     "donations",
     "donations.receipts",

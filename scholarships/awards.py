@@ -34,8 +34,11 @@ from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
 from fundmgr.ledger.selectors import fund_can_pay, funds_available
 from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, funds_lock
+from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.money import format_vnd
+from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain
 
 from . import allocation, scoring
 from .models import (
@@ -323,14 +326,17 @@ def allocation_run(*, program: ScholarshipProgram, by=None) -> AllocationRun:
 
 # --- the committee's decision ---------------------------------------------------------------------
 
-def _locked_award(award: Award) -> Award:
-    return Award.objects.select_for_update(of=("self",)).select_related("program__unit", "student__unit").get(pk=award.pk)
+def _locked_award(award: Award, *, by, action: str, domain: str) -> Award:
+    """The award's row, locked, once `by` may `action` in `domain` in the program's unit."""
+    award = Award.objects.select_for_update(of=("self",)).select_related("program__unit", "student__unit").get(pk=award.pk)
+    access_units(by, [award.program.unit], action=action, domain=domain)
+    return award
 
 
 def award_approve(*, award: Award, by=None) -> Award:
     """Approve a proposed award; its funds must be able to cover it (they are locked to check)."""
     with transaction.atomic():
-        award = _locked_award(award)
+        award = _locked_award(award, by=by, action=Action.APPROVE, domain=Domain.AWARDS)
         if award.status != Award.Status.PROPOSED:
             raise ValidationError(_("Chỉ duyệt được suất đang ở trạng thái đề xuất."), code="not_proposed")
         shares = list(award.shares.select_related("fund").order_by("fund_id"))
@@ -361,7 +367,7 @@ def award_reject(*, award: Award, by=None, reason: str) -> Award:
     if not reason:
         raise ValidationError({"reason": [_("Cần ghi lý do khi không duyệt một đề xuất.")]})
     with transaction.atomic():
-        award = _locked_award(award)
+        award = _locked_award(award, by=by, action=Action.APPROVE, domain=Domain.AWARDS)
         if award.status != Award.Status.PROPOSED:
             raise ValidationError(_("Chỉ quyết định được suất đang ở trạng thái đề xuất."), code="not_proposed")
         before = audit_fields(award, ["status", "decision_reason"])
@@ -387,6 +393,7 @@ def award_grant(*, nomination: Nomination, fund: Fund, by=None, reason: str) -> 
     with transaction.atomic():
         nomination = Nomination.objects.select_related("program__unit", "student__unit").get(pk=nomination.pk)
         program, student = nomination.program, nomination.student
+        access_units(by, [program.unit], action=Action.APPROVE, domain=Domain.AWARDS)
         if program.status != ScholarshipProgram.Status.OPEN:
             raise ValidationError(_("Chương trình đã khóa."), code="closed")
         program_fund = program.program_funds.filter(fund=fund).first()
@@ -450,13 +457,36 @@ _CREDIT_ACCOUNT = {Disbursement.Method.CASH: accounts.CASH, Disbursement.Method.
 
 def award_disburse(
     *, award: Award, method: str, paid_on, recipient_name: str, bank_reference: str = "", by=None,
+    channel: str = "admin", idempotency_key: str | None = None,
 ) -> Disbursement:
     """Pay an approved award: a voucher and its journal entry, in one transaction.
 
     The ledger memo names the award and the voucher, never the child (ledger exports go to
     auditors and their hashes are permanent). The award leaves the fund's commitments as it is
-    paid, so the spend guard counts the money once.
+    paid, so the spend guard counts the money once. `by` must hold the money capability in the
+    program's unit. A repeat of `idempotency_key` (scoped to `channel` and the program's unit) with
+    the same request returns the first voucher; with another request it is refused.
     """
+    request = {
+        "award": award.pk, "method": method, "paid_on": paid_on, "recipient_name": recipient_name,
+        "bank_reference": bank_reference,
+    }
+    unit_id = (
+        ScholarshipProgram.objects.filter(awards=award.pk).values_list("unit_id", flat=True).first()
+        if idempotency_key else None
+    )
+    with transaction.atomic():
+        disbursement, _created = idempotent_create(
+            scope=scope_of(channel, unit_id), key=idempotency_key, content=request, model=Disbursement,
+            create=lambda: _award_disburse(
+                award=award, method=method, paid_on=paid_on, recipient_name=recipient_name,
+                bank_reference=bank_reference, by=by,
+            ),
+        )
+    return disbursement
+
+
+def _award_disburse(*, award: Award, method: str, paid_on, recipient_name: str, bank_reference: str, by) -> Disbursement:
     errors = {}
     recipient_name = " ".join((recipient_name or "").split())
     if not recipient_name:
@@ -470,7 +500,7 @@ def award_disburse(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        award = _locked_award(award)
+        award = _locked_award(award, by=by, action=Action.ADD, domain=Domain.MONEY)
         if award.status != Award.Status.APPROVED:
             raise ValidationError(_("Chỉ chi được suất học bổng đã duyệt và chưa chi."), code="not_approved")
         unit = award.program.unit

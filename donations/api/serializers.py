@@ -64,7 +64,8 @@ class PledgeCreateSerializer(serializers.Serializer):
     message = serializers.CharField(required=False, allow_blank=True, default="")
     idempotency_key = serializers.CharField(
         required=False, allow_blank=True, max_length=64,
-        help_text="or the Idempotency-Key header: a repeated key returns the first pledge (200)",
+        help_text="or the Idempotency-Key header: a repeated key returns the first pledge (200); "
+        "the same key with another body is refused (422)",
     )
 
 
@@ -79,7 +80,8 @@ class PaymentSerializer(serializers.ModelSerializer):
         model = Payment
         fields = [
             "id", "donor", "donor_name", "pledge", "fund", "unit", "amount", "method", "in_kind_description",
-            "received_on", "bank_reference", "journal_entry", "recorded_at", "voided_at", "void_reason",
+            "received_on", "bank_reference", "overpayment_reason", "journal_entry", "recorded_at", "voided_at",
+            "void_reason",
         ]
         read_only_fields = fields
 
@@ -96,3 +98,12 @@ class PaymentCreateSerializer(serializers.Serializer):
     received_on = serializers.DateField()
     bank_reference = serializers.CharField(required=False, allow_blank=True, max_length=64)
     in_kind_description = serializers.CharField(required=False, allow_blank=True, default="")
+    overpayment_reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=500,
+        help_text="required when the payment exceeds what the pledge has left: why more was accepted",
+    )
+    idempotency_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=64,
+        help_text="or the Idempotency-Key header: a repeated key returns the first payment (200); "
+        "the same key with another body is refused (422)",
+    )

@@ -2,23 +2,22 @@
 
 Lists are scoped with `scope_queryset` (domain money, the roles that may view it) and run a
 fixed number of queries (related rows joined, installments prefetched, sums as subqueries).
-A write checks `user_can(user, "add", "money", unit)` for the unit it writes into, validates the
-shape of the input, and calls one service; the service's ValidationError becomes a 400 with the
-same field names.
+A write validates the shape of the input, finds the records it names, and calls one service, which
+checks that each of them lies in the user's units (a refusal is a 403); the service's
+ValidationError becomes a 400 with the same field names, a reused idempotency key a 422.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
 from fundmgr.api_errors import service_errors as _service_errors
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
+from fundmgr.orgs.roles import Action, Domain, roles_with
 from fundmgr.orgs.scoping import scope_queryset
 
 from .. import selectors, services
@@ -35,11 +34,6 @@ from .serializers import (
 
 def _viewable(queryset, user, unit_field):
     return scope_queryset(queryset, user, unit_field, roles=roles_with(Action.VIEW, Domain.MONEY))
-
-
-def _require_add(user, unit):
-    if not user_can(user, Action.ADD, Domain.MONEY, unit):
-        raise PermissionDenied()
 
 
 class DonorViewSet(viewsets.ReadOnlyModelViewSet):
@@ -70,11 +64,10 @@ class PledgeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         campaign = _viewable(Campaign.objects.select_related("unit"), request.user, "unit").filter(slug=data.pop("campaign")).first()
         if campaign is None:
             raise serializers.ValidationError({"campaign": [_("Không tìm thấy chiến dịch.")]})
-        _require_add(request.user, campaign.unit)
         fund_code = data.pop("fund", "")
         fund = None
         if fund_code:
-            fund = Fund.objects.filter(code=fund_code).first()
+            fund = Fund.objects.select_related("unit").filter(code=fund_code).first()
             if fund is None:
                 raise serializers.ValidationError({"fund": [_("Không tìm thấy quỹ.")]})
         key = data.pop("idempotency_key", "") or request.headers.get("Idempotency-Key", "")
@@ -113,24 +106,30 @@ class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 raise serializers.ValidationError({"pledge": [_("Không tìm thấy cam kết.")]})
             donor = pledge.donor
         else:
-            donor = _viewable(Donor.objects.all(), user, "unit").filter(pk=data.get("donor")).first()
+            donor = _viewable(Donor.objects.select_related("unit"), user, "unit").filter(pk=data.get("donor")).first()
             if donor is None:
                 raise serializers.ValidationError({"donor": [_("Hãy chỉ rõ cam kết hoặc nhà hảo tâm.")]})
-            fund = Fund.objects.filter(code=data.get("fund") or "").first()
+            # Found by code whatever its unit: the service refuses one outside the user's units.
+            fund = Fund.objects.select_related("unit").filter(code=data.get("fund") or "").first()
         if data.get("unit"):
             unit = OrgUnit.objects.filter(code=data["unit"]).first()
             if unit is None:
                 raise serializers.ValidationError({"unit": [_("Không tìm thấy đơn vị.")]})
         else:
             unit = pledge.campaign.unit if pledge is not None else donor.unit
-        _require_add(user, unit)
+        key = data.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
         try:
             payment = services.payment_record(
                 donor=donor, pledge=pledge, fund=fund, unit=unit, amount=data["amount"], method=data["method"],
                 received_on=data["received_on"], bank_reference=data.get("bank_reference") or None,
-                in_kind_description=data.get("in_kind_description", ""), recorded_by=user,
+                in_kind_description=data.get("in_kind_description", ""),
+                overpayment_reason=data.get("overpayment_reason", ""), recorded_by=user,
+                channel=Pledge.Channel.API, idempotency_key=key or None,
             )
         except DjangoValidationError as error:
             raise _service_errors(error) from None
+        replayed = payment.replayed
         payment = self.get_queryset().get(pk=payment.pk)
-        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+        return Response(
+            PaymentSerializer(payment).data, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
+        )

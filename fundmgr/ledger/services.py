@@ -39,7 +39,10 @@ from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
+from fundmgr.idempotency.services import idempotent_create, scope_of
+from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain
 
 from . import accounts
 from .formatting import format_vnd
@@ -189,25 +192,35 @@ def entry_reverse(
 
 
 def fund_transfer(
-    *, from_fund: Fund, to_fund: Fund, amount: int, date: datetime.date, memo: str, unit: OrgUnit, created_by=None
+    *, from_fund: Fund, to_fund: Fund, amount: int, date: datetime.date, memo: str, unit: OrgUnit, created_by=None,
+    channel: str = "admin", idempotency_key: str | None = None,
 ) -> JournalEntry:
     """Move money between funds: each fund's half balances by itself through account 336.
 
     from_fund: Dr 336 / Cr 112; to_fund: Dr 112 / Cr 336. Guarded on `from_fund` like any spend,
-    so a transfer cannot take a fund's protected principal or committed money.
+    so a transfer cannot take a fund's protected principal or committed money. Both funds and
+    `unit` must lie in `created_by`'s units. A repeat of `idempotency_key` (scoped to `channel` and
+    `unit`) with the same request returns the first entry; with another request it is refused.
     """
+    access_units(created_by, [unit, from_fund.unit, to_fund.unit], action=Action.ADD, domain=Domain.MONEY)
     _check_amount(amount)
     if from_fund.pk == to_fund.pk:
         raise ValidationError(_("Không thể chuyển tiền từ một quỹ sang chính nó."), code="same_fund")
-    return entry_post(
-        unit=unit, date=date, memo=memo, created_by=created_by,
-        lines=[
-            Line(accounts.FUND_TRANSFERS, from_fund, debit=amount),
-            Line(accounts.BANK, from_fund, credit=amount),
-            Line(accounts.BANK, to_fund, debit=amount),
-            Line(accounts.FUND_TRANSFERS, to_fund, credit=amount),
-        ],
-    )
+    request = {"from_fund": from_fund.pk, "to_fund": to_fund.pk, "amount": amount, "date": date, "memo": memo}
+    with transaction.atomic():
+        entry, _created = idempotent_create(
+            scope=scope_of(channel, unit), key=idempotency_key, content=request, model=JournalEntry,
+            create=lambda: entry_post(
+                unit=unit, date=date, memo=memo, created_by=created_by,
+                lines=[
+                    Line(accounts.FUND_TRANSFERS, from_fund, debit=amount),
+                    Line(accounts.BANK, from_fund, credit=amount),
+                    Line(accounts.BANK, to_fund, debit=amount),
+                    Line(accounts.FUND_TRANSFERS, to_fund, credit=amount),
+                ],
+            ),
+        )
+    return entry
 
 
 def interest_record(
@@ -217,6 +230,7 @@ def interest_record(
     """Record interest earned by `fund`'s deposits: Dr bank (or `account`) / Cr 515.
 
     For an endowment this is the money it may pay out: the principal stays protected."""
+    access_units(created_by, [unit, fund.unit], action=Action.ADD, domain=Domain.MONEY)
     _check_amount(amount)
     return entry_post(
         unit=unit, date=date, memo=memo, created_by=created_by,
@@ -232,6 +246,7 @@ def endowment_principal_record(
 
     The credit balance of 411 is protected: `fund_available` subtracts it, so only the fund's
     income (interest) can be paid out."""
+    access_units(created_by, [unit, fund.unit], action=Action.ADD, domain=Domain.MONEY)
     _check_amount(amount)
     if not fund.is_endowment:
         raise ValidationError(

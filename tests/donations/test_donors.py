@@ -1,7 +1,7 @@
 """Donors: who is the same person, who might be, and merging them."""
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from donations.models import Donor, Payment, Pledge
@@ -108,8 +108,11 @@ def test_merge_refusals(unit, other_unit, treasurer):
     with pytest.raises(ValidationError) as caught:
         donor_merge(keep=a, merge=a, by=treasurer)
     assert caught.value.messages == ["Không thể gộp một nhà hảo tâm vào chính mình."]
-    with pytest.raises(ValidationError) as caught:
+    # The treasurer may not touch a donor of a unit outside theirs; not even the system merges across units.
+    with pytest.raises(PermissionDenied):
         donor_merge(keep=a, merge=elsewhere, by=treasurer)
+    with pytest.raises(ValidationError) as caught:
+        donor_merge(keep=a, merge=elsewhere, by=None)
     assert caught.value.messages == ["Chỉ gộp được nhà hảo tâm của cùng một đơn vị."]
     donor_merge(keep=a, merge=b, by=treasurer)
     with pytest.raises(ValidationError) as caught:

@@ -1,6 +1,7 @@
 """payment_record, pledge_cancel, pledge_write_off: worked examples with the ledger."""
 
 import datetime
+import itertools
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -31,7 +32,12 @@ def lines_of(payment):
     )
 
 
+_bank_references = itertools.count(1)
+
+
 def pay(pledge, amount, method=Payment.Method.BANK_TRANSFER, **kwargs):
+    if method == Payment.Method.BANK_TRANSFER:
+        kwargs.setdefault("bank_reference", f"FT-TEST-{next(_bank_references)}")
     return payment_record(
         donor=pledge.donor, amount=amount, method=method, received_on=kwargs.pop("received_on", timezone.localdate()),
         unit=pledge.campaign.unit, pledge=pledge, **kwargs,
@@ -70,9 +76,35 @@ def test_payment_without_pledge_goes_to_the_given_fund(pledge, second_fund):
     assert lines_of(payment) == [("111", "NCUM", 300_000, 0), ("511", "NCUM", 0, 300_000)]
 
 
+def test_over_payment_needs_a_confirmed_reason(pledge):
+    pay(pledge, 9_000_000)
+    # Main took a payment over what was left silently.
+    assert_refused(
+        lambda: pay(pledge, 3_000_000),
+        {"overpayment_reason": ["Khoản thu 3.000.000\xa0₫ vượt số cam kết còn phải nộp (1.000.000\xa0₫). "
+                                "Nếu đúng là nộp thừa, hãy xác nhận và ghi lý do."]},
+    )
+    pay(pledge, 1_000_000)
+    assert_refused(
+        lambda: pay(pledge, 500_000, method=Payment.Method.CASH),
+        {"overpayment_reason": ["Khoản thu 500.000\xa0₫ vượt số cam kết còn phải nộp (0\xa0₫). "
+                                "Nếu đúng là nộp thừa, hãy xác nhận và ghi lý do."]},
+    )
+    payment = pay(pledge, 500_000, method=Payment.Method.CASH, overpayment_reason="Doanh nghiệp ủng hộ thêm")
+    assert payment.overpayment_reason == "Doanh nghiệp ủng hộ thêm"
+
+
+def test_a_bank_transfer_needs_its_bank_reference(pledge):
+    # Main recorded a transfer with no bank reference: nothing tied it to the statement, nothing stopped a second copy.
+    assert_refused(
+        lambda: pay(pledge, 1_000_000, bank_reference=""),
+        {"bank_reference": ["Chuyển khoản cần mã giao dịch ngân hàng."]},
+    )
+
+
 def test_over_payment_is_kept_and_shown(pledge):
     pay(pledge, 10_000_000)
-    pay(pledge, 2_000_000)
+    pay(pledge, 2_000_000, overpayment_reason="Nhà hảo tâm ủng hộ thêm")
     pledge.refresh_from_db()
     assert pledge.status == Pledge.Status.FULFILLED
     row = selectors.pledges_overpaid().get()
@@ -184,18 +216,20 @@ def test_paid_amounts_are_zero_without_payments(pledge):
 
 def test_a_payment_with_its_receipt_costs_a_fixed_number_of_queries(pledge, treasurer, django_assert_num_queries):
     pay(pledge, 1_000_000, recorded_by=treasurer)  # the counter of the unit and year exists from here on
-    # 24 queries when the pledge's status stays as it is (partially paid):
-    #   payment_record: SAVEPOINT, the pledge FOR UPDATE, INSERT payment;
+    # 25 queries when the pledge's status stays as it is (partially paid):
+    #   payment_record: SAVEPOINT, the pledge FOR UPDATE (with its fund, campaign and their units),
+    #     the bank reference recorded before?, SUM of the payments not voided (overpayment and status),
+    #     INSERT payment;
     #   entry_post: SAVEPOINT, accounts, chain head FOR UPDATE, INSERT entry, INSERT lines, UPDATE chain head,
     #     INSERT audit row, RELEASE;
-    #   UPDATE payment's entry, INSERT the payment's audit row, SUM of the payments not voided (status);
+    #   UPDATE payment's entry, INSERT the payment's audit row;
     #   receipt_issue: SAVEPOINT, the counter FOR UPDATE, an existing receipt?, the entry's accounts,
     #     UPDATE counter, INSERT receipt, INSERT its two deliveries, INSERT its audit row, RELEASE;
     #   RELEASE of payment_record's savepoint.
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(25):
         pay(pledge, 2_000_000, recorded_by=treasurer)
-    # 26 when it changes: UPDATE pledge status and its audit row.
-    with django_assert_num_queries(26):
+    # 27 when it changes: UPDATE pledge status and its audit row.
+    with django_assert_num_queries(27):
         pay(pledge, 7_000_000, recorded_by=treasurer)
     pledge.refresh_from_db()
     assert pledge.status == Pledge.Status.FULFILLED

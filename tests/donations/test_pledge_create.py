@@ -87,11 +87,20 @@ def test_same_idempotency_key_returns_the_same_pledge(campaign, django_capture_o
     with django_capture_on_commit_callbacks() as callbacks:
         first, created_first = pledge_create(**pledge_kwargs(campaign, idempotency_key="k-1"))
     with django_capture_on_commit_callbacks() as callbacks_again:
-        second, created_second = pledge_create(**pledge_kwargs(campaign, idempotency_key="k-1", amount=9))
+        second, created_second = pledge_create(**pledge_kwargs(campaign, idempotency_key="k-1"))
     assert (created_first, created_second) == (True, False)
     assert first.pk == second.pk and second.amount == 5_000_000
     assert Pledge.objects.count() == 1
     assert len(callbacks) == 1 and len(callbacks_again) == 0
+
+
+def test_same_idempotency_key_with_another_body_is_refused_and_reveals_nothing(campaign):
+    # Main answered the first pledge (and its reference) to whoever sent its key with any body.
+    pledge_create(**pledge_kwargs(campaign, idempotency_key="k-1"))
+    with pytest.raises(ValidationError) as caught:
+        pledge_create(**pledge_kwargs(campaign, idempotency_key="k-1", amount=9_000_000, donor_name="Người lạ"))
+    assert caught.value.message_dict == {"idempotency_key": ["Khóa chống gửi trùng này đã được dùng cho một yêu cầu khác."]}
+    assert Pledge.objects.count() == 1
 
 
 def test_reference_collision_draws_another_code(campaign, monkeypatch):

@@ -1,0 +1,102 @@
+"""Idempotent creation: the one mechanism behind every money-creating write (pledge, payment,
+transfer, disbursement), whatever channel calls it.
+
+`idempotent_create` inserts the key's row first, in the caller's transaction and a savepoint,
+then creates the record and points the row at it. A concurrent repeat blocks on the unique
+(scope, key) index until the first transaction ends (PostgreSQL), then fails and reads the
+winner's row: so two requests with one key never make two records, and the loser does no work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
+
+from .models import IdempotencyKey
+
+MAX_KEY_LENGTH = 64
+Record = TypeVar("Record", bound=models.Model)
+
+
+class IdempotencyKeyReused(ValidationError):
+    """The key was used before for another request: refused (HTTP 422), nothing revealed."""
+
+    def __init__(self):
+        super().__init__(
+            {"idempotency_key": [ValidationError(
+                _("Khóa chống gửi trùng này đã được dùng cho một yêu cầu khác."), code="idempotency_key_reused"
+            )]}
+        )
+
+
+def key_clean(key) -> str | None:
+    """The key stripped, None when empty; a ValidationError when it is not a short string."""
+    if key is None:
+        return None
+    key = str(key).strip()
+    if not key:
+        return None
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationError(
+            {"idempotency_key": [ValidationError(_("Khóa chống gửi trùng không hợp lệ."), code="invalid_idempotency_key")]}
+        )
+    return key
+
+
+def scope_of(channel: str, unit) -> str:
+    """The scope of keys made through `channel` for `unit` (an OrgUnit or its pk)."""
+    return f"{channel}:{getattr(unit, 'pk', unit)}"
+
+
+def request_fingerprint(content: dict) -> str:
+    """SHA-256 of `content` in a canonical form (sorted keys; model instances by primary key)."""
+
+    def plain(value):
+        if isinstance(value, models.Model):
+            return value.pk
+        return str(value)
+
+    canonical = json.dumps(content, sort_keys=True, default=plain, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(row: IdempotencyKey, fingerprint: str, model: type[Record]) -> Record:
+    if (
+        not row.fingerprint or row.fingerprint != fingerprint or row.object_id is None
+        or row.model_label != model._meta.label_lower
+    ):
+        raise IdempotencyKeyReused()
+    return model._default_manager.get(pk=row.object_id)
+
+
+def idempotent_create(
+    *, scope: str, key: str | None, content: dict, model: type[Record], create: Callable[[], Record]
+) -> tuple[Record, bool]:
+    """`(record, True)` from `create()`, or `(the first record, False)` for a repeat of `key` in `scope`.
+
+    `content` is what the request asked for; the same key with other content raises
+    `IdempotencyKeyReused`. Without a key, `create()` runs as it is. Call it inside the
+    transaction that `create` writes in, so the key and the record commit or roll back together.
+    """
+    key = key_clean(key)
+    if key is None:
+        return create(), True
+    fingerprint = request_fingerprint(content)
+    try:
+        with transaction.atomic():
+            row = IdempotencyKey.objects.create(
+                scope=scope, key=key, fingerprint=fingerprint, model_label=model._meta.label_lower
+            )
+    except IntegrityError:
+        # Used before, or by a concurrent request that won (and has committed by now).
+        return _replay(IdempotencyKey.objects.get(scope=scope, key=key), fingerprint, model), False
+    record = create()
+    row.object_id = record.pk
+    row.save(update_fields=["object_id"])
+    return record, True
