@@ -1,4 +1,7 @@
-"""The client address as the shipped deployment delivers it (issue #10, point 8).
+"""The shipped deployment (docker-compose.yml, .env.example, deploy/Caddyfile) against forged
+client addresses and an insider (issue #10, points 8 and 9).
+
+Point 8, the client address as the shipped deployment delivers it.
 
 `client_ip` trusts `NUMBER_OF_PROXIES` hops of X-Forwarded-For. That is only safe when exactly
 that many proxies of ours sit in front of gunicorn and nobody can reach gunicorn around them:
@@ -79,6 +82,23 @@ def test_the_proxy_overwrites_forwarded_headers_and_passes_to_gunicorn():
     assert not [line for line in directives if line.startswith("trusted_proxies")]
     assert "header_up X-Request-ID {http.request.uuid}" in directives
     assert any(re.fullmatch(r"\{\$SITE_ADDRESS\} \{", line) for line in directives)  # TLS by host name
+
+
+def test_the_app_connects_as_the_role_that_owns_nothing_and_the_owner_only_migrates():
+    services = shipped_compose()["services"]
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://fundmgr_app:${APP_DB_PASSWORD"), name
+        assert environment["POSTGRES_PASSWORD"] == "", name  # .env's owner password is blanked out
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    migrate = services["migrate"]
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://fundmgr:${POSTGRES_PASSWORD")
+    assert migrate["command"] == [
+        "sh", "-c",
+        "python manage.py migrate --no-input && "
+        "python manage.py db_roles --app-role fundmgr_app --password-env APP_DB_PASSWORD",
+    ]
+    assert "migrate" not in services["web"].get("command", [])  # gunicorn alone, as the app role
 
 
 @pytest.fixture
