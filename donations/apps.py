@@ -12,3 +12,9 @@ class DonationsConfig(AppConfig):
         from .demo import seed_demo
 
         return seed_demo()
+
+    def ledger_references(self):
+        """Payments and the entries they name, for `verify_ledger` (`fundmgr.ledger.references`)."""
+        from .selectors import payment_ledger_references
+
+        return payment_ledger_references()

@@ -13,6 +13,9 @@ import datetime
 from django.db.models import BigIntegerField, Case, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fundmgr.ledger.references import LedgerReference
 
 from .models import Donor, Payment, Pledge, PledgeInstallment
 
@@ -183,3 +186,20 @@ def _donor(donor) -> dict:
         "email_consent_at": moment(donor.email_consent_at),
         "created_at": moment(donor.created_at),
     }
+
+
+def payment_ledger_references():
+    """What each payment says about the journal, for `verify_ledger` (`fundmgr.ledger.references`).
+
+    A payment names the entry that took its money in (a debit of its amount in its fund) and, once
+    voided, the reversal of that entry. Streamed in primary-key order.
+    """
+    rows = Payment.objects.order_by("pk").values_list(
+        "pk", "journal_entry_id", "fund_id", "amount", "voided_at", "void_entry_id"
+    )
+    for pk, entry_id, fund_id, amount, voided_at, void_entry_id in rows.iterator(chunk_size=2_000):
+        yield LedgerReference(_("khoản thu #%(id)s") % {"id": pk}, entry_id, fund_id=fund_id, amount=amount)
+        if voided_at is not None:
+            yield LedgerReference(
+                _("khoản thu #%(id)s (đã hủy)") % {"id": pk}, void_entry_id, reverses_entry_id=entry_id
+            )

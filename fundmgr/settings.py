@@ -217,6 +217,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security (production) ------------------------------------------------------------------
 NUMBER_OF_PROXIES = env.int("NUMBER_OF_PROXIES", default=0)
+# The PostgreSQL role the application connects as in production (it owns nothing); when set,
+# `migrate`, run as the owner, re-grants it after the migrations (fundmgr/audit/db_roles.py).
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -8,3 +8,9 @@ class ReceiptsConfig(AppConfig):
     name = "donations.receipts"
     label = "receipts"
     verbose_name = _("Phiếu thu")
+
+    def ledger_references(self):
+        """Receipts and the entries of their payments, for `verify_ledger` (`fundmgr.ledger.references`)."""
+        from .selectors import receipt_ledger_references
+
+        return receipt_ledger_references()

@@ -86,6 +86,11 @@ class Receipt(models.Model):
         ISSUED = "issued", _("Đã phát hành")
         VOIDED = "voided", pgettext_lazy("receipt state", "Đã hủy")
 
+    # The application's database role issues receipts and may change only these columns of one
+    # (voiding, the rendered PDF); never what it certifies, never DELETE (`fundmgr.audit.db_roles`).
+    app_role_privileges = ("SELECT", "INSERT")
+    app_role_update_fields = ("pdf", "state", "void_reason", "voided_by", "voided_at", "void_entry")
+
     # --- identity ---------------------------------------------------------------------------
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị thu"), on_delete=models.PROTECT, related_name="receipts")
     year = models.PositiveSmallIntegerField(_("năm"))

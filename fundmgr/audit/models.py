@@ -51,6 +51,9 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
+    # The application's database role may add rows, never change or remove them (`db_roles.py`).
+    app_role_privileges = ("SELECT", "INSERT")
+
     class Action(models.TextChoices):
         CREATE = "create", _("Tạo mới")
         CHANGE = "change", _("Sửa")

@@ -143,6 +143,9 @@ class AppendOnlyModel(models.Model):
 
 
 class JournalEntry(AppendOnlyModel):
+    # The application's database role may add entries, never change or remove them (`fundmgr.audit.db_roles`).
+    app_role_privileges = ("SELECT", "INSERT")
+
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị ghi sổ"), on_delete=models.PROTECT, related_name="journal_entries")
     date = models.DateField(_("ngày hạch toán"), db_index=True)
     memo = models.CharField(_("diễn giải"), max_length=500)
@@ -179,6 +182,8 @@ class JournalEntry(AppendOnlyModel):
 
 
 class JournalLine(AppendOnlyModel):
+    app_role_privileges = ("SELECT", "INSERT")
+
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(Account, verbose_name=_("tài khoản"), on_delete=models.PROTECT, related_name="lines")
     fund = models.ForeignKey(Fund, verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="lines")
@@ -212,6 +217,9 @@ class LedgerChainHead(models.Model):
     """
 
     SINGLETON_PK = 1
+    # Updated by every posting; on PostgreSQL a trigger (migration 0006) lets it move only one
+    # link forward, to the newest entry, and refuses DELETE even to the owner.
+    app_role_privileges = ("SELECT", "INSERT", "UPDATE")
 
     last_entry_id = models.BigIntegerField(null=True, blank=True)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
@@ -228,6 +236,8 @@ class LedgerChainHead(models.Model):
 
 class LedgerVerification(models.Model):
     """One run of `verify_ledger` (the command, the nightly task or the admin), kept for auditors."""
+
+    app_role_privileges = ("SELECT", "INSERT", "UPDATE")  # a run is finished, never removed
 
     started_at = models.DateTimeField(_("bắt đầu"), auto_now_add=True)
     finished_at = models.DateTimeField(_("kết thúc"), null=True, blank=True)

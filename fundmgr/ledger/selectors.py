@@ -27,6 +27,7 @@ from .commitments import commitments_for
 from .formatting import format_vnd
 from .hashing import GENESIS_HASH, entry_hash, source_label
 from .models import Account, Fund, JournalEntry, JournalLine, LedgerChainHead
+from .references import all_references, document_problems
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +189,7 @@ class ChainCheck:
     total_credit: int = 0
     head_entry_id: int | None = None
     head_hash: str = GENESIS_HASH
+    documents_checked: int = 0
     seconds: float = 0.0
 
     def break_at(self, entry_id: int | None, *reasons: str) -> None:
@@ -248,7 +250,9 @@ def ledger_chain_check(*, batch_size: int = 10_000) -> ChainCheck:
     was removed, inserted or reordered); it has at least two lines, each with one positive side,
     and balances for every fund; its hash, recomputed by `hashing.entry_hash`, is the stored one
     (else its content or its hash was edited). Finally the chain head names the last entry and
-    its hash (else the tail was cut or entries were appended around `entry_post`).
+    its hash (else the tail was cut or entries were appended around `entry_post`), and every
+    document that names an entry (payments, receipts: `references.py`) finds it as it says (else
+    the tail was cut *and* the head moved back, or a document or an entry was edited).
 
     Streams in pk batches: per batch one query for the entries and one for their lines (a range
     of `entry_id`, in line order), as value tuples; codes of accounts, funds, units and source
@@ -335,6 +339,13 @@ def ledger_chain_check(*, batch_size: int = 10_000) -> ChainCheck:
                       "đã bị cắt hoặc có bút toán ghi ngoài entry_post")
                     % {"head": head.last_entry_id or 0, "last": last_entry_id or 0},
                 )
+        if check.ok:
+            # A cut tail with the head moved back verifies as a shorter chain; the payments and
+            # receipts that name the lost entries do not.
+            documents = document_problems(all_references(), head_entry_id=last_entry_id)
+            check.documents_checked = documents.documents_checked
+            if documents.count:
+                check.break_at(documents.first_entry_id, *documents.summary())
     check.seconds = time.perf_counter() - started
     return check
 

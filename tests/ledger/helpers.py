@@ -1,5 +1,9 @@
 """Helpers shared by the ledger tests."""
 
+import io
+from contextlib import contextmanager
+
+from django.core.management import call_command
 from django.db import connection
 
 from fundmgr.ledger import accounts
@@ -43,3 +47,29 @@ def tamper(sql: str, params=()) -> None:
         finally:
             if connection.vendor == "postgresql":
                 cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def app_role_create() -> str:
+    """The application's role, made by the real command inside the test's transaction.
+
+    Roles belong to the whole server, so the name comes from the test database's (runs against
+    other databases of the server do not meet it), and the test's rollback removes it again.
+    """
+    role = f"{connection.settings_dict['NAME']}_app"[:63]
+    call_command("db_roles", app_role=role, stdout=io.StringIO())
+    return role
+
+
+@contextmanager
+def acting_as(role: str):
+    """Work as `role` (SET ROLE: its privileges are in force, as when the app logs in as it),
+    with the GUCs that used to open TRUNCATE of the journal and the audit trail turned on."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {connection.ops.quote_name(role)}")
+        for name in ("fundmgr.allow_ledger_truncate", "fundmgr.allow_audit_truncate"):
+            cursor.execute("SELECT set_config(%s, 'on', false)", [name])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
