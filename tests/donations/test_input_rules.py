@@ -202,3 +202,30 @@ def test_the_form_shows_the_same_minimum(client, campaign, settings):
     assert response.status_code == 400
     assert response.context["form"].errors["amount"] == [MINIMUM]
     assert_no_pledge_written()
+
+
+# --- the pledge page /p/<reference>/ -----------------------------------------------------------------
+
+def test_guessing_pledge_references_is_slowed_by_a_rate_limit_per_address(client, campaign, settings):
+    settings.PLEDGE_DETAIL_RATE_LIMIT_PER_IP = "3/m"
+    pledge, _created = pledge_create(**pledge_kwargs(campaign))
+    for guess in ("TKH26-AAAAA", "TKH26-BBBBB"):
+        assert client.get(f"/p/{guess}/").status_code == 404
+    assert client.get(f"/p/{pledge.reference}/").status_code == 200
+
+    response = client.get(f"/p/{pledge.reference}/")
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "60"
+    text = html.unescape(response.content.decode())
+    assert "Bạn đã gửi quá nhiều yêu cầu trong thời gian ngắn. Hãy thử lại sau 60 giây." in text
+    assert "You sent too many requests in a short time. Please try again in 60 seconds." in text
+    assert pledge.reference not in text
+    # Another address is not held back by the first one's limit.
+    assert client.get(f"/p/{pledge.reference}/", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_the_pledge_page_allows_a_donor_to_come_back_a_few_times(client, campaign):
+    pledge, _created = pledge_create(**pledge_kwargs(campaign))
+    for _visit in range(10):
+        assert client.get(f"/p/{pledge.reference}/").status_code == 200
