@@ -30,7 +30,8 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.vn import mst
 
 from donations.models import Donor
-from fundmgr.money import AmountError, format_vnd, parse_vnd
+from fundmgr.contacts import name_clean
+from fundmgr.money import AmountError, amount_check, format_vnd, parse_vnd, pledge_minimum
 
 _SIGNING_SALT = "donations.forms.PledgeForm.started"
 _KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -52,10 +53,6 @@ def min_seconds() -> float:
 
 def max_age() -> int:
     return getattr(settings, "PLEDGE_FORM_MAX_AGE", 7 * 24 * 3600)
-
-
-def min_amount() -> int:
-    return getattr(settings, "PLEDGE_MIN_AMOUNT", 10_000)
 
 
 def new_idempotency_key() -> str:
@@ -195,7 +192,7 @@ class PledgeForm(forms.Form):
 
     # --- fields -----------------------------------------------------------------------------------
     def clean_donor_name(self):
-        name = " ".join(self.cleaned_data["donor_name"].split())
+        name = name_clean(self.cleaned_data["donor_name"])  # the service's rule: zero-width spaces are no name
         if not name:
             raise ValidationError(self.fields["donor_name"].error_messages["required"], code="required")
         return name
@@ -241,15 +238,12 @@ class PledgeForm(forms.Form):
         return " ".join(self.cleaned_data["address"].split())
 
     def clean_amount(self):
+        # The bounds are the kernel's, checked again by the service: the form only shows them early.
         try:
             amount = parse_vnd(self.cleaned_data["amount"])
+            amount_check(amount, minimum=pledge_minimum())
         except AmountError as error:
             raise ValidationError(error.message, code=f"amount_{error.code}") from None
-        if amount < min_amount():
-            raise ValidationError(
-                _("Số tiền ủng hộ tối thiểu là %(minimum)s.") % {"minimum": format_vnd(min_amount())},
-                code="amount_too_small",
-            )
         return amount
 
     def clean_message(self):

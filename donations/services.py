@@ -35,18 +35,20 @@ from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, S
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.vn import mst
 
 from campaigns.models import Campaign
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_tag_transaction
-from fundmgr.money import format_vnd
-from fundmgr.contacts import name_normalize, phone_normalize
+from fundmgr.contacts import name_clean, name_normalize, phone_normalize
+from fundmgr.dates import document_date_errors
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
 from fundmgr.idempotency.services import idempotent_create, key_clean, scope_of
 from fundmgr.ledger.services import Line, entry_post, entry_reverse
+from fundmgr.money import AmountError, amount_check, format_vnd, pledge_minimum
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
@@ -60,7 +62,6 @@ from .receipts import services as receipts_services
 
 logger = logging.getLogger(__name__)
 
-MAX_AMOUNT = 10**12  # one thousand billion dong: far above any real pledge, catches typos in zeros
 MAX_INSTALLMENTS = 12
 # No 0/O, 1/I/L: a donor copies the code by hand into a bank-transfer memo.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -118,7 +119,7 @@ def donor_fields_clean(*, kind, name, email, phone, tax_code, address) -> dict:
     """The donor fields normalised (phone E.164, e-mail lower case, tax code digits), or ValidationError."""
     errors: dict[str, list[ValidationError]] = {}
     cleaned = {}
-    name = " ".join((name or "").split())
+    name = name_clean(name)  # a name of zero-width spaces is no name
     if not name:
         errors.setdefault("name", []).append(ValidationError(_("Vui lòng nhập họ tên hoặc tên đơn vị."), code="required"))
     elif len(name) > 200:
@@ -319,14 +320,12 @@ def installment_schedule(*, amount: int, installments: int, start: datetime.date
     return schedule
 
 
-def _amount_errors(amount) -> list[ValidationError]:
-    # bool is an int in Python; a checkbox value must never become a 1-dong pledge.
-    if not isinstance(amount, int) or isinstance(amount, bool):
-        return [ValidationError(_("Số tiền phải là một số nguyên đồng."), code="amount_not_integer")]
-    if amount <= 0:
-        return [ValidationError(_("Số tiền phải lớn hơn 0 đồng."), code="amount_not_positive")]
-    if amount > MAX_AMOUNT:
-        return [ValidationError(_("Số tiền vượt quá mức tối đa 1.000.000.000.000 đồng."), code="amount_too_large")]
+def _amount_errors(amount, *, minimum: int = 1) -> list[ValidationError]:
+    # The bounds are the kernel's (fundmgr.money.amount_check), the same for every entry point.
+    try:
+        amount_check(amount, minimum=minimum)
+    except AmountError as error:
+        return [ValidationError(error.message, code=f"amount_{error.code}")]
     return []
 
 
@@ -351,7 +350,7 @@ def _pledge_errors(*, campaign: Campaign, fund: Fund, amount, installments, chan
             )
     if not campaign.funds.filter(pk=fund.pk).exists():
         add("fund", _("Quỹ này không nhận ủng hộ trong chiến dịch."), "fund_not_in_campaign")
-    for error in _amount_errors(amount):
+    for error in _amount_errors(amount, minimum=pledge_minimum()):
         errors.setdefault("amount", []).append(error)
     if not isinstance(installments, int) or isinstance(installments, bool) or not 1 <= installments <= MAX_INSTALLMENTS:
         add("installments", _("Số đợt nộp phải từ 1 đến 12."), "invalid_installments")
@@ -564,10 +563,10 @@ def _payment_errors(
         # The bank's transaction number is what ties the money to the statement, and what stops
         # the same transfer being recorded twice.
         add("bank_reference", _("Chuyển khoản cần mã giao dịch ngân hàng."), "bank_reference_required")
-    if not isinstance(received_on, datetime.date) or isinstance(received_on, datetime.datetime):
-        add("received_on", _("Ngày nhận không hợp lệ."), "invalid_date")
-    elif received_on > timezone.localdate():
-        add("received_on", _("Ngày nhận không được sau ngày hôm nay."), "date_in_future")
+    # Not after today, not before the association existed (fundmgr.dates): the date also picks
+    # the receipt's numbering year.
+    for error in document_date_errors(received_on, label=pgettext("subject of a sentence", "Ngày nhận")):
+        errors.setdefault("received_on", []).append(error)
     if pledge is not None:
         if pledge.status in CLOSED_STATUSES:
             add("pledge", _("Cam kết %(reference)s đã hủy hoặc đã xóa nợ: không ghi nhận khoản thu vào cam kết này.")

@@ -24,6 +24,9 @@ from .vietqr import qr_svg, transfer_memo, vietqr_payload
 
 PER_IP_DEFAULT = "10/m"
 PER_EMAIL_DEFAULT = "5/h"
+# The confirmation page answers to whoever holds the reference: a donor comes back a few times,
+# someone guessing references (5 characters of 31) tries many. Per client address, per minute.
+DETAIL_PER_IP_DEFAULT = "30/m"
 
 
 def _rate(name: str, default: str) -> str:
@@ -99,6 +102,12 @@ def _amount_due(pledge: Pledge, installments: list, paid: int) -> int:
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def pledge_detail(request, reference):
+    # Counted before the lookup: a guess that finds nothing costs as much as one that finds a pledge.
+    rate = _rate("PLEDGE_DETAIL_RATE_LIMIT_PER_IP", DETAIL_PER_IP_DEFAULT)
+    if not rate_limit.hit("pledge-detail-ip", rate_limit.client_ip(request), rate):
+        response = render(request, "429.html", {"retry_after_seconds": 60}, status=429)
+        response["Retry-After"] = "60"
+        return response
     pledge = get_object_or_404(Pledge.objects.select_related("campaign", "fund"), reference=reference)
     campaign = pledge.campaign
     if campaign.status == Campaign.Status.DRAFT:

@@ -2,6 +2,12 @@
 
 Donors and students' guardians type names with or without diacritics and phone numbers in any
 Vietnamese form (`0912 345 678`, `+84 912345678`); both apps store and match the same way.
+
+A name is stored as `name_clean` leaves it: NFC, without the characters that print as nothing
+(zero-width spaces and joiners, the word joiner, the byte-order mark, direction overrides, soft
+hyphens, control characters, the blank fillers of Hangul and Braille), spaces collapsed. A name
+of nothing but such characters is empty, and refused as an empty name is: it would list as a
+blank line on the honour roll and on a receipt, and match no search.
 """
 
 import unicodedata
@@ -9,6 +15,29 @@ import unicodedata
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+
+# Letters that fonts draw as blank space, although Unicode counts them as letters or symbols.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Format (zero-width, joiners, bidi controls, BOM, soft hyphen), control, and lone surrogates,
+# which no database encoding accepts.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Cs"})
+
+
+def name_clean(name: str) -> str:
+    """A name as stored: NFC, invisible characters removed, spaces collapsed; "" when nothing visible is left."""
+    kept = []
+    for character in unicodedata.normalize("NFC", name or ""):
+        if character.isspace():
+            kept.append(" ")
+        elif unicodedata.category(character) not in _INVISIBLE_CATEGORIES and character not in _BLANK_LETTERS:
+            kept.append(character)
+    cleaned = " ".join("".join(kept).split())
+    # Combining marks and variation selectors alone print nothing either: a name needs a letter,
+    # a digit or a symbol.
+    if not any(unicodedata.category(character)[0] in "LNPS" for character in cleaned if character not in _BLANK_LETTERS):
+        return ""
+    return cleaned
 
 
 def name_normalize(name: str) -> str:

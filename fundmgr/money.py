@@ -34,7 +34,17 @@ by Vietnamese ones, ``2,500 triệu`` the other way round — so it is refused w
 rather than guessed: a refusal costs a retype, a wrong guess costs a factor of a thousand.
 
 Refusals, each with its own message: empty input, not a number, zero or negative, a fraction of
-a dong (``1.5``, ``1,0000005 triệu``), more than 10^15 dong, and the ambiguity above.
+a dong (``1.5``, ``1,0000005 triệu``), more than ``MAX_AMOUNT`` (10^12) dong, and the ambiguity above.
+
+Bounds of an amount (``amount_check``)
+--------------------------------------
+One rule for every amount of money a service accepts, whoever typed it (form, admin, API, CSV):
+a whole, positive number of dong, at most ``MAX_AMOUNT`` = 10^12 (one thousand billion dong:
+a province's whole Tết campaign raises a few billion, so more is a slip of the keyboard's zeros),
+and for a pledge at least ``pledge_minimum()`` = ``MIN_PLEDGE_AMOUNT`` = 10.000 đ (setting
+``PLEDGE_MIN_AMOUNT``): below that, the bank fees and the receipt cost more than the gift, and a
+1-dong pledge is a probe or a test. Payments have no minimum: the last installment of a pledge
+may be a few dong.
 
 Writing in words (``vnd_in_words``)
 -----------------------------------
@@ -75,9 +85,11 @@ import re
 import unicodedata
 from decimal import Decimal, Inexact, localcontext
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
-MAX_AMOUNT = 10**15  # one triệu tỷ dong: far above any fund; past it a slip of the keyboard is likelier
+MAX_AMOUNT = 10**12  # one nghìn tỷ dong: far above any campaign or fund; past it a slip of the keyboard is likelier
+MIN_PLEDGE_AMOUNT = 10_000
 _MAX_INPUT_LENGTH = 64  # longer text is not an amount; also keeps Decimal arithmetic small
 
 _UNITS = {"k": 10**3, "nghìn": 10**3, "ngàn": 10**3, "tr": 10**6, "triệu": 10**6, "tỷ": 10**9, "tỉ": 10**9}
@@ -97,7 +109,8 @@ _AMOUNT = re.compile(
 class AmountError(ValueError):
     """An amount a person typed that is not a whole, positive, sane number of dong.
 
-    ``code`` is one of: empty, invalid, not_positive, fraction, too_large, ambiguous.
+    ``code`` is one of: empty, invalid, not_positive, fraction, too_large, ambiguous (``parse_vnd``),
+    not_integer, too_small (``amount_check``).
     """
 
     def __init__(self, message: str, code: str):
@@ -113,7 +126,9 @@ def _error(code: str) -> AmountError:
         "invalid": _("Không đọc được số tiền. Hãy viết, ví dụ: 1.000.000, 5 triệu hoặc 500k."),
         "not_positive": _("Số tiền phải lớn hơn 0."),
         "fraction": _("Số tiền không được có phần lẻ dưới một đồng."),
-        "too_large": _("Số tiền quá lớn: tối đa là 1.000.000.000.000.000 đồng."),
+        # The figure is MAX_AMOUNT's; written out so that the catalogue holds the whole sentence.
+        "too_large": _("Số tiền vượt quá mức tối đa 1.000.000.000.000 đồng."),
+        "not_integer": _("Số tiền phải là một số nguyên đồng."),
         "ambiguous": _(
             "Số tiền chưa rõ ràng: dấu chấm hoặc dấu phẩy trước đơn vị có thể là dấu thập phân "
             "hoặc dấu phân cách hàng nghìn. Hãy viết, ví dụ: 1,5 triệu hoặc 1.500.000."
@@ -194,6 +209,28 @@ def parse_vnd(text: str | None) -> int:
     if value > MAX_AMOUNT:
         raise _error("too_large")
     return int(value)
+
+
+def pledge_minimum() -> int:
+    return getattr(settings, "PLEDGE_MIN_AMOUNT", MIN_PLEDGE_AMOUNT)
+
+
+def amount_check(amount: object, *, minimum: int = 1) -> None:
+    """Refuse an amount of dong outside the bounds (module docstring) with an ``AmountError``.
+
+    ``code``: not_integer, not_positive, too_small (below ``minimum``), too_large.
+    """
+    # bool is an int in Python; a checkbox value must never become a 1-dong amount.
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise _error("not_integer")
+    if amount <= 0:
+        raise AmountError(_("Số tiền phải lớn hơn 0 đồng."), "not_positive")
+    if amount < minimum:
+        raise AmountError(
+            _("Số tiền ủng hộ tối thiểu là %(minimum)s.") % {"minimum": format_vnd(minimum)}, "too_small"
+        )
+    if amount > MAX_AMOUNT:
+        raise _error("too_large")
 
 
 def _check_int(amount: object) -> None:

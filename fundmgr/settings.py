@@ -202,8 +202,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # ?limit= (at most 200 a page) and ?offset=; a malformed one is a 400, never a 500.
+    "DEFAULT_PAGINATION_CLASS": "fundmgr.api_pagination.ApiPagination",
     "PAGE_SIZE": 50,
+    # JSON nested past 32 levels is a 400 (the standard parser would recurse into a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "fundmgr.api_parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Khuyến học fund manager API",

@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.privacy import anonymise
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_record_many
-from fundmgr.contacts import name_normalize, phone_normalize
+from fundmgr.contacts import name_clean, name_normalize, phone_normalize
+from fundmgr.dates import birth_date_errors
 from fundmgr.orgs.models import OrgUnit
 
 from . import exporters
@@ -53,14 +54,18 @@ def student_clean(student: Student) -> None:
 
     The admin form runs it too, so a form shows the same errors the service would raise.
     """
-    student.full_name = " ".join((student.full_name or "").split())
-    student.guardian_name = " ".join((student.guardian_name or "").split())
+    # Names without invisible characters: one of zero-width spaces only is an empty name.
+    student.full_name = name_clean(student.full_name)
+    student.guardian_name = name_clean(student.guardian_name)
     student.school_name = " ".join((student.school_name or "").split())
     student.national_id = (student.national_id or "").strip()
     student.guardian_phone = phone_normalize(student.guardian_phone, field="guardian_phone")
     errors = {}
-    if student.date_of_birth and student.date_of_birth > _today():
-        errors["date_of_birth"] = [_("Ngày sinh không thể ở tương lai.")]
+    # Between thirty years ago and today (fundmgr.dates): 1800 or 1912 for 2012 is a slip.
+    # (Text that is no date at all is the model's to refuse, below.)
+    birth_errors = birth_date_errors(student.date_of_birth) if isinstance(student.date_of_birth, datetime.date) else []
+    if birth_errors:
+        errors["date_of_birth"] = [message for error in birth_errors for message in error.messages]
     try:
         student.full_clean(exclude=["created_by", "last_activity_on"])
     except ValidationError as error:

@@ -61,7 +61,7 @@ class RequestSizeLimitMiddleware:
 
 def request_too_large(request, limit: int) -> HttpResponse:
     body = loader.render_to_string("413.html", {"limit_megabytes": round(limit / 1_048_576, 1)}, request)
-    response = HttpResponse(body, status=413)
-    # The client may still be sending the body; tell it not to reuse the connection.
-    response["Connection"] = "close"
-    return response
+    # No "Connection: close" here: it is a hop-by-hop header, which a WSGI application must not
+    # set (PEP 3333). The development server (wsgiref) answers a 500 in its place; the servers
+    # themselves read or discard the rest of the body before the connection is used again.
+    return HttpResponse(body, status=413)

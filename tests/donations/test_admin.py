@@ -239,9 +239,9 @@ def test_other_units_rows_are_invisible(client, django_user_model, other_unit, p
 
 def test_merge_donors_action(treasurer_client, campaign, treasurer):
     first, _ = pledge_create(campaign=campaign, donor_name="Nguyễn Văn Đức", donor_kind="individual", phone="0912345678",
-                             amount=1_000, channel=Pledge.Channel.ADMIN)
+                             amount=10_000, channel=Pledge.Channel.ADMIN)
     second, _ = pledge_create(campaign=campaign, donor_name="NGUYEN VAN DUC", donor_kind="individual", email="d@x.vn",
-                              amount=2_000, channel=Pledge.Channel.ADMIN)
+                              amount=20_000, channel=Pledge.Channel.ADMIN)
     change = treasurer_client.get(reverse("admin:donations_donor_change", args=[first.donor.pk])).content.decode()
     assert "NGUYEN VAN DUC" in change  # listed as a possible duplicate
     response = post_action(treasurer_client, "donor", "merge_action", [first.donor.pk, second.donor.pk],

@@ -5,7 +5,16 @@ import unicodedata
 import pytest
 from django.utils import translation
 
-from fundmgr.money import MAX_AMOUNT, AmountError, format_vnd, parse_vnd, vnd_in_words
+from fundmgr.money import (
+    MAX_AMOUNT,
+    MIN_PLEDGE_AMOUNT,
+    AmountError,
+    amount_check,
+    format_vnd,
+    parse_vnd,
+    pledge_minimum,
+    vnd_in_words,
+)
 
 NBSP = "\u00a0"
 
@@ -220,7 +229,7 @@ ACCEPTED = [
     ("1 tỷ", 1_000_000_000),
     ("1 tỉ", 1_000_000_000),
     ("1,2 tỷ", 1_200_000_000),
-    ("1.000.000 tỷ", MAX_AMOUNT),  # two separators: grouping, not a decimal
+    ("1.000.000 triệu", MAX_AMOUNT),  # two separators: grouping, not a decimal
     ("1 500 triệu", 1_500_000_000),  # a space is never a decimal point
     ("1.000.000,00", 1_000_000),  # as bank statements print it
     ("1,000,000.00", 1_000_000),
@@ -242,8 +251,8 @@ ACCEPTED = [
     ("1 ty", 1_000_000_000),
     ("2 ti", 2_000_000_000),
     ("1.000.000 dong", 1_000_000),
-    ("1.000.000.000.000.000", MAX_AMOUNT),
-    ("1000000 tỷ", MAX_AMOUNT),
+    ("1.000.000.000.000", MAX_AMOUNT),
+    ("1000 tỷ", MAX_AMOUNT),
 ]
 
 
@@ -272,8 +281,8 @@ MESSAGES = {
         "The amount cannot contain a fraction of a dong.",
     ),
     "too_large": (
-        "Số tiền quá lớn: tối đa là 1.000.000.000.000.000 đồng.",
-        "The amount is too large: the maximum is 1,000,000,000,000,000 dong.",
+        "Số tiền vượt quá mức tối đa 1.000.000.000.000 đồng.",
+        "The amount exceeds the maximum of 1,000,000,000,000 dong.",
     ),
     "ambiguous": (
         "Số tiền chưa rõ ràng: dấu chấm hoặc dấu phẩy trước đơn vị có thể là dấu thập phân "
@@ -318,8 +327,9 @@ REFUSED = [
     ("1.000.000,50", "fraction"),
     ("1,0000005 triệu", "fraction"),
     ("1,0005k", "fraction"),
-    ("1.000.000.000.000.001", "too_large"),
-    ("1000001 tỷ", "too_large"),
+    ("1.000.000.000.001", "too_large"),
+    ("1001 tỷ", "too_large"),
+    ("1.000.000.000.000.000", "too_large"),  # the old bound of parse_vnd, 10^15: now one maximum for all
     ("99999999999999999999", "too_large"),
     ("1.500 triệu", "ambiguous"),
     ("2,500 tr", "ambiguous"),
@@ -343,3 +353,39 @@ def test_parse_vnd_refuses(text, code):
 def test_parse_refuses_non_text():
     with pytest.raises(TypeError):
         parse_vnd(1000)
+
+
+# --- amount_check: the one set of bounds of an amount ------------------------------------------
+
+def test_one_maximum_for_typed_and_given_amounts():
+    assert MAX_AMOUNT == 10**12
+    amount_check(MAX_AMOUNT)
+    with pytest.raises(AmountError) as typed:
+        parse_vnd("1.000.000.000.001")
+    with pytest.raises(AmountError) as given:
+        amount_check(MAX_AMOUNT + 1)
+    assert typed.value.code == given.value.code == "too_large"
+    assert typed.value.message == given.value.message == "Số tiền vượt quá mức tối đa 1.000.000.000.000 đồng."
+
+
+@pytest.mark.parametrize(("amount", "minimum", "code", "message"), [
+    (1, MIN_PLEDGE_AMOUNT, "too_small", "Số tiền ủng hộ tối thiểu là 10.000\u00a0₫."),
+    (9_999, MIN_PLEDGE_AMOUNT, "too_small", "Số tiền ủng hộ tối thiểu là 10.000\u00a0₫."),
+    (0, 1, "not_positive", "Số tiền phải lớn hơn 0 đồng."),
+    (-5, MIN_PLEDGE_AMOUNT, "not_positive", "Số tiền phải lớn hơn 0 đồng."),
+    (True, 1, "not_integer", "Số tiền phải là một số nguyên đồng."),
+    (10.0, 1, "not_integer", "Số tiền phải là một số nguyên đồng."),
+    ("10000", 1, "not_integer", "Số tiền phải là một số nguyên đồng."),
+    (10**12 + 1, MIN_PLEDGE_AMOUNT, "too_large", "Số tiền vượt quá mức tối đa 1.000.000.000.000 đồng."),
+])
+def test_amount_check_refuses_out_of_bounds(amount, minimum, code, message):
+    with pytest.raises(AmountError) as refused:
+        amount_check(amount, minimum=minimum)
+    assert (refused.value.code, refused.value.message) == (code, message)
+
+
+def test_the_pledge_minimum_is_ten_thousand_dong_and_a_setting_may_change_it(settings):
+    assert pledge_minimum() == MIN_PLEDGE_AMOUNT == 10_000
+    amount_check(10_000, minimum=pledge_minimum())
+    settings.PLEDGE_MIN_AMOUNT = 50_000
+    assert pledge_minimum() == 50_000

@@ -268,3 +268,88 @@ def test_a_personal_export_the_user_may_not_see_is_refused_and_logs_nothing(stud
 
     header, row = students_export(students=[student_a], by=people["nominator_a"], personal=True)
     assert dict(zip(header, row))["Họ và tên"] == "Lò Thị Mai"
+
+
+# --- invisible names and implausible birth dates (one rule each, in the kernel) ------------------
+
+BORN_TOO_EARLY = "Ngày sinh phải từ ngày {earliest} trở về sau: học bổng dành cho người học không quá 30 tuổi."
+
+
+def earliest_birth_date() -> datetime.date:
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year - 30)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - 30, day=28)
+
+
+@pytest.mark.parametrize("name", ["\u200b\u200b\u200b", "\u200c\u200d\u2060", "\ufeff \ufeff", "\x07\x1b"])
+def test_a_name_of_invisible_characters_is_refused_as_an_empty_name(units, name):
+    with pytest.raises(ValidationError) as raised:
+        make_student(units.school_a, full_name=name)
+
+    assert raised.value.message_dict["full_name"] == ["Cần nhập họ và tên."]
+    assert Student.objects.count() == 0
+    assert not AuditEvent.objects.filter(model_label="scholarships.student").exists()
+
+
+def test_invisible_characters_are_stripped_from_the_names_of_a_student_and_guardian(units):
+    student = make_student(units.school_a, full_name="\u200bLò\u200d Thị\u2060 Mai\ufeff", guardian_name="Lò\u200b Văn Sáng")
+    student.refresh_from_db()
+    assert (student.full_name, student.guardian_name) == ("Lò Thị Mai", "Lò Văn Sáng")
+
+
+@pytest.mark.parametrize("born", [datetime.date(1800, 1, 1), datetime.date(1912, 5, 9), "day-before-the-earliest"])
+def test_a_birth_date_more_than_thirty_years_ago_is_refused(units, born):
+    earliest = earliest_birth_date()
+    if born == "day-before-the-earliest":
+        born = earliest - datetime.timedelta(days=1)
+    with pytest.raises(ValidationError) as raised:
+        make_student(units.school_a, date_of_birth=born)
+
+    assert raised.value.message_dict["date_of_birth"] == [BORN_TOO_EARLY.format(earliest=f"{earliest:%d/%m/%Y}")]
+    assert Student.objects.count() == 0
+    assert not AuditEvent.objects.filter(model_label="scholarships.student").exists()
+
+
+def test_a_birth_date_thirty_years_ago_is_accepted(units):
+    assert make_student(units.school_a, date_of_birth=earliest_birth_date()).pk
+
+
+def test_an_update_to_a_birth_date_in_1800_changes_nothing(student_a):
+    with pytest.raises(ValidationError):
+        student_update(student=student_a, date_of_birth=datetime.date(1800, 1, 1))
+    student_a.refresh_from_db()
+    assert student_a.date_of_birth == datetime.date(2013, 5, 9)
+
+
+def test_the_api_refuses_a_student_born_in_1800_and_a_name_of_zero_width_spaces(client, people, units):
+    payload = {"unit": "T-A", "full_name": "Vi Văn Tú", "school_name": "Trường THCS Lam Sơn",
+               "school_level": "lower_secondary", "grade": 6, "date_of_birth": "1800-01-01"}
+    client.force_login(people["nominator_a"])
+
+    old = client.post("/api/v1/students/", payload, content_type="application/json")
+    blank = client.post("/api/v1/students/", {**payload, "date_of_birth": "2014-03-02", "full_name": "\u200b\u200b"},
+                        content_type="application/json")
+
+    assert (old.status_code, old.json()) == (
+        400, {"date_of_birth": [BORN_TOO_EARLY.format(earliest=f"{earliest_birth_date():%d/%m/%Y}")]}
+    )
+    assert (blank.status_code, blank.json()) == (400, {"full_name": ["Cần nhập họ và tên."]})
+    assert Student.objects.count() == 0
+
+
+def test_the_import_refuses_a_student_born_in_1800(units):
+    content = (
+        "Họ và tên,Trường,Cấp học,Lớp,Ngày sinh\n"
+        "Lò Thị Mai,Trường THCS Lam Sơn,THCS,7,09/05/2013\n"
+        "Hà Văn Nam,Trường THCS Lam Sơn,THCS,7,01/01/1800\n"
+    ).encode("utf-8")
+    with pytest.raises(ValidationError) as raised:
+        students_import(unit=units.commune_a, content=content)
+
+    earliest = earliest_birth_date()
+    assert raised.value.messages == [f"Dòng 3: Ngày sinh: {BORN_TOO_EARLY.format(earliest=f'{earliest:%d/%m/%Y}')}"]
+    assert Student.objects.count() == 0
