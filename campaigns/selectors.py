@@ -1,12 +1,21 @@
 """Reads about campaigns: progress, its breakdowns, the honor roll.
 
 Every figure is summed by the database, never by looping over rows in Python, so a page costs
-the same few queries with 5 pledges or 50,000. Definitions:
+the same few queries with 5 pledges or 50,000.
 
-- pledged: the sum of the campaign's pledges that are not cancelled;
+The rule of the public figures: nothing a visitor types moves a number or reaches a page until
+money has arrived or a treasurer has confirmed it. Anyone may type "900 tỷ" into the public form;
+only a bank, a cashier or a treasurer can make that count. Definitions:
+
 - received: the sum of the payments made against the campaign's pledges, voided ones excepted
   (`Payment.objects.not_voided()`: a voided payment was reversed in the ledger);
-- donors: the number of distinct donors with a pledge that is not cancelled.
+- a pledge's public amount (`_public_pledges`): for a pledge a treasurer confirmed
+  (`Pledge.confirmed_at`: recorded in the admin, the API or an import, or confirmed later with
+  `pledge_confirm`), its amount; for one typed into the public form and not confirmed, only the
+  money received on it. Cancelled pledges count nothing;
+- pledged: the sum of the public amounts; pledges: those whose public amount is not zero;
+- donors: the number of distinct donors of those pledges;
+- the honor roll: donors by money received, never by what they promised.
 
 Pledges and payments are summed in separate subqueries: joining both tables in one query would
 repeat each pledge once per payment and inflate the sums.
@@ -15,7 +24,10 @@ repeat each pledge once per payment and inflate the sums.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    BigIntegerField, Case, CharField, Count, F, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum,
+    Value, When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +37,10 @@ from fundmgr.ledger.models import Fund
 from .models import Campaign
 
 ANONYMOUS_DONOR = _("Nhà hảo tâm ẩn danh")
+HONOR_ROLL_PAGE_SIZE = 50
+# Far beyond any real honor roll (50 million donors); larger page numbers are refused before they
+# become an OFFSET that the database could not even represent.
+HONOR_ROLL_MAX_PAGE = 999_999
 
 
 def _live_pledges():
@@ -34,18 +50,33 @@ def _live_pledges():
 def _sum_subquery(queryset: QuerySet, group_field: str, sum_field: str = "amount"):
     # `.values(group).annotate(...)` makes the subquery GROUP BY the outer key: one row, one value.
     aggregate = queryset.order_by().values(group_field).annotate(total=Sum(sum_field)).values("total")
-    return Coalesce(Subquery(aggregate, output_field=IntegerField()), Value(0))
+    return Coalesce(Subquery(aggregate, output_field=BigIntegerField()), Value(0))
+
+
+def _public_pledges() -> QuerySet:
+    """Live pledges that count in public, each with `public_amount` (see the module's docstring).
+
+    The money received on a pledge that nobody confirmed is a correlated subquery, read only for
+    those pledges (CASE evaluates its default only when no branch matched).
+    """
+    received_on_pledge = _sum_subquery(Payment.objects.not_voided().filter(pledge=OuterRef("pk")), "pledge")
+    return _live_pledges().annotate(
+        public_amount=Case(
+            When(confirmed_at__isnull=False, then=F("amount")), default=received_on_pledge,
+            output_field=BigIntegerField(),
+        )
+    ).filter(public_amount__gt=0)
 
 
 def campaigns_with_progress(queryset: QuerySet | None = None) -> QuerySet:
     """`queryset` (all campaigns by default) annotated with `pledged`, `received`, `donor_count`."""
     queryset = Campaign.objects.all() if queryset is None else queryset
     donors = (
-        _live_pledges().filter(campaign=OuterRef("pk")).order_by().values("campaign")
+        _public_pledges().filter(campaign=OuterRef("pk")).order_by().values("campaign")
         .annotate(count=Count("donor", distinct=True)).values("count")
     )
     return queryset.annotate(
-        pledged=_sum_subquery(_live_pledges().filter(campaign=OuterRef("pk")), "campaign"),
+        pledged=_sum_subquery(_public_pledges().filter(campaign=OuterRef("pk")), "campaign", "public_amount"),
         received=_sum_subquery(Payment.objects.not_voided().filter(pledge__campaign=OuterRef("pk")), "pledge__campaign"),
         donor_count=Coalesce(Subquery(donors, output_field=IntegerField()), Value(0)),
     )
@@ -90,15 +121,15 @@ class Share:
 
 def progress_by_fund(campaign: Campaign) -> list[Share]:
     """Pledged and received per fund of the campaign, in the campaign's fund order (one query)."""
+    public_pledges = _public_pledges().filter(campaign=campaign, fund=OuterRef("pk"))
     funds = (
         Fund.objects.filter(campaigns=campaign)
         .annotate(
-            pledged=_sum_subquery(_live_pledges().filter(campaign=campaign, fund=OuterRef("pk")), "fund"),
+            pledged=_sum_subquery(public_pledges, "fund", "public_amount"),
             received=_sum_subquery(Payment.objects.not_voided().filter(pledge__campaign=campaign, fund=OuterRef("pk")), "fund"),
             pledge_count=Coalesce(
                 Subquery(
-                    _live_pledges().filter(campaign=campaign, fund=OuterRef("pk")).order_by().values("fund")
-                    .annotate(count=Count("pk")).values("count"),
+                    public_pledges.order_by().values("fund").annotate(count=Count("pk")).values("count"),
                     output_field=IntegerField(),
                 ),
                 Value(0),
@@ -113,8 +144,8 @@ def progress_by_donor_kind(campaign: Campaign) -> list[Share]:
     """Pledged and received per kind of donor (individual, business, agency, organisation): 2 queries."""
     pledged = {
         row["donor__kind"]: row
-        for row in _live_pledges().filter(campaign=campaign).order_by().values("donor__kind")
-        .annotate(total=Sum("amount"), count=Count("pk"))
+        for row in _public_pledges().filter(campaign=campaign).order_by().values("donor__kind")
+        .annotate(total=Sum("public_amount"), count=Count("pk"))
     }
     received = dict(
         Payment.objects.not_voided().filter(pledge__campaign=campaign).order_by().values("donor__kind")
@@ -136,9 +167,9 @@ def progress_by_unit(campaign: Campaign) -> list[Share]:
     """
     pledged = {
         row["donor__unit"]: row
-        for row in _live_pledges().filter(campaign=campaign).order_by().values(
+        for row in _public_pledges().filter(campaign=campaign).order_by().values(
             "donor__unit", "donor__unit__name", "donor__unit__path"
-        ).annotate(total=Sum("amount"), count=Count("pk"))
+        ).annotate(total=Sum("public_amount"), count=Count("pk"))
     }
     received = {
         row["unit"]: row
@@ -166,32 +197,74 @@ def received_by_day(campaign: Campaign) -> list[tuple[datetime.date, int]]:
 
 @dataclass(frozen=True)
 class HonorRollEntry:
-    name: str  # for an anonymous pledge, the lazily translated "Nhà hảo tâm ẩn danh"
+    name: str  # for an anonymous gift, the lazily translated "Nhà hảo tâm ẩn danh"
     donor_kind: str
     amount: int
     anonymous: bool
 
 
-def honor_roll(campaign: Campaign, limit: int = 200) -> list[HonorRollEntry]:
-    """The bảng vàng: pledges listed with consent, largest first; never any contact detail.
+@dataclass(frozen=True)
+class HonorRollPage:
+    entries: list[HonorRollEntry]
+    number: int
+    has_next: bool
+    per_page: int
 
-    Reads only the name and kind of the donor, so no contact can reach the template by mistake.
-    Anonymous pledges show as "Nhà hảo tâm ẩn danh": their name does not even leave the database.
-    A written-off pledge is left out, as its amount was never given.
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start(self) -> int:
+        """The rank of the first entry (the `start` of the page's `<ol>`)."""
+        return (self.number - 1) * self.per_page + 1
+
+
+def honor_roll_rows(campaign: Campaign) -> QuerySet:
+    """The bảng vàng as rows `(anonymous, shown_name, donor_kind, amount)`, most money received first.
+
+    One row per donor and per choice of anonymity: the money received (payments not voided) on
+    the donor's pledges of the campaign that the donor asked to list on the honor roll. What a
+    donor promised does not count here, only what arrived, so nobody reaches the roll by typing.
+    A donor who gave once in their name and once anonymously has two rows, and the anonymous one
+    is not tied to the name. Its name does not even leave the database (an empty string), and
+    only the name and kind of the donor are read, so no contact can reach the template by mistake.
+    Equal amounts keep the order in which the money first arrived (the first payment's id): the
+    order is total, so pages never overlap or skip a row.
     """
-    rows = (
-        _live_pledges().filter(campaign=campaign, list_on_honor_roll=True)
-        .exclude(status=Pledge.Status.WRITTEN_OFF)
+    return (
+        Payment.objects.not_voided().filter(pledge__campaign=campaign, pledge__list_on_honor_roll=True)
+        .order_by().values("donor", "donor__kind", "pledge__anonymous")
         .annotate(
-            shown_name=Case(When(anonymous=True, then=Value("")), default=F("donor__name"), output_field=CharField())
+            total=Sum("amount"),
+            first_payment=Min("pk"),
+            shown_name=Max(Case(When(pledge__anonymous=True, then=Value("")), default=F("donor__name"),
+                                output_field=CharField())),
         )
-        .order_by("-amount", "created_at", "pk")
-        .values_list("anonymous", "shown_name", "donor__kind", "amount")[:limit]
+        .order_by("-total", "first_payment")
+        .values_list("pledge__anonymous", "shown_name", "donor__kind", "total")
     )
-    return [
+
+
+def honor_roll(
+    campaign: Campaign, page: int = 1, per_page: int = HONOR_ROLL_PAGE_SIZE
+) -> HonorRollPage | None:
+    """Page `page` (from 1) of the honor roll, in one query; None for a page past the end.
+
+    Page 1 always exists, empty for a campaign without money yet. One row more than the page is
+    read to know whether another page follows, instead of counting the whole roll.
+    """
+    if not 1 <= page <= HONOR_ROLL_MAX_PAGE:
+        return None
+    offset = (page - 1) * per_page
+    rows = list(honor_roll_rows(campaign)[offset:offset + per_page + 1])
+    if not rows and page > 1:
+        return None
+    entries = [
         HonorRollEntry(name=ANONYMOUS_DONOR if anonymous else name, donor_kind=kind, amount=amount, anonymous=anonymous)
-        for anonymous, name, kind, amount in rows
+        for anonymous, name, kind, amount in rows[:per_page]
     ]
+    return HonorRollPage(entries=entries, number=page, has_next=len(rows) > per_page, per_page=per_page)
 
 
 def open_campaigns() -> QuerySet:

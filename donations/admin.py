@@ -27,7 +27,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from campaigns.models import Campaign
 from fundmgr.ledger.models import Fund
@@ -104,6 +104,23 @@ class OverdueFilter(admin.SimpleListFilter):
             return selectors.pledges_overdue(queryset)
         if self.value() == "no":
             return selectors.pledges_not_overdue(queryset)
+        return queryset
+
+
+class ConfirmedFilter(admin.SimpleListFilter):
+    """Pledges typed into the public form wait here for a treasurer (`services.pledge_confirm`)."""
+
+    title = gettext_lazy("xác nhận")
+    parameter_name = "confirmed"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Chưa xác nhận")), ("yes", _("Đã xác nhận"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(confirmed_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(confirmed_at__isnull=False)
         return queryset
 
 
@@ -376,13 +393,15 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
     donor_lookup = "donor"
     list_display = [
         "reference", "donor", "campaign", "fund", "amount_display", "paid_display", "outstanding_display",
-        "status", "overdue_display", "channel", "created_at",
+        "status", "overdue_display", "channel", "confirmed_display", "created_at",
     ]
-    list_filter = [CampaignFilter, FundFilter, "status", "channel", OverdueFilter, CampaignUnitFilter]
+    list_filter = [
+        CampaignFilter, FundFilter, "status", "channel", ConfirmedFilter, OverdueFilter, CampaignUnitFilter,
+    ]
     list_select_related = ["donor", "campaign", "fund"]
     search_fields = ["reference", "donor__name", "donor__phone", "donor__email"]
     inlines = [PledgeInstallmentInline, PledgePaymentInline]
-    actions = ["record_payment_action", "confirm_suggested_donor_action", "write_off_action", "cancel_action"]
+    actions = ["confirm_action", "record_payment_action", "confirm_suggested_donor_action", "write_off_action", "cancel_action"]
     date_hierarchy = None
 
     def get_queryset(self, request):
@@ -405,6 +424,10 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
         if pledge.overpaid_amount:
             return _("nộp thừa %(amount)s") % {"amount": vnd_or_dash(pledge.overpaid_amount)}
         return vnd_or_dash(pledge.outstanding_amount)
+
+    @admin.display(description=gettext_lazy("đã xác nhận"), boolean=True, ordering="confirmed_at")
+    def confirmed_display(self, pledge):
+        return pledge.confirmed_at is not None
 
     @admin.display(description=gettext_lazy("quá hạn"), boolean=True)
     def overdue_display(self, pledge):
@@ -480,6 +503,22 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
         for pledge in pledges:
             if not user_can(request.user, Action.CHANGE, Domain.MONEY, pledge.campaign.unit):
                 raise PermissionDenied
+
+    @admin.action(description=pgettext_lazy("admin action", "Xác nhận cam kết"), permissions=["change"])
+    def confirm_action(self, request, queryset):
+        """A treasurer vouches for pledges from the public form: from now on they count in public."""
+        pledges = list(queryset.select_related("campaign__unit").order_by("pk"))
+        self._writable(request, pledges)
+        confirmed = 0
+        for pledge in pledges:
+            try:
+                services.pledge_confirm(pledge=pledge, by=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.WARNING)
+            else:
+                confirmed += 1
+        if confirmed:
+            self.message_user(request, _("Đã xác nhận %(count)d cam kết.") % {"count": confirmed})
 
     @admin.action(description=gettext_lazy("Ghi nhận khoản thu cho cam kết đã chọn"), permissions=["change"])
     def record_payment_action(self, request, queryset):

@@ -152,10 +152,11 @@ class PledgeForm(forms.Form):
         },
     )
     anonymous = forms.BooleanField(label=gettext_lazy("Ẩn danh: không công khai tên tôi"), required=False)
+    # Both consents are opt-in, never pre-ticked: a consent must be given, not left in place, and
+    # the service records it with its date (`Donor.honor_roll_consent_at`, `email_consent_at`).
     list_on_honor_roll = forms.BooleanField(
-        label=gettext_lazy("Ghi danh tôi trên bảng vàng của chiến dịch"), required=False, initial=True
+        label=gettext_lazy("Ghi danh tôi trên bảng vàng của chiến dịch"), required=False, initial=False
     )
-    # Opt-in, never pre-ticked: consent to e-mails must be given, and it is recorded with its date.
     email_consent = forms.BooleanField(
         label=gettext_lazy("Gửi thư nhắc khi đến hạn nộp và tin tức của Hội vào e-mail của tôi"), required=False
     )

@@ -102,6 +102,14 @@ class Pledge(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("ngày cam kết"), auto_now_add=True)
+    # What a visitor typed into the public form counts nowhere in public until a treasurer confirms
+    # it (`services.pledge_confirm`) or money arrives (`campaigns.selectors`). A pledge recorded by
+    # the association itself (admin, API, import) is confirmed when it is created, by its author.
+    confirmed_at = models.DateTimeField(_("thời điểm xác nhận"), null=True, blank=True, editable=False)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người xác nhận"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", editable=False,
+    )
 
     # A pledge belongs to its campaign's unit: whose auditors read its audit rows (fundmgr/audit/units.py).
     audit_unit_path = "campaign__unit"
@@ -114,6 +122,10 @@ class Pledge(models.Model):
 
     def __str__(self):
         return self.reference
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
 
 class PledgeInstallment(models.Model):

@@ -28,7 +28,7 @@ import logging
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When
@@ -51,7 +51,7 @@ from fundmgr.ledger.services import Line, entry_post, entry_reverse
 from fundmgr.money import AmountError, amount_check, format_vnd, pledge_minimum
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain
+from fundmgr.orgs.roles import Action, Domain, user_can
 
 from . import emails, selectors
 from .models import Donor, Payment, Pledge, PledgeEmail, PledgeInstallment
@@ -496,6 +496,10 @@ def _pledge_insert(
         contact_phone=donor_fields["phone"],
         contact_tax_code=donor_fields["tax_code"],
         contact_address=donor_fields["address"],
+        # Recorded by the association itself (admin, API, import): confirmed at once, by its author.
+        # What a visitor typed into the public form waits for a treasurer (`pledge_confirm`).
+        confirmed_at=None if channel == Pledge.Channel.FORM else timezone.now(),
+        confirmed_by=None if channel == Pledge.Channel.FORM else created_by,
     )
     PledgeInstallment.objects.bulk_create(
         PledgeInstallment(pledge=pledge, number=number, due_on=due_on, amount=part)
@@ -834,6 +838,39 @@ def pledge_cancel(*, pledge: Pledge, reason: str, by) -> Pledge:
 def pledge_write_off(*, pledge: Pledge, reason: str, by) -> Pledge:
     """Give up collecting what is left of a pledge (payments made stay); a reason is required."""
     return _pledge_close(pledge=pledge, reason=reason, by=by, status=Pledge.Status.WRITTEN_OFF, action="write_off")
+
+
+PLEDGE_CONFIRM_FIELDS = ["confirmed_at", "confirmed_by"]
+
+
+@transaction.atomic
+def pledge_confirm(*, pledge: Pledge, by) -> Pledge:
+    """A treasurer vouches for a pledge typed into the public form: from now on its whole amount
+    counts as pledged on the public pages (before, only the money received on it did).
+
+    Only a treasurer (or unit admin) of the campaign's unit or a unit above it may. A cancelled or
+    written-off pledge is not confirmed, nor one confirmed before.
+    """
+    # With its campaign and unit (not locked): the scope check and the audit row's unit.
+    pledge = Pledge.objects.select_for_update(of=("self",)).select_related("campaign__unit").get(pk=pledge.pk)
+    if by is None or not user_can(by, Action.CHANGE, Domain.MONEY, pledge.campaign.unit):
+        raise PermissionDenied(_("Chỉ thủ quỹ / kế toán của đơn vị nhận cam kết mới được xác nhận cam kết."))
+    if pledge.confirmed_at is not None:
+        raise ValidationError(
+            _("Cam kết %(reference)s đã được xác nhận trước đó.") % {"reference": pledge.reference},
+            code="pledge_already_confirmed",
+        )
+    if pledge.status in CLOSED_STATUSES:
+        raise ValidationError(
+            _("Cam kết %(reference)s đã hủy hoặc đã xóa nợ: không xác nhận.") % {"reference": pledge.reference},
+            code="pledge_closed",
+        )
+    before = audit_fields(pledge, PLEDGE_CONFIRM_FIELDS)
+    pledge.confirmed_at = timezone.now()
+    pledge.confirmed_by = by
+    pledge.save(update_fields=PLEDGE_CONFIRM_FIELDS)
+    audit_change(pledge, before, action=AuditEvent.Action.TRANSITION, actor=by)
+    return pledge
 
 
 # --- donors: edits ------------------------------------------------------------------------------

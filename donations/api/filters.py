@@ -35,6 +35,10 @@ class PledgeFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="overdue (installments due before today not paid)")
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    confirmed = django_filters.BooleanFilter(
+        field_name="confirmed_at", lookup_expr="isnull", exclude=True,
+        label="confirmed by a treasurer (false: typed into the public form, waiting)",
+    )
 
     class Meta:
         model = Pledge

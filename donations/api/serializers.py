@@ -39,7 +39,7 @@ class PledgeSerializer(serializers.ModelSerializer):
         fields = [
             "id", "reference", "donor", "donor_name", "campaign", "fund", "amount", "paid_amount",
             "outstanding_amount", "overpaid_amount", "status", "channel", "anonymous", "list_on_honor_roll",
-            "message", "installments", "closed_reason", "created_at",
+            "message", "installments", "closed_reason", "created_at", "confirmed_at",
         ]
         read_only_fields = fields
 

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.test import RequestFactory
+from django.utils import timezone
 
 from campaigns.models import Campaign
 from donations.models import Donor, Pledge
@@ -346,3 +347,29 @@ def test_e_mail_consent_is_asked_unticked_and_recorded_with_its_date(client, cam
     post(client, factories.valid_form_data(campaign, email="an@example.com", phone="0987 654 321"))
     other = Donor.objects.get(email="an@example.com")
     assert (other.email_consent, other.email_consent_at) == (False, None)
+
+
+def test_both_consents_are_asked_unticked_and_recorded_with_their_date_on_the_pledges_donor(client, campaign):
+    # Issue #10, point 6: the honor-roll box came ticked (initial=True), so a donor who read
+    # nothing "consented" to having their name published.
+    content = client.get(FORM_URL).content.decode()
+    for name in ("list_on_honor_roll", "email_consent"):
+        box = re.search(rf'<input type="checkbox" name="{name}"[^>]*>', content)
+        assert box and "checked" not in box.group(0), name
+
+    before = timezone.now()
+    response = post(client, factories.valid_form_data(campaign, list_on_honor_roll="on", email_consent="on"))
+    assert response.status_code == 303
+    pledge = Pledge.objects.get()
+    donor = pledge.donor
+    assert (pledge.list_on_honor_roll, donor.honor_roll_consent, donor.email_consent) == (True, True, True)
+    assert before <= donor.honor_roll_consent_at <= timezone.now()
+    assert before <= donor.email_consent_at <= timezone.now()
+
+    # Boxes left as they came: no consent, no date.
+    data = factories.valid_form_data(campaign, email="an@example.com", phone="0987 654 321", list_on_honor_roll=None)
+    assert post(client, data).status_code == 303
+    pledge = Pledge.objects.get(donor__email="an@example.com")
+    assert (pledge.list_on_honor_roll, pledge.donor.honor_roll_consent, pledge.donor.honor_roll_consent_at) == (
+        False, False, None)
+    assert (pledge.donor.email_consent, pledge.donor.email_consent_at) == (False, None)

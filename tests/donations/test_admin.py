@@ -48,6 +48,7 @@ CHANGELISTS = [
     ("admin:donations_donor_changelist", "", 1),  # units
     ("admin:donations_pledge_changelist", "", 3),  # campaigns, funds, units
     ("admin:donations_pledge_changelist", "?overdue=yes", 3),
+    ("admin:donations_pledge_changelist", "?confirmed=yes", 3),  # the filter of confirmation: no query of its own
     ("admin:donations_pledge_changelist", "?q=nha+hao+tam", 3),  # search without diacritics
     ("admin:donations_payment_changelist", "", 3 + 2),  # campaigns, funds, units; date hierarchy: range, days
     ("admin:donations_bankstatementimport_changelist", "", 1),  # units
