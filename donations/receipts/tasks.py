@@ -58,6 +58,10 @@ class _EmailTask(_DeliveryTask):
     channel = "email"
 
 
+class _VoidNoticeTask(_DeliveryTask):
+    channel = "void_notice"
+
+
 class _StatementTask(_RetryingTask):
     def give_up(self, args, error):
         services.statement_mark_failed(donor_id=args[0], year=args[1], error=error)
@@ -73,6 +77,11 @@ def receipt_render_task(receipt_id: int) -> None:
 @shared_task(base=_EmailTask)
 def receipt_email_task(receipt_id: int) -> None:
     services.receipt_email(receipt_id=receipt_id)
+
+
+@shared_task(base=_VoidNoticeTask)
+def receipt_void_notice_task(receipt_id: int) -> None:
+    services.receipt_void_notice(receipt_id=receipt_id)
 
 
 @shared_task(base=_StatementTask)
