@@ -409,6 +409,7 @@ def pledge_create(
                 if not Pledge.objects.filter(reference=reference).exists():
                     raise
                 continue  # a reference collision: draw another code
+            emails.pledge_confirmation_job_create(pledge)  # its job row, in this transaction
             transaction.on_commit(lambda: _queue_pledge_confirmation(pledge.pk))
             return pledge, True
         raise RuntimeError(f"no free pledge reference for prefix {campaign.reference_prefix!r}")

@@ -47,7 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from donations import services as donations_services
-from donations.models import Donor, Payment
+from donations.models import Donor, Payment, PledgeEmail
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.ledger.models import JournalLine
@@ -486,6 +486,13 @@ def deliveries_requeue_stale(*, older_than: datetime.timedelta = STALE_AFTER) ->
     middle; it goes back to pending (on PostgreSQL a job whose worker is alive holds its row
     lock while it sends, and is skipped). The rows are touched, so a job whose message merely
     waits in a long queue is sent again at most once per `older_than`.
+
+    Pledge e-mails (`PledgeEmail`: the confirmation written by `pledge_create`, the reminders)
+    are the same kind of job with their own lease (`donations.services.pledge_email_send`): a
+    row pending since before `older_than`, or sending under a lease that expired, is enqueued
+    again. Those rows have no `updated_at` to touch, so one still pending is enqueued at every
+    run until it is sent, skipped or failed; sending is idempotent, so that costs a task, not an
+    e-mail.
     """
     cutoff = timezone.now() - older_than
     now = timezone.now()
@@ -502,6 +509,15 @@ def deliveries_requeue_stale(*, older_than: datetime.timedelta = STALE_AFTER) ->
             .order_by("pk")
             .values_list("pk", "donor_id", "year", "status")[:REQUEUE_BATCH]
         )
+        pledge_emails = list(
+            PledgeEmail.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=PledgeEmail.Status.PENDING, created_at__lt=cutoff)
+                | Q(status=PledgeEmail.Status.SENDING, claimed_at__lt=now - donations_services.PLEDGE_EMAIL_LEASE)
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:REQUEUE_BATCH]
+        )
         interrupted = "Bị gián đoạn (worker dừng giữa chừng); đã xếp hàng lại."
         for model, rows in ((ReceiptDelivery, stale), (DonorAnnualStatement, statements)):
             running = [row[0] for row in rows if row[3] == JobStatus.RUNNING]
@@ -512,18 +528,24 @@ def deliveries_requeue_stale(*, older_than: datetime.timedelta = STALE_AFTER) ->
             model.objects.filter(pk__in=[row[0] for row in rows]).update(updated_at=now)
 
         def send():
+            from donations import tasks as pledge_tasks
+
             from . import tasks
 
             jobs = [
                 (getattr(tasks, TASK_BY_CHANNEL[channel]), (receipt_id,))
                 for _pk, receipt_id, channel, _status in stale
             ] + [(tasks.donor_annual_statement_task, (donor_id, year)) for _pk, donor_id, year, _status in statements]
+            jobs += [(pledge_tasks.pledge_email_send_task, (pk,)) for pk in pledge_emails]
             enqueue_many(jobs)
 
         transaction.on_commit(send)
-    if stale or statements:
-        logger.info("re-enqueued %d stale receipt jobs and %d annual statements", len(stale), len(statements))
-    return len(stale) + len(statements)
+    if stale or statements or pledge_emails:
+        logger.info(
+            "re-enqueued %d stale receipt jobs, %d annual statements and %d pledge e-mails",
+            len(stale), len(statements), len(pledge_emails),
+        )
+    return len(stale) + len(statements) + len(pledge_emails)
 
 
 # --- voiding ------------------------------------------------------------------------------------

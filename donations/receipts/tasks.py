@@ -5,7 +5,7 @@ Retries: a failing attempt is retried with exponential back-off (10 s, 20 s, 40 
 marked failed and the admin lists it. A row that is missing (nothing to do) is not retried.
 The settings acknowledge late and reject on a lost worker, so a killed worker's message is
 delivered again; when the broker itself lost it, `receipt_deliveries_requeue_task` (beat, every
-five minutes) enqueues it again from the database.
+five minutes) enqueues it again from the database (and the pledge e-mails' rows too).
 """
 
 import datetime
