@@ -1,8 +1,11 @@
 """What the pledge e-mails say: the confirmation and the installment reminders.
 
 Each is Vietnamese first, then the same in English below (a pledge does not store a language).
-These functions only build messages; `services.pledge_email_send` decides whether and when one
-is sent, and records it.
+These functions build messages; `services.pledge_email_send` decides whether and when one is
+sent, and records it. `pledge_confirmation_job_create` writes the confirmation's job row inside
+`pledge_create`'s transaction, so a pledge that is committed always has its e-mail recorded as
+due, even when the broker is down and the task message is never sent (the requeue beat,
+`receipts.services.deliveries_requeue_stale`, sends it later).
 """
 
 from __future__ import annotations
@@ -24,6 +27,15 @@ _TEMPLATES = {
     PledgeEmail.Kind.REMINDER_BEFORE: "donations/email/pledge_reminder_before",
     PledgeEmail.Kind.REMINDER_OVERDUE: "donations/email/pledge_reminder_overdue",
 }
+
+
+def pledge_confirmation_job_create(pledge: Pledge) -> PledgeEmail | None:
+    """The confirmation's row, pending, in the caller's transaction; None for a donor without an
+    e-mail address (nothing to send). The task is queued by the caller after commit."""
+    if not pledge.donor.email:
+        return None
+    # A new pledge has no e-mail rows yet: one INSERT (the unique constraint guards the rest).
+    return PledgeEmail.objects.create(pledge=pledge, kind=PledgeEmail.Kind.CONFIRMATION, installment=None)
 
 
 def _message_domain() -> str:

@@ -438,6 +438,7 @@ def pledge_create(
             create=create,
         )
         if created:
+            emails.pledge_confirmation_job_create(pledge)  # its job row, in this transaction
             transaction.on_commit(lambda: _queue_pledge_confirmation(pledge.pk))
         return pledge, created
 

@@ -1,7 +1,9 @@
 """Celery tasks of the donations app: thin, they take ids and call `services`.
 
 - `pledge_confirmation_send(pledge_id)`: the confirmation e-mail, queued after commit by
-  `services.pledge_create`;
+  `services.pledge_create` (which writes its `PledgeEmail` row, pending, in the pledge's
+  transaction: a message lost with the broker is sent again by the receipts' requeue beat,
+  `receipts.services.deliveries_requeue_stale`, through `pledge_email_send_task`);
 - `pledge_email_send_task(pledge_email_id)`: any pledge e-mail row (the reminders);
 - `pledge_reminders_task()`: the daily beat job (08:00 Asia/Ho_Chi_Minh, migration
   `donations/0006`) that creates the reminders due and queues them.

@@ -13,12 +13,15 @@ was written by the client and could be forged to dodge the limit.
 """
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
 
 from fundmgr.audit.context import client_ip  # noqa: F401  (re-exported: callers use rate_limit.client_ip)
+
+logger = logging.getLogger(__name__)
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -40,7 +43,15 @@ class Rate:
 
 
 def hit(scope: str, identity: str, rate: Rate | str) -> bool:
-    """Count one hit of `identity` in `scope`; False when it goes over the limit."""
+    """Count one hit of `identity` in `scope`; False when it goes over the limit.
+
+    When the cache cannot be reached (Redis down), the hit is allowed and a warning is logged:
+    the limit fails open. A rate limit only slows down bots; a pledge turned away is money a
+    donor meant to give, and the form keeps its other guards (CSRF, honeypot, the signed minimum
+    time, the idempotency key). Falling back to the database was the other choice: it would put
+    a write per request on the system of record exactly while one of its services is down, and
+    need a table and its clean-up, for limits that are approximate anyway.
+    """
     if isinstance(rate, str):
         rate = Rate.parse(rate)
     if rate.count == 0:
@@ -48,10 +59,17 @@ def hit(scope: str, identity: str, rate: Rate | str) -> bool:
     window = int(time.time() // rate.period)
     digest = hashlib.sha256(f"{scope}\0{identity}".encode()).hexdigest()[:32]
     key = f"ratelimit:{scope}:{digest}:{window}"
-    cache.add(key, 0, timeout=rate.period + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=rate.period + 1)
-        count = 1
+        cache.add(key, 0, timeout=rate.period + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.add(key, 1, timeout=rate.period + 1)
+            count = 1
+    except Exception as error:  # noqa: BLE001 - redis-py's ConnectionError, TimeoutError, …
+        logger.warning(
+            "rate limit %s not checked, the cache is unavailable (%s: %s); allowing the request",
+            scope, type(error).__name__, error,
+        )
+        return True
     return count <= rate.count

@@ -207,7 +207,10 @@ OPEN_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
 class ReceiptDelivery(models.Model):
-    """The state of one job of one receipt: render its PDF, or e-mail it (one row each).
+    """The state of one job of one receipt: render its PDF, e-mail it, or tell the donor it was
+    voided (one row each; the last one exists only for a voided receipt).
+
+    Voiding puts the PDF row back to pending: the stored file is rendered again, stamped voided.
 
     `updated_at` is set by the services on every change of status (including a re-enqueue);
     a row that stays pending or running longer than a threshold is stale and is re-enqueued.
@@ -216,11 +219,13 @@ class ReceiptDelivery(models.Model):
     class Channel(models.TextChoices):
         PDF = "pdf", _("Tệp PDF")
         EMAIL = "email", _("E-mail")
+        # Created when the receipt is voided (not when it is issued): tells the donor, once.
+        VOID_NOTICE = "void_notice", _("Thông báo hủy phiếu")
 
     Status = JobStatus
 
     receipt = models.ForeignKey(Receipt, verbose_name=_("phiếu thu"), on_delete=models.PROTECT, related_name="deliveries")
-    channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
+    channel = models.CharField(_("kênh"), max_length=20, choices=Channel.choices)
     status = models.CharField(_("trạng thái"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
     attempts = models.PositiveIntegerField(_("số lần thử"), default=0)
     last_error = models.TextField(_("lỗi gần nhất"), blank=True)

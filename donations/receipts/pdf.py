@@ -41,7 +41,7 @@ FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD, ITALIC = "ReceiptSans", "ReceiptSans-Bold", "ReceiptSans-Oblique"
 PAGE_SIZES = {"A5": landscape(A5), "A4": A4}
 GREY = Color(0.35, 0.35, 0.35)
-VOID_RED = Color(0.78, 0.1, 0.1, alpha=0.35)
+VOID_RED = Color(0.8, 0.05, 0.05, alpha=0.6)
 
 SIGNATURES = (
     ("Thủ trưởng đơn vị", "(Ký, họ tên, đóng dấu)"),
@@ -317,15 +317,31 @@ class _Layout:
         )
 
     def void_stamp(self, doc, *, center_y):
+        """A red rubber stamp across the form: "ĐÃ HỦY", the reason and the date of the void, in
+        a frame. Opaque enough to be seen at a glance and on a photocopy, translucent enough that
+        the form under it can still be read (a voided receipt stays a document of the books)."""
         canvas = self.canvas
+        when = timezone.localtime(doc.voided_at).strftime("%d/%m/%Y") if doc.voided_at else ""
+        reason_lines = _wrap(_nfc(f"Lý do: {doc.void_reason}"), BOLD, 11, 118 * mm, 118 * mm)
+        if len(reason_lines) > 2:  # the full reason is printed in the line at the foot of the page
+            reason_lines = [reason_lines[0], reason_lines[1][:-1] + "…"]
+        lines = [*reason_lines, f"Ngày hủy: {when}"]
         canvas.saveState()
         canvas.translate(self.width / 2, center_y)
-        canvas.rotate(20)
+        canvas.rotate(18)
         canvas.setFillColor(VOID_RED)
-        canvas.setFont(BOLD, 64)
+        canvas.setStrokeColor(VOID_RED)
+        canvas.setFont(BOLD, 60)
         canvas.drawCentredString(0, 0, "ĐÃ HỦY")
-        canvas.setFont(REGULAR, 11)
-        canvas.drawCentredString(0, -20, _nfc(f"Lý do: {doc.void_reason}")[:120])
+        canvas.setFont(BOLD, 11)
+        for index, line in enumerate(lines):
+            canvas.drawCentredString(0, -20 - index * 14, line)
+        text_width = max(
+            [pdfmetrics.stringWidth("ĐÃ HỦY", BOLD, 60)] + [pdfmetrics.stringWidth(line, BOLD, 11) for line in lines]
+        )
+        canvas.setLineWidth(3)
+        bottom = -20 - (len(lines) - 1) * 14 - 10
+        canvas.roundRect(-text_width / 2 - 10, bottom, text_width + 20, 60 - bottom, 8, stroke=1, fill=0)
         canvas.restoreState()
 
 

@@ -47,7 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from donations import services as donations_services
-from donations.models import Donor, Payment
+from donations.models import Donor, Payment, PledgeEmail
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.ledger.models import JournalLine
@@ -221,7 +221,7 @@ def receipt_issue(*, payment: Payment, issued_by=None) -> Receipt:
             attached_documents=_attached_documents(payment),
         )
         ReceiptDelivery.objects.bulk_create([
-            ReceiptDelivery(receipt=receipt, channel=channel) for channel in ReceiptDelivery.Channel.values
+            ReceiptDelivery(receipt=receipt, channel=channel) for channel in ISSUE_CHANNELS
         ])
         audit_create(receipt, RECEIPT_AUDIT_FIELDS, actor=issued_by)
         _enqueue_on_commit("receipt_render_task", receipt.pk)
@@ -229,6 +229,16 @@ def receipt_issue(*, payment: Payment, issued_by=None) -> Receipt:
 
 
 # --- rendering ----------------------------------------------------------------------------------
+# The jobs a receipt gets when it is issued; the void notice's row is created by `receipt_void`.
+ISSUE_CHANNELS = (ReceiptDelivery.Channel.PDF, ReceiptDelivery.Channel.EMAIL)
+# Which task does the job of each channel (the requeue job and a retry look it up here).
+TASK_BY_CHANNEL = {
+    ReceiptDelivery.Channel.PDF: "receipt_render_task",
+    ReceiptDelivery.Channel.EMAIL: "receipt_email_task",
+    ReceiptDelivery.Channel.VOID_NOTICE: "receipt_void_notice_task",
+}
+
+
 def _delivery(receipt_id: int, channel: str, *, lock: bool = False) -> ReceiptDelivery:
     queryset = ReceiptDelivery.objects.select_for_update() if lock else ReceiptDelivery.objects
     return queryset.get(receipt_id=receipt_id, channel=channel)
@@ -256,19 +266,26 @@ def receipt_render(*, receipt_id: int, page_size: str | None = None) -> bool:
     """Render the receipt's PDF once; True when this call rendered it, False when it was done.
 
     The PDF is drawn before taking the row lock (it is the slow part; on SQLite a lock is the
-    whole database), then written and marked done under the lock, in one transaction.
+    whole database), then written and marked done under the lock, in one transaction. Under the
+    lock the receipt is read again: when it was voided meanwhile (`receipt_void` put the row back
+    to pending), the PDF is drawn again, so a render that raced the void never stores the copy
+    without the stamp.
     """
     if _delivery(receipt_id, ReceiptDelivery.Channel.PDF).status == JobStatus.DONE:
         return False
     receipt = Receipt.objects.select_related("issued_by").get(pk=receipt_id)
     delivery_pk = None
     try:
-        content = receipt_pdf_render(document_from_receipt(receipt), page_size=page_size)
+        document = document_from_receipt(receipt)
+        content = receipt_pdf_render(document, page_size=page_size)
         with transaction.atomic():
             delivery = _delivery(receipt_id, ReceiptDelivery.Channel.PDF, lock=True)
             delivery_pk = delivery.pk
             if delivery.status == JobStatus.DONE:
                 return False
+            current = document_from_receipt(Receipt.objects.select_related("issued_by").get(pk=receipt_id))
+            if current != document:
+                content = receipt_pdf_render(current, page_size=page_size)
             name = receipt_pdf_path(receipt, "")
             storage = receipt.pdf.storage
             # A fixed name, replaced: a retry after a crash between the write and the commit
@@ -407,8 +424,7 @@ def _reopen(delivery: ReceiptDelivery, note: str = "") -> None:
     delivery.last_error = note
     delivery.updated_at = timezone.now()
     delivery.save(update_fields=["status", "claimed_at", "last_error", "updated_at"])
-    task = "receipt_render_task" if delivery.channel == ReceiptDelivery.Channel.PDF else "receipt_email_task"
-    _enqueue_on_commit(task, delivery.receipt_id)
+    _enqueue_on_commit(TASK_BY_CHANNEL[delivery.channel], delivery.receipt_id)
 
 
 @transaction.atomic
@@ -470,6 +486,13 @@ def deliveries_requeue_stale(*, older_than: datetime.timedelta = STALE_AFTER) ->
     middle; it goes back to pending (on PostgreSQL a job whose worker is alive holds its row
     lock while it sends, and is skipped). The rows are touched, so a job whose message merely
     waits in a long queue is sent again at most once per `older_than`.
+
+    Pledge e-mails (`PledgeEmail`: the confirmation written by `pledge_create`, the reminders)
+    are the same kind of job with their own lease (`donations.services.pledge_email_send`): a
+    row pending since before `older_than`, or sending under a lease that expired, is enqueued
+    again. Those rows have no `updated_at` to touch, so one still pending is enqueued at every
+    run until it is sent, skipped or failed; sending is idempotent, so that costs a task, not an
+    e-mail.
     """
     cutoff = timezone.now() - older_than
     now = timezone.now()
@@ -486,6 +509,15 @@ def deliveries_requeue_stale(*, older_than: datetime.timedelta = STALE_AFTER) ->
             .order_by("pk")
             .values_list("pk", "donor_id", "year", "status")[:REQUEUE_BATCH]
         )
+        pledge_emails = list(
+            PledgeEmail.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=PledgeEmail.Status.PENDING, created_at__lt=cutoff)
+                | Q(status=PledgeEmail.Status.SENDING, claimed_at__lt=now - donations_services.PLEDGE_EMAIL_LEASE)
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:REQUEUE_BATCH]
+        )
         interrupted = "Bị gián đoạn (worker dừng giữa chừng); đã xếp hàng lại."
         for model, rows in ((ReceiptDelivery, stale), (DonorAnnualStatement, statements)):
             running = [row[0] for row in rows if row[3] == JobStatus.RUNNING]
@@ -496,18 +528,24 @@ def deliveries_requeue_stale(*, older_than: datetime.timedelta = STALE_AFTER) ->
             model.objects.filter(pk__in=[row[0] for row in rows]).update(updated_at=now)
 
         def send():
+            from donations import tasks as pledge_tasks
+
             from . import tasks
 
             jobs = [
-                (tasks.receipt_render_task if channel == ReceiptDelivery.Channel.PDF else tasks.receipt_email_task, (receipt_id,))
+                (getattr(tasks, TASK_BY_CHANNEL[channel]), (receipt_id,))
                 for _pk, receipt_id, channel, _status in stale
             ] + [(tasks.donor_annual_statement_task, (donor_id, year)) for _pk, donor_id, year, _status in statements]
+            jobs += [(pledge_tasks.pledge_email_send_task, (pk,)) for pk in pledge_emails]
             enqueue_many(jobs)
 
         transaction.on_commit(send)
-    if stale or statements:
-        logger.info("re-enqueued %d stale receipt jobs and %d annual statements", len(stale), len(statements))
-    return len(stale) + len(statements)
+    if stale or statements or pledge_emails:
+        logger.info(
+            "re-enqueued %d stale receipt jobs, %d annual statements and %d pledge e-mails",
+            len(stale), len(statements), len(pledge_emails),
+        )
+    return len(stale) + len(statements) + len(pledge_emails)
 
 
 # --- voiding ------------------------------------------------------------------------------------
@@ -519,6 +557,11 @@ def receipt_void(*, receipt: Receipt, reason: str, voided_by) -> Receipt:
     """Void a receipt and its payment: the payment is voided by `donations.services.payment_void`
     (the reversal of its journal entry, and its pledge's status from the payments left), and the
     receipt stays in the register with its number, marked voided with the reason, who and when.
+
+    Its jobs, in the same transaction (`_void_jobs`): the receipt's e-mail, unless it was sent
+    already, is skipped for good; the stored PDF is rendered again with the "ĐÃ HỦY" stamp, the
+    reason and the date; and a void notice is e-mailed to the donor once. Both jobs start after
+    commit and are requeued from their rows like every receipt job.
 
     Only a treasurer (or unit admin) of the issuing unit or a unit above it may. The corrected
     payment, if any, is recorded anew and gets a new number.
@@ -544,7 +587,88 @@ def receipt_void(*, receipt: Receipt, reason: str, voided_by) -> Receipt:
     receipt.voided_at = payment.voided_at
     receipt.save(update_fields=["state", "void_reason", "voided_by", "voided_at", "void_entry"])
     audit_change(receipt, before, action=AuditEvent.Action.TRANSITION, actor=voided_by)
+    _void_jobs(receipt)
     return receipt
+
+
+def _void_jobs(receipt: Receipt) -> None:
+    """The jobs of a receipt being voided, inside `receipt_void`'s transaction.
+
+    The e-mail row is locked (in pk order, with the PDF row) and, unless it is done, marked
+    skipped: a claim taken before the void then finds its row no longer running and sends
+    nothing (`_send_claimed`). On PostgreSQL a worker that is sending holds that row's lock until
+    its "done" commits, so the void waits for it and leaves a sent e-mail alone: the notice that
+    follows tells the donor. (On SQLite the check before the send and the send are not under one
+    lock; a void in that instant comes after the send.)
+    """
+    now = timezone.now()
+    deliveries = {
+        delivery.channel: delivery
+        for delivery in ReceiptDelivery.objects.select_for_update().filter(receipt=receipt).order_by("pk")
+    }
+    email = deliveries.get(ReceiptDelivery.Channel.EMAIL)
+    if email is not None and email.status not in (JobStatus.DONE, JobStatus.SKIPPED):
+        email.status = JobStatus.SKIPPED
+        email.claimed_at = None
+        email.last_error = "Phiếu thu đã hủy: không gửi."
+        email.updated_at = now
+        email.save(update_fields=["status", "claimed_at", "last_error", "updated_at"])
+    pdf = deliveries.get(ReceiptDelivery.Channel.PDF)
+    if pdf is None:
+        pdf = ReceiptDelivery.objects.create(receipt=receipt, channel=ReceiptDelivery.Channel.PDF)
+    else:
+        pdf.status = JobStatus.PENDING
+        pdf.claimed_at = None
+        pdf.last_error = "Phiếu thu đã hủy: vẽ lại tệp PDF có dấu hủy."
+        pdf.updated_at = now
+        pdf.save(update_fields=["status", "claimed_at", "last_error", "updated_at"])
+    _enqueue_on_commit("receipt_render_task", receipt.pk)
+    ReceiptDelivery.objects.create(receipt=receipt, channel=ReceiptDelivery.Channel.VOID_NOTICE)
+    _enqueue_on_commit("receipt_void_notice_task", receipt.pk)
+
+
+def _void_notice_message(receipt: Receipt, recipient: str) -> EmailMessage:
+    context = {
+        "receipt": receipt,
+        "amount": format_vnd(receipt.amount),
+        "date": receipt.receipt_date.strftime("%d/%m/%Y"),
+        "void_date": timezone.localtime(receipt.voided_at).strftime("%d/%m/%Y"),
+    }
+    message = EmailMessage(
+        subject=f"Thông báo hủy phiếu thu {receipt.number} – {receipt.unit_name}",
+        body=render_to_string("receipts/email/void_notice.txt", context),
+        to=[recipient],
+        headers={
+            "Message-ID": f"<receipt-void.{receipt.pk}.{receipt.verification_code}@{_message_domain()}>",
+            "X-Receipt-Void-Notice": receipt.number,
+        },
+    )
+    with receipt.pdf.open("rb") as pdf_file:
+        message.attach(f"{receipt.number}-da-huy.pdf", pdf_file.read(), "application/pdf")
+    return message
+
+
+def receipt_void_notice(*, receipt_id: int) -> bool:
+    """Tell the donor, once, that their receipt was voided; True when this call sent it.
+
+    To the address the donor record holds now (none: the job is skipped), with the re-rendered
+    PDF (stamped "ĐÃ HỦY") attached; it renders it first when that job has not run yet. Claimed
+    and marked done like the receipt's e-mail, so running twice sends once.
+    """
+    if _delivery(receipt_id, ReceiptDelivery.Channel.PDF).status != JobStatus.DONE:
+        receipt_render(receipt_id=receipt_id)
+    with transaction.atomic():
+        delivery = _delivery(receipt_id, ReceiptDelivery.Channel.VOID_NOTICE, lock=True)
+        if delivery.status != JobStatus.PENDING:
+            return False
+        receipt = Receipt.objects.select_related("payment__donor").get(pk=receipt_id)
+        address = receipt.payment.donor.email
+        if not address:
+            _skip(delivery, "Nhà hảo tâm không có địa chỉ e-mail.")
+            return False
+        claimed_at = _claim(delivery, recipient=address)
+    message = _void_notice_message(receipt, address)
+    return _send_claimed(ReceiptDelivery, delivery.pk, claimed_at, message)
 
 
 # --- annual statements --------------------------------------------------------------------------

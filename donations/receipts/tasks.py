@@ -5,7 +5,7 @@ Retries: a failing attempt is retried with exponential back-off (10 s, 20 s, 40 
 marked failed and the admin lists it. A row that is missing (nothing to do) is not retried.
 The settings acknowledge late and reject on a lost worker, so a killed worker's message is
 delivered again; when the broker itself lost it, `receipt_deliveries_requeue_task` (beat, every
-five minutes) enqueues it again from the database.
+five minutes) enqueues it again from the database (and the pledge e-mails' rows too).
 """
 
 import datetime
@@ -58,6 +58,10 @@ class _EmailTask(_DeliveryTask):
     channel = "email"
 
 
+class _VoidNoticeTask(_DeliveryTask):
+    channel = "void_notice"
+
+
 class _StatementTask(_RetryingTask):
     def give_up(self, args, error):
         services.statement_mark_failed(donor_id=args[0], year=args[1], error=error)
@@ -73,6 +77,11 @@ def receipt_render_task(receipt_id: int) -> None:
 @shared_task(base=_EmailTask)
 def receipt_email_task(receipt_id: int) -> None:
     services.receipt_email(receipt_id=receipt_id)
+
+
+@shared_task(base=_VoidNoticeTask)
+def receipt_void_notice_task(receipt_id: int) -> None:
+    services.receipt_void_notice(receipt_id=receipt_id)
 
 
 @shared_task(base=_StatementTask)

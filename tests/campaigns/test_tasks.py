@@ -65,16 +65,18 @@ def test_running_twice_sends_once(pledge, mailoutbox):
 
 
 def test_while_another_worker_holds_a_fresh_lease_the_task_retries_later(pledge, mailoutbox):
-    PledgeEmail.objects.create(pledge=pledge, kind="confirmation", status="sending", claimed_at=timezone.now(), attempts=1)
+    # pledge_create wrote the row (pending); another worker has just claimed it.
+    PledgeEmail.objects.filter(pledge=pledge, kind="confirmation").update(
+        status="sending", claimed_at=timezone.now(), attempts=1
+    )
     with pytest.raises(Retry):
         pledge_confirmation_send(pledge.pk)
     assert mailoutbox == []
 
 
 def test_a_lease_left_by_a_dead_worker_expires(pledge, mailoutbox):
-    PledgeEmail.objects.create(
-        pledge=pledge, kind="confirmation", status="sending", claimed_at=timezone.now() - datetime.timedelta(minutes=11),
-        attempts=1,
+    PledgeEmail.objects.filter(pledge=pledge, kind="confirmation").update(
+        status="sending", claimed_at=timezone.now() - datetime.timedelta(minutes=11), attempts=1,
     )
     assert pledge_confirmation_send(pledge.pk) == "sent"
     assert PledgeEmail.objects.get(pledge=pledge).attempts == 2
