@@ -143,8 +143,12 @@ def record_payment(*, donor, fund, unit, amount=1_500_000, method=Payment.Method
                    received_on=None, recorded_by=None, bank_reference=None, **kwargs):
     """Record a payment and issue its receipt, as `payment_record` does (it calls `receipt_issue`
     in its transaction; calling it again returns the same receipt)."""
+    import uuid
+
     from django.db import transaction
 
+    if method == Payment.Method.BANK_TRANSFER and bank_reference is None:
+        bank_reference = f"FT-TEST-{uuid.uuid4().hex[:12]}"  # a transfer needs its bank reference
     with transaction.atomic():
         payment = payment_record(
             donor=donor, amount=amount, method=method, received_on=received_on or timezone.localdate(),

@@ -129,6 +129,7 @@ def pay(pledge, amount, treasurer):
     payment = payment_record(
         donor=pledge.donor, pledge=pledge, amount=amount, method=Payment.Method.BANK_TRANSFER,
         received_on=timezone.localdate(), unit=pledge.campaign.unit, recorded_by=treasurer,
+        bank_reference=f"FT-VOID-{pledge.pk}-{amount}-{Payment.objects.count()}",
     )
     return payment, payment.receipt
 
