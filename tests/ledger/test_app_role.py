@@ -131,3 +131,22 @@ def test_the_command_refuses_a_role_that_owns_or_may_do_too_much(db):
         owner = cursor.fetchone()[0]
     with pytest.raises(CommandError, match=f"{owner} cannot be the application's role: .*the role running this command"):
         call_command("db_roles", app_role=owner)
+
+
+def test_migrate_re_grants_the_role_named_in_the_settings(app_role, settings):
+    """Tables a later migration adds reach the app: with DATABASE_APP_ROLE set, migrate re-grants."""
+    from fundmgr.audit.db_roles import grant_after_migrate
+
+    def may(privilege, table):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT has_table_privilege(%s, %s, %s)", [app_role, table, privilege])
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {app_role}")  # as a new table would be
+    assert not may("INSERT", "donations_pledge")
+    settings.DATABASE_APP_ROLE = app_role
+    grant_after_migrate(sender=None)
+    assert [may(privilege, "donations_pledge") for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE")] == [True] * 4
+    assert [may(privilege, "ledger_journalentry") for privilege in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")] \
+        == [True, True, False, False, False]
