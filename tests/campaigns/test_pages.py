@@ -124,7 +124,7 @@ def test_the_campaign_page_costs_the_same_queries_for_5_or_50_pledges(client, ca
     # 1. the campaign with its pledged / received / donor-count subqueries
     # 2. per fund: pledged, received and count subqueries
     # 3. received per day (the chart)
-    # 4. the honor roll (name, kind, amount only)
+    # 4. the honor roll's first page: money received per donor (name, kind, sum only), 51 rows at most
     # The anonymous visitor has no session cookie: no session or user query.
     with django_assert_num_queries(4):
         response = client.get(CAMPAIGN_URL)

@@ -145,6 +145,20 @@ def test_an_unconfirmed_pledge_counts_by_the_money_received_on_it_everywhere(cam
         ("Trần Thị Hoa", 2_000_000), ("Lê Văn Tư", 1_000_000)]
 
 
+def test_the_campaign_list_costs_one_query_whatever_the_pledges(client, campaign, unit, funds, real_gift,
+                                                               django_assert_num_queries):
+    other = factories.campaign_make(unit=unit, funds=funds, slug="tet-2027", prefix="TKH27", name="Tết 2027")
+    for number in range(20):
+        pledge_create(campaign=other, donor_name=f"Khách {number}", donor_kind="individual",
+                      phone=f"0914{number:06d}", amount=1_000_000, channel=Pledge.Channel.FORM)
+    # 1. the open campaigns with their unit, and pledged / received / donors as subqueries.
+    # The anonymous visitor has no session cookie: no session or user query.
+    with django_assert_num_queries(1):
+        response = client.get("/")
+    content = text(response)
+    assert "Tết 2027" in content and "5.000.000\u00a0₫" in content
+
+
 # --- the honor roll, paged -------------------------------------------------------------------------------
 
 @pytest.fixture
