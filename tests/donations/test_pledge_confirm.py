@@ -173,7 +173,7 @@ def test_the_api_shows_when_a_pledge_was_confirmed_and_filters_on_it(client, cam
 
 # --- the migration --------------------------------------------------------------------------------------
 
-BEFORE = [("donations", "0006_pledge_reminder_schedule")]
+BEFORE = [("donations", "0007_pledge_typed_contacts_payment_overpayment")]
 
 
 @pytest.mark.django_db(transaction=True)
