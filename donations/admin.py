@@ -216,7 +216,8 @@ class DonorForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         try:
-            services.donor_fields_clean(**{field: cleaned.get(field, "") for field in self.Meta.fields})
+            # DonorForm's own fields: the admin's subclass of this form lists its own (the unit too).
+            services.donor_fields_clean(**{field: cleaned.get(field, "") for field in DonorForm.Meta.fields})
         except ValidationError as error:
             form_errors_from(self, error)
         return cleaned

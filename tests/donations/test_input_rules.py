@@ -107,6 +107,33 @@ def test_the_form_refuses_a_donor_name_of_zero_width_spaces(client, campaign, se
     assert_no_pledge_written()
 
 
+def donor_change(client, donor, name):
+    return client.post(reverse("admin:donations_donor_change", args=[donor.pk]), {
+        "kind": "individual", "name": name, "email": "", "phone": "0912345678", "tax_code": "", "address": "",
+        **{f"{prefix}-{key}": value for prefix in ("pledges", "payments")
+           for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))},
+    })
+
+
+def test_the_admin_renames_a_donor_without_invisible_characters(client, treasurer, campaign):
+    pledge, _created = pledge_create(**pledge_kwargs(campaign))
+    client.force_login(treasurer)
+    assert donor_change(client, pledge.donor, "Nguyễn\u200b Văn\u2060 Ân").status_code == 302
+    pledge.donor.refresh_from_db()
+    assert pledge.donor.name == "Nguyễn Văn Ân"
+
+
+def test_the_admin_refuses_to_rename_a_donor_to_zero_width_spaces(client, treasurer, campaign):
+    pledge, _created = pledge_create(**pledge_kwargs(campaign))
+    donor = pledge.donor
+    client.force_login(treasurer)
+    response = donor_change(client, donor, "\u200b\u2060\ufeff")
+    assert response.status_code == 200
+    assert NAME_REQUIRED in html.unescape(response.content.decode())
+    donor.refresh_from_db()
+    assert donor.name == "Nguyễn Văn An"
+
+
 # --- the date money was received -----------------------------------------------------------------
 
 def pay(pledge, received_on):
