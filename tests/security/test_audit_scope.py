@@ -105,12 +105,16 @@ def test_a_pledge_and_its_payment_write_rows_of_the_campaigns_unit(units, pledge
     assert payment.receipt.unit_id == a
 
 
-def test_the_pledge_follows_its_campaign_not_the_unit_that_received_the_money(units, pledge, treasurer):
-    """A payment received by the province for a commune's pledge: each row has its own record's unit."""
+def test_the_pledge_follows_its_campaign_not_the_unit_that_received_the_money(units, pledge, make_user):
+    """A payment received by the province for a commune's pledge: each row has its own record's unit.
+
+    Recorded by a province treasurer: the commune's own treasurer may not write into the
+    province's unit (issue #10; this test used to let them)."""
+    province_treasurer = make_user("thuquy-tinh", role=Role.TREASURER, unit=units.province)
     start = last_pk()
     payment_record(
         donor=pledge.donor, pledge=pledge, amount=1_000_000, method=Payment.Method.CASH,
-        received_on=timezone.localdate(), unit=units.province, recorded_by=treasurer,
+        received_on=timezone.localdate(), unit=units.province, recorded_by=province_treasurer,
     )
     rows = {(label, action): unit for label, action, unit in service_rows(start)}
     assert rows == {
