@@ -51,7 +51,7 @@ from fundmgr.ledger.services import Line, entry_post, entry_reverse
 from fundmgr.money import AmountError, amount_check, format_vnd, pledge_minimum
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, user_can
+from fundmgr.orgs.roles import Action, Domain
 
 from . import emails, selectors
 from .models import Donor, Payment, Pledge, PledgeEmail, PledgeInstallment
@@ -854,8 +854,10 @@ def pledge_confirm(*, pledge: Pledge, by) -> Pledge:
     """
     # With its campaign and unit (not locked): the scope check and the audit row's unit.
     pledge = Pledge.objects.select_for_update(of=("self",)).select_related("campaign__unit").get(pk=pledge.pk)
-    if by is None or not user_can(by, Action.CHANGE, Domain.MONEY, pledge.campaign.unit):
+    if by is None:
+        # A confirmation is a person vouching for the pledge: the system does not confirm.
         raise PermissionDenied(_("Chỉ thủ quỹ / kế toán của đơn vị nhận cam kết mới được xác nhận cam kết."))
+    access_units(by, [pledge.campaign.unit], action=Action.CHANGE, domain=Domain.MONEY)
     if pledge.confirmed_at is not None:
         raise ValidationError(
             _("Cam kết %(reference)s đã được xác nhận trước đó.") % {"reference": pledge.reference},

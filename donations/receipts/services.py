@@ -363,26 +363,60 @@ def _message_domain() -> str:
     return address.rsplit("@", 1)[-1].strip(" >") or "khuyenhoc.local"
 
 
-def _receipt_message(receipt: Receipt, recipient: str) -> EmailMessage:
-    context = {
-        "receipt": receipt,
-        "amount": format_vnd(receipt.amount),
-        "amount_in_words": vnd_in_words(receipt.amount, round_suffix=True),
-        "date": receipt.receipt_date.strftime("%d/%m/%Y"),
-    }
+def _donor_message(
+    receipt: Receipt, recipient: str, *, subject: str, template: str, context: dict, message_id: str,
+    headers: dict, attachment_name: str,
+) -> EmailMessage:
+    """An e-mail to the donor about `receipt`, with its stored PDF attached."""
     message = EmailMessage(
-        subject=f"Phiếu thu {receipt.number} – {receipt.unit_name}",
-        body=render_to_string("receipts/email/receipt.txt", context),
+        subject=subject,
+        body=render_to_string(template, {"receipt": receipt, **context}),
         to=[recipient],
-        headers={
-            # Fixed per receipt: a copy sent again after a crash is recognisably the same message.
-            "Message-ID": f"<receipt.{receipt.pk}.{receipt.verification_code}@{_message_domain()}>",
-            "X-Receipt-Number": receipt.number,
-        },
+        # Fixed per receipt and kind: a copy sent again after a crash is recognisably the same message.
+        headers={"Message-ID": f"<{message_id}.{receipt.pk}.{receipt.verification_code}@{_message_domain()}>", **headers},
     )
     with receipt.pdf.open("rb") as pdf_file:
-        message.attach(f"{receipt.number}.pdf", pdf_file.read(), "application/pdf")
+        message.attach(attachment_name, pdf_file.read(), "application/pdf")
     return message
+
+
+def _receipt_message(receipt: Receipt, recipient: str) -> EmailMessage:
+    return _donor_message(
+        receipt, recipient, subject=f"Phiếu thu {receipt.number} – {receipt.unit_name}",
+        template="receipts/email/receipt.txt", message_id="receipt",
+        context={
+            "amount": format_vnd(receipt.amount),
+            "amount_in_words": vnd_in_words(receipt.amount, round_suffix=True),
+            "date": receipt.receipt_date.strftime("%d/%m/%Y"),
+        },
+        headers={"X-Receipt-Number": receipt.number}, attachment_name=f"{receipt.number}.pdf",
+    )
+
+
+def _send_to_donor(receipt_id: int, channel: str, build_message, *, unless_voided: bool) -> bool:
+    """Claim the receipt's `channel` job, send `build_message(receipt, address)` once, mark it done.
+
+    Renders the PDF first if that job has not run yet. The address is the one the donor record
+    holds now; none, or a voided receipt when `unless_voided`, marks the job skipped.
+    """
+    if _delivery(receipt_id, ReceiptDelivery.Channel.PDF).status != JobStatus.DONE:
+        receipt_render(receipt_id=receipt_id)
+    with transaction.atomic():
+        delivery = _delivery(receipt_id, channel, lock=True)
+        if delivery.status != JobStatus.PENDING:
+            # Done or skipped; running: another run is sending it right now; failed: given up,
+            # until a person asks again (`delivery_retry`, `receipt_email_resend`).
+            return False
+        receipt = Receipt.objects.select_related("payment__donor").get(pk=receipt_id)
+        address = receipt.payment.donor.email
+        if unless_voided and receipt.is_voided:
+            _skip(delivery, "Phiếu thu đã hủy: không gửi.")
+            return False
+        if not address:
+            _skip(delivery, "Nhà hảo tâm không có địa chỉ e-mail.")
+            return False
+        claimed_at = _claim(delivery, recipient=address)
+    return _send_claimed(ReceiptDelivery, delivery.pk, claimed_at, build_message(receipt, address))
 
 
 def receipt_email(*, receipt_id: int) -> bool:
@@ -391,25 +425,7 @@ def receipt_email(*, receipt_id: int) -> bool:
     Renders the PDF first if that job has not run yet. A voided receipt, or a donor without an
     e-mail address, marks the job skipped (with the reason in `last_error`).
     """
-    if _delivery(receipt_id, ReceiptDelivery.Channel.PDF).status != JobStatus.DONE:
-        receipt_render(receipt_id=receipt_id)
-    with transaction.atomic():
-        delivery = _delivery(receipt_id, ReceiptDelivery.Channel.EMAIL, lock=True)
-        if delivery.status != JobStatus.PENDING:
-            # Done or skipped; running: another run is sending it right now; failed: given up,
-            # until a person asks again (`delivery_retry`, `receipt_email_resend`).
-            return False
-        receipt = Receipt.objects.select_related("payment__donor").get(pk=receipt_id)
-        address = receipt.payment.donor.email
-        if receipt.is_voided:
-            _skip(delivery, "Phiếu thu đã hủy: không gửi.")
-            return False
-        if not address:
-            _skip(delivery, "Nhà hảo tâm không có địa chỉ e-mail.")
-            return False
-        claimed_at = _claim(delivery, recipient=address)
-    message = _receipt_message(receipt, address)
-    return _send_claimed(ReceiptDelivery, delivery.pk, claimed_at, message)
+    return _send_to_donor(receipt_id, ReceiptDelivery.Channel.EMAIL, _receipt_message, unless_voided=True)
 
 
 # --- re-sending, retrying, requeueing -------------------------------------------------------
@@ -628,24 +644,16 @@ def _void_jobs(receipt: Receipt) -> None:
 
 
 def _void_notice_message(receipt: Receipt, recipient: str) -> EmailMessage:
-    context = {
-        "receipt": receipt,
-        "amount": format_vnd(receipt.amount),
-        "date": receipt.receipt_date.strftime("%d/%m/%Y"),
-        "void_date": timezone.localtime(receipt.voided_at).strftime("%d/%m/%Y"),
-    }
-    message = EmailMessage(
-        subject=f"Thông báo hủy phiếu thu {receipt.number} – {receipt.unit_name}",
-        body=render_to_string("receipts/email/void_notice.txt", context),
-        to=[recipient],
-        headers={
-            "Message-ID": f"<receipt-void.{receipt.pk}.{receipt.verification_code}@{_message_domain()}>",
-            "X-Receipt-Void-Notice": receipt.number,
+    return _donor_message(
+        receipt, recipient, subject=f"Thông báo hủy phiếu thu {receipt.number} – {receipt.unit_name}",
+        template="receipts/email/void_notice.txt", message_id="receipt-void",
+        context={
+            "amount": format_vnd(receipt.amount),
+            "date": receipt.receipt_date.strftime("%d/%m/%Y"),
+            "void_date": timezone.localtime(receipt.voided_at).strftime("%d/%m/%Y"),
         },
+        headers={"X-Receipt-Void-Notice": receipt.number}, attachment_name=f"{receipt.number}-da-huy.pdf",
     )
-    with receipt.pdf.open("rb") as pdf_file:
-        message.attach(f"{receipt.number}-da-huy.pdf", pdf_file.read(), "application/pdf")
-    return message
 
 
 def receipt_void_notice(*, receipt_id: int) -> bool:
@@ -655,20 +663,7 @@ def receipt_void_notice(*, receipt_id: int) -> bool:
     PDF (stamped "ĐÃ HỦY") attached; it renders it first when that job has not run yet. Claimed
     and marked done like the receipt's e-mail, so running twice sends once.
     """
-    if _delivery(receipt_id, ReceiptDelivery.Channel.PDF).status != JobStatus.DONE:
-        receipt_render(receipt_id=receipt_id)
-    with transaction.atomic():
-        delivery = _delivery(receipt_id, ReceiptDelivery.Channel.VOID_NOTICE, lock=True)
-        if delivery.status != JobStatus.PENDING:
-            return False
-        receipt = Receipt.objects.select_related("payment__donor").get(pk=receipt_id)
-        address = receipt.payment.donor.email
-        if not address:
-            _skip(delivery, "Nhà hảo tâm không có địa chỉ e-mail.")
-            return False
-        claimed_at = _claim(delivery, recipient=address)
-    message = _void_notice_message(receipt, address)
-    return _send_claimed(ReceiptDelivery, delivery.pk, claimed_at, message)
+    return _send_to_donor(receipt_id, ReceiptDelivery.Channel.VOID_NOTICE, _void_notice_message, unless_voided=False)
 
 
 # --- annual statements --------------------------------------------------------------------------
