@@ -12,7 +12,7 @@ Measured in the same run, best of `--repeat`:
 - baseline: reading what a run reads: the nominations with their students and units, the
   program's funds with their restrictions, and the funds' available balances;
 - the pure decision, `scholarships.allocation.allocate`, on those inputs;
-- `scholarships.awards.allocation_run`: the whole service (locks, reads, decision, the stored
+- `scholarships.services.awards.allocation_run`: the whole service (locks, reads, decision, the stored
   run with its inputs and decisions, the proposed awards and their shares, the audit row).
 Prints the times and the ratio of the service to the baseline. Not part of the test suite.
 """
@@ -57,7 +57,8 @@ def main() -> None:
     program = load(options.students, options.funds)
     print(f"loaded {options.students:,} nominations and {options.funds} funds in {time.perf_counter() - started:.1f} s")
 
-    from scholarships import allocation, awards
+    from scholarships import allocation
+    from scholarships.services import awards
 
     baseline = min(timed(lambda: read_inputs(program)) for _ in range(options.repeat))
     candidates, funds = decision_inputs(program)
@@ -90,7 +91,7 @@ def read_inputs(program):
 def decision_inputs(program):
     """The same candidates and funds `allocation_run` builds (budgets from the program)."""
     from scholarships import allocation
-    from scholarships.awards import _restriction
+    from scholarships.services.awards import _restriction
 
     nominations, program_funds = read_inputs(program)
     candidates = [

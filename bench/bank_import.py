@@ -105,8 +105,9 @@ def main() -> None:
 
 
 def setup(pledge_count: int):
-    from campaigns.models import Campaign
     from django.utils import timezone
+
+    from campaigns.models import Campaign
     from donations.models import Pledge
     from donations.services import pledge_create
     from fundmgr.ledger.models import Fund

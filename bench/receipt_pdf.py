@@ -33,7 +33,7 @@ django.setup()
 from django.utils import timezone  # noqa: E402
 from reportlab.pdfgen.canvas import Canvas  # noqa: E402
 
-from donations.receipts import pdf  # noqa: E402
+from receipts import pdf  # noqa: E402
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Thị Hồng", "Minh", "Quốc", "Ngọc", "Thanh"]

@@ -7,9 +7,9 @@ treasurer closed the campaign or edited its goal keeps those changes. It needs t
 
 import datetime
 
+from fundmgr.core.lunar import can_chi, tet_date
 from fundmgr.ledger import demo as ledger_demo
 from fundmgr.ledger.models import Fund
-from fundmgr.lunar import can_chi, tet_date
 from fundmgr.orgs.models import OrgUnit
 
 from .models import Campaign

@@ -43,10 +43,11 @@ from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
-from fundmgr.money import AmountError, parse_vnd
+from fundmgr.core.contacts import name_normalize
+from fundmgr.core.money import AmountError, parse_vnd
 
 from .models import BankStatementImport, BankStatementLine, Payment, Pledge
-from .services import REFERENCE_ALPHABET, REFERENCE_LENGTH, name_normalize
+from .services import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
 CHUNK_SIZE = 100
 

@@ -17,10 +17,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from fundmgr.money import format_vnd, vnd_in_words
+from fundmgr.core.money import format_vnd, vnd_in_words
+from fundmgr.core.vietqr import transfer_memo
 
 from .models import Pledge, PledgeEmail, PledgeInstallment
-from .vietqr import transfer_memo
 
 _TEMPLATES = {
     PledgeEmail.Kind.CONFIRMATION: "donations/email/pledge_confirmation",

@@ -103,7 +103,7 @@ class Pledge(models.Model):
     )
     created_at = models.DateTimeField(_("ngày cam kết"), auto_now_add=True)
     # What a visitor typed into the public form counts nowhere in public until a treasurer confirms
-    # it (`services.pledge_confirm`) or money arrives (`campaigns.selectors`). A pledge recorded by
+    # it (`services.pledge_confirm`) or money arrives (`donations.progress`). A pledge recorded by
     # the association itself (admin, API, import) is confirmed when it is created, by its author.
     confirmed_at = models.DateTimeField(_("thời điểm xác nhận"), null=True, blank=True, editable=False)
     confirmed_by = models.ForeignKey(

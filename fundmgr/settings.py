@@ -55,14 +55,16 @@ INSTALLED_APPS = [
     "fundmgr.idempotency",
     "campaigns",
     "donations",
-    "donations.receipts",
+    "receipts",
     "scholarships",
+    "public",
     "fundmgr.audit",
+    "fundmgr.security",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "fundmgr.audit.middleware.RequestSizeLimitMiddleware",
+    "fundmgr.security.middleware.RequestSizeLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,7 +74,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "fundmgr.audit.middleware.AuditContextMiddleware",
-    "fundmgr.audit.otp.OTPRequiredMiddleware",
+    "fundmgr.security.otp.OTPRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
@@ -136,7 +138,7 @@ else:
 # --- Auth -----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     # First: refuses log-ins that django-axes has locked out (see "Security" below).
-    "fundmgr.audit.backends.LoginLockoutBackend",
+    "fundmgr.security.backends.LoginLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -210,11 +212,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # ?limit= (at most 200 a page) and ?offset=; a malformed one is a 400, never a 500.
-    "DEFAULT_PAGINATION_CLASS": "fundmgr.api_pagination.ApiPagination",
+    "DEFAULT_PAGINATION_CLASS": "fundmgr.api.pagination.ApiPagination",
     "PAGE_SIZE": 50,
     # JSON nested past 32 levels is a 400 (the standard parser would recurse into a 500).
     "DEFAULT_PARSER_CLASSES": [
-        "fundmgr.api_parsers.BoundedJSONParser",
+        "fundmgr.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

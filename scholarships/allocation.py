@@ -68,7 +68,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fundmgr.money import format_vnd
+from fundmgr.core.money import format_vnd
 
 Priority = int | Decimal | tuple  # a score, or scores compared in turn; greater is funded first
 

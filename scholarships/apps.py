@@ -11,7 +11,7 @@ class ScholarshipsConfig(AppConfig):
         # Approved, unpaid awards are money the ledger must keep aside (fund_available, spend_guard).
         from fundmgr.ledger.commitments import register_commitment_source
 
-        from .awards import approved_unpaid_awards
+        from .services.awards import approved_unpaid_awards
 
         register_commitment_source(approved_unpaid_awards)
 

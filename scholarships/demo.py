@@ -19,14 +19,12 @@ import random
 
 from django.contrib.auth import get_user_model
 
+from fundmgr.ledger.models import Fund
 from fundmgr.orgs.demo import HAC_THANH_WARD, LAM_SON_COMMUNE, ward_unit_code
 from fundmgr.orgs.models import OrgUnit
 
-from fundmgr.ledger.models import Fund
-
-from . import awards
 from .models import Award, ScholarshipProgram, Student
-from .services import IMPORT_COLUMNS, students_import
+from .services import IMPORT_COLUMNS, awards, students_import
 
 SEED = 2026
 STUDENTS_PER_UNIT = {ward_unit_code(LAM_SON_COMMUNE): 24, ward_unit_code(HAC_THANH_WARD): 16}

@@ -4,7 +4,9 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from .. import selectors, services
+from fundmgr.core.contacts import name_normalize, phone_normalize
+
+from .. import selectors
 from ..models import Donor, Payment, Pledge
 
 
@@ -17,10 +19,10 @@ class DonorFilter(django_filters.FilterSet):
         fields = ["kind", "unit", "q"]
 
     def search(self, queryset, name, value):
-        query = Q(name_normalized__contains=services.name_normalize(value)) | Q(email__iexact=value.strip())
+        query = Q(name_normalized__contains=name_normalize(value)) | Q(email__iexact=value.strip())
         query |= Q(tax_code=value.strip())
         try:
-            phone = services.phone_normalize(value)
+            phone = phone_normalize(value)
         except ValidationError:
             phone = ""
         if phone:

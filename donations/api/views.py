@@ -14,7 +14,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
-from fundmgr.api_errors import service_errors as _service_errors
+from fundmgr.api.errors import service_errors as _service_errors
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with

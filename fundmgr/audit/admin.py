@@ -18,7 +18,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from fundmgr.orgs.admin import ScopedUnitFilter
+from fundmgr.adminkit.scoping import ScopedUnitFilter
 from fundmgr.orgs.models import Membership
 from fundmgr.orgs.scoping import scope_queryset, user_unit_paths, visible_units
 

@@ -17,6 +17,6 @@ class AuditConfig(AppConfig):
         # the tables other apps created in the same run exist by then.
         post_migrate.connect(install_after_migrate, sender=self, dispatch_uid="audit_install_triggers")
         # With DATABASE_APP_ROLE set, every migrate re-grants the application's role (db_roles.py).
-        from .db_roles import grant_after_migrate
+        from fundmgr.security.db_roles import grant_after_migrate
 
         post_migrate.connect(grant_after_migrate, sender=self, dispatch_uid="audit_grant_app_role")

@@ -75,7 +75,7 @@ def client_ip(request) -> str | None:
     an unparseable address (then every such request shares one rate-limit bucket).
 
     The one implementation: audit rows, the log-in lock-out (`AXES_CLIENT_IP_CALLABLE`) and the
-    rate limits (`fundmgr.rate_limit`, which imports it) all call this function.
+    rate limits (`fundmgr.security.rate_limit`, which imports it) all call this function.
     """
     proxies = getattr(settings, "NUMBER_OF_PROXIES", 0)
     remote = request.META.get("REMOTE_ADDR", "")

@@ -143,7 +143,7 @@ class AppendOnlyModel(models.Model):
 
 
 class JournalEntry(AppendOnlyModel):
-    # The application's database role may add entries, never change or remove them (`fundmgr.audit.db_roles`).
+    # The application's database role may add entries, never change or remove them (`fundmgr.security.db_roles`).
     app_role_privileges = ("SELECT", "INSERT")
 
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị ghi sổ"), on_delete=models.PROTECT, related_name="journal_entries")

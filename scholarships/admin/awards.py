@@ -1,7 +1,7 @@
 """Admin for the scholarship pipeline: programs, nominations, allocation runs, awards, disbursements.
 
 Every page is scoped by role and unit (`ScopedAdminMixin`), every write is one service of
-`scholarships.awards`, and students appear by their record code only (`HS-000123`): who a
+`scholarships.services.awards`, and students appear by their record code only (`HS-000123`): who a
 child is, is the students admin's question, answered there with the masking rules.
 """
 
@@ -22,21 +22,16 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from fundmgr.adminkit.forms import AmountField, form_errors_from, vnd_or_dash
+from fundmgr.adminkit.pages import form_page
+from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter, is_row_id
 from fundmgr.audit.masking import NAME, mask_value
 from fundmgr.ledger.models import Fund
-from fundmgr.admin_forms import AmountField, form_errors_from, vnd_or_dash
-from fundmgr.orgs.admin import (
-    ReadOnlyAdminMixin,
-    ScopedAdminMixin,
-    ScopedUnitFilter,
-    form_page,
-    is_row_id,
-)
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, user_unit_paths, visible_units
 
-from .. import awards, selectors
+from .. import selectors
 from ..allocation import Reason
 from ..models import (
     AllocationRun,
@@ -48,15 +43,15 @@ from ..models import (
     Student,
 )
 from ..privacy import masked_value
+from ..services import awards
 from .students import StudentUnitFilter
-
 
 # --- the scholarship pipeline: programs, nominations, allocation runs, awards, disbursements -------
 #
 # The committee creates a program (funds with budgets, unit quotas, a rubric) and runs the
 # allocation; nominators nominate the students of their units; the committee approves or rejects
 # each proposed award; the treasurer pays an approved award (a voucher and its journal entry).
-# Every write is one call to `scholarships.awards`, and every refusal is the service's message.
+# Every write is one call to `scholarships.services.awards`, and every refusal is the service's message.
 # Programs, runs, awards and payments are never edited or deleted here: they change only through
 # those actions. Lists name a child by the record's code (HS-000123), never by name: the code is
 # built from the id, so these lists do not even load a child's personal fields.

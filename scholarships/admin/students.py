@@ -26,7 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fundmgr.orgs.admin import ScopedAdminMixin, ScopedUnitFilter, form_page, is_row_id
+from fundmgr.adminkit.pages import form_page
+from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter, is_row_id
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, visible_units
 

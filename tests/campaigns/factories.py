@@ -76,7 +76,7 @@ def payment_make(pledge, *, amount, received_on=None, unit=None) -> Payment:
 
 def started_token(seconds_ago: float) -> str:
     """The form's signed timestamp, as if the form had been rendered `seconds_ago` seconds ago."""
-    from donations.forms import _SIGNING_SALT
+    from public.forms import _SIGNING_SALT
 
     return signing.dumps(time.time() - seconds_ago, salt=_SIGNING_SALT)
 

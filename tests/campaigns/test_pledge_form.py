@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from donations.models import Donor, Pledge
-from fundmgr import rate_limit
+from fundmgr.security import rate_limit
 
 from . import factories
 
@@ -232,7 +232,7 @@ def test_a_missing_forged_or_stale_token_is_refused_and_renewed(client, campaign
                  started=factories.hidden_value(content, "started"))
     assert again != data
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("donations.forms.min_seconds", lambda: 0)
+        patch.setattr("public.forms.min_seconds", lambda: 0)
         assert post(client, again).status_code == 303
 
 

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns import selectors
+from donations import progress as selectors
 from donations.models import Payment, Pledge
 from donations.services import payment_record, pledge_create
 

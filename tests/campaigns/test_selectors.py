@@ -13,7 +13,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from campaigns import selectors
+from donations import progress as selectors
 from donations.models import Pledge
 from fundmgr.orgs.models import OrgUnit
 

@@ -9,7 +9,7 @@ import binascii
 
 import pytest
 
-from donations.vietqr import ascii_memo, qr_svg, transfer_memo, vietqr_payload
+from fundmgr.core.vietqr import ascii_memo, qr_svg, transfer_memo, vietqr_payload
 
 # Published in the README of github.com/subiz/vietqr ("Sinh mã chuyển khoản 120.000 vào STK
 # 0011001932418 ngân hàng Vietin với ghi chú 'ủng hộ lũ lụt'").

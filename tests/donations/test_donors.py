@@ -9,10 +9,10 @@ from donations.selectors import donor_merge_candidates
 from donations.services import (
     donor_find_or_create,
     donor_merge,
-    name_normalize,
     payment_record,
     pledge_create,
 )
+from fundmgr.core.contacts import name_normalize
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from donations.models import Donor, Payment, Pledge, PledgeInstallment
-from donations.receipts.models import Receipt
 from donations.services import payment_record, pledge_create
 from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger.models import JournalEntry
+from receipts.models import Receipt
 from tests.campaigns import factories
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def test_the_import_refuses_a_donor_name_of_zero_width_spaces(tmp_path, campaign
 
 def test_the_form_refuses_a_donor_name_of_zero_width_spaces(client, campaign, settings):
     settings.PLEDGE_FORM_MIN_SECONDS = 0
-    response = client.post(reverse("donations:pledge-form", args=[campaign.slug]),
+    response = client.post(reverse("public:pledge-form", args=[campaign.slug]),
                            factories.valid_form_data(campaign, donor_name="\u200b\u200c\u200d"))
     assert response.status_code == 400
     assert response.context["form"].errors["donor_name"] == ["Vui lòng nhập họ tên của bạn hoặc tên đơn vị."]
@@ -224,7 +224,7 @@ def test_the_admin_refuses_a_1_dong_pledge(client, treasurer, campaign):
 
 def test_the_form_shows_the_same_minimum(client, campaign, settings):
     settings.PLEDGE_FORM_MIN_SECONDS = 0
-    response = client.post(reverse("donations:pledge-form", args=[campaign.slug]),
+    response = client.post(reverse("public:pledge-form", args=[campaign.slug]),
                            factories.valid_form_data(campaign, amount="1"))
     assert response.status_code == 400
     assert response.context["form"].errors["amount"] == [MINIMUM]

@@ -13,6 +13,7 @@ from django.db import connections
 
 from donations import services
 from donations.models import Donor, Pledge, PledgeInstallment
+from donations.services import pledges as pledge_services
 
 from .conftest import campaign_make
 
@@ -39,7 +40,7 @@ def _submit(campaign_pk, index, key, start):
 
 def _run(unit, fund, monkeypatch):
     queued = []
-    monkeypatch.setattr(services, "_queue_pledge_confirmation", queued.append)
+    monkeypatch.setattr(pledge_services, "_queue_pledge_confirmation", queued.append)
     campaign = campaign_make(unit=unit, fund=fund)
     calls = []
     for index in range(SUBMISSIONS - REPEATS):
@@ -86,10 +87,10 @@ def test_a_repeat_that_arrives_while_the_first_is_uncommitted_gets_the_first_ple
     """The race itself, step by step: B checks the key while A's insert is not yet committed."""
     import time
 
-    monkeypatch.setattr(services, "_queue_pledge_confirmation", lambda pk: None)
+    monkeypatch.setattr(pledge_services, "_queue_pledge_confirmation", lambda pk: None)
     campaign = campaign_make(unit=unit, fund=fund)
     a_inserted, release_a = threading.Event(), threading.Event()
-    original_insert = services._pledge_insert
+    original_insert = pledge_services._pledge_insert
 
     def insert_then_wait(**kwargs):
         pledge = original_insert(**kwargs)
@@ -98,7 +99,7 @@ def test_a_repeat_that_arrives_while_the_first_is_uncommitted_gets_the_first_ple
             release_a.wait(10)
         return pledge
 
-    monkeypatch.setattr(services, "_pledge_insert", insert_then_wait)
+    monkeypatch.setattr(pledge_services, "_pledge_insert", insert_then_wait)
     results = {}
 
     def submit(name):

@@ -1,7 +1,7 @@
 """Confirming a pledge: who may, what is written, and where a pledge starts confirmed.
 
 A pledge typed into the public form starts unconfirmed and counts in public only by the money
-received on it (`campaigns.selectors`); one that the association records itself (admin, API,
+received on it (`donations.progress`); one that the association records itself (admin, API,
 CSV import) is confirmed at creation by its author; `pledge_confirm` confirms the others.
 """
 

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from donations import services
 from donations.models import Donor, Pledge, PledgeInstallment
 from donations.services import REFERENCE_ALPHABET, installment_schedule, pledge_create
+from donations.services import pledges as pledge_services
 
 from .conftest import campaign_make
 
@@ -58,7 +58,7 @@ def test_creates_pledge_donor_and_one_installment(campaign, fund):
     assert donor.email_consent is False and donor.email_consent_at is None
     installments = list(pledge.installments.values_list("number", "due_on", "amount"))
     today = timezone.localdate()
-    assert installments == [(1, services._add_months(today, 1), 5_000_000)]
+    assert installments == [(1, pledge_services._add_months(today, 1), 5_000_000)]
 
 
 def test_reference_alphabet_has_no_ambiguous_characters():
@@ -106,7 +106,7 @@ def test_same_idempotency_key_with_another_body_is_refused_and_reveals_nothing(c
 def test_reference_collision_draws_another_code(campaign, monkeypatch):
     first, _ = pledge_create(**pledge_kwargs(campaign))
     codes = iter([first.reference, first.reference, "TKH26-ABCDE"])
-    monkeypatch.setattr(services, "reference_generate", lambda prefix: next(codes))
+    monkeypatch.setattr(pledge_services, "reference_generate", lambda prefix: next(codes))
     second, created = pledge_create(**pledge_kwargs(campaign, email="khac@example.vn", phone=""))
     assert created and second.reference == "TKH26-ABCDE"
     assert Pledge.objects.count() == 2
@@ -114,7 +114,7 @@ def test_reference_collision_draws_another_code(campaign, monkeypatch):
 
 def test_confirmation_is_queued_after_commit(campaign, django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    monkeypatch.setattr(services, "_queue_pledge_confirmation", sent.append)
+    monkeypatch.setattr(pledge_services, "_queue_pledge_confirmation", sent.append)
     with django_capture_on_commit_callbacks(execute=True):
         pledge, _ = pledge_create(**pledge_kwargs(campaign))
         assert sent == []  # not inside the transaction

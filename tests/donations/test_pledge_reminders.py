@@ -11,9 +11,7 @@ import pytest
 from django.utils import timezone
 
 from donations.models import Payment, Pledge, PledgeEmail
-from donations.receipts.services import receipt_void
 from donations.services import (
-    name_normalize,
     payment_record,
     pledge_cancel,
     pledge_create,
@@ -22,6 +20,8 @@ from donations.services import (
     pledge_write_off,
 )
 from donations.tasks import pledge_email_send_task, pledge_reminders_task
+from fundmgr.core.contacts import name_normalize
+from receipts.services import receipt_void
 
 pytestmark = pytest.mark.django_db
 

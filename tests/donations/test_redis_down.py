@@ -17,8 +17,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from donations.models import Pledge, PledgeEmail
-from donations.receipts.services import deliveries_requeue_stale
 from fundmgr.celery import app as celery_app
+from receipts.services import deliveries_requeue_stale
 from tests.campaigns import factories
 
 pytestmark = pytest.mark.django_db

@@ -189,7 +189,7 @@ def test_keys_are_scoped_to_channel_and_unit(campaign, treasurer, ward_treasurer
 
 
 def test_the_admin_payment_form_sent_twice_records_one_payment_and_one_receipt(client, campaign, treasurer):
-    from donations.receipts.models import Receipt
+    from receipts.models import Receipt
 
     treasurer.is_superuser = False
     client.force_login(treasurer)

@@ -236,7 +236,7 @@ def beat_requeue_every(seconds: int, *, older_than_seconds: int) -> None:
     PeriodicTask.objects.update_or_create(
         name="faults: requeue stale receipt jobs",
         defaults={
-            "task": "donations.receipts.tasks.receipt_deliveries_requeue_task",
+            "task": "receipts.tasks.receipt_deliveries_requeue_task",
             "interval": interval,
             "kwargs": json.dumps({"older_than_seconds": older_than_seconds}),
             "enabled": True,

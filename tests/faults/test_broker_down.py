@@ -13,10 +13,10 @@ import pytest
 from django.utils import timezone
 
 from donations.models import Donor, Payment
-from donations.receipts.models import Receipt, ReceiptDelivery
 from donations.services import payment_record
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
+from receipts.models import Receipt, ReceiptDelivery
 
 from .conftest import beat_requeue_every, wait_until
 
@@ -32,7 +32,7 @@ def test_a_payment_recorded_while_the_broker_is_down_is_delivered_once_it_is_bac
     beat_requeue_every(2, older_than_seconds=3)
     assert not rig.redis.answers()  # nothing listens on the broker's port
     publish_to(rig.redis.url)
-    caplog.set_level(logging.WARNING, logger="donations.receipts.services")
+    caplog.set_level(logging.WARNING, logger="receipts.services")
 
     payment = payment_record(
         donor=donor, amount=5_000_000, method=Payment.Method.CASH, received_on=timezone.localdate(), unit=unit, fund=fund,
@@ -40,7 +40,7 @@ def test_a_payment_recorded_while_the_broker_is_down_is_delivered_once_it_is_bac
 
     receipt = Receipt.objects.get(payment=payment)
     assert set(receipt.deliveries.values_list("status", flat=True)) == {"pending"}
-    assert "could not enqueue donations.receipts.tasks.receipt_render_task" in caplog.text
+    assert "could not enqueue receipts.tasks.receipt_render_task" in caplog.text
 
     # The broker comes back, with a worker and beat; nobody touches the receipt.
     rig.redis.start()

@@ -21,10 +21,10 @@ from django.db import connection
 from django.utils import timezone
 
 from donations.models import Donor, Payment
-from donations.receipts.models import Receipt, ReceiptDelivery
 from donations.services import payment_record
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
+from receipts.models import Receipt, ReceiptDelivery
 
 from .conftest import beat_requeue_every, wait_until
 

@@ -1,11 +1,11 @@
-"""`fundmgr.dates`: the one rule for the date of a money document and for a birth date."""
+"""`fundmgr.core.dates`: the one rule for the date of a money document and for a birth date."""
 
 import datetime
 
 import pytest
 from django.utils import timezone
 
-from fundmgr import dates
+from fundmgr.core import dates
 
 
 def codes(errors):

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import translation
 
-from fundmgr.lunar import can_chi, is_new_moon_day, lunar_year_of, solar_to_lunar, tet_date
+from fundmgr.core.lunar import can_chi, is_new_moon_day, lunar_year_of, solar_to_lunar, tet_date
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 from django.utils import translation
 
-from fundmgr.money import (
+from fundmgr.core.money import (
     MAX_AMOUNT,
     MIN_PLEDGE_AMOUNT,
     AmountError,

@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from fundmgr.contacts import name_clean
+from fundmgr.core.contacts import name_clean
 
 INVISIBLE = {
     "zero-width-space": "\u200b",

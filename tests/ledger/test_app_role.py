@@ -18,11 +18,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from fundmgr.audit.db_roles import app_role_problems
 from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import JournalEntry, LedgerChainHead
 from fundmgr.ledger.services import Line, entry_post
+from fundmgr.security.db_roles import app_role_problems
 
 from .helpers import acting_as, app_role_create, ledger_rows
 
@@ -135,7 +135,7 @@ def test_the_command_refuses_a_role_that_owns_or_may_do_too_much(db):
 
 def test_migrate_re_grants_the_role_named_in_the_settings(app_role, settings):
     """Tables a later migration adds reach the app: with DATABASE_APP_ROLE set, migrate re-grants."""
-    from fundmgr.audit.db_roles import grant_after_migrate
+    from fundmgr.security.db_roles import grant_after_migrate
 
     def may(privilege, table):
         with connection.cursor() as cursor:

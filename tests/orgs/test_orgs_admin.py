@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 from django.urls import reverse
 
-from fundmgr.orgs.admin import ScopedAdminMixin
+from fundmgr.adminkit.scoping import ScopedAdminMixin
 from fundmgr.orgs.models import Membership, OrgUnit
 from fundmgr.orgs.roles import Domain
 

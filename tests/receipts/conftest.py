@@ -12,12 +12,12 @@ import pytest
 from django.utils import timezone
 
 from donations.models import Donor, Payment
-from donations.receipts.services import receipt_issue
 from donations.services import payment_record
 from fundmgr.celery import app as celery_app
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Account, Fund, LedgerChainHead
 from fundmgr.orgs.models import Membership, OrgUnit
+from receipts.services import receipt_issue
 
 
 @pytest.fixture

@@ -25,11 +25,11 @@ def record_payments_in_child(db_name, ids, jobs, start, results, through_ledger=
     from django.utils import timezone
 
     from donations.models import Donor, Payment
-    from donations.receipts import services as receipt_services
-    from donations.receipts.services import receipt_issue
     from donations.services import payment_record
     from fundmgr.ledger.models import Fund
     from fundmgr.orgs.models import OrgUnit
+    from receipts import services as receipt_services
+    from receipts.services import receipt_issue
 
     # Numbering is under test, not the PDF jobs: nothing goes to a broker from here.
     receipt_services.enqueue = lambda task, *args: True

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from donations.receipts.models import Receipt, ReceiptDelivery
-from donations.receipts.services import receipt_render, receipt_void
 from fundmgr.audit.models import AuditEvent
+from receipts.models import Receipt, ReceiptDelivery
+from receipts.services import receipt_render, receipt_void
 
 from .conftest import record_payment
 

@@ -7,9 +7,9 @@ admin-receipts-voided.png (the register afterwards, the voided number still in i
 
 import pytest
 
-from donations.receipts.models import Receipt
-from donations.receipts.services import receipt_render
 from fundmgr.orgs.models import Membership
+from receipts.models import Receipt
+from receipts.services import receipt_render
 from tests.conftest import require_executable
 from tests.e2e.browser import chromium_launched
 

@@ -3,9 +3,9 @@
 import pytest
 from django.core import mail
 
-from donations.receipts import tasks
-from donations.receipts.models import DonorAnnualStatement
-from donations.receipts.services import donor_annual_statement_send, receipt_void
+from receipts import tasks
+from receipts.models import DonorAnnualStatement
+from receipts.services import donor_annual_statement_send, receipt_void
 
 from .conftest import record_payment
 

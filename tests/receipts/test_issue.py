@@ -4,8 +4,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from donations.models import Payment
-from donations.receipts.models import Receipt, ReceiptCounter, ReceiptDelivery, ReceiptFrozenError
-from donations.receipts.services import VERIFICATION_ALPHABET, receipt_issue
+from receipts.models import Receipt, ReceiptCounter, ReceiptDelivery, ReceiptFrozenError
+from receipts.services import VERIFICATION_ALPHABET, receipt_issue
 
 from .conftest import record_payment
 
@@ -172,7 +172,7 @@ def test_postgresql_refuses_raw_sql_that_rewrites_a_receipt(province, fund, dono
 
 @pytest.mark.postgres
 def test_postgresql_refuses_raw_sql_that_un_voids_a_receipt(province, fund, donor, treasurer):
-    from donations.receipts.services import receipt_void
+    from receipts.services import receipt_void
 
     _payment, receipt = record_payment(donor=donor, fund=fund, unit=province)
     receipt_void(receipt=receipt, reason="Ghi nhầm", voided_by=treasurer)

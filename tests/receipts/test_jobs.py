@@ -16,15 +16,15 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from donations.receipts import services, tasks
-from donations.receipts.models import Receipt, ReceiptDelivery
-from donations.receipts.services import (
+from fundmgr.celery import app as celery_app
+from receipts import services, tasks
+from receipts.models import Receipt, ReceiptDelivery
+from receipts.services import (
     deliveries_requeue_stale,
     receipt_email,
     receipt_render,
     receipt_void,
 )
-from fundmgr.celery import app as celery_app
 
 from .conftest import record_payment
 
@@ -250,10 +250,10 @@ def test_the_requeue_job_is_on_the_beat_schedule_every_five_minutes():
     from django.apps import apps
     from django_celery_beat.models import PeriodicTask
 
-    migration = __import__("donations.receipts.migrations.0003_requeue_schedule", fromlist=["create_schedule"])
+    migration = __import__("receipts.migrations.0003_requeue_schedule", fromlist=["create_schedule"])
     migration.create_schedule(apps, None)  # as the migration does (transactional tests empty the table)
     migration.create_schedule(apps, None)  # and again: it does not duplicate
-    schedule = PeriodicTask.objects.get(task="donations.receipts.tasks.receipt_deliveries_requeue_task")
+    schedule = PeriodicTask.objects.get(task="receipts.tasks.receipt_deliveries_requeue_task")
     assert (schedule.interval.every, schedule.interval.period, schedule.enabled) == (5, "minutes", True)
     assert schedule.task in celery_app.tasks
 
@@ -282,7 +282,7 @@ def dead_broker(monkeypatch, celery_setting):
 def test_with_the_broker_down_recording_a_payment_succeeds_and_the_job_waits(
     province, fund, donor, dead_broker, django_capture_on_commit_callbacks, caplog
 ):
-    caplog.set_level(logging.WARNING, logger="donations.receipts.services")
+    caplog.set_level(logging.WARNING, logger="receipts.services")
     started = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         payment, receipt = record_payment(donor=donor, fund=fund, unit=province)
@@ -292,7 +292,7 @@ def test_with_the_broker_down_recording_a_payment_succeeds_and_the_job_waits(
     assert set(receipt.deliveries.values_list("status", flat=True)) == {"pending"}
     [record] = caplog.records
     assert record.getMessage().startswith(
-        f"could not enqueue donations.receipts.tasks.receipt_render_task({receipt.pk},); the requeue job will retry it"
+        f"could not enqueue receipts.tasks.receipt_render_task({receipt.pk},); the requeue job will retry it"
         " (OperationalError: Error 111 connecting to 127.0.0.1:"
     )
 

@@ -8,11 +8,11 @@ the lost entries.
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.core.management.base import CommandError
+from django.db import transaction
 
-from donations.receipts.services import receipt_void
 from fundmgr.ledger.models import JournalEntry, LedgerChainHead, LedgerVerification
+from receipts.services import receipt_void
 from tests.ledger.helpers import tamper
 
 from .conftest import record_payment
@@ -115,7 +115,7 @@ def test_the_money_in_path_works_as_the_application_role(province, fund, donor, 
     """Recording, receipting, rendering, e-mailing and voiding need no privilege the role lacks."""
     from django.core import mail
 
-    from donations.receipts.services import receipt_email, receipt_render
+    from receipts.services import receipt_email, receipt_render
     from tests.ledger.helpers import acting_as, app_role_create
 
     role = app_role_create()

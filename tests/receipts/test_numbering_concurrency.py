@@ -18,7 +18,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from donations.models import Payment
-from donations.receipts.models import Receipt, ReceiptCounter
+from receipts.models import Receipt, ReceiptCounter
 
 from .processes import record_payments_in_child
 

@@ -14,10 +14,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from campaigns.selectors import campaign_progress
 from donations.models import Payment, Pledge
-from donations.receipts.models import Receipt, ReceiptCounter
-from donations.receipts.services import receipt_void
+from donations.progress import campaign_progress
 from donations.selectors import pledge_paid_amounts
 from donations.services import payment_record, payment_void, pledge_create, pledge_write_off
 from fundmgr.audit.models import AuditEvent
@@ -25,6 +23,8 @@ from fundmgr.ledger import accounts
 from fundmgr.ledger.models import JournalEntry
 from fundmgr.ledger.selectors import account_balances, fund_balances
 from fundmgr.ledger.services import entry_reverse
+from receipts.models import Receipt, ReceiptCounter
+from receipts.services import receipt_void
 
 from .conftest import record_payment
 
@@ -236,7 +236,7 @@ def test_the_migration_voids_the_payments_of_receipts_voided_before_payments_cou
     payment still counted) gets its payment voided and its pledge's status recomputed."""
     from django.apps import apps
 
-    migration = importlib.import_module("donations.receipts.migrations.0004_void_payments_of_voided_receipts")
+    migration = importlib.import_module("receipts.migrations.0004_void_payments_of_voided_receipts")
     pledge = pledge_of(campaign, donor, 2_000_000)
     payment, receipt = pay(pledge, 2_000_000, treasurer)
     reversal = entry_reverse(entry=payment.journal_entry, reason=f"Hủy phiếu thu {receipt.number}: Ghi nhầm")

@@ -16,9 +16,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from donations.receipts import services, tasks
-from donations.receipts.models import Receipt, ReceiptDelivery
-from donations.receipts.services import deliveries_requeue_stale, receipt_email, receipt_render, receipt_void
+from receipts import services, tasks
+from receipts.models import Receipt, ReceiptDelivery
+from receipts.services import deliveries_requeue_stale, receipt_email, receipt_render, receipt_void
 from tests.conftest import require_executable
 
 from .conftest import record_payment

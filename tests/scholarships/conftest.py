@@ -11,8 +11,7 @@ from fundmgr.ledger.models import Fund, LedgerChainHead
 from fundmgr.ledger.services import Line, entry_post
 from fundmgr.orgs.models import Membership, OrgUnit
 from fundmgr.orgs.services import membership_grant
-from scholarships import awards
-from scholarships.services import student_create
+from scholarships.services import awards, student_create
 
 Role = Membership.Role
 

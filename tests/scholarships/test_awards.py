@@ -18,8 +18,8 @@ from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund, JournalLine
 from fundmgr.ledger.selectors import fund_balances, funds_available
 from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, ledger_verify
-from scholarships import awards
 from scholarships.models import Award, Disbursement, ScholarshipProgram
+from scholarships.services import awards
 
 from .conftest import DAY, RUBRIC, make_student
 

@@ -18,7 +18,6 @@ from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import JournalLine
 from fundmgr.ledger.services import Line, entry_post
-from scholarships import awards
 from scholarships.models import (
     AllocationRun,
     Award,
@@ -28,6 +27,7 @@ from scholarships.models import (
     ProgramQuota,
     ScholarshipProgram,
 )
+from scholarships.services import awards
 
 from .conftest import DAY, RUBRIC, make_student
 

@@ -5,8 +5,8 @@ import datetime
 
 import pytest
 
-from scholarships import awards
 from scholarships.models import Award
+from scholarships.services import awards
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund, LedgerChainHead
 from fundmgr.ledger.selectors import fund_available, fund_balances
 from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, ledger_verify
-from scholarships import awards
 from scholarships.models import Award, Disbursement
+from scholarships.services import awards
 
 from .conftest import make_student
 

@@ -22,7 +22,7 @@ from django.urls import NoReverseMatch, reverse
 from fundmgr.orgs.models import Membership, OrgUnit
 
 roles = pytest.importorskip("fundmgr.orgs.roles")
-orgs_admin = pytest.importorskip("fundmgr.orgs.admin")
+orgs_admin = pytest.importorskip("fundmgr.adminkit.scoping")
 
 pytestmark = pytest.mark.django_db
 

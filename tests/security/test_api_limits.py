@@ -25,9 +25,8 @@ from donations.services import payment_record, pledge_create
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund, LedgerChainHead
 from fundmgr.ledger.services import Line, entry_post
-from scholarships import awards
 from scholarships.models import Award, Student
-from scholarships.services import student_create
+from scholarships.services import awards, student_create
 from tests.security.test_hostile_inputs import api_endpoints
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +128,7 @@ def test_an_offset_past_the_end_and_an_unknown_page_size_are_harmless(client, ro
 
 
 def test_the_page_size_is_capped_with_a_link_to_the_next_page(client, rows, monkeypatch):
-    monkeypatch.setattr("fundmgr.api_pagination.ApiPagination.max_limit", 1)
+    monkeypatch.setattr("fundmgr.api.pagination.ApiPagination.max_limit", 1)
     client.force_login(rows)
     data = client.get("/api/v1/donors/", {"limit": "50"}).json()
     assert (data["count"], len(data["results"])) == (2, 1)
@@ -137,7 +136,7 @@ def test_the_page_size_is_capped_with_a_link_to_the_next_page(client, rows, monk
 
 
 def test_one_pagination_class_for_the_whole_api():
-    assert settings.REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] == "fundmgr.api_pagination.ApiPagination"
+    assert settings.REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] == "fundmgr.api.pagination.ApiPagination"
 
 
 # --- JSON nested deep -------------------------------------------------------------------------

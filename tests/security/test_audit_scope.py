@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from donations.models import BankStatementImport, BankStatementLine, Donor, Payment, Pledge, PledgeInstallment
-from donations.receipts.models import Receipt, ReceiptDelivery
 from donations.services import donor_data_export_record, payment_record, pledge_cancel, pledge_create
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_record
@@ -30,6 +29,7 @@ from fundmgr.audit.units import unit_id_of, unit_path
 from fundmgr.ledger.models import Fund, JournalEntry
 from fundmgr.ledger.services import fund_save
 from fundmgr.orgs.models import Membership
+from receipts.models import Receipt, ReceiptDelivery
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role

@@ -22,9 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from donations import views as donation_views
 from donations.models import Pledge
 from fundmgr.ledger.models import Fund
+from public import views as donation_views
 from tests.campaigns import factories
 
 from .conftest import PASSWORD

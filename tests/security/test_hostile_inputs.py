@@ -100,7 +100,7 @@ def campaigns(units, settings):
 
 
 def started_token() -> str:
-    from donations.forms import new_started_token
+    from public.forms import new_started_token
 
     return new_started_token()
 
@@ -145,7 +145,7 @@ def test_the_pledge_form_refuses_or_safely_keeps_hostile_input(client, campaigns
     data = {**valid_data(campaign), field: value}
     pledges_before = Pledge.objects.count()
 
-    response = client.post(reverse("donations:pledge-form", args=[campaign.slug]), data)
+    response = client.post(reverse("public:pledge-form", args=[campaign.slug]), data)
 
     assert response.status_code < 500
     if response.status_code == 303:
@@ -153,7 +153,7 @@ def test_the_pledge_form_refuses_or_safely_keeps_hostile_input(client, campaigns
         pledge = Pledge.objects.latest("pk")
         assert pledge.fund.campaigns.filter(pk=campaign.pk).exists()
         assert pledge.amount > 0
-        for url in (response["Location"], reverse("campaigns:campaign-detail", args=[campaign.slug])):
+        for url in (response["Location"], reverse("public:campaign-detail", args=[campaign.slug])):
             page = client.get(url)
             assert page.status_code == 200, url
             assert_no_active_markup(page.content.decode(), url)
@@ -182,7 +182,7 @@ RAW_BODIES = {
 @pytest.mark.parametrize("body, content_type", list(RAW_BODIES.values()), ids=list(RAW_BODIES))
 def test_the_pledge_form_survives_malformed_bodies(client, campaigns, body, content_type):
     campaign, _other = campaigns
-    response = client.generic("POST", reverse("donations:pledge-form", args=[campaign.slug]), body, content_type=content_type)
+    response = client.generic("POST", reverse("public:pledge-form", args=[campaign.slug]), body, content_type=content_type)
     assert 400 <= response.status_code < 500
     assert_no_active_markup(response.content.decode("utf-8", "replace"), "the answer")
     assert not Pledge.objects.exists()

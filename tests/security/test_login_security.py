@@ -55,7 +55,7 @@ def test_client_ip_trusts_forwarded_for_only_as_far_as_our_proxies(settings, pro
 def test_the_rate_limits_and_the_lockout_use_this_same_function(settings):
     # One rule for the client IP. The rate limiter used to keep its own copy, which kept ports
     # and did not validate the address; it now imports this one.
-    from fundmgr import rate_limit
+    from fundmgr.security import rate_limit
 
     assert rate_limit.client_ip is client_ip
     assert settings.AXES_CLIENT_IP_CALLABLE == "fundmgr.audit.context.client_ip"
@@ -126,7 +126,7 @@ def test_a_required_role_enrols_an_authenticator_then_enters_with_its_code(clien
 
     page = client.get(INDEX)
     assert page.status_code == 200
-    assert "audit/otp_verify.html" in [template.name for template in page.templates]
+    assert "security/otp_verify.html" in [template.name for template in page.templates]
     assert "<svg" in page.content.decode()
     device = TOTPDevice.objects.get(user=treasurer)
     assert device.confirmed is False
@@ -152,7 +152,7 @@ def test_a_required_role_with_a_device_is_asked_for_its_code_and_keeps_out_of_th
     client.force_login(treasurer)
 
     page = client.get(reverse("admin:audit_auditevent_changelist"))
-    assert "audit/otp_verify.html" in [template.name for template in page.templates]
+    assert "security/otp_verify.html" in [template.name for template in page.templates]
     assert "<svg" not in page.content.decode()  # nothing to enrol
     assert client.get(reverse("api-schema")).status_code == 403
 
@@ -168,7 +168,7 @@ def test_roles_not_named_and_superusers_unless_named_go_straight_in(client, sett
         assert "admin/index.html" in [template.name for template in client.get(INDEX).templates]
 
     settings.OTP_REQUIRED_ROLES = ["superuser"]
-    assert "audit/otp_verify.html" in [template.name for template in client.get(INDEX).templates]
+    assert "security/otp_verify.html" in [template.name for template in client.get(INDEX).templates]
 
 
 def test_an_unverified_user_may_still_log_out(client, settings, make_user, units):

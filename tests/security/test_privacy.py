@@ -7,9 +7,9 @@ import pytest
 
 from campaigns.models import Campaign
 from donations.models import Donor, Payment, Pledge, PledgeInstallment
+from donations.selectors import donor_data_export
 from fundmgr.audit.masking import mask_personal, mask_value, personal_fields
 from fundmgr.audit.models import AuditEvent
-from donations.selectors import donor_data_export
 from fundmgr.audit.privacy import ANONYMISED_TEXT, anonymise
 from fundmgr.ledger.models import Fund
 
@@ -162,7 +162,7 @@ def test_donor_data_export_holds_the_donor_and_their_pledges_and_payments(
     ],
 )
 def test_spreadsheet_safe_neutralises_formulas_only(value, expected):
-    from fundmgr.audit.spreadsheet import spreadsheet_safe, spreadsheet_safe_row
+    from fundmgr.security.spreadsheet import spreadsheet_safe, spreadsheet_safe_row
 
     assert spreadsheet_safe(value) == expected
     assert spreadsheet_safe_row([value, 1]) == [expected, 1]

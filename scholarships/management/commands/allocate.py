@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from fundmgr.money import format_vnd
-from scholarships.awards import allocation_run
+from fundmgr.core.money import format_vnd
 from scholarships.models import ScholarshipProgram
+from scholarships.services.awards import allocation_run
 
 
 class Command(BaseCommand):

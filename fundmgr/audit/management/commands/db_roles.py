@@ -1,5 +1,5 @@
 """`manage.py db_roles --app-role fundmgr_app`: create the application's role and grant it exactly
-what it needs (`fundmgr.audit.db_roles`). Run by the owner after every `migrate`."""
+what it needs (`fundmgr.security.db_roles`). Run by the owner after every `migrate`."""
 
 import os
 
@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from fundmgr.audit.db_roles import RoleError, app_role_create, app_role_grant
+from fundmgr.security.db_roles import RoleError, app_role_create, app_role_grant
 
 
 class Command(BaseCommand):

@@ -1,0 +1,300 @@
+"""Payments: recording money that arrived (with its journal entry and receipt), voiding one, and the
+pledge status that follows from what was paid."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from donations.models import Donor, Payment, Pledge
+from fundmgr.audit.models import AuditEvent
+from fundmgr.audit.services import audit_change, audit_create, audit_fields
+from fundmgr.core.dates import document_date_errors
+from fundmgr.core.money import format_vnd
+from fundmgr.idempotency.services import idempotent_create, key_clean, scope_of
+from fundmgr.ledger import accounts
+from fundmgr.ledger.models import Fund
+from fundmgr.ledger.services import Line, entry_post, entry_reverse
+from fundmgr.orgs.access import access_units
+from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain
+from receipts import services as receipts_services
+
+from .pledges import CLOSED_STATUSES, amount_errors
+
+logger = logging.getLogger(__name__)
+
+
+PAYMENT_AUDIT_FIELDS = [
+    "donor", "pledge", "fund", "unit", "amount", "method", "received_on", "bank_reference", "journal_entry",
+]
+PAYMENT_VOID_FIELDS = ["voided_at", "void_reason", "voided_by", "void_entry"]
+
+
+# --- payments ---------------------------------------------------------------------------------
+
+# Debit side of a payment's entry by method; the credit side is donation income of the fund.
+_PAYMENT_ACCOUNTS = {
+    Payment.Method.CASH: (accounts.CASH, accounts.DONATION_INCOME),
+    Payment.Method.BANK_TRANSFER: (accounts.BANK, accounts.DONATION_INCOME),
+    Payment.Method.IN_KIND: (accounts.IN_KIND_ASSETS, accounts.IN_KIND_DONATION_INCOME),
+}
+
+
+def _payment_errors(
+    *, donor, amount, method, received_on, fund, pledge, paid_before, bank_reference, in_kind_description,
+    overpayment_reason,
+):
+    errors: dict[str | None, list[ValidationError]] = {}
+
+    def add(field, message_text, code):
+        errors.setdefault(field, []).append(ValidationError(message_text, code=code))
+
+    if bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
+        # Said alone: whatever else is wrong with it, this transfer is on the books already. (The
+        # unique index, not this query, is what stops two concurrent recordings of it.)
+        add("bank_reference", _duplicate_bank_reference_message(bank_reference), "duplicate_bank_reference")
+        return errors
+    for error in amount_errors(amount):
+        errors.setdefault("amount", []).append(error)
+    if method not in _PAYMENT_ACCOUNTS:
+        add("method", _("Hình thức nộp tiền không hợp lệ."), "invalid_method")
+    elif method == Payment.Method.IN_KIND and not (in_kind_description or "").strip():
+        add("in_kind_description", _("Hãy mô tả hiện vật nhận được."), "in_kind_description_required")
+    elif method == Payment.Method.BANK_TRANSFER and not bank_reference:
+        # The bank's transaction number is what ties the money to the statement, and what stops
+        # the same transfer being recorded twice.
+        add("bank_reference", _("Chuyển khoản cần mã giao dịch ngân hàng."), "bank_reference_required")
+    # Not after today, not before the association existed (fundmgr.core.dates): the date also picks
+    # the receipt's numbering year.
+    for error in document_date_errors(received_on, label=pgettext("subject of a sentence", "Ngày nhận")):
+        errors.setdefault("received_on", []).append(error)
+    if pledge is not None:
+        if pledge.status in CLOSED_STATUSES:
+            add("pledge", _("Cam kết %(reference)s đã hủy hoặc đã xóa nợ: không ghi nhận khoản thu vào cam kết này.")
+                % {"reference": pledge.reference}, "pledge_closed")
+        if pledge.donor_id != donor.pk:
+            add("pledge", _("Cam kết %(reference)s không phải của nhà hảo tâm này.") % {"reference": pledge.reference}, "pledge_other_donor")
+        if fund is not None and fund.pk != pledge.fund_id:
+            add("fund", _("Khoản thu theo cam kết vào quỹ của cam kết đó."), "fund_not_pledge_fund")
+        if "amount" not in errors and not overpayment_reason:
+            left = pledge.amount - paid_before
+            if amount > left:
+                add(
+                    "overpayment_reason",
+                    _("Khoản thu %(amount)s vượt số cam kết còn phải nộp (%(left)s). Nếu đúng là nộp thừa, "
+                      "hãy xác nhận và ghi lý do.")
+                    % {"amount": format_vnd(amount), "left": format_vnd(max(left, 0))},
+                    "overpayment_unconfirmed",
+                )
+    elif fund is None:
+        add("fund", _("Hãy chọn quỹ nhận tiền."), "fund_required")
+    if donor.merged_into_id is not None:
+        add("donor", _("Nhà hảo tâm này đã được gộp vào một hồ sơ khác: hãy ghi vào hồ sơ đó."), "donor_merged")
+    if bank_reference is not None and len(bank_reference) > 64:
+        add("bank_reference", _("Mã giao dịch ngân hàng dài quá 64 ký tự."), "max_length")
+    if len(overpayment_reason) > 500:
+        add("overpayment_reason", _("Lý do dài quá 500 ký tự."), "max_length")
+    return errors
+
+
+def _duplicate_bank_reference_message(bank_reference: str) -> str:
+    return _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference}
+
+
+def _pledge_paid(pledge: Pledge) -> int:
+    """What was paid on `pledge` so far: the sum of its payments not voided."""
+    return Payment.objects.not_voided().filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def pledge_status_refresh(pledge: Pledge, *, by=None, paid: int | None = None) -> Pledge:
+    """Set an open pledge's status from the sum of its payments not voided (the caller holds its row lock).
+
+    `by` is the actor of the audit row of a status change (the person recording the payment);
+    `paid` is that sum when the caller knows it already.
+    """
+    if pledge.status in CLOSED_STATUSES:
+        return pledge
+    paid = _pledge_paid(pledge) if paid is None else paid
+    if paid >= pledge.amount:
+        status = Pledge.Status.FULFILLED
+    elif paid > 0:
+        status = Pledge.Status.PARTIALLY_PAID
+    else:
+        status = Pledge.Status.PLEDGED
+    if status != pledge.status:
+        before = {"status": pledge.status}
+        pledge.status = status
+        pledge.save(update_fields=["status"])
+        audit_change(pledge, before, action=AuditEvent.Action.TRANSITION, actor=by)
+    return pledge
+
+
+def payment_record(
+    *,
+    donor: Donor,
+    amount: int,
+    method: str,
+    received_on: datetime.date,
+    unit: OrgUnit,
+    fund: Fund | None = None,
+    pledge: Pledge | None = None,
+    bank_reference: str | None = None,
+    in_kind_description: str = "",
+    overpayment_reason: str = "",
+    recorded_by=None,
+    channel: str = "admin",
+    idempotency_key: str | None = None,
+) -> Payment:
+    """Record money received: the payment, its journal entry and the pledge's new status, at once.
+
+    Cash: Dr 111 / Cr 511; bank transfer: Dr 112 / Cr 511; in kind: Dr 156 / Cr 512, all in
+    the fund (the pledge's fund when the payment is for a pledge). Refused: a unit, fund, pledge or
+    donor outside `recorded_by`'s units; a bank transfer without its bank reference, or one
+    recorded before; paying into a cancelled or written-off pledge; paying more than a pledge has
+    left without an `overpayment_reason`. A repeat of `idempotency_key` (scoped to `channel` and
+    `unit`) with the same request returns the first payment, with `replayed` set to True.
+    """
+    bank_reference = (bank_reference or "").strip() or None
+    overpayment_reason = " ".join((overpayment_reason or "").split())
+    idempotency_key = key_clean(idempotency_key)
+    request = {
+        "donor": donor.pk, "pledge": getattr(pledge, "pk", None), "fund": getattr(fund, "pk", None),
+        "unit": unit.pk, "amount": amount, "method": method, "received_on": received_on,
+        "bank_reference": bank_reference, "in_kind_description": in_kind_description or "",
+        "overpayment_reason": overpayment_reason,
+    }
+    try:
+        with transaction.atomic():
+            payment, created = idempotent_create(
+                scope=scope_of(channel, unit), key=idempotency_key, content=request, model=Payment,
+                create=lambda: _payment_record(
+                    donor=donor, amount=amount, method=method, received_on=received_on, unit=unit, fund=fund,
+                    pledge=pledge, bank_reference=bank_reference, in_kind_description=in_kind_description,
+                    overpayment_reason=overpayment_reason, recorded_by=recorded_by,
+                ),
+            )
+    except IntegrityError:
+        # The unique bank reference, not a query before the insert, is what stops the same bank
+        # transaction being recorded twice (also by two imports at once); the block has rolled back.
+        if bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
+            raise ValidationError(
+                {"bank_reference": ValidationError(
+                    _duplicate_bank_reference_message(bank_reference), code="duplicate_bank_reference"
+                )}
+            ) from None
+        raise
+    payment.replayed = not created
+    return payment
+
+
+def _payment_record(
+    *, donor, amount, method, received_on, unit, fund, pledge, bank_reference, in_kind_description,
+    overpayment_reason, recorded_by,
+) -> Payment:
+    if pledge is not None:
+        # The row lock serialises payments of one pledge, so each sees the others' amounts. The
+        # campaign comes along (not locked: `of`) for the unit of the status change's audit row.
+        pledge = (
+            Pledge.objects.select_for_update(of=("self", "fund")).select_related("fund__unit", "campaign__unit")
+            .get(pk=pledge.pk)
+        )
+    target_fund = pledge.fund if pledge is not None else fund
+    access_units(
+        recorded_by,
+        [unit, donor.unit, getattr(target_fund, "unit", None), pledge.campaign.unit if pledge is not None else None],
+        action=Action.ADD, domain=Domain.MONEY,
+    )
+    # Read under the pledge's lock: the payments of one pledge are serialised.
+    paid_before = _pledge_paid(pledge) if pledge is not None else 0
+    errors = _payment_errors(
+        donor=donor, amount=amount, method=method, received_on=received_on, fund=fund, pledge=pledge,
+        paid_before=paid_before, bank_reference=bank_reference, in_kind_description=in_kind_description,
+        overpayment_reason=overpayment_reason,
+    )
+    if errors:
+        raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
+    fund = target_fund
+    payment = Payment.objects.create(
+        donor=donor, pledge=pledge, fund=fund, unit=unit, amount=amount, method=method,
+        in_kind_description=(in_kind_description or "").strip() if method == Payment.Method.IN_KIND else "",
+        received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
+        overpayment_reason=overpayment_reason if pledge is not None else "",
+    )
+    debit_account, credit_account = _PAYMENT_ACCOUNTS[method]
+    entry = entry_post(
+        unit=unit,
+        date=received_on,
+        memo=_payment_memo(payment, donor=donor, pledge=pledge),
+        lines=[Line(debit_account, fund, debit=amount), Line(credit_account, fund, credit=amount)],
+        source=payment,
+        created_by=recorded_by,
+    )
+    payment.journal_entry = entry
+    payment.save(update_fields=["journal_entry"])
+    audit_create(payment, PAYMENT_AUDIT_FIELDS, actor=recorded_by)
+    if pledge is not None:
+        pledge_status_refresh(pledge, by=recorded_by, paid=paid_before + amount)
+    # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service.
+    receipts_services.receipt_issue(payment=payment, issued_by=recorded_by)
+    return payment
+
+
+def _payment_memo(payment: Payment, *, donor: Donor, pledge: Pledge | None) -> str:
+    # Ledger text is a record, not an interface: written in Vietnamese whatever the request language.
+    kind = {"cash": "tiền mặt", "bank_transfer": "chuyển khoản", "in_kind": "hiện vật"}[payment.method]
+    reference = f" {pledge.reference}" if pledge is not None else ""
+    return f"Thu ủng hộ{reference} ({kind}) – {donor.name}"[:500]
+
+
+def payment_void(*, payment: Payment, reason: str, by, reversal_reason: str | None = None) -> Payment:
+    """Take a payment out of the money received: reverse its journal entry, mark it voided, and set
+    its pledge's status from the payments left (a fulfilled pledge goes back to partially paid or
+    pledged), in one transaction.
+
+    The row stays, with the reason, who and when: money rows are never edited or deleted.
+    `reversal_reason` is the reversal's reason in the ledger (default "Hủy khoản thu #<id>: <reason>").
+    The use case is voiding the payment's receipt: `receipts.services.receipt_void` checks who may,
+    calls this in its own transaction and names the receipt in `reversal_reason`; calling this
+    alone would leave the receipt issued.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": ValidationError(_("Hãy ghi lý do hủy."), code="reason_required")})
+    if len(reason) > 500:
+        raise ValidationError({"reason": ValidationError(_("Lý do dài quá 500 ký tự."), code="max_length")})
+    with transaction.atomic():
+        # The pledge first, as `payment_record` locks it: payments of one pledge (recorded or
+        # voided) are serialised, and each status is computed from the others' committed rows.
+        pledge = None
+        if payment.pledge_id is not None:
+            # With its campaign (not locked), which gives the audit row of a status change its unit.
+            pledge = Pledge.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=payment.pledge_id)
+        payment = (
+            Payment.objects.select_for_update(of=("self",)).select_related("journal_entry").get(pk=payment.pk)
+        )
+        if payment.is_voided:
+            raise ValidationError(_("Khoản thu này đã bị hủy trước đó."), code="payment_already_voided")
+        before = audit_fields(payment, PAYMENT_VOID_FIELDS)
+        if payment.journal_entry is not None:
+            payment.void_entry = entry_reverse(
+                entry=payment.journal_entry, reason=reversal_reason or f"Hủy khoản thu #{payment.pk}: {reason}",
+                created_by=by, date=timezone.localdate(),
+            )
+        payment.voided_at = timezone.now()
+        payment.void_reason = reason
+        payment.voided_by = by
+        payment.save(update_fields=PAYMENT_VOID_FIELDS)
+        audit_change(payment, before, action=AuditEvent.Action.TRANSITION, actor=by)
+        if pledge is not None:
+            pledge_status_refresh(pledge, by=by)
+    return payment
+
+

@@ -1,0 +1,270 @@
+"""E-mails about pledges: the confirmation and the installment reminders, sent through job rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from donations import emails
+from donations.models import Payment, Pledge, PledgeEmail, PledgeInstallment
+from receipts import services as receipts_services
+
+logger = logging.getLogger(__name__)
+
+
+# --- pledge e-mails ----------------------------------------------------------------------------
+#
+# Every e-mail about a pledge (its confirmation, a reminder of an installment) is a `PledgeEmail`
+# row, unique per pledge, kind and installment, and goes out through `pledge_email_send`:
+#
+# 1. under a row lock: sent, skipped or failed → stop; another worker holds a fresh lease (it is
+#    sending right now) → `PledgeEmailBusy`, the task retries later; nothing to send any more (no
+#    address; for a reminder: no consent, the pledge closed or fulfilled, the installment paid)
+#    → skipped; else take the lease (status sending, attempt + 1) and commit;
+# 2. send, outside any lock or transaction (SMTP may take seconds);
+# 3. mark it sent; on a send error, give the lease back (pending, the error kept) and re-raise,
+#    so that the task retries with back-off; the task marks it failed when retries run out.
+#
+# A worker killed between 2 and 3 leaves a lease that expires after `PLEDGE_EMAIL_LEASE`; the
+# redelivered task then sends again. That window (a crash after the SMTP server accepted the
+# message and before one UPDATE) is the only way to a second e-mail; the Message-ID is fixed per
+# row, so mail clients that de-duplicate show one.
+
+PLEDGE_EMAIL_LEASE = datetime.timedelta(minutes=10)
+PLEDGE_EMAIL_ERROR_MAX_LENGTH = 2000
+OPEN_PLEDGE_STATUSES = (Pledge.Status.PLEDGED, Pledge.Status.PARTIALLY_PAID)
+
+
+class PledgeEmailBusy(Exception):
+    """Another worker holds a fresh lease on this e-mail: it is sending it right now."""
+
+
+def installment_amount_due(installments: list[PledgeInstallment], installment: PledgeInstallment, paid: int) -> int:
+    """What is still to pay of `installment`, given all the pledge's `installments` (in order)
+    and what was `paid`: payments cover installments in order, so an installment is covered when
+    the installments up to it add up to no more than the amount paid."""
+    cumulative = sum(item.amount for item in installments if item.number <= installment.number)
+    return max(0, min(installment.amount, cumulative - paid))
+
+
+def _pledge_email_skip_reason(email: PledgeEmail, pledge: Pledge) -> tuple[str, int]:
+    """(why not to send, "" to send; the amount due for a reminder)."""
+    if not pledge.donor.email:
+        return "Nhà hảo tâm không có địa chỉ e-mail.", 0
+    if email.kind == PledgeEmail.Kind.CONFIRMATION:
+        return "", 0
+    # Reminders are checked again at send time: a payment, a cancellation or a withdrawn consent
+    # may have come after the row was created.
+    if not pledge.donor.email_consent:
+        return "Nhà hảo tâm không đồng ý nhận e-mail.", 0
+    if pledge.status not in OPEN_PLEDGE_STATUSES:
+        return f"Cam kết không còn phải nộp (trạng thái {pledge.status}).", 0
+    installments = list(pledge.installments.order_by("number"))
+    paid = Payment.objects.not_voided().filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
+    amount_due = installment_amount_due(installments, email.installment, paid)
+    if amount_due == 0:
+        return "Đợt này đã được nộp đủ.", 0
+    return "", amount_due
+
+
+def pledge_email_send(*, pledge_email_id: int, today: datetime.date | None = None) -> bool:
+    """Send one pledge e-mail once; True when this call sent it (see the section's comment).
+
+    Raises `PledgeEmail.DoesNotExist` for an unknown id, `PledgeEmailBusy` while another worker
+    sends it, and the send error itself (the lease is given back first).
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        email = PledgeEmail.objects.select_for_update(of=("self",)).select_related("installment").get(pk=pledge_email_id)
+        if email.status in (PledgeEmail.Status.SENT, PledgeEmail.Status.SKIPPED, PledgeEmail.Status.FAILED):
+            return False
+        now = timezone.now()
+        if email.status == PledgeEmail.Status.SENDING and email.claimed_at and now - email.claimed_at < PLEDGE_EMAIL_LEASE:
+            raise PledgeEmailBusy(pledge_email_id)
+        pledge = Pledge.objects.select_related("donor", "fund", "campaign__unit").get(pk=email.pledge_id)
+        skip_reason, amount_due = _pledge_email_skip_reason(email, pledge)
+        if skip_reason:
+            email.status = PledgeEmail.Status.SKIPPED
+            email.last_error = skip_reason
+            email.claimed_at = None
+            email.save(update_fields=["status", "last_error", "claimed_at"])
+            return False
+        email.status = PledgeEmail.Status.SENDING
+        email.attempts += 1
+        email.claimed_at = now
+        email.recipient = pledge.donor.email
+        email.save(update_fields=["status", "attempts", "claimed_at", "recipient"])
+    message_id = f"pledge-email.{email.pk}.{pledge.reference}"
+    try:
+        if email.kind == PledgeEmail.Kind.CONFIRMATION:
+            message = emails.pledge_confirmation_message(pledge, recipient=email.recipient, message_id=message_id)
+        else:
+            message = emails.pledge_reminder_message(
+                pledge, kind=email.kind, installment=email.installment, amount_due=amount_due, today=today,
+                recipient=email.recipient, message_id=message_id,
+            )
+        message.send()
+    except Exception as error:
+        PledgeEmail.objects.filter(pk=email.pk, status=PledgeEmail.Status.SENDING, claimed_at=now).update(
+            status=PledgeEmail.Status.PENDING, claimed_at=None,
+            last_error=f"{type(error).__name__}: {error}"[:PLEDGE_EMAIL_ERROR_MAX_LENGTH],
+        )
+        raise
+    PledgeEmail.objects.filter(pk=email.pk).update(
+        status=PledgeEmail.Status.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
+    )
+    return True
+
+
+def pledge_confirmation_send(*, pledge_id: int) -> bool:
+    """Send the pledge's confirmation once; True when this call sent it.
+
+    The row is created on the first attempt, and only for a donor with an e-mail address (the
+    confirmation needs no e-mail consent: it answers the donor's own pledge).
+    """
+    pledge = Pledge.objects.select_related("donor").filter(pk=pledge_id).first()
+    if pledge is None or not pledge.donor.email:
+        return False
+    email, _created = PledgeEmail.objects.get_or_create(
+        pledge=pledge, kind=PledgeEmail.Kind.CONFIRMATION, installment=None
+    )
+    return pledge_email_send(pledge_email_id=email.pk)
+
+
+def pledge_email_mark_failed(*, pledge_email_id: int, error: str) -> None:
+    """The task gave up (retries exhausted): the row says failed, with the last error.
+
+    A row that was sent or skipped meanwhile, or that another worker holds a fresh lease on, is
+    left alone.
+    """
+    with transaction.atomic():
+        email = PledgeEmail.objects.select_for_update().filter(pk=pledge_email_id).first()
+        if email is None or email.status in (PledgeEmail.Status.SENT, PledgeEmail.Status.SKIPPED):
+            return
+        if (
+            email.status == PledgeEmail.Status.SENDING and email.claimed_at
+            and timezone.now() - email.claimed_at < PLEDGE_EMAIL_LEASE
+        ):
+            return
+        email.status = PledgeEmail.Status.FAILED
+        email.last_error = (error or email.last_error)[:PLEDGE_EMAIL_ERROR_MAX_LENGTH]
+        email.claimed_at = None
+        email.save(update_fields=["status", "last_error", "claimed_at"])
+
+
+# --- pledge reminders ----------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class PledgeRemindersResult:
+    created: int  # new reminder rows (0 when the job already ran today)
+    queued: list[int]  # ids of the reminder rows queued for sending after commit
+
+
+def _reminder_windows(today: datetime.date) -> dict[str, tuple[datetime.date, datetime.date]]:
+    """(first, last) due dates, inclusive, of the installments each kind of reminder is for.
+
+    Due in `PLEDGE_REMINDER_DAYS_BEFORE` days, overdue by `PLEDGE_REMINDER_DAYS_AFTER` days; each
+    window reaches `PLEDGE_REMINDER_CATCH_UP_DAYS` back, so a day the beat job did not run (beat
+    down, a deployment) is caught up the next time; the unique row keeps it to one e-mail each.
+    A reminder before the due date is never sent on or after that date.
+    """
+    before = settings.PLEDGE_REMINDER_DAYS_BEFORE
+    after = settings.PLEDGE_REMINDER_DAYS_AFTER
+    catch_up = settings.PLEDGE_REMINDER_CATCH_UP_DAYS
+    return {
+        PledgeEmail.Kind.REMINDER_BEFORE: (
+            max(today + datetime.timedelta(days=1), today + datetime.timedelta(days=before - catch_up)),
+            today + datetime.timedelta(days=before),
+        ),
+        PledgeEmail.Kind.REMINDER_OVERDUE: (
+            today - datetime.timedelta(days=after + catch_up), today - datetime.timedelta(days=after),
+        ),
+    }
+
+
+def installments_to_remind(*, today: datetime.date):
+    """The installments a reminder is due for today, each annotated with `reminder_kind`: one query.
+
+    An installment qualifies when its due date is in a window of `_reminder_windows`, its pledge
+    is open (pledged or partially paid), the donor has an e-mail address and consented to e-mail,
+    and it is not covered: payments (not voided) cover installments in order, so it is covered
+    when the installments up to it add up to no more than the amount paid. Both sums are
+    correlated subqueries, so the cost does not grow with the number of payments or installments.
+    """
+    windows = _reminder_windows(today)
+    paid = (
+        Payment.objects.not_voided().filter(pledge=OuterRef("pledge")).order_by().values("pledge")
+        .annotate(total=Sum("amount")).values("total")
+    )
+    cumulative = (
+        PledgeInstallment.objects.filter(pledge=OuterRef("pledge"), number__lte=OuterRef("number"))
+        .order_by().values("pledge").annotate(total=Sum("amount")).values("total")
+    )
+    in_windows = Q()
+    kind_of = []
+    for kind, (first, last) in windows.items():
+        in_windows |= Q(due_on__gte=first, due_on__lte=last)
+        kind_of.append(When(due_on__gte=first, due_on__lte=last, then=Value(kind)))
+    return (
+        PledgeInstallment.objects.filter(in_windows)
+        .filter(pledge__status__in=OPEN_PLEDGE_STATUSES, pledge__donor__email_consent=True)
+        .exclude(pledge__donor__email="")
+        .annotate(
+            paid_amount=Coalesce(Subquery(paid, output_field=BigIntegerField()), Value(0)),
+            cumulative_amount=Subquery(cumulative, output_field=BigIntegerField()),
+            reminder_kind=Case(*kind_of, output_field=CharField()),
+        )
+        .filter(cumulative_amount__gt=F("paid_amount"))
+        .order_by("pledge_id", "number")
+    )
+
+
+def pledge_reminders_due(*, today: datetime.date) -> PledgeRemindersResult:
+    """Create the reminder e-mails due today and queue them for sending after commit.
+
+    One `PledgeEmail` per installment and kind: the unique constraint, not a read before the
+    write, keeps it to one, also when the job runs twice at once, so running again on the same
+    day creates nothing. Rows of these installments still pending (their message was lost, or
+    the job is running again) are queued again; sending is idempotent. Queries: the installments
+    (`installments_to_remind`), the rows that exist, one INSERT per 1,000 new rows, the rows to
+    queue; the pledges are re-checked when each e-mail is sent (`pledge_email_send`).
+    """
+    with transaction.atomic():
+        candidates = list(installments_to_remind(today=today).values_list("pk", "pledge_id", "reminder_kind"))
+        installment_ids = [pk for pk, _pledge, _kind in candidates]
+        existing = set(
+            PledgeEmail.objects.filter(installment_id__in=installment_ids).values_list("installment_id", "kind")
+        )
+        new = [
+            PledgeEmail(pledge_id=pledge_id, kind=kind, installment_id=pk)
+            for pk, pledge_id, kind in candidates
+            if (pk, kind) not in existing
+        ]
+        # ignore_conflicts: a second run at the same moment inserts the same rows; the constraint
+        # drops them here instead of failing the whole run.
+        PledgeEmail.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        queued = list(
+            PledgeEmail.objects.filter(
+                installment_id__in=installment_ids, status=PledgeEmail.Status.PENDING,
+                kind__in=[PledgeEmail.Kind.REMINDER_BEFORE, PledgeEmail.Kind.REMINDER_OVERDUE],
+            ).order_by("pk").values_list("pk", flat=True)
+        )
+
+        def send():
+            # Imported here: the tasks module imports this one.
+            from donations import tasks
+
+            receipts_services.enqueue_many([(tasks.pledge_email_send_task, (pk,)) for pk in queued])
+
+        transaction.on_commit(send)
+    logger.info("pledge reminders for %s: %d new, %d queued", today, len(new), len(queued))
+    return PledgeRemindersResult(created=len(new), queued=queued)
+
+

@@ -1,0 +1,40 @@
+"""Pieces every app's admin forms use: money typed as people type it, a service's errors put on
+the form, and amounts shown in a list (donations and scholarships import them; one copy)."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from fundmgr.core.money import AmountError, format_vnd, parse_vnd
+
+
+class AmountField(forms.CharField):
+    """Dong as people type them (`1.000.000`, `5 triệu`, `500k`): `fundmgr.core.money.parse_vnd`."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_vnd(value)
+        except AmountError as error:
+            raise ValidationError(error.message, code=error.code) from None
+
+
+def form_errors_from(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on the form fields it names (the rest on the form).
+
+    `aliases` maps a service's argument to the form field that stands for it ("funds" → the first
+    fund row).
+    """
+    aliases = aliases or {}
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            field = aliases.get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def vnd_or_dash(amount) -> str:
+    """`1.000.000 ₫`, or a dash for no amount (a list cell)."""
+    return format_vnd(amount) if amount is not None else "–"

@@ -1,0 +1,532 @@
+"""Scholarship programs, nominations, allocation runs, awards and their payment: the services.
+
+One function per use case, keyword-only arguments, one transaction, an audit row each:
+- `program_create`: a program with its funds (each with a budget) and unit quotas;
+- `nomination_create`: a student proposed for a program, scored by the program's rubric;
+- `allocation_run`: rank the nominations and decide who is funded from which funds
+  (`allocation.allocate`), store the run with its inputs and every decision, propose awards;
+- `award_approve`, `award_reject`: the committee's decision on a proposal; a rejection needs a reason;
+- `award_grant`: the committee's override, an award the run did not propose, with a reason;
+- `award_disburse`: the treasurer pays an approved award: a voucher number (phiếu chi) per unit
+  and year without gaps, and the journal entry Dr scholarship expense / Cr cash or bank per fund.
+
+An approved award is money promised: `approved_unpaid_awards` is registered with the ledger
+(`fundmgr.ledger.commitments`), so a fund's available balance, and every spend guard, already
+leaves it aside. Approving locks the award's funds and refuses what they cannot cover.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from fundmgr.audit.models import AuditEvent
+from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
+from fundmgr.core.money import format_vnd
+from fundmgr.idempotency.services import idempotent_create, scope_of
+from fundmgr.ledger import accounts
+from fundmgr.ledger.models import Fund
+from fundmgr.ledger.selectors import fund_can_pay, funds_available
+from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, funds_lock
+from fundmgr.orgs.access import access_units
+from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain
+from scholarships import allocation, scoring
+from scholarships.models import (
+    AllocationRun,
+    Award,
+    AwardShare,
+    Disbursement,
+    DisbursementCounter,
+    Nomination,
+    ProgramFund,
+    ProgramQuota,
+    ScholarshipProgram,
+    Student,
+)
+
+VOUCHER_PREFIX = "PC"
+
+
+# --- the ledger's view of approved awards ---------------------------------------------------------
+
+def approved_unpaid_awards(fund_ids: list[int]) -> dict[int, int]:
+    """{fund_id: dong of approved, unpaid awards}: a commitment source of the ledger (one query)."""
+    rows = (
+        AwardShare.objects.filter(fund_id__in=fund_ids, award__status=Award.Status.APPROVED)
+        .order_by().values("fund_id").annotate(total=Sum("amount"))
+    )
+    return {row["fund_id"]: row["total"] for row in rows}
+
+
+# --- programs ---------------------------------------------------------------------------------------
+
+def program_create(
+    *, unit: OrgUnit, code: str, name: str, school_year: str, award_amount: int, rubric,
+    funds: Mapping[Fund, int], quotas: Mapping[OrgUnit, int] | None = None, created_by=None,
+) -> ScholarshipProgram:
+    """A program paying `award_amount` from `funds` (fund → budget in dong), with unit `quotas`."""
+    program = ScholarshipProgram(
+        unit=unit, code=(code or "").strip().upper(), name=(name or "").strip(), school_year=(school_year or "").strip(),
+        award_amount=award_amount, rubric=rubric, created_by=created_by,
+    )
+    errors: dict[str, list[str]] = {}
+    try:
+        scoring.rubric_validate(rubric)
+    except scoring.RubricError as error:
+        errors["rubric"] = [error.message]
+    if not isinstance(award_amount, int) or isinstance(award_amount, bool) or award_amount <= 0:
+        errors["award_amount"] = [_("Mức học bổng phải là một số đồng lớn hơn 0.")]
+    if not funds:
+        errors["funds"] = [_("Chương trình cần ít nhất một quỹ chi trả.")]
+    for fund, budget in funds.items():
+        # Only the unit that manages a fund decides what it pays for: a commune's committee cannot
+        # budget the province's fund (a province program may still pay that commune's students).
+        if fund.unit_id != unit.pk:
+            errors.setdefault("funds", []).append(
+                _("Quỹ “%(fund)s” do đơn vị khác quản lý; chỉ đơn vị quản lý quỹ mới lập chương trình chi từ quỹ.")
+                % {"fund": fund.name}
+            )
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 0:
+            errors.setdefault("funds", []).append(_("Ngân sách của quỹ “%(fund)s” phải là số đồng không âm.") % {"fund": fund.name})
+    for quota_unit, max_awards in (quotas or {}).items():
+        if not quota_unit.path.startswith(unit.path):
+            errors.setdefault("quotas", []).append(
+                _("Đơn vị “%(unit)s” không thuộc đơn vị tổ chức chương trình.") % {"unit": quota_unit.name}
+            )
+        if not isinstance(max_awards, int) or max_awards < 0:
+            errors.setdefault("quotas", []).append(_("Chỉ tiêu phải là số suất không âm."))
+    try:
+        program.full_clean(exclude=["created_by", "rubric", "award_amount"])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        program.save()
+        ProgramFund.objects.bulk_create(
+            [ProgramFund(program=program, fund=fund, budget=budget) for fund, budget in funds.items()]
+        )
+        ProgramQuota.objects.bulk_create(
+            [ProgramQuota(program=program, unit=quota_unit, max_awards=count) for quota_unit, count in (quotas or {}).items()]
+        )
+        audit_create(
+            program, ["unit", "code", "name", "school_year", "award_amount", "rubric"], actor=created_by,
+            extra={
+                "funds": {fund.code: budget for fund, budget in funds.items()},
+                "quotas": {quota_unit.code: count for quota_unit, count in (quotas or {}).items()},
+            },
+        )
+    return program
+
+
+def program_close(*, program: ScholarshipProgram, by=None) -> ScholarshipProgram:
+    """No more nominations or runs; awards already decided stay."""
+    if program.status == ScholarshipProgram.Status.CLOSED:
+        raise ValidationError(_("Chương trình đã khóa."), code="closed")
+    with transaction.atomic():
+        before = audit_fields(program, ["status"])
+        program.status = ScholarshipProgram.Status.CLOSED
+        program.save(update_fields=["status"])
+        audit_change(program, before, actor=by, action=AuditEvent.Action.TRANSITION)
+    return program
+
+
+# --- nominations ----------------------------------------------------------------------------------
+
+def student_facts(student: Student) -> dict:
+    """What a rubric may score: circumstances, the average score, grade and academic rank."""
+    return {
+        "circumstances": sorted(student.circumstances),
+        "average_score": None if student.average_score is None else str(student.average_score),
+        "grade": student.grade,
+        "excellent_rank": student.academic_rank == Student.AcademicRank.EXCELLENT,
+        "very_good_rank": student.academic_rank == Student.AcademicRank.VERY_GOOD,
+    }
+
+
+def nomination_create(*, program: ScholarshipProgram, student: Student, by=None) -> Nomination:
+    """Propose `student` for `program`, scored now by the program's rubric (with its breakdown)."""
+    if program.status != ScholarshipProgram.Status.OPEN:
+        raise ValidationError(_("Chương trình đã khóa, không nhận đề cử."), code="closed")
+    if student.is_anonymised:
+        raise ValidationError(_("Hồ sơ đã được ẩn danh, không thể đề cử."), code="anonymised")
+    if not student.unit.path.startswith(program.unit.path):
+        raise ValidationError(_("Học sinh không thuộc địa bàn của chương trình."), code="outside_program")
+    try:
+        result = scoring.score(program.rubric, student_facts(student))
+    except scoring.FactsError as error:
+        raise ValidationError(error.message, code="facts") from None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                nomination = Nomination.objects.create(
+                    program=program, student=student, nominated_by=by, score=result.total,
+                    score_breakdown=result.as_json()["breakdown"],
+                )
+        except IntegrityError:
+            raise ValidationError(_("Học sinh đã được đề cử vào chương trình này."), code="duplicate") from None
+        Student.objects.filter(pk=student.pk).update(last_activity_on=timezone.localdate())
+        audit_create(nomination, ["program", "student", "score"], actor=by)
+    return nomination
+
+
+# --- allocation runs ------------------------------------------------------------------------------
+
+def _restriction(fund: Fund) -> allocation.FundRestriction | None:
+    if fund.restriction == Fund.Restriction.UNITS:
+        return allocation.FundRestriction(unit_path_prefixes=frozenset(unit.path for unit in fund.restricted_units.all()))
+    if fund.restriction == Fund.Restriction.CIRCUMSTANCES:
+        return allocation.FundRestriction(circumstances=frozenset(str(code) for code in fund.restricted_circumstances))
+    # Unrestricted and purpose funds: a purpose ("high achievers") is matched when the program
+    # chooses its funds, not per student (`fundmgr.ledger.selectors.fund_can_pay`).
+    return None
+
+
+def _quota_unit(path: str, quota_units: list[OrgUnit]) -> OrgUnit | None:
+    """The deepest quota unit containing `path` (a commune's quota covers its schools' branches)."""
+    covering = [unit for unit in quota_units if path.startswith(unit.path)]
+    return max(covering, key=lambda unit: len(unit.path)) if covering else None
+
+
+def _program_funds_used(program: ScholarshipProgram) -> dict[int, int]:
+    rows = (
+        AwardShare.objects.filter(award__program=program, award__status__in=Award.HOLDS_THE_STUDENTS_YEAR)
+        .order_by().values("fund_id").annotate(total=Sum("amount"))
+    )
+    return {row["fund_id"]: row["total"] for row in rows}
+
+
+def allocation_run(*, program: ScholarshipProgram, by=None) -> AllocationRun:
+    """Decide the program's awards now: who is funded, from which funds, and why not the others.
+
+    Deterministic for the same database state. Candidates: the nominations without an approved
+    or paid award. Budgets: what the program may still use of each fund (its budget minus this
+    program's approved and paid awards), never more than the fund has available in the ledger
+    (which already leaves aside every approved award). Earlier proposals of the program that the
+    committee has not decided are superseded.
+    """
+    if program.status != ScholarshipProgram.Status.OPEN:
+        raise ValidationError(_("Chương trình đã khóa."), code="closed")
+    with transaction.atomic():
+        # Lock the program's funds: approvals and payments wait, so the budgets read here hold.
+        program_funds = list(program.program_funds.select_related("fund").prefetch_related("fund__restricted_units").order_by("fund_id"))
+        funds_lock([pf.fund for pf in program_funds])
+        available = funds_available([pf.fund for pf in program_funds])
+        used = _program_funds_used(program)
+        decided = set(
+            Award.objects.filter(program=program, status__in=Award.HOLDS_THE_STUDENTS_YEAR).values_list("student_id", flat=True)
+        )
+        awarded_elsewhere = set(
+            Award.objects.filter(school_year=program.school_year, status__in=Award.HOLDS_THE_STUDENTS_YEAR)
+            .exclude(program=program).values_list("student_id", flat=True)
+        )
+        quotas = list(program.quotas.select_related("unit"))
+        quota_units = [quota.unit for quota in quotas]
+        approved_per_quota_unit: dict[int, int] = {}
+        for path in Award.objects.filter(program=program, status__in=Award.HOLDS_THE_STUDENTS_YEAR).values_list(
+            "student__unit__path", flat=True
+        ):
+            unit = _quota_unit(path, quota_units)
+            if unit is not None:
+                approved_per_quota_unit[unit.pk] = approved_per_quota_unit.get(unit.pk, 0) + 1
+        nominations = list(
+            program.nominations.select_related("student__unit").exclude(student_id__in=decided).order_by("pk")
+        )
+
+        candidates = []
+        for nomination in nominations:
+            student = nomination.student
+            quota_unit = _quota_unit(student.unit.path, quota_units)
+            candidates.append(allocation.Candidate(
+                candidate_id=nomination.pk, priority=nomination.score, amount=program.award_amount,
+                unit_id=(quota_unit or student.unit).pk, unit_path=student.unit.path,
+                circumstances=frozenset(student.circumstances),
+                already_awarded_this_cycle=student.pk in awarded_elsewhere,
+            ))
+        funds = [
+            allocation.Fund(
+                fund_id=pf.fund_id, name=pf.fund.name, restriction=_restriction(pf.fund),
+                budget=max(0, min(pf.budget - used.get(pf.fund_id, 0), available[pf.fund_id])) if pf.fund.is_active else 0,
+            )
+            for pf in program_funds
+        ]
+        quota_left = {
+            quota.unit_id: max(0, quota.max_awards - approved_per_quota_unit.get(quota.unit_id, 0)) for quota in quotas
+        }
+        # A run is a record: its explanations are stored in Vietnamese whatever language the
+        # person who started it reads (the same data must give the same stored run).
+        with translation.override(settings.LANGUAGE_CODE):
+            result = allocation.allocate(candidates=candidates, funds=funds, quotas=quota_left)
+            explanations = {decision.candidate_id: str(decision.explanation) for decision in result.decisions}
+
+        inputs = {
+            "program": program.code, "school_year": program.school_year, "award_amount": program.award_amount,
+            "candidates": [
+                {"nomination": c.candidate_id, "score": c.priority, "unit": c.unit_id, "unit_path": c.unit_path,
+                 "circumstances": sorted(c.circumstances), "already_awarded": c.already_awarded_this_cycle}
+                for c in candidates
+            ],
+            "funds": [
+                {"fund": f.fund_id, "budget": f.budget,
+                 "units": sorted(f.restriction.unit_path_prefixes or []) if f.restriction else None,
+                 "circumstances": sorted(f.restriction.circumstances or []) if f.restriction else None}
+                for f in funds
+            ],
+            "quotas": {str(unit_id): left for unit_id, left in sorted(quota_left.items())},
+        }
+        canonical = json.dumps(inputs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        students_by_nomination = {nomination.pk: nomination.student_id for nomination in nominations}
+        decisions = [
+            {
+                "nomination": decision.candidate_id, "student": students_by_nomination[decision.candidate_id],
+                "rank": decision.rank, "reason": str(decision.reason), "amount": decision.amount,
+                "shares": {str(share.fund_id): share.amount for share in decision.shares},
+                "explanation": explanations[decision.candidate_id],
+            }
+            for decision in result.decisions
+        ]
+        run = AllocationRun.objects.create(
+            program=program, created_by=by, inputs=inputs,
+            inputs_sha256=hashlib.sha256(canonical.encode()).hexdigest(), decisions=decisions,
+            funded_count=len(result.funded), funded_amount=sum(decision.amount for decision in result.funded),
+        )
+        Award.objects.filter(program=program, status=Award.Status.PROPOSED).update(status=Award.Status.SUPERSEDED)
+        # Two INSERTs for every proposal of the run (bulk_create sets the awards' ids on
+        # PostgreSQL and SQLite), not two per award: a large program proposes thousands.
+        proposals = Award.objects.bulk_create([
+            Award(
+                program=program, student_id=students_by_nomination[decision.candidate_id],
+                nomination_id=decision.candidate_id, run=run, school_year=program.school_year, amount=decision.amount,
+            )
+            for decision in result.funded
+        ])
+        AwardShare.objects.bulk_create([
+            AwardShare(award=award, fund_id=share.fund_id, amount=share.amount)
+            for award, decision in zip(proposals, result.funded, strict=True)
+            for share in decision.shares
+        ])
+        audit_record(
+            action=AuditEvent.Action.CREATE, instance=run, actor=by,
+            after={"inputs_sha256": run.inputs_sha256, "funded_count": run.funded_count,
+                   "funded_amount": run.funded_amount, "candidates": len(candidates)},
+        )
+    return run
+
+
+# --- the committee's decision ---------------------------------------------------------------------
+
+def _locked_award(award: Award, *, by, action: str, domain: str) -> Award:
+    """The award's row, locked, once `by` may `action` in `domain` in the program's unit."""
+    award = Award.objects.select_for_update(of=("self",)).select_related("program__unit", "student__unit").get(pk=award.pk)
+    access_units(by, [award.program.unit], action=action, domain=domain)
+    return award
+
+
+def award_approve(*, award: Award, by=None) -> Award:
+    """Approve a proposed award; its funds must be able to cover it (they are locked to check)."""
+    with transaction.atomic():
+        award = _locked_award(award, by=by, action=Action.APPROVE, domain=Domain.AWARDS)
+        if award.status != Award.Status.PROPOSED:
+            raise ValidationError(_("Chỉ duyệt được suất đang ở trạng thái đề xuất."), code="not_proposed")
+        shares = list(award.shares.select_related("fund").order_by("fund_id"))
+        locked = funds_lock([share.fund for share in shares])
+        available = funds_available(locked)
+        for share in shares:
+            if share.amount > available[share.fund_id]:
+                raise InsufficientFunds(fund=share.fund, available=available[share.fund_id], requested=share.amount)
+        before = audit_fields(award, ["status"])
+        award.status = Award.Status.APPROVED
+        award.decided_by, award.decided_at = by, timezone.now()
+        try:
+            with transaction.atomic():
+                award.save(update_fields=["status", "decided_by", "decided_at"])
+        except IntegrityError:
+            raise ValidationError(
+                _("Học sinh đã có một suất học bổng được duyệt trong năm học %(year)s.") % {"year": award.school_year},
+                code="one_per_year",
+            ) from None
+        Student.objects.filter(pk=award.student_id).update(last_activity_on=timezone.localdate())
+        audit_change(award, before, actor=by, action=AuditEvent.Action.TRANSITION)
+    return award
+
+
+def award_reject(*, award: Award, by=None, reason: str) -> Award:
+    """The committee overrides a proposal: not awarded, with the reason on the record."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Cần ghi lý do khi không duyệt một đề xuất.")]})
+    with transaction.atomic():
+        award = _locked_award(award, by=by, action=Action.APPROVE, domain=Domain.AWARDS)
+        if award.status != Award.Status.PROPOSED:
+            raise ValidationError(_("Chỉ quyết định được suất đang ở trạng thái đề xuất."), code="not_proposed")
+        before = audit_fields(award, ["status", "decision_reason"])
+        award.status = Award.Status.REJECTED
+        award.decided_by, award.decided_at, award.decision_reason = by, timezone.now(), reason[:500]
+        award.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        audit_change(award, before, actor=by, action=AuditEvent.Action.TRANSITION)
+    return award
+
+
+def award_grant(*, nomination: Nomination, fund: Fund, by=None, reason: str) -> Award:
+    """The committee awards a nominee the run did not fund (an override), from one fund, with a reason.
+
+    The award is approved at once and is a commitment like any other. Still refused: a fund
+    outside the program or whose restriction does not admit the student, more than the program's
+    budget left on that fund or than the fund has available, a second award in the school year,
+    and a nominee who has a proposal (approve that one instead). Unit quotas do not bind an override:
+    going past them is what an override is for, and the reason says why.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Cấp ngoài đề xuất cần ghi lý do.")]})
+    with transaction.atomic():
+        nomination = Nomination.objects.select_related("program__unit", "student__unit").get(pk=nomination.pk)
+        program, student = nomination.program, nomination.student
+        access_units(by, [program.unit], action=Action.APPROVE, domain=Domain.AWARDS)
+        if program.status != ScholarshipProgram.Status.OPEN:
+            raise ValidationError(_("Chương trình đã khóa."), code="closed")
+        program_fund = program.program_funds.filter(fund=fund).first()
+        if program_fund is None:
+            raise ValidationError({"fund": [_("Quỹ này không chi cho chương trình.")]})
+        if not fund_can_pay(fund, unit=student.unit, circumstances=student.circumstances):
+            raise ValidationError({"fund": [_("Quỹ này không được phép chi cho học sinh này.")]})
+        if Award.objects.filter(nomination=nomination, status=Award.Status.PROPOSED).exists():
+            raise ValidationError(_("Học sinh đã có đề xuất trong lần phân bổ gần nhất: hãy duyệt đề xuất đó."),
+                                  code="has_proposal")
+        (locked,) = funds_lock([fund])
+        amount = program.award_amount
+        budget_left = program_fund.budget - _program_funds_used(program).get(fund.pk, 0)
+        if amount > budget_left:
+            raise ValidationError({"fund": [
+                _("Ngân sách chương trình trên quỹ này chỉ còn %(left)s.") % {"left": format_vnd(max(budget_left, 0))}
+            ]})
+        available = funds_available([locked])[fund.pk]
+        if amount > available:
+            raise InsufficientFunds(fund=locked, available=available, requested=amount)
+        try:
+            with transaction.atomic():
+                award = Award.objects.create(
+                    program=program, student=student, nomination=nomination, school_year=program.school_year,
+                    amount=amount, status=Award.Status.APPROVED, decided_by=by, decided_at=timezone.now(),
+                    decision_reason=reason[:500],
+                )
+        except IntegrityError:
+            raise ValidationError(
+                _("Học sinh đã có một suất học bổng được duyệt trong năm học %(year)s.") % {"year": program.school_year},
+                code="one_per_year",
+            ) from None
+        AwardShare.objects.create(award=award, fund=fund, amount=amount)
+        Student.objects.filter(pk=student.pk).update(last_activity_on=timezone.localdate())
+        audit_create(
+            award, ["program", "student", "nomination", "amount", "status", "decision_reason"], actor=by,
+            extra={"override": True, "fund": fund.code},
+        )
+    return award
+
+
+# --- payment --------------------------------------------------------------------------------------
+
+def _voucher_sequence(*, unit: OrgUnit, year: int) -> int:
+    """The next voucher number of (unit, year), gapless: the counter row is locked in this
+    transaction, so a rollback gives the number back (the receipts' numbering works the same way)."""
+    counter = DisbursementCounter.objects.select_for_update().filter(unit=unit, year=year).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                counter = DisbursementCounter.objects.create(unit=unit, year=year, last_number=0)
+        except IntegrityError:
+            counter = DisbursementCounter.objects.select_for_update().get(unit=unit, year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+_CREDIT_ACCOUNT = {Disbursement.Method.CASH: accounts.CASH, Disbursement.Method.BANK_TRANSFER: accounts.BANK}
+
+
+def award_disburse(
+    *, award: Award, method: str, paid_on, recipient_name: str, bank_reference: str = "", by=None,
+    channel: str = "admin", idempotency_key: str | None = None,
+) -> Disbursement:
+    """Pay an approved award: a voucher and its journal entry, in one transaction.
+
+    The ledger memo names the award and the voucher, never the child (ledger exports go to
+    auditors and their hashes are permanent). The award leaves the fund's commitments as it is
+    paid, so the spend guard counts the money once. `by` must hold the money capability in the
+    program's unit. A repeat of `idempotency_key` (scoped to `channel` and the program's unit) with
+    the same request returns the first voucher; with another request it is refused.
+    """
+    request = {
+        "award": award.pk, "method": method, "paid_on": paid_on, "recipient_name": recipient_name,
+        "bank_reference": bank_reference,
+    }
+    unit_id = (
+        ScholarshipProgram.objects.filter(awards=award.pk).values_list("unit_id", flat=True).first()
+        if idempotency_key else None
+    )
+    with transaction.atomic():
+        disbursement, _created = idempotent_create(
+            scope=scope_of(channel, unit_id), key=idempotency_key, content=request, model=Disbursement,
+            create=lambda: _award_disburse(
+                award=award, method=method, paid_on=paid_on, recipient_name=recipient_name,
+                bank_reference=bank_reference, by=by,
+            ),
+        )
+    return disbursement
+
+
+def _award_disburse(*, award: Award, method: str, paid_on, recipient_name: str, bank_reference: str, by) -> Disbursement:
+    errors = {}
+    recipient_name = " ".join((recipient_name or "").split())
+    if not recipient_name:
+        errors["recipient_name"] = [_("Cần ghi tên người nhận (học sinh hoặc người giám hộ).")]
+    if method not in _CREDIT_ACCOUNT:
+        errors["method"] = [_("Hình thức chi không hợp lệ.")]
+    if method == Disbursement.Method.BANK_TRANSFER and not (bank_reference or "").strip():
+        errors["bank_reference"] = [_("Chuyển khoản cần mã giao dịch ngân hàng.")]
+    if paid_on is None or paid_on > timezone.localdate():
+        errors["paid_on"] = [_("Ngày chi không hợp lệ (không được ở tương lai).")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        award = _locked_award(award, by=by, action=Action.ADD, domain=Domain.MONEY)
+        if award.status != Award.Status.APPROVED:
+            raise ValidationError(_("Chỉ chi được suất học bổng đã duyệt và chưa chi."), code="not_approved")
+        unit = award.program.unit
+        shares = list(award.shares.select_related("fund").order_by("fund_id"))
+        before = audit_fields(award, ["status"])
+        award.status = Award.Status.PAID
+        award.save(update_fields=["status"])
+        sequence = _voucher_sequence(unit=unit, year=paid_on.year)
+        disbursement = Disbursement.objects.create(
+            award=award, unit=unit, year=paid_on.year, sequence=sequence,
+            number=f"{VOUCHER_PREFIX}-{paid_on.year}-{sequence:06d}", method=method, paid_on=paid_on,
+            recipient_name=recipient_name[:120], bank_reference=(bank_reference or "").strip()[:100], created_by=by,
+        )
+        credit = _CREDIT_ACCOUNT[method]
+        lines = []
+        for share in shares:
+            lines += [Line(accounts.SCHOLARSHIP_EXPENSE, share.fund, debit=share.amount),
+                      Line(credit, share.fund, credit=share.amount)]
+        entry = entry_post(
+            unit=unit, date=paid_on, lines=lines, source=disbursement, created_by=by,
+            memo=f"Chi học bổng {award} – {award.program.code} {award.school_year} – phiếu chi {disbursement.number}",
+        )
+        disbursement.entry = entry
+        disbursement.save(update_fields=["entry"])
+        audit_change(award, before, actor=by, action=AuditEvent.Action.TRANSITION)
+        audit_create(
+            disbursement, ["award", "unit", "number", "method", "paid_on", "recipient_name", "bank_reference", "entry"],
+            actor=by, extra={"amount": award.amount, "amount_display": format_vnd(award.amount)},
+        )
+    return disbursement
