@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/fundmgr
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 export TEST_REDIS_URL
 
-.PHONY: run test test-sqlite test-postgres venv messages migrate seed clean
+.PHONY: run test test-sqlite test-postgres lint venv messages migrate seed clean
 
 venv: $(VENV)/.installed
 
@@ -53,6 +53,13 @@ test-postgres: venv messages
 	else \
 		echo "=== PostgreSQL or Redis not reachable: PostgreSQL pass skipped (CI would fail) ==="; \
 	fi
+
+# The house rules (docs/architecture.md): style and bugs (ruff), the layers (import-linter, contracts
+# in pyproject.toml) and no import cycle between modules.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/import_graph.py
 
 clean:
 	rm -rf var/test.sqlite3* .pytest_cache

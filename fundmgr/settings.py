@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "csp",
     "fundmgr.orgs",
     "fundmgr.ledger",
-    "fundmgr.reports",
     "fundmgr.idempotency",
     "campaigns",
     "donations",

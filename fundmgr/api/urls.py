@@ -5,8 +5,6 @@ from django.urls import include, path
 app_name = "api"
 
 urlpatterns = [
-    path("", include("fundmgr.ledger.api.urls")),
-    path("", include("campaigns.api.urls")),
     path("", include("donations.api.urls")),
     path("", include("scholarships.api.urls")),
 ]

@@ -1,10 +1,10 @@
 """The ledger as rows for auditors: one row per journal line, carrying everything its entry's hash covers.
 
-`ledger_audit_rows` is a generator (register it with the reports exporter registry, write it
-with `csv.writer`); the columns are `AUDIT_COLUMNS`, and `docs/ledger.md` has the standalone
-script that recomputes the hash chain from such a file. Rows come in chain order (entry pk,
-then line pk), read in pk batches, so memory stays flat for millions of lines. For a
-consistent file, call it inside one REPEATABLE READ transaction.
+`ledger_audit_rows` is a generator that `export_ledger` writes with `csv.writer`; the columns
+are `AUDIT_COLUMNS`, and `docs/ledger.md` has the standalone script that recomputes the hash
+chain from such a file. Rows come in chain order (entry pk, then line pk), read in pk batches,
+so memory stays flat for millions of lines. For a consistent file, call it inside one
+REPEATABLE READ transaction.
 """
 
 from collections.abc import Iterator
