@@ -4,6 +4,9 @@ A campaign opens from a draft (or reopens after closing, e.g. when its end date 
 and closes when it is open. Each change locks the campaign row, so two treasurers pressing the
 button at once end with one transition, and refuses with a ValidationError otherwise. Every
 write leaves an audit row in its transaction (its bank account is where donors send money).
+
+Who may write: the actor must hold the money capability in the campaign's unit (and, when a
+campaign moves, in the unit it leaves), checked here by `access_units` whoever calls.
 """
 
 import logging
@@ -14,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
+from fundmgr.orgs.access import access_units
+from fundmgr.orgs.roles import Action, Domain
 
 from .models import Campaign
 
@@ -39,12 +44,14 @@ def campaign_save(*, campaign: Campaign, funds=None, by=None) -> Campaign:
     campaign starts as it is given (a draft from the admin), an existing one keeps its status.
     """
     if campaign.pk is None:
+        access_units(by, [campaign.unit], action=Action.ADD, domain=Domain.MONEY)
         campaign.save()
         if funds is not None:
             campaign.funds.set(funds)
         audit_create(campaign, [*DETAIL_FIELDS, "status"], actor=by, extra={"funds": _fund_ids(campaign)})
         return campaign
     stored = _locked(campaign)
+    access_units(by, [stored.unit, campaign.unit], action=Action.CHANGE, domain=Domain.MONEY)
     before = {**audit_fields(stored, DETAIL_FIELDS), "funds": _fund_ids(stored)}
     campaign.status = stored.status
     campaign.save(update_fields=DETAIL_FIELDS)
@@ -74,32 +81,38 @@ def _open_errors(campaign: Campaign) -> list[ValidationError]:
     return errors
 
 
+def _transition(campaign: Campaign, *, to: str, by) -> Campaign:
+    """Move the locked `campaign` to status `to`, with its audit row and a log line."""
+    before = {"status": campaign.status}
+    campaign.status = to
+    campaign.save(update_fields=["status"])
+    audit_change(campaign, before, action=AuditEvent.Action.TRANSITION, actor=by)
+    logger.info("campaign %s: campaign=%s by=%s", to, campaign.pk, getattr(by, "pk", None))
+    return campaign
+
+
+def _locked_for_change(campaign: Campaign, *, by) -> Campaign:
+    campaign = _locked(campaign)
+    access_units(by, [campaign.unit], action=Action.CHANGE, domain=Domain.MONEY)
+    return campaign
+
+
 @transaction.atomic
 def campaign_open(*, campaign: Campaign, by=None) -> Campaign:
     """Open `campaign` to pledges; it needs its default fund among its funds and a bank account."""
-    campaign = _locked(campaign)
+    campaign = _locked_for_change(campaign, by=by)
     if campaign.status == Campaign.Status.OPEN:
         raise ValidationError(_("Chiến dịch đã đang nhận ủng hộ."), code="already_open")
     errors = _open_errors(campaign)
     if errors:
         raise ValidationError(errors)
-    before = {"status": campaign.status}
-    campaign.status = Campaign.Status.OPEN
-    campaign.save(update_fields=["status"])
-    audit_change(campaign, before, action=AuditEvent.Action.TRANSITION, actor=by)
-    logger.info("campaign opened: campaign=%s by=%s", campaign.pk, getattr(by, "pk", None))
-    return campaign
+    return _transition(campaign, to=Campaign.Status.OPEN, by=by)
 
 
 @transaction.atomic
 def campaign_close(*, campaign: Campaign, by=None) -> Campaign:
     """Stop taking pledges from the public; payments of existing pledges are still recorded."""
-    campaign = _locked(campaign)
+    campaign = _locked_for_change(campaign, by=by)
     if campaign.status != Campaign.Status.OPEN:
         raise ValidationError(_("Chỉ đóng được chiến dịch đang nhận ủng hộ."), code="not_open")
-    before = {"status": campaign.status}
-    campaign.status = Campaign.Status.CLOSED
-    campaign.save(update_fields=["status"])
-    audit_change(campaign, before, action=AuditEvent.Action.TRANSITION, actor=by)
-    logger.info("campaign closed: campaign=%s by=%s", campaign.pk, getattr(by, "pk", None))
-    return campaign
+    return _transition(campaign, to=Campaign.Status.CLOSED, by=by)

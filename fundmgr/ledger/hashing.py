@@ -47,30 +47,12 @@ def entry_canonical_bytes(
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def entry_hash(
-    *,
-    previous_hash: str,
-    unit_code: str,
-    date_iso: str,
-    memo: str,
-    source: str,
-    reverses_hash: str,
-    reversal_reason: str,
-    lines: Iterable[tuple[str, str, int, int]],
-) -> str:
-    """SHA-256 (lowercase hex) of the entry's canonical bytes, chained to `previous_hash`."""
-    return hashlib.sha256(
-        entry_canonical_bytes(
-            previous_hash=previous_hash,
-            unit_code=unit_code,
-            date_iso=date_iso,
-            memo=memo,
-            source=source,
-            reverses_hash=reverses_hash,
-            reversal_reason=reversal_reason,
-            lines=lines,
-        )
-    ).hexdigest()
+def entry_hash(**fields) -> str:
+    """SHA-256 (lowercase hex) of the entry's canonical bytes, chained to `previous_hash`.
+
+    Takes the keyword arguments of `entry_canonical_bytes`.
+    """
+    return hashlib.sha256(entry_canonical_bytes(**fields)).hexdigest()
 
 
 def source_label(app_label: str | None, model: str | None, source_id: str) -> str:

@@ -58,3 +58,34 @@ def test_opening_needs_the_default_fund_among_the_funds_and_a_sane_account(draft
     ]
     draft.refresh_from_db()
     assert draft.status == Campaign.Status.DRAFT
+
+
+def test_a_treasurer_of_another_unit_may_not_open_close_or_edit_a_campaign(draft, django_user_model):
+    from django.core.exceptions import PermissionDenied
+
+    from campaigns.services import campaign_save
+    from fundmgr.orgs.models import Membership
+
+    elsewhere = factories.province_make(code="NA", name="Hội Khuyến học tỉnh Nghệ An")
+    outsider = django_user_model.objects.create_user(username="thuquy-na", password="x-2026-thu-quy!")
+    Membership.objects.create(user=outsider, unit=elsewhere, role=Membership.Role.TREASURER)
+
+    with pytest.raises(PermissionDenied):
+        campaign_open(campaign=draft, by=outsider)
+    draft.name = "Đổi tên bởi người ngoài"
+    with pytest.raises(PermissionDenied):
+        campaign_save(campaign=draft, by=outsider)
+    stored = Campaign.objects.get(pk=draft.pk)
+    assert (stored.status, stored.name) == (Campaign.Status.DRAFT, "Tết khuyến học Xuân Bính Ngọ 2026")
+
+    # Moving a campaign into a unit the treasurer holds still needs the unit it leaves.
+    draft.refresh_from_db()
+    draft.unit = elsewhere
+    with pytest.raises(PermissionDenied):
+        campaign_save(campaign=draft, by=outsider)
+    assert Campaign.objects.get(pk=draft.pk).unit_id != elsewhere.pk
+
+
+def test_the_campaign_s_own_treasurer_opens_and_closes_it(draft, treasurer):
+    assert campaign_open(campaign=draft, by=treasurer).status == Campaign.Status.OPEN
+    assert campaign_close(campaign=draft, by=treasurer).status == Campaign.Status.CLOSED
