@@ -4,6 +4,17 @@ Paid, due and outstanding amounts are computed from the payments and installment
 (payments that are not voided: `Payment.objects.not_voided()`, the one place of that rule),
 as correlated subqueries: a join of pledges to both payments and installments would multiply
 rows and inflate the sums, and a stored counter could drift from the payments it counts.
+
+This module is the home of two rules that the pages, the services and the e-mails all use:
+
+- what was paid on a pledge: `pledge_paid_amounts` (SQL, for lists); `pledge_paid` reads one
+  pledge through it;
+- what is due on an installment: payments cover installments in order, so installment n is
+  covered when installments 1..n add up to no more than what was paid. `installment_amount_due`
+  is the rule (Python, a pledge has at most 12 installments), `pledge_amount_due_next` what the
+  donor should transfer next. Lists need it in SQL: `pledge_due_amounts` sums the installments
+  due before a day, and a pledge is overdue when that sum exceeds what was paid, which is the
+  same rule applied to its last installment due (a test holds the two forms together).
 """
 
 from __future__ import annotations
@@ -36,6 +47,30 @@ def pledge_paid_amounts(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pl
     return queryset.annotate(paid_amount=_sum_subquery(Payment.objects.not_voided().filter(pledge=OuterRef("pk"))))
 
 
+def pledge_paid(pledge: Pledge) -> int:
+    """What was paid on `pledge` so far (payments not voided), by `pledge_paid_amounts`: one query."""
+    return pledge_paid_amounts(Pledge.objects.filter(pk=pledge.pk)).values_list("paid_amount", flat=True).get()
+
+
+def installment_amount_due(installments: list[PledgeInstallment], installment: PledgeInstallment, paid: int) -> int:
+    """What is still to pay of `installment`, given all the pledge's `installments` and what was
+    `paid`: payments cover installments in order (module docstring)."""
+    cumulative = sum(item.amount for item in installments if item.number <= installment.number)
+    return max(0, min(installment.amount, cumulative - paid))
+
+
+def pledge_amount_due_next(pledge: Pledge, installments: list[PledgeInstallment], paid: int) -> int:
+    """What the donor should transfer next: the uncovered rest of the first installment not yet
+    covered, or of the whole pledge when it has no installments; 0 when all is paid."""
+    if not installments:
+        return max(pledge.amount - paid, 0)
+    for installment in sorted(installments, key=lambda item: item.number):
+        due = installment_amount_due(installments, installment, paid)
+        if due:
+            return due
+    return 0
+
+
 def pledge_outstanding(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pledge]:
     """Adds `outstanding_amount` (still to pay, never below 0) and `overpaid_amount` (paid beyond it).
 
@@ -58,7 +93,11 @@ def pledge_outstanding(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Ple
 
 
 def pledge_due_amounts(queryset: QuerySet[Pledge] | None = None, *, today: datetime.date | None = None) -> QuerySet[Pledge]:
-    """Adds `due_amount`: the sum of installments whose due date has passed (before `today`)."""
+    """Adds `due_amount`: the sum of installments whose due date has passed (before `today`).
+
+    With `paid_amount`, the SQL form of `installment_amount_due`: `due_amount > paid_amount` exactly
+    when the last installment due before `today` is not covered.
+    """
     today = today or timezone.localdate()
     queryset = pledge_paid_amounts(queryset)
     return queryset.annotate(

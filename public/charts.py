@@ -25,14 +25,6 @@ def _in_unit(amount: int, size: int, label: str) -> str:
     return label % {"number": number_format(int(number) if number == int(number) else number)}
 
 
-def short_amount(amount: int) -> str:
-    """1500000000 → "1,5 tỷ", 250000000 → "250 triệu" (en: "1.5 billion", "250 million")."""
-    for size, label in _units():
-        if amount >= size:
-            return _in_unit(amount, size, label)
-    return str(amount)
-
-
 def _axis_labels(top: int, steps: int) -> list[str]:
     """Labels of the ticks 0 … top, all in the unit of `top` ("0,5 triệu", not "500 nghìn" next to "1 triệu")."""
     size, label = next(((size, label) for size, label in _units() if top >= size), (1, "%(number)s"))

@@ -7,7 +7,6 @@ The form view is thin: rate limits, the form's validation, one call to `pledge_c
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns.models import Campaign
 from donations import progress as selectors
+from donations import selectors as donation_selectors
 from donations.models import Pledge
 from donations.services import pledge_create
 from fundmgr.core.money import format_vnd, vnd_in_words
@@ -91,18 +91,6 @@ def pledge_form(request, slug):
     return response
 
 
-def _amount_due(pledge: Pledge, installments: list, paid: int) -> int:
-    """What the donor should transfer next: the rest of the first installment not yet covered."""
-    if not installments:
-        return max(pledge.amount - paid, 0)
-    covered = 0
-    for installment in installments:
-        covered += installment.amount
-        if covered > paid:
-            return min(installment.amount, covered - paid)
-    return 0
-
-
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def pledge_detail(request, reference):
@@ -117,9 +105,9 @@ def pledge_detail(request, reference):
     if campaign.status == Campaign.Status.DRAFT:
         raise Http404
     installments = list(pledge.installments.all())
-    paid = pledge.payments.not_voided().aggregate(total=Sum("amount"))["total"] or 0
-    payable = pledge.status in (Pledge.Status.PLEDGED, Pledge.Status.PARTIALLY_PAID)
-    due = _amount_due(pledge, installments if len(installments) > 1 else [], paid) if payable else 0
+    paid = donation_selectors.pledge_paid(pledge)
+    payable = pledge.status in donation_selectors.OPEN_STATUSES
+    due = donation_selectors.pledge_amount_due_next(pledge, installments, paid) if payable else 0
     memo = transfer_memo(pledge.reference)
     context = {
         "pledge": pledge,

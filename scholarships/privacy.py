@@ -51,10 +51,3 @@ class PersonalAccess:
 def masked_value(student: Student, field: str):
     """The masked form of one personal field (None and "" stay as they are: nothing to hide)."""
     return mask_value(getattr(student, field), MASK_KINDS[field])
-
-
-def personal_value(student: Student, field: str, access: PersonalAccess):
-    """`field` of `student` as `access` may see it: the value, or its masked form."""
-    if field not in MASK_KINDS or access.allows(student):
-        return getattr(student, field)
-    return masked_value(student, field)

@@ -211,6 +211,7 @@ class DonorForm(forms.ModelForm):
     class Meta:
         model = Donor
         fields = ["kind", "name", "email", "phone", "tax_code", "address"]
+        field_classes = {"email": forms.CharField}  # checked by the kernel's rule in clean(), with its one message
 
     def clean(self):
         cleaned = super().clean()

@@ -6,12 +6,9 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from stdnum.exceptions import ValidationError as StdnumValidationError
-from stdnum.vn import mst
 
 from donations import selectors
 from donations.models import Donor, Payment, Pledge
@@ -23,7 +20,13 @@ from fundmgr.audit.services import (
     audit_record,
     audit_tag_transaction,
 )
-from fundmgr.core.contacts import name_clean, name_normalize, phone_normalize
+from fundmgr.core.contacts import (
+    email_normalize,
+    name_clean,
+    name_normalize,
+    phone_normalize,
+    tax_code_normalize,
+)
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
@@ -38,40 +41,15 @@ DONOR_AUDIT_FIELDS = [
 DONOR_CONTACT_FIELDS = ("email", "phone", "tax_code", "address")
 
 
-# --- normalisation --------------------------------------------------------------------------
-
-
-def email_normalize(email: str) -> str:
-    email = (email or "").strip().lower()
-    if not email:
-        return ""
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ValidationError(
-            {"email": ValidationError(_("Địa chỉ e-mail không hợp lệ."), code="invalid_email")}
-        ) from None
-    return email
-
-
-def tax_code_normalize(tax_code: str) -> str:
-    """Digits only (10, or 13 for a branch), checked by its check digit; "" when empty."""
-    tax_code = (tax_code or "").strip()
-    if not tax_code:
-        return ""
-    try:
-        return mst.validate(tax_code)
-    except StdnumValidationError:
-        raise ValidationError(
-            {"tax_code": ValidationError(_("Mã số thuế không hợp lệ."), code="invalid_tax_code")}
-        ) from None
-
-
 # --- donors -----------------------------------------------------------------------------------
 
 
 def donor_fields_clean(*, kind, name, email, phone, tax_code, address) -> dict:
-    """The donor fields normalised (phone E.164, e-mail lower case, tax code digits), or ValidationError."""
+    """The donor fields normalised (phone E.164, e-mail lower case, tax code digits), or ValidationError.
+
+    The one check of a donor's fields for every door (public form, admin, API, imports): the
+    contacts by the kernel's rules (`fundmgr.core.contacts`), each with its one message.
+    """
     errors: dict[str, list[ValidationError]] = {}
     cleaned = {}
     name = name_clean(name)  # a name of zero-width spaces is no name

@@ -8,11 +8,11 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from donations import selectors
 from donations.models import Donor, Payment, Pledge
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
@@ -40,12 +40,6 @@ PAYMENT_VOID_FIELDS = ["voided_at", "void_reason", "voided_by", "void_entry"]
 
 # --- payments ---------------------------------------------------------------------------------
 
-# Debit side of a payment's entry by method; the credit side is donation income of the fund.
-_PAYMENT_ACCOUNTS = {
-    Payment.Method.CASH: (accounts.CASH, accounts.DONATION_INCOME),
-    Payment.Method.BANK_TRANSFER: (accounts.BANK, accounts.DONATION_INCOME),
-    Payment.Method.IN_KIND: (accounts.IN_KIND_ASSETS, accounts.IN_KIND_DONATION_INCOME),
-}
 
 
 def _payment_errors(
@@ -64,7 +58,7 @@ def _payment_errors(
         return errors
     for error in amount_errors(amount):
         errors.setdefault("amount", []).append(error)
-    if method not in _PAYMENT_ACCOUNTS:
+    if method not in Payment.Method.values:
         add("method", _("Hình thức nộp tiền không hợp lệ."), "invalid_method")
     elif method == Payment.Method.IN_KIND and not (in_kind_description or "").strip():
         add("in_kind_description", _("Hãy mô tả hiện vật nhận được."), "in_kind_description_required")
@@ -109,11 +103,6 @@ def _duplicate_bank_reference_message(bank_reference: str) -> str:
     return _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference}
 
 
-def _pledge_paid(pledge: Pledge) -> int:
-    """What was paid on `pledge` so far: the sum of its payments not voided."""
-    return Payment.objects.not_voided().filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
-
-
 def pledge_status_refresh(pledge: Pledge, *, by=None, paid: int | None = None) -> Pledge:
     """Set an open pledge's status from the sum of its payments not voided (the caller holds its row lock).
 
@@ -122,7 +111,7 @@ def pledge_status_refresh(pledge: Pledge, *, by=None, paid: int | None = None) -
     """
     if pledge.status in CLOSED_STATUSES:
         return pledge
-    paid = _pledge_paid(pledge) if paid is None else paid
+    paid = selectors.pledge_paid(pledge) if paid is None else paid
     if paid >= pledge.amount:
         status = Pledge.Status.FULFILLED
     elif paid > 0:
@@ -213,7 +202,7 @@ def _payment_record(
         action=Action.ADD, domain=Domain.MONEY,
     )
     # Read under the pledge's lock: the payments of one pledge are serialised.
-    paid_before = _pledge_paid(pledge) if pledge is not None else 0
+    paid_before = selectors.pledge_paid(pledge) if pledge is not None else 0
     errors = _payment_errors(
         donor=donor, amount=amount, method=method, received_on=received_on, fund=fund, pledge=pledge,
         paid_before=paid_before, bank_reference=bank_reference, in_kind_description=in_kind_description,
@@ -228,7 +217,8 @@ def _payment_record(
         received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
         overpayment_reason=overpayment_reason if pledge is not None else "",
     )
-    debit_account, credit_account = _PAYMENT_ACCOUNTS[method]
+    # The ledger's rule: the money (or goods) account of the method, against donation income.
+    debit_account, credit_account = accounts.METHOD_ACCOUNTS[method], accounts.DONATION_INCOME_ACCOUNTS[method]
     entry = entry_post(
         unit=unit,
         date=received_on,

@@ -12,7 +12,7 @@ from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, S
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from donations import emails
+from donations import emails, selectors
 from donations.models import Payment, Pledge, PledgeEmail, PledgeInstallment
 from receipts import services as receipts_services
 
@@ -46,12 +46,8 @@ class PledgeEmailBusy(Exception):
     """Another worker holds a fresh lease on this e-mail: it is sending it right now."""
 
 
-def installment_amount_due(installments: list[PledgeInstallment], installment: PledgeInstallment, paid: int) -> int:
-    """What is still to pay of `installment`, given all the pledge's `installments` (in order)
-    and what was `paid`: payments cover installments in order, so an installment is covered when
-    the installments up to it add up to no more than the amount paid."""
-    cumulative = sum(item.amount for item in installments if item.number <= installment.number)
-    return max(0, min(installment.amount, cumulative - paid))
+# The rule of what is due on an installment lives with the paid sum in the selectors.
+installment_amount_due = selectors.installment_amount_due
 
 
 def _pledge_email_skip_reason(email: PledgeEmail, pledge: Pledge) -> tuple[str, int]:
@@ -67,8 +63,7 @@ def _pledge_email_skip_reason(email: PledgeEmail, pledge: Pledge) -> tuple[str, 
     if pledge.status not in OPEN_PLEDGE_STATUSES:
         return f"Cam kết không còn phải nộp (trạng thái {pledge.status}).", 0
     installments = list(pledge.installments.order_by("number"))
-    paid = Payment.objects.not_voided().filter(pledge=pledge).aggregate(total=Sum("amount"))["total"] or 0
-    amount_due = installment_amount_due(installments, email.installment, paid)
+    amount_due = installment_amount_due(installments, email.installment, selectors.pledge_paid(pledge))
     if amount_due == 0:
         return "Đợt này đã được nộp đủ.", 0
     return "", amount_due

@@ -1,7 +1,16 @@
-"""People's names and phone numbers as the apps compare and store them (the shared kernel).
+"""People's names and contacts (phone, e-mail, tax code) as the apps compare and store them (the
+shared kernel).
 
 Donors and students' guardians type names with or without diacritics and phone numbers in any
 Vietnamese form (`0912 345 678`, `+84 912345678`); both apps store and match the same way.
+
+Each contact has one rule here, with one message: the public form, the admin, the API and the
+imports all reach it through the service (`donations.services.donor_fields_clean`), so no door
+accepts what another refuses. A phone number must be a Vietnamese one (mobile or landline): the
+association calls and texts its donors and guardians from Vietnam, and the documented form has
+always asked for one. A tax code is a Vietnamese mã số thuế, 10 digits or 13 for a branch, with
+its check digit. Each normaliser raises a ValidationError keyed by `field`, so that a caller with
+another field name (a guardian's phone) gets the message next to its own field.
 
 A name is stored as `name_clean` leaves it: NFC, without the characters that print as nothing
 (zero-width spaces and joiners, the word joiner, the byte-order mark, direction overrides, soft
@@ -14,7 +23,11 @@ import unicodedata
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.vn import mst
 
 # Letters that fonts draw as blank space, although Unicode counts them as letters or symbols.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
@@ -47,8 +60,13 @@ def name_normalize(name: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+def _refusal(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def phone_normalize(phone: str, *, field: str = "phone") -> str:
-    """E.164 (`+84912345678`) or "" when empty; ValidationError on `field` when it is not a phone number."""
+    """E.164 (`+84912345678`) or "" when empty; ValidationError on `field` when it is not a
+    Vietnamese phone number (module docstring)."""
     phone = (phone or "").strip()
     if not phone:
         return ""
@@ -56,9 +74,46 @@ def phone_normalize(phone: str, *, field: str = "phone") -> str:
         parsed = phonenumbers.parse(phone, "VN")
     except phonenumbers.NumberParseException:
         parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
-        raise ValidationError({field: ValidationError(_("Số điện thoại không hợp lệ."), code="invalid_phone")})
+    if (
+        parsed is None
+        or not phonenumbers.is_valid_number(parsed)
+        or phonenumbers.region_code_for_number(parsed) != "VN"
+    ):
+        raise _refusal(
+            field, _("Số điện thoại chưa đúng. Hãy nhập số Việt Nam, ví dụ 0912 345 678."), "invalid_phone"
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def email_normalize(email: str, *, field: str = "email") -> str:
+    """Lower case, without surrounding spaces, or "" when empty; ValidationError on `field` when it
+    is not an e-mail address."""
+    email = (email or "").strip().lower()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise _refusal(field, _("Địa chỉ e-mail chưa đúng, ví dụ: ten@example.com."), "invalid_email") from None
+    return email
+
+
+def tax_code_normalize(tax_code: str, *, field: str = "tax_code") -> str:
+    """Digits only (10, or 13 for a branch) with a valid check digit, or "" when empty; a
+    ValidationError on `field` otherwise, which says whether the check digit or the shape is wrong."""
+    tax_code = (tax_code or "").strip()
+    if not tax_code:
+        return ""
+    try:
+        return mst.validate(tax_code)
+    except InvalidChecksum:
+        raise _refusal(field, _("Mã số thuế sai chữ số kiểm tra. Vui lòng xem lại."), "tax_code_checksum") from None
+    except StdnumValidationError:
+        raise _refusal(
+            field,
+            _("Mã số thuế gồm 10 chữ số, hoặc 13 chữ số với đơn vị phụ thuộc (ví dụ 0100112437-001)."),
+            "invalid_tax_code",
+        ) from None
 
 
 def phone_national(phone: str) -> str:

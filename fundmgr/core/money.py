@@ -124,7 +124,7 @@ def _error(code: str) -> AmountError:
     messages = {
         "empty": _("Hãy nhập số tiền."),
         "invalid": _("Không đọc được số tiền. Hãy viết, ví dụ: 1.000.000, 5 triệu hoặc 500k."),
-        "not_positive": _("Số tiền phải lớn hơn 0."),
+        "not_positive": _("Số tiền phải lớn hơn 0 đồng."),
         "fraction": _("Số tiền không được có phần lẻ dưới một đồng."),
         # The figure is MAX_AMOUNT's; written out so that the catalogue holds the whole sentence.
         "too_large": _("Số tiền vượt quá mức tối đa 1.000.000.000.000 đồng."),
@@ -202,13 +202,15 @@ def parse_vnd(text: str | None) -> int:
         ctx.prec = 2 * _MAX_INPUT_LENGTH  # enough for any input we accept: the product is exact
         ctx.traps[Inexact] = True
         value *= _UNITS[unit] if unit else 1
-    if negative or value == 0:
-        raise _error("not_positive")
-    if value != value.to_integral_value():
+    if negative:
+        value = -value
+    if value > 0 and value != value.to_integral_value():
         raise _error("fraction")
-    if value > MAX_AMOUNT:
-        raise _error("too_large")
-    return int(value)
+    amount = int(value)  # a negative fraction truncates towards 0, which amount_check refuses as not positive
+    # The bounds are amount_check's, the one check every service also applies: a typed amount and
+    # an amount sent as a number meet the same limits, with the same messages.
+    amount_check(amount)
+    return amount
 
 
 def pledge_minimum() -> int:
@@ -224,7 +226,7 @@ def amount_check(amount: object, *, minimum: int = 1) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise _error("not_integer")
     if amount <= 0:
-        raise AmountError(_("Số tiền phải lớn hơn 0 đồng."), "not_positive")
+        raise _error("not_positive")
     if amount < minimum:
         raise AmountError(
             _("Số tiền ủng hộ tối thiểu là %(minimum)s.") % {"minimum": format_vnd(minimum)}, "too_small"

@@ -14,6 +14,13 @@ IN_KIND_DONATION_INCOME = "512"  # Thu ủng hộ bằng hiện vật (donations
 INTEREST_INCOME = "515"  # Thu lãi tiền gửi (interest income)
 SCHOLARSHIP_EXPENSE = "611"  # Chi học bổng, khen thưởng (scholarships and prizes)
 
+# Where money (or goods) sits, by how it came in or went out. The keys are the method values the
+# documents use (`Payment.Method`, `Disbursement.Method`); the ledger knows no document model. One
+# mapping for money in and money out: a cash receipt and a cash voucher move the same account.
+METHOD_ACCOUNTS = {"cash": CASH, "bank_transfer": BANK, "in_kind": IN_KIND_ASSETS}
+# The income a donation received by each method is credited to (goods in kind are income of their own).
+DONATION_INCOME_ACCOUNTS = {"cash": DONATION_INCOME, "bank_transfer": DONATION_INCOME, "in_kind": IN_KIND_DONATION_INCOME}
+
 # (code, Vietnamese name, kind, normal side)
 CHART = [
     (CASH, "Tiền mặt", "asset", "debit"),

@@ -4,8 +4,6 @@ from django import template
 
 from fundmgr.core.money import format_vnd
 
-from ..charts import short_amount
-
 register = template.Library()
 
 
@@ -13,9 +11,3 @@ register = template.Library()
 def vnd(amount) -> str:
     """1000000 → "1.000.000 ₫"."""
     return format_vnd(int(amount or 0))
-
-
-@register.filter
-def vnd_short(amount) -> str:
-    """1500000000 → "1,5 tỷ"."""
-    return short_amount(int(amount or 0))

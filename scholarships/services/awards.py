@@ -451,7 +451,7 @@ def _voucher_sequence(*, unit: OrgUnit, year: int) -> int:
     return counter.last_number
 
 
-_CREDIT_ACCOUNT = {Disbursement.Method.CASH: accounts.CASH, Disbursement.Method.BANK_TRANSFER: accounts.BANK}
+_CREDIT_ACCOUNT = {method: accounts.METHOD_ACCOUNTS[method] for method in Disbursement.Method.values}
 
 
 def award_disburse(

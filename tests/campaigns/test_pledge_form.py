@@ -130,7 +130,7 @@ FIELD_ERRORS = [
     ("amount", {"amount": "năm triệu"},
      "Không đọc được số tiền. Hãy viết, ví dụ: 1.000.000, 5 triệu hoặc 500k.",
      "This amount could not be read. Write it like 1.000.000, 5 triệu or 500k."),
-    ("amount", {"amount": "-5 triệu"}, "Số tiền phải lớn hơn 0.", "The amount must be greater than zero."),
+    ("amount", {"amount": "-5 triệu"}, "Số tiền phải lớn hơn 0 đồng.", "The amount must be greater than 0 dong."),
     ("amount", {"amount": "5.000"},
      "Số tiền ủng hộ tối thiểu là 10.000\u00a0₫.", "The smallest pledge is 10.000\u00a0₫."),
     ("amount", {"amount": "2000 tỷ"},  # refused by pledge_create, shown next to the field

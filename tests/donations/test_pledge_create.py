@@ -191,9 +191,10 @@ def test_refuses_bad_donor_fields_all_at_once(campaign):
     assert errors == {
         "donor_name": ["Vui lòng nhập họ tên hoặc tên đơn vị."],
         "donor_kind": ["Loại nhà hảo tâm không hợp lệ."],
-        "email": ["Địa chỉ e-mail không hợp lệ."],
-        "phone": ["Số điện thoại không hợp lệ."],
-        "tax_code": ["Mã số thuế không hợp lệ."],
+        # The messages of the kernel's contact rules, the same the public form shows.
+        "email": ["Địa chỉ e-mail chưa đúng, ví dụ: ten@example.com."],
+        "phone": ["Số điện thoại chưa đúng. Hãy nhập số Việt Nam, ví dụ 0912 345 678."],
+        "tax_code": ["Mã số thuế sai chữ số kiểm tra. Vui lòng xem lại."],
     }
 
 

@@ -275,7 +275,8 @@ MESSAGES = {
         "Không đọc được số tiền. Hãy viết, ví dụ: 1.000.000, 5 triệu hoặc 500k.",
         "This amount could not be read. Write it like 1.000.000, 5 triệu or 500k.",
     ),
-    "not_positive": ("Số tiền phải lớn hơn 0.", "The amount must be greater than zero."),
+    # One message for the rule, whether the amount was typed (parse_vnd) or sent as a number (amount_check).
+    "not_positive": ("Số tiền phải lớn hơn 0 đồng.", "The amount must be greater than 0 dong."),
     "fraction": (
         "Số tiền không được có phần lẻ dưới một đồng.",
         "The amount cannot contain a fraction of a dong.",

@@ -100,7 +100,7 @@ def test_a_bad_phone_in_the_admin_form_is_a_field_error_and_changes_nothing(clie
     response = client.post(url, data)
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["guardian_phone"] == ["Số điện thoại không hợp lệ."]
+    assert response.context["adminform"].form.errors["guardian_phone"] == ["Số điện thoại chưa đúng. Hãy nhập số Việt Nam, ví dụ 0912 345 678."]
     student_a.refresh_from_db()
     assert student_a.guardian_phone == PHONE
     assert not AuditEvent.objects.filter(source="service", model_label="scholarships.student", action="change").exists()
@@ -249,5 +249,5 @@ def test_the_api_creates_a_record_for_a_nominator_of_that_unit_only(client, peop
 
     response = client.post("/api/v1/students/", {**payload, "guardian_phone": "abc"}, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"guardian_phone": ["Số điện thoại không hợp lệ."]}
+    assert response.json() == {"guardian_phone": ["Số điện thoại chưa đúng. Hãy nhập số Việt Nam, ví dụ 0912 345 678."]}
     assert Student.objects.count() == 1

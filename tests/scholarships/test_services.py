@@ -48,7 +48,7 @@ def test_create_normalises_contacts_and_writes_a_masked_audit_row(units, people)
     ("fields", "field", "message"),
     [
         ({"national_id": "12345"}, "national_id", "Số định danh cá nhân gồm đúng 12 chữ số."),
-        ({"guardian_phone": "12ab"}, "guardian_phone", "Số điện thoại không hợp lệ."),
+        ({"guardian_phone": "12ab"}, "guardian_phone", "Số điện thoại chưa đúng. Hãy nhập số Việt Nam, ví dụ 0912 345 678."),
         ({"grade": 13}, "grade", "Lớp phải từ 1 đến 12 (cao đẳng, đại học: năm thứ mấy)."),
         ({"average_score": "10.5"}, "average_score", "Điểm trung bình phải từ 0 đến 10."),
         ({"date_of_birth": datetime.date(2999, 1, 1)}, "date_of_birth", "Ngày sinh không thể ở tương lai."),
