@@ -33,7 +33,9 @@ from django.utils.translation import gettext as _
 from .contacts import name_normalize
 
 # For the file inputs of the upload forms: what the file picker offers first.
-TABLE_FILE_ACCEPT = ".csv,.tsv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TABLE_FILE_ACCEPT = (
+    ".csv,.tsv,.txt,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+)
 
 # A workbook is compressed: a 2 MB upload may unpack to gigabytes of XML. The sheets of a real
 # list or statement (10,000 statement lines are a few MB) stay far below this.
@@ -70,7 +72,9 @@ class Table:
 
 
 def _unreadable() -> ValidationError:
-    return ValidationError(_("Không đọc được tệp: hãy lưu dưới dạng Excel (.xlsx) hoặc CSV (UTF-8)."), code="encoding")
+    return ValidationError(
+        _("Không đọc được tệp: hãy lưu dưới dạng Excel (.xlsx) hoặc CSV (UTF-8)."), code="encoding"
+    )
 
 
 def _not_a_table() -> ValidationError:
@@ -104,7 +108,9 @@ def table_read(content: bytes) -> Table:
     return Table(rows=table_rows, encoding=encoding)
 
 
-def columns_find(header: TableRow, spellings: dict[str, tuple[str, ...]], *, key=name_normalize) -> dict[str, int]:
+def columns_find(
+    header: TableRow, spellings: dict[str, tuple[str, ...]], *, key=name_normalize
+) -> dict[str, int]:
     """Field → column index, for each field one of whose spellings is a header (compared by `key`).
 
     The first spelling found wins; a field none of whose spellings is there is left out.
@@ -154,7 +160,8 @@ def _csv_rows(text: str):
             rows.append((len(rows) + 1, [cell.strip() for cell in row]))
     except csv.Error:
         raise ValidationError(
-            _("Dòng %(line)d: không đọc được dòng này (một ô quá dài, hoặc thiếu dấu ngoặc kép đóng).") % {"line": len(rows) + 1},
+            _("Dòng %(line)d: không đọc được dòng này (một ô quá dài, hoặc thiếu dấu ngoặc kép đóng).")
+            % {"line": len(rows) + 1},
             code="invalid_row",
         ) from None
     return rows
@@ -179,7 +186,7 @@ def _xlsx_rows(content: bytes):
         )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises KeyError, ValueError, XML errors… for a ZIP that is no workbook
+    except Exception:  # noqa: BLE001 - a ZIP that is no workbook: KeyError, ValueError, XML errors…
         raise _not_a_table() from None
     try:
         if not workbook.worksheets:
