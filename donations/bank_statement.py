@@ -1,11 +1,12 @@
-"""Bank-statement import: read a bank's CSV export, match each credit to a pledge, record it.
+"""Bank-statement import: read a bank's export (CSV or XLSX), match each credit to a pledge, record it.
 
 Design
 ------
-- Reading is pure (`statement_parse`): bytes in, `StatementRow`s out, no database. The layouts
-  of the banks we read are declared in `LAYOUTS` (column headers as the bank writes them) and
-  documented in `docs/bank-statements.md`. Headers are compared without diacritics, case or
-  extra spaces, so an export saved by Excel in another encoding or retyped still reads.
+- Reading is pure (`statement_parse`): bytes in, `StatementRow`s out, no database. The file is
+  read by the project's one table reader (`fundmgr.core.tabular`: encodings, delimiters, XLSX).
+  The layouts of the banks we read are declared in `LAYOUTS` (column headers as the bank writes
+  them) and documented in `docs/bank-statements.md`. Headers are compared without diacritics,
+  case or extra spaces, so an export saved by Excel in another encoding or retyped still reads.
 - Every credit line gets a key (`line_key`): the bank's own transaction reference, or, when the
   bank gives none, a hash of date, amount, memo, counterparty and the occurrence of that same
   tuple in the file. `BankStatementLine.bank_reference` is unique, and so is the payment's: a
@@ -26,13 +27,10 @@ Design
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime
 import hashlib
-import io
 import re
-import unicodedata
 from collections import Counter, defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,6 +43,7 @@ from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import AmountError, parse_vnd
+from fundmgr.core.tabular import TableRow, columns_find, table_read
 
 from .models import BankStatementImport, BankStatementLine, Payment, Pledge
 from .services import REFERENCE_ALPHABET, REFERENCE_LENGTH
@@ -156,24 +155,6 @@ class ParsedStatement:
 # --- reading --------------------------------------------------------------------------------
 
 
-def _decode(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Older Windows exports use the Vietnamese code page, which writes tone marks as
-        # combining characters: compose them so that text compares equal to typed text.
-        return unicodedata.normalize("NFC", content.decode("cp1258"))
-
-
-def _dialect(text: str):
-    sample = text[:8192]
-    counts = {delimiter: sample.count(delimiter) for delimiter in (";", "\t", ",")}
-    delimiter = max(counts, key=counts.get)
-    return {"delimiter": delimiter, "quotechar": '"', "skipinitialspace": True}
-
-
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d/%m/%y", "%d.%m.%Y")
 
 
@@ -197,16 +178,15 @@ def _parse_amount(text: str) -> int:
     return parse_vnd(text)
 
 
-def _find_header(rows: list[list[str]], layout: Layout) -> tuple[int, dict[str, int]] | None:
-    """The header row of `layout` within the first rows (banks put a title block above it)."""
-    for index, row in enumerate(rows[:30]):
-        keys = [header_key(cell) for cell in row]
-        columns: dict[str, int] = {}
-        for field, headers in layout.fields().items():
-            for header in headers:
-                if header_key(header) in keys:
-                    columns[field] = keys.index(header_key(header))
-                    break
+def _find_header(rows: list[TableRow], layout: Layout) -> tuple[int, dict[str, int]] | None:
+    """The header row of `layout` within the first 30 rows (banks put a title block above it).
+
+    Returns the header's position in `rows` and the layout's columns.
+    """
+    for index, row in enumerate(rows):
+        if row.number > 30:
+            break
+        columns = columns_find(row, layout.fields(), key=header_key)
         # A bank's layout must find all its columns, or the file is another bank's; the generic
         # layout only needs the three every statement has.
         required = REQUIRED_FIELDS if layout.code == "generic" else [f for f, h in layout.fields().items() if h]
@@ -217,14 +197,13 @@ def _find_header(rows: list[list[str]], layout: Layout) -> tuple[int, dict[str, 
 
 def statement_parse(content: bytes, format: str = "auto") -> ParsedStatement:
     """Read a statement file; StatementError (nothing read) when any transaction row is unreadable."""
-    try:
-        text = _decode(content)
-    except UnicodeDecodeError:
-        raise StatementError([_("Không đọc được tệp: hãy lưu sao kê dưới dạng CSV (UTF-8).")]) from None
-    rows = list(csv.reader(io.StringIO(text), **_dialect(text)))
-    candidates = DETECTION_ORDER if format == "auto" else (format,)
     if format != "auto" and format not in LAYOUTS:
         raise StatementError([_("Mẫu sao kê không được hỗ trợ: %(format)s.") % {"format": format}])
+    try:
+        rows = table_read(content).rows
+    except ValidationError as error:
+        raise StatementError(error.messages) from None
+    candidates = DETECTION_ORDER if format == "auto" else (format,)
     for code in candidates:
         found = _find_header(rows, LAYOUTS[code])
         if found is not None:
@@ -239,14 +218,11 @@ def statement_parse(content: bytes, format: str = "auto") -> ParsedStatement:
         raise StatementError([message])
 
     def cell(row, field):
-        column = columns.get(field)
-        return row[column].strip() if column is not None and column < len(row) else ""
+        return row.cell(columns.get(field))
 
     parsed, errors, debit_rows = [], [], 0
-    for index in range(header_index + 1, len(rows)):
-        row, line_number = rows[index], index + 1
-        if not any(value.strip() for value in row):
-            continue
+    for row in rows[header_index + 1:]:
+        line_number = row.number
         date_text, credit_text, debit_text = cell(row, "date"), cell(row, "credit"), cell(row, "debit")
         date = _parse_date(date_text)
         if date is None:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from campaigns.models import Campaign
 from donations import bank_statement, selectors, services
 from donations.models import BankStatementImport, BankStatementLine, Donor, Payment, Pledge, PledgeInstallment
-from fundmgr.adminkit.forms import AmountField, form_errors_from, vnd_or_dash
+from fundmgr.adminkit.forms import AmountField, TableFileField, form_errors_from, vnd_or_dash
 from fundmgr.adminkit.pages import form_page as _form_page
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.core.contacts import name_normalize, phone_normalize
@@ -478,7 +478,7 @@ class PledgeAdmin(ScopedAdminMixin, _DonorSearchMixin, admin.ModelAdmin):
                 label=_("Chiến dịch"),
                 queryset=scope_queryset(Campaign.objects.all(), request.user, "unit", roles=roles_with(Action.ADD, Domain.MONEY)),
             )
-            file = forms.FileField(label=_("Tệp CSV"), help_text=_("Các cột: Họ tên, Loại, E-mail, Điện thoại, Mã số thuế, Địa chỉ, Số tiền, Quỹ, Số đợt, Ẩn danh, Ghi danh bảng vàng, Lời nhắn."))
+            file = TableFileField(label=_("Tệp CSV hoặc Excel (.xlsx)"), help_text=_("Các cột: Họ tên, Loại, E-mail, Điện thoại, Mã số thuế, Địa chỉ, Số tiền, Quỹ, Số đợt, Ẩn danh, Ghi danh bảng vàng, Lời nhắn."))
 
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
@@ -642,7 +642,7 @@ class StatementUploadForm(forms.Form):
         label=gettext_lazy("Mẫu sao kê"), initial="auto",
         choices=[("auto", gettext_lazy("Tự nhận biết"))] + BankStatementImport.Format.choices,
     )
-    file = forms.FileField(label=gettext_lazy("Tệp sao kê (CSV)"))
+    file = TableFileField(label=gettext_lazy("Tệp sao kê (CSV hoặc Excel .xlsx)"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

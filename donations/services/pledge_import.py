@@ -13,13 +13,14 @@ from campaigns.models import Campaign
 from donations.models import Donor, Pledge
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import AmountError
+from fundmgr.core.tabular import columns_find, table_read
 
 from .pledges import pledge_create
 
 logger = logging.getLogger(__name__)
 
 
-# --- pledges from a CSV file -----------------------------------------------------------------
+# --- pledges from a file (CSV or XLSX) ----------------------------------------------------------
 
 # Column headers of a pledge import file (compared without diacritics or case); see
 # docs/bank-statements.md, "Importing pledges".
@@ -54,34 +55,18 @@ class PledgeImportResult:
 
 
 def pledges_import(*, campaign: Campaign, content: bytes, created_by=None) -> PledgeImportResult:
-    """Create the pledges of a CSV file (channel import), all or none.
+    """Create the pledges of a CSV or XLSX file (channel import), all or none.
 
     Every row goes through `pledge_create`. Each row's idempotency key is a hash of the campaign,
     the row's content and its occurrence in the file, so importing the same file again creates
     nothing. Any invalid row refuses the whole file: ValidationError listing each row's errors.
     """
-    import csv
     import hashlib
-    import io
 
     from fundmgr.core.money import parse_vnd
 
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationError(_("Không đọc được tệp: hãy lưu dưới dạng CSV (UTF-8)."), code="encoding") from None
-    sample = text[:4096]
-    delimiter = max((";", "\t", ","), key=sample.count)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if not rows:
-        raise ValidationError(_("Tệp trống."), code="empty")
-    headers = [name_normalize(cell) for cell in rows[0]]
-    columns = {}
-    for field, names in PLEDGE_IMPORT_COLUMNS.items():
-        for name in names:
-            if name_normalize(name) in headers:
-                columns[field] = headers.index(name_normalize(name))
-                break
+    table = table_read(content)
+    columns = columns_find(table.header, PLEDGE_IMPORT_COLUMNS)
     missing = [PLEDGE_IMPORT_COLUMNS[field][0] for field in ("donor_name", "amount") if field not in columns]
     if missing:
         raise ValidationError(
@@ -90,13 +75,11 @@ def pledges_import(*, campaign: Campaign, content: bytes, created_by=None) -> Pl
     funds = {fund.code.casefold(): fund for fund in campaign.funds.all()}
     errors, pledges, created_count, seen = [], [], 0, {}
     with transaction.atomic():
-        for line_number, row in enumerate(rows[1:], start=2):
-            if not any(cell.strip() for cell in row):
-                continue
+        for row in table.body:
+            line_number = row.number
 
-            def cell(field):
-                column = columns.get(field)
-                return row[column].strip() if column is not None and column < len(row) else ""
+            def cell(field, row=row):
+                return row.cell(columns.get(field))
 
             row_errors = []
             try:

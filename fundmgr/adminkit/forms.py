@@ -1,10 +1,12 @@
-"""Pieces every app's admin forms use: money typed as people type it, a service's errors put on
-the form, and amounts shown in a list (donations and scholarships import them; one copy)."""
+"""Pieces every app's admin forms use: money typed as people type it, a table file to upload, a
+service's errors put on the form, and amounts shown in a list (donations and scholarships import
+them; one copy)."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from fundmgr.core.money import AmountError, format_vnd, parse_vnd
+from fundmgr.core.tabular import TABLE_FILE_ACCEPT
 
 
 class AmountField(forms.CharField):
@@ -18,6 +20,13 @@ class AmountField(forms.CharField):
             return parse_vnd(value)
         except AmountError as error:
             raise ValidationError(error.message, code=error.code) from None
+
+
+class TableFileField(forms.FileField):
+    """A CSV or XLSX file for an import (read by `fundmgr.core.tabular.table_read`, which goes by the
+    content, not the name): the browser's file picker offers those kinds first."""
+
+    widget = forms.ClearableFileInput(attrs={"accept": TABLE_FILE_ACCEPT})
 
 
 def form_errors_from(form: forms.Form, error: ValidationError, aliases: dict[str, str] | None = None) -> None:

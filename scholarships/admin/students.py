@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fundmgr.adminkit.forms import TableFileField
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter, is_row_id
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
@@ -283,8 +284,8 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
             unit = forms.ModelChoiceField(
                 label=_("Đơn vị đề cử"), queryset=visible_units(request.user, roles=roles_with(Action.ADD, Domain.STUDENTS)),
             )
-            file = forms.FileField(
-                label=_("Tệp CSV"),
+            file = TableFileField(
+                label=_("Tệp CSV hoặc Excel (.xlsx)"),
                 help_text=_("Các cột: Họ và tên, Ngày sinh, Giới tính, Trường, Cấp học, Lớp, Điểm trung bình, Học lực, "
                             "Hoàn cảnh, Người giám hộ, Điện thoại, Địa chỉ, Số định danh, Ghi chú hoàn cảnh."),
             )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -14,12 +12,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fundmgr.core.contacts import name_normalize
+from fundmgr.core.tabular import columns_find, table_read
 from fundmgr.orgs.models import OrgUnit
 from scholarships.models import Student
 
 from .students import student_create
 
-# --- CSV import -------------------------------------------------------------------------------
+# --- import from a file (CSV or XLSX) ---------------------------------------------------------
 
 # Header names accepted for each field, Vietnamese first (compared without diacritics or case).
 IMPORT_COLUMNS = {
@@ -86,7 +85,7 @@ def _parse_date(text: str) -> datetime.date:
 
 
 def _import_row_fields(cell) -> tuple[dict, list[str]]:
-    """The student fields of one CSV row, and the row's errors in words a school secretary reads."""
+    """The student fields of one row, and the row's errors in words a school secretary reads."""
     fields: dict = {"full_name": cell("full_name"), "school_name": cell("school_name")}
     errors: list[str] = []
     for name in ("guardian_name", "guardian_phone", "address", "national_id", "circumstances_note"):
@@ -133,27 +132,14 @@ def _import_key(*, full_name: str, date_of_birth, school_name: str) -> tuple:
 
 
 def students_import(*, unit: OrgUnit, content: bytes, created_by=None) -> StudentImportResult:
-    """Create the students of a CSV file for `unit`, all or none.
+    """Create the students of a CSV or XLSX file for `unit`, all or none.
 
     A row for a student the unit already has (same national id, or same name, date of birth and
     school) is skipped, so importing the same file twice creates nothing the second time. Any
     invalid row refuses the whole file: ValidationError listing each row's errors by line number.
     """
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationError(_("Không đọc được tệp: hãy lưu dưới dạng CSV (UTF-8)."), code="encoding") from None
-    delimiter = max((";", "\t", ","), key=text[:4096].count)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if not rows:
-        raise ValidationError(_("Tệp trống."), code="empty")
-    headers = [name_normalize(cell) for cell in rows[0]]
-    columns = {}
-    for name, spellings in IMPORT_COLUMNS.items():
-        for spelling in spellings:
-            if name_normalize(spelling) in headers:
-                columns[name] = headers.index(name_normalize(spelling))
-                break
+    table = table_read(content)
+    columns = columns_find(table.header, IMPORT_COLUMNS)
     missing = [IMPORT_COLUMNS[name][0] for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
         raise ValidationError(_("Tệp thiếu cột: %(columns)s.") % {"columns": ", ".join(missing)}, code="missing_columns")
@@ -167,13 +153,11 @@ def students_import(*, unit: OrgUnit, content: bytes, created_by=None) -> Studen
     result = StudentImportResult()
     errors: list[str] = []
     with transaction.atomic():
-        for line_number, row in enumerate(rows[1:], start=2):
-            if not any(value.strip() for value in row):
-                continue
+        for row in table.body:
+            line_number = row.number
 
             def cell(name, row=row):
-                column = columns.get(name)
-                return row[column].strip() if column is not None and column < len(row) else ""
+                return row.cell(columns.get(name))
 
             fields, row_errors = _import_row_fields(cell)
             key = _import_key(

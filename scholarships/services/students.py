@@ -2,7 +2,7 @@
 
 One function per use case, keyword-only arguments, one transaction each, an audit row each:
 - `student_create`, `student_update`: validated like the admin form, contacts normalised;
-- `students_import`: a CSV file from a school, all rows or none, already-known students skipped;
+- `students_import`: a CSV or XLSX file from a school, all rows or none, already-known students skipped;
 - `student_views_record`: the log of who saw which child's record, where, and whether unmasked;
 - `students_export`: a CSV export, masked unless the user may see every row, logged;
 - `student_anonymise`, `students_anonymise_expired`: erasing personal fields on request and after

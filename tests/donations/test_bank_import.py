@@ -235,3 +235,25 @@ def test_import_bank_statement_command_refuses_bad_files(unit, tmp_path):
     assert "Không nhận ra mẫu sao kê" in str(caught.value)
     with pytest.raises(CommandError):
         call_command("import_bank_statement", str(path), "--unit", "NOPE")
+
+
+def test_import_bank_statement_command_reads_an_xlsx_statement(campaign, unit, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.tabular_files import xlsx_bytes
+
+    pledge = make_pledge(campaign, "Nguyễn Văn Đức", 5_000_000)
+    day = datetime.datetime.strptime(DAY, "%d/%m/%Y").date()
+    path = tmp_path / "sao-ke.xlsx"
+    path.write_bytes(xlsx_bytes([
+        ["Ngày giao dịch", "Số tiền ghi có", "Nội dung", "Số tham chiếu", "Tên người chuyển"],
+        [day, 5000000, f"ung ho {pledge.reference}", "FT001", None],
+        [day, 1000, "?", "FT002", None],
+    ]))
+    out = StringIO()
+    call_command("import_bank_statement", str(path), "--unit", unit.code, stdout=out)
+    assert "2 credit lines (2 new, 0 imported before)" in out.getvalue()
+    assert "1 matched (5000000 dong), 1 waiting in the reconciliation queue" in out.getvalue()
+    assert Payment.objects.get().amount == 5_000_000

@@ -1,11 +1,11 @@
 """Reading bank statements: the layouts of docs/bank-statements.md, keys, refusals."""
 
 import datetime
-import unicodedata
 
 import pytest
 
 from donations.bank_statement import StatementError, line_keys, statement_parse
+from tests.tabular_files import cp1258_bytes, xlsx_bytes
 
 VCB = """\
 NGÂN HÀNG TMCP NGOẠI THƯƠNG VIỆT NAM
@@ -75,22 +75,8 @@ def test_headers_without_diacritics_still_read():
     assert statement_parse(text.encode()).rows[0].amount == 100_000
 
 
-def cp1258(text: str) -> bytes:
-    """Encode as Windows does: a precomposed letter where the code page has one, then a combining tone mark."""
-    out = b""
-    for char in text:
-        try:
-            out += char.encode("cp1258")
-        except UnicodeEncodeError:
-            decomposed = unicodedata.normalize("NFD", char)
-            tones = "".join(mark for mark in decomposed if mark in "\u0300\u0301\u0303\u0309\u0323")
-            letter = unicodedata.normalize("NFC", "".join(mark for mark in decomposed if mark not in tones))
-            out += (letter + tones).encode("cp1258")
-    return out
-
-
 def test_cp1258_file():
-    parsed = statement_parse(cp1258(GENERIC))
+    parsed = statement_parse(cp1258_bytes(GENERIC))
     assert parsed.rows[0].memo == "Ủng hộ quỹ khuyến học"
 
 
@@ -123,4 +109,64 @@ def test_unreadable_rows_are_listed_by_line():
     assert caught.value.messages == [
         "Dòng 2: không đọc được ngày giao dịch “32/01/2026”.",
         "Dòng 3: không đọc được số tiền “mười nghìn”.",
+    ]
+
+
+# --- the same statements as Excel workbooks (numbers as numbers, dates as dates) -------------------
+
+VCB_ROWS = [
+    ["NGÂN HÀNG TMCP NGOẠI THƯƠNG VIỆT NAM"],
+    ["SAO KÊ TÀI KHOẢN"],
+    ["Số tài khoản:", "0011004123456"],
+    ["Từ ngày:", datetime.date(2026, 1, 1), "Đến ngày:", datetime.date(2026, 1, 31)],
+    [],
+    ["STT", "Ngày giao dịch", "Số tham chiếu", "Số tiền ghi nợ", "Số tiền ghi có", "Số dư", "Mô tả"],
+    [1, datetime.date(2026, 1, 15), "5213.150126.093112", None, 5000000, 105000000,
+     "MBVCB.1234.NGUYEN VAN DUC chuyen tien ung ho TKH26-7KQ3M"],
+    [2, datetime.date(2026, 1, 15), "5213.150126.101010", 200000, None, 104800000, "Phi quan ly tai khoan"],
+    [3, datetime.date(2026, 1, 16), "5213.160126.080000", None, 1500000.0, 106300000, "ung ho tkh26 abcde"],
+    [None] * 7,
+    ["Tổng cộng", None, None, 200000, 6500000, None, None],
+    [None, "Tổng cộng", None, 200000, 6500000, None, None],
+]
+GENERIC_ROWS = [
+    ["Ngày giao dịch", "Số tiền ghi có", "Nội dung", "Số tham chiếu", "Tên người chuyển"],
+    [datetime.date(2026, 1, 18), 300000, "Ủng hộ quỹ khuyến học", None, "Lê Văn Hùng"],
+    [datetime.date(2026, 1, 18), 300000, "Ủng hộ quỹ khuyến học", None, "Lê Văn Hùng"],
+    [datetime.date(2026, 1, 19), 1000000, "TKH26-QWERT", "REF-1", "Phạm Minh"],
+]
+
+
+def test_an_xlsx_statement_reads_as_its_csv_with_the_same_row_numbers_and_keys():
+    from_xlsx, from_csv = statement_parse(xlsx_bytes(VCB_ROWS)), statement_parse(VCB.encode("utf-8-sig"))
+    assert from_xlsx.layout.code == "vcb" and from_xlsx.debit_rows == from_csv.debit_rows == 1
+    assert from_xlsx.rows == from_csv.rows
+    assert [row.line_number for row in from_xlsx.rows] == [7, 9]
+
+    generic_xlsx = statement_parse(xlsx_bytes(GENERIC_ROWS))
+    assert generic_xlsx.rows == statement_parse(GENERIC.encode()).rows
+    # Keys made from the content are the same: the workbook and its CSV are one statement, not two.
+    assert line_keys(generic_xlsx.rows) == line_keys(statement_parse(GENERIC.encode()).rows)
+
+
+def test_unreadable_rows_of_a_workbook_are_listed_by_excel_row():
+    rows = [
+        *VCB_ROWS[:7],
+        [2, "32/01/2026", "X", None, 5000, None, "x"],
+        [],
+        [3, datetime.date(2026, 1, 16), "Y", None, "năm nghìn", None, "y"],
+    ]
+    with pytest.raises(StatementError) as caught:
+        statement_parse(xlsx_bytes(rows))
+    assert caught.value.messages == [
+        "Dòng 8: không đọc được ngày giao dịch “32/01/2026”.",
+        "Dòng 10: không đọc được số tiền “năm nghìn”.",
+    ]
+
+
+def test_a_file_that_is_no_table_is_refused_with_the_readers_message():
+    with pytest.raises(StatementError) as caught:
+        statement_parse(b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert caught.value.messages == [
+        "Tệp không phải bảng tính Excel (.xlsx) hay CSV: hãy mở tệp trong Excel và lưu lại dưới dạng .xlsx hoặc CSV (UTF-8)."
     ]

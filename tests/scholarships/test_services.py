@@ -231,7 +231,9 @@ def test_import_reports_model_errors_by_field_label(units):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\xff\xfe\x00bad", "Không đọc được tệp: hãy lưu dưới dạng CSV (UTF-8)."),
+        # A UTF-16 byte-order mark and an odd number of bytes: no encoding reads it ("\xff\xfe\x00bad",
+        # the case before UTF-16 was read, is two Chinese characters in UTF-16).
+        (b"\xff\xfe\x00ba", "Không đọc được tệp: hãy lưu dưới dạng Excel (.xlsx) hoặc CSV (UTF-8)."),
         (b"", "Tệp trống."),
         ("Họ và tên,Lớp\nA,7\n".encode(), "Tệp thiếu cột: Trường, Cấp học."),
     ],

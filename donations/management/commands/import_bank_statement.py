@@ -1,6 +1,6 @@
 """`manage.py import_bank_statement FILE [--unit CODE] [--campaign SLUG] [--format auto|vcb|bidv|techcombank|generic]`.
 
-Imports a bank's CSV statement for a unit's account through `bank_statement.statement_import`:
+Imports a bank's statement (CSV or XLSX) for a unit's account through `bank_statement.statement_import`:
 the same service as the admin's upload page. Importing the same file again records nothing new.
 """
 
@@ -15,7 +15,7 @@ from fundmgr.orgs.models import OrgUnit
 
 
 class Command(BaseCommand):
-    help = "Import a bank statement (CSV): match credits to pledges, record payments, queue the rest."
+    help = "Import a bank statement (CSV or XLSX): match credits to pledges, record payments, queue the rest."
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)

@@ -1,4 +1,4 @@
-"""`manage.py import_pledges FILE --campaign SLUG`: create the pledges of a CSV file (channel import).
+"""`manage.py import_pledges FILE --campaign SLUG`: create the pledges of a CSV or XLSX file (channel import).
 
 The same service as the admin's import page (`services.pledges_import`): all rows or none, and
 importing a file again creates nothing new. The columns are in docs/bank-statements.md.
@@ -14,7 +14,7 @@ from donations.services import pledges_import
 
 
 class Command(BaseCommand):
-    help = "Import pledges from a CSV file into a campaign (idempotent)."
+    help = "Import pledges from a CSV or XLSX file into a campaign (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)

@@ -1,4 +1,4 @@
-"""`manage.py import_students FILE --unit CODE [--user USERNAME]`: a school's list of students.
+"""`manage.py import_students FILE --unit CODE [--user USERNAME]`: a school's list of students (CSV or XLSX).
 
 The same service as the admin's import page (`services.students_import`): all rows or none, and
 a child already on file is skipped, so importing a file again creates nothing new. The columns
@@ -16,7 +16,7 @@ from scholarships.services import students_import
 
 
 class Command(BaseCommand):
-    help = "Import students from a CSV file for a nominating unit (idempotent)."
+    help = "Import students from a CSV or XLSX file for a nominating unit (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
