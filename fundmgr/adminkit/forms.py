@@ -3,6 +3,7 @@ the form, and amounts shown in a list (donations and scholarships import them; o
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from fundmgr.core.money import AmountError, format_vnd, parse_vnd
 
@@ -38,3 +39,19 @@ def form_errors_from(form: forms.Form, error: ValidationError, aliases: dict[str
 def vnd_or_dash(amount) -> str:
     """`1.000.000 ₫`, or a dash for no amount (a list cell)."""
     return format_vnd(amount) if amount is not None else "–"
+
+
+class UploadForm(forms.Form):
+    """An import's upload page: what the rows belong to (the subclass's fields) and the file.
+
+    The subclass names the columns (`columns`, the file's help text) and limits its choices to the
+    user's units in `__init__` (it receives `user`).
+    """
+
+    file = forms.FileField(label=gettext_lazy("Tệp CSV"))
+    columns = ""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = self.columns
+        self.order_fields([name for name in self.fields if name != "file"] + ["file"])
