@@ -18,7 +18,6 @@ Prints the times and the ratio of the service to the baseline. Not part of the t
 """
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -26,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchdb import django_on_bench_database, timed  # noqa: E402  (bench/, the script's own folder)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fundmgr_bench_allocation"
 AWARD = 1_000_000
 
@@ -37,19 +39,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args()
 
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fundmgr.settings")
-    os.environ.pop("REDIS_URL", None)
-
-    import django
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    django.setup()
+    django_on_bench_database(DEFAULT_URL)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -71,12 +61,6 @@ def main() -> None:
     print(f"allocate() alone:                    {decide:6.2f} s")
     print(f"allocation_run (the service):        {service:6.2f} s")
     print(f"ratio allocation_run / baseline:     {service / baseline:6.2f}")
-
-
-def timed(function) -> float:
-    started = time.perf_counter()
-    function()
-    return time.perf_counter() - started
 
 
 def read_inputs(program):

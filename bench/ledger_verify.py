@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchdb import django_on_bench_database, timed  # noqa: E402  (bench/, the script's own folder)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fundmgr_bench"
 
 
@@ -34,24 +37,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the loaded database if it has the lines")
     options = parser.parse_args()
 
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fundmgr.settings")
-    os.environ.pop("REDIS_URL", None)
-
-    import django
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        fresh = not (options.keep and exists)
-        if fresh:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-    django.setup()
+    fresh = django_on_bench_database(DEFAULT_URL, keep=options.keep)
     from django.core.management import call_command
     from django.db import connection
 
@@ -74,12 +60,6 @@ def main() -> None:
     print(f"bare SELECT of the same rows:  {baseline:6.2f} s  {line_count / baseline:12,.0f} lines/s")
     print(f"verify_ledger:                 {verify:6.2f} s  {line_count / verify:12,.0f} lines/s")
     print(f"ratio verify / bare SELECT:    {verify / baseline:6.2f}")
-
-
-def timed(function) -> float:
-    started = time.perf_counter()
-    function()
-    return time.perf_counter() - started
 
 
 def bare_select() -> None:

@@ -8,6 +8,7 @@ skipped on a developer's machine, but fails when `CI` is set: CI must prove it, 
 import os
 import shutil
 import socket
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -36,6 +37,21 @@ def require_executable(name: str) -> str:
     path = shutil.which(name)
     require_service(path is not None, f"the program {name!r}")
     return path
+
+
+def unit_tree(*units):
+    """Create an association tree and return its units as attributes.
+
+    `units`: (attribute, code, kind, name, parent attribute or None), parents first; `kind` is an
+    `OrgUnit.Kind` value. Each folder's conftest declares its own tree with it.
+    """
+    from fundmgr.orgs.models import OrgUnit
+
+    tree = SimpleNamespace()
+    for attribute, code, kind, name, parent in units:
+        parent_unit = getattr(tree, parent) if parent else None
+        setattr(tree, attribute, OrgUnit.objects.create(name=name, code=code, kind=kind, parent=parent_unit))
+    return tree
 
 
 def pytest_collection_modifyitems(config, items):
@@ -101,6 +117,48 @@ def redis_url():
         reachable = False
     require_service(reachable, f"a Redis server at {url}")
     return url
+
+
+def free_port() -> int:
+    """A port nothing listens on (bound, then released): connections to it are refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def celery_setting():
+    """Change a Celery setting of this process for one test: `celery_setting("task_always_eager", True)`.
+
+    The app reads Django's settings with the CELERY namespace, so its keys are the namespaced
+    names; assigning `app.conf.task_always_eager` does not change what the app reads.
+    """
+    changed = []
+
+    def change(name: str, value):
+        key = f"CELERY_{name.upper()}"
+        changed.append((key, celery_app.conf.get(key)))
+        celery_app.conf[key] = value
+
+    yield change
+    for key, value in reversed(changed):
+        celery_app.conf[key] = value
+
+
+@pytest.fixture
+def publish_to(celery_setting, monkeypatch):
+    """Make this test process publish (not run eagerly) to the given broker URL: `publish_to(url)`."""
+
+    def publish(url: str) -> None:
+        celery_setting("task_always_eager", False)
+        celery_setting("broker_url", url)
+        # The app keeps its connection and producer pools: new ones for this broker, for this test.
+        monkeypatch.setattr(celery_app, "_pool", None)
+        monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
+
+    yield publish
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ them; one copy)."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from fundmgr.core.money import AmountError, format_vnd, parse_vnd
 from fundmgr.core.tabular import TABLE_FILE_ACCEPT
@@ -47,3 +48,19 @@ def form_errors_from(form: forms.Form, error: ValidationError, aliases: dict[str
 def vnd_or_dash(amount) -> str:
     """`1.000.000 ₫`, or a dash for no amount (a list cell)."""
     return format_vnd(amount) if amount is not None else "–"
+
+
+class UploadForm(forms.Form):
+    """An import's upload page: what the rows belong to (the subclass's fields) and the file.
+
+    The subclass names the columns (`columns`, the file's help text) and limits its choices to the
+    user's units in `__init__` (it receives `user`).
+    """
+
+    file = TableFileField(label=gettext_lazy("Tệp CSV hoặc Excel (.xlsx)"))
+    columns = ""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = self.columns
+        self.order_fields([name for name in self.fields if name != "file"] + ["file"])

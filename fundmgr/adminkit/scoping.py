@@ -1,4 +1,4 @@
-"""The mixin every scoped admin uses, the unit filter, and the read-only mixin.
+"""The mixin every scoped admin uses, the unit and choice filters, and the read-only mixin.
 
 `ScopedAdminMixin` puts the two rules of `orgs` into a ModelAdmin or an inline: rows are
 limited to the user's units (`scope_queryset`), and every permission comes from the capability
@@ -47,6 +47,41 @@ class ScopedUnitFilter(admin.SimpleListFilter):
         if not is_row_id(value):
             return queryset.none()  # a hand-edited URL (?unit=abc) finds nothing, not a server error
         return queryset.filter(**{self.unit_lookup: value})
+
+
+class ScopedChoiceFilter(admin.SimpleListFilter):
+    """A list filter over rows of another model (a campaign, a fund, a program), offering only the
+    rows inside the units where the user may view `domain`.
+
+    Subclasses name the model (`choice_model`), the path from a listed row to the chosen row's id
+    (`lookup`), the columns of a choice's label (`label_fields`) and their format (`label_format`);
+    `rows()` is the place for another set of choices.
+    """
+
+    choice_model = None
+    domain = Domain.MONEY
+    lookup = ""
+    label_fields: tuple[str, ...] = ("name",)
+    label_format = "{}"
+
+    def rows(self, request):
+        return scope_queryset(
+            self.choice_model.objects.all(), request.user, "unit", roles=roles_with(Action.VIEW, self.domain)
+        )
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(pk), self.label_format.format(*label))
+            for pk, *label in self.rows(request).values_list("pk", *self.label_fields)
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not is_row_id(value):
+            return queryset.none()  # a hand-edited URL finds nothing, not a server error
+        return queryset.filter(**{self.lookup: value})
 
 
 class ReadOnlyAdminMixin:

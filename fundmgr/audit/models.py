@@ -23,8 +23,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fundmgr.core.append_only import AppendOnlyError, AppendOnlyModel
 
-class AuditTrailError(Exception):
+
+class AuditTrailError(AppendOnlyError):
     """Raised on any attempt to change or remove an audit row."""
 
 
@@ -39,18 +41,7 @@ class CurrentTransactionId(models.Func):
         return "NULL", []
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AuditTrailError("Audit rows cannot be changed.")
-
-    def delete(self):
-        raise AuditTrailError("Audit rows cannot be deleted.")
-
-    update.queryset_only = True
-    delete.queryset_only = True
-
-
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     # The application's database role may add rows, never change or remove them (`db_roles.py`).
     app_role_privileges = ("SELECT", "INSERT")
 
@@ -94,7 +85,13 @@ class AuditEvent(models.Model):
         db_default=CurrentTransactionId(),
     )
 
-    objects = AuditEventQuerySet.as_manager()
+    refusal_error = AuditTrailError
+    refusal_messages = {
+        "change": "Audit rows cannot be changed.",
+        "update": "Audit rows cannot be changed.",
+        "delete": "Audit rows cannot be deleted.",
+        "upsert": "Audit rows cannot be changed.",
+    }
 
     class Meta:
         verbose_name = _("sự kiện kiểm tra")
@@ -104,11 +101,3 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label or '-'} {self.action} {self.model_label}#{self.object_id}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AuditTrailError("Audit rows cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditTrailError("Audit rows cannot be deleted.")

@@ -20,12 +20,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fundmgr.core.append_only import AppendOnlyError, AppendOnlyModel
 from fundmgr.orgs.models import OrgUnit
 
 from .hashing import GENESIS_HASH  # the `previous_hash` of the first entry
 
 
-class LedgerHistoryError(Exception):
+class LedgerHistoryError(AppendOnlyError):
     """Raised on any attempt to change or remove posted history."""
 
 
@@ -104,45 +105,22 @@ class Account(models.Model):
         return f"{self.code} {self.name}"
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """Refuses every bulk path that rewrites rows: `update()` (also reached by `bulk_update()`,
-    related managers and `Manager.update()`), `delete()`, and upserting `bulk_create()`."""
+class LedgerAppendOnlyModel(AppendOnlyModel):
+    """Posted entries and lines: corrected by a reversal, never rewritten (`fundmgr.core.append_only`)."""
 
-    def update(self, **kwargs):
-        raise LedgerHistoryError("Posted ledger rows cannot be updated; post a reversal instead.")
-
-    def delete(self):
-        raise LedgerHistoryError("Posted ledger rows cannot be deleted; post a reversal instead.")
-
-    def bulk_create(self, objs, *args, **kwargs):
-        # ON CONFLICT DO UPDATE would rewrite a posted row that shares a unique key.
-        if kwargs.get("update_conflicts") or kwargs.get("ignore_conflicts"):
-            raise LedgerHistoryError("Posted ledger rows cannot be upserted; post a reversal instead.")
-        return super().bulk_create(objs, *args, **kwargs)
-
-    update.queryset_only = True
-    delete.queryset_only = True
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
+    refusal_error = LedgerHistoryError
+    refusal_messages = {
+        "change": "Posted ledger rows cannot be changed; post a reversal instead.",
+        "update": "Posted ledger rows cannot be updated; post a reversal instead.",
+        "delete": "Posted ledger rows cannot be deleted; post a reversal instead.",
+        "upsert": "Posted ledger rows cannot be upserted; post a reversal instead.",
+    }
 
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields") is not None:
-            raise LedgerHistoryError("Posted ledger rows cannot be changed; post a reversal instead.")
-        # An instance built by hand with the pk of a posted row would otherwise be saved as an
-        # UPDATE of that row; forcing an INSERT turns the attempt into an IntegrityError.
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise LedgerHistoryError("Posted ledger rows cannot be deleted; post a reversal instead.")
-
-
-class JournalEntry(AppendOnlyModel):
+class JournalEntry(LedgerAppendOnlyModel):
     # The application's database role may add entries, never change or remove them (`fundmgr.security.db_roles`).
     app_role_privileges = ("SELECT", "INSERT")
 
@@ -181,7 +159,7 @@ class JournalEntry(AppendOnlyModel):
         return f"#{self.pk} {self.date:%d/%m/%Y} {self.memo}"
 
 
-class JournalLine(AppendOnlyModel):
+class JournalLine(LedgerAppendOnlyModel):
     app_role_privileges = ("SELECT", "INSERT")
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")

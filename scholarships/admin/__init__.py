@@ -1,4 +1,14 @@
-"""The admin of the scholarships app, in two modules: `students` (records, with personal data
-guarded) and `awards` (programs, nominations, allocation runs, awards, disbursements)."""
+"""The admin of the scholarships app, one module per model: `students` (records, with personal data
+guarded), and the scholarship pipeline: `programs`, `nominations`, `allocation_runs`, `awards`,
+`disbursements`. Their forms are in `forms`, their shared filters and helpers in `common`.
 
-from . import awards, students  # noqa: F401  (registering the ModelAdmins is the import's effect)
+The committee creates a program (funds with budgets, unit quotas, a rubric) and runs the
+allocation; nominators nominate the students of their units; the committee approves or rejects
+each proposed award; the treasurer pays an approved award (a voucher and its journal entry).
+Every write is one call to `scholarships.services.awards`, and every refusal is the service's message.
+Programs, runs, awards and payments are never edited or deleted here: they change only through
+those actions. Lists name a child by the record's code (HS-000123), never by name: the code is
+built from the id, so these lists do not even load a child's personal fields.
+"""
+
+from . import allocation_runs, awards, disbursements, nominations, programs, students  # noqa: F401  (registration is the effect)

@@ -20,21 +20,22 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fundmgr.adminkit.forms import TableFileField
-from fundmgr.adminkit.pages import form_page
-from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter, is_row_id
+from fundmgr.adminkit.pages import form_page, upload_page
+from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter
+from fundmgr.adminkit.search import CodeSearchMixin
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
-from fundmgr.orgs.scoping import scope_queryset, visible_units
+from fundmgr.orgs.scoping import scope_queryset
 
 from .. import selectors, services
 from ..models import PERSONAL_FIELDS, Student
 from ..privacy import masked_value
+from .forms import AnonymiseForm, StudentImportForm
 
 
 class StudentUnitFilter(ScopedUnitFilter):
@@ -85,7 +86,7 @@ for _field in PERSONAL_FIELDS:
 
 
 @admin.register(Student)
-class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
+class StudentAdmin(ScopedAdminMixin, CodeSearchMixin, _Masked, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.STUDENTS
     form = StudentForm
@@ -99,6 +100,7 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
         "disability", "ethnic_minority", "remote_area", ("anonymised_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["school_name"]
+    code_lookups = {"HS-": "pk", "": "pk"}  # the record's code, with or without its prefix
     list_per_page = 50
     actions = ["export_masked_action", "export_personal_action", "anonymise_action"]
     fieldsets_personal = (
@@ -149,9 +151,7 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
                 queryset.filter(full_name__icontains=term), request.user, "unit",
                 roles=roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS),
             )
-            code = term.upper().removeprefix("HS-")
-            by_code = queryset.filter(pk=int(code)) if is_row_id(code) and len(code) <= 9 else queryset.none()
-            results = results | by_name | by_code
+            results = results | by_name
         return results, may_have_duplicates
 
     @admin.display(description=gettext_lazy("mã hồ sơ"), ordering="pk")
@@ -250,13 +250,7 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
             if not user_can(request.user, Action.CHANGE, Domain.STUDENTS, student.unit):
                 raise PermissionDenied
 
-        class ReasonForm(forms.Form):
-            reason = forms.CharField(
-                label=_("Lý do"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
-                help_text=_("Ví dụ: phụ huynh yêu cầu xóa dữ liệu ngày 01/03/2027. Không thể hoàn tác."),
-            )
-
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        form = AnonymiseForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             for student in students:
                 services.student_anonymise(student=student, by=request.user, reason=form.cleaned_data["reason"])
@@ -277,36 +271,19 @@ class StudentAdmin(ScopedAdminMixin, _Masked, admin.ModelAdmin):
         ]
 
     def import_view(self, request):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
+        def run_import(data):
+            return services.students_import(unit=data["unit"], content=data["file"].read(), created_by=request.user)
 
-        class ImportForm(forms.Form):
-            unit = forms.ModelChoiceField(
-                label=_("Đơn vị đề cử"), queryset=visible_units(request.user, roles=roles_with(Action.ADD, Domain.STUDENTS)),
-            )
-            file = TableFileField(
-                label=_("Tệp CSV hoặc Excel (.xlsx)"),
-                help_text=_("Các cột: Họ và tên, Ngày sinh, Giới tính, Trường, Cấp học, Lớp, Điểm trung bình, Học lực, "
-                            "Hoàn cảnh, Người giám hộ, Điện thoại, Địa chỉ, Số định danh, Ghi chú hoàn cảnh."),
-            )
+        def done(data, result):
+            message = _("Đã nhập %(created)d học sinh; %(skipped)d dòng đã có hồ sơ từ trước.") % {
+                "created": len(result.created), "skipped": len(result.skipped_lines),
+            }
+            return message, reverse("admin:scholarships_student_changelist")
 
-        form = ImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = services.students_import(
-                    unit=form.cleaned_data["unit"], content=form.cleaned_data["file"].read(), created_by=request.user
-                )
-            except ValidationError as error:
-                for message in error.messages:
-                    form.add_error("file", message)
-            else:
-                self.message_user(
-                    request,
-                    _("Đã nhập %(created)d học sinh; %(skipped)d dòng đã có hồ sơ từ trước.")
-                    % {"created": len(result.created), "skipped": len(result.skipped_lines)},
-                )
-                return HttpResponseRedirect(reverse("admin:scholarships_student_changelist"))
-        return form_page(self, request, title=_("Nhập học sinh từ tệp CSV"), form=form, submit_label=_("Nhập"))
+        return upload_page(
+            self, request, form_class=StudentImportForm, title=_("Nhập học sinh từ tệp CSV hoặc Excel"), run_import=run_import,
+            done=done,
+        )
 
 
 class _Echo:

@@ -10,63 +10,35 @@ tests/faults/test_redis_down_pledges.py (PostgreSQL pass).
 
 import datetime
 import logging
-import socket
 
 import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
 from donations.models import Pledge, PledgeEmail
-from fundmgr.celery import app as celery_app
 from receipts.services import deliveries_requeue_stale
 from tests.campaigns import factories
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
 
-def dead_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def celery_conf(monkeypatch):
-    """Change Celery settings of this process (the namespaced keys the app reads) for one test."""
-    changed = []
-
-    def change(name: str, value):
-        key = f"CELERY_{name.upper()}"
-        changed.append((key, celery_app.conf.get(key)))
-        celery_app.conf[key] = value
-
-    yield change
-    for key, value in reversed(changed):
-        celery_app.conf[key] = value
-
-
-@pytest.fixture
-def redis_down(settings, celery_conf, monkeypatch):
-    url = f"redis://127.0.0.1:{dead_port()}/0"
+def redis_down(settings, publish_to):
+    """The cache and the broker point at a port where nothing listens."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
-    celery_conf("task_always_eager", False)
-    celery_conf("broker_url", url)
-    # The app caches its broker connection pool and producer pool: start from none.
-    monkeypatch.setattr(celery_app, "_pool", None)
-    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
-    yield url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    publish_to(url)
+    return url
 
 
 def test_with_redis_down_the_form_and_the_api_take_pledges_and_the_beat_sends_each_confirmation_once(
-    redis_down, campaign, treasurer, settings, client, caplog, celery_conf, django_capture_on_commit_callbacks
+    redis_down, campaign, treasurer, settings, client, caplog, celery_setting, django_capture_on_commit_callbacks
 ):
     settings.PLEDGE_FORM_MIN_SECONDS = 0
     caplog.set_level(logging.WARNING)
@@ -102,7 +74,7 @@ def test_with_redis_down_the_form_and_the_api_take_pledges_and_the_beat_sends_ea
 
     # The broker is back (eager here; tests/faults has the real worker): the beat's requeue job
     # finds the two pending rows and each confirmation goes out once.
-    celery_conf("task_always_eager", True)
+    celery_setting("task_always_eager", True)
     later = datetime.timedelta(0)
     for _run in range(2):
         with django_capture_on_commit_callbacks(execute=True):

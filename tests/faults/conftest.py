@@ -21,17 +21,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from fundmgr.celery import app as celery_app
-from tests.conftest import on_postgres, require_executable
+from tests.conftest import free_port, on_postgres, require_executable
 
 BASE_DIR = Path(settings.BASE_DIR)
 MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"  # what Django's file e-mail backend writes after each message
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition, *, timeout: float, interval: float = 0.1, what: str = "condition"):
@@ -195,36 +188,6 @@ def rig(tmp_path):
     rig = Rig(tmp_path, redis_executable)
     yield rig
     rig.stop()
-
-
-@pytest.fixture
-def publish_to(celery_setting_faults, monkeypatch):
-    """Make this test process publish (not run eagerly) to the given broker URL."""
-
-    def publish(url: str) -> None:
-        celery_setting_faults("task_always_eager", False)
-        celery_setting_faults("broker_url", url)
-        monkeypatch.setattr(celery_app, "_pool", None)
-        monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
-
-    yield publish
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-
-
-@pytest.fixture
-def celery_setting_faults():
-    """Change Celery settings of this process for one test (namespaced keys; see tests/receipts)."""
-    changed = []
-
-    def change(name: str, value):
-        key = f"CELERY_{name.upper()}"
-        changed.append((key, celery_app.conf.get(key)))
-        celery_app.conf[key] = value
-
-    yield change
-    for key, value in reversed(changed):
-        celery_app.conf[key] = value
 
 
 def beat_requeue_every(seconds: int, *, older_than_seconds: int) -> None:

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.services import membership_grant
+from tests.conftest import unit_tree
 
 
 @pytest.fixture(autouse=True)
@@ -13,39 +14,25 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-class Tree:
-    """province ─┬─ commune_a ── branch_a ── group_a
-                 └─ commune_b ── branch_b
-    """
-
-    def __init__(self):
-        self.province = OrgUnit.objects.create(
-            name="Hội Khuyến học tỉnh", code="P", kind=OrgUnit.Kind.PROVINCE
-        )
-        self.commune_a = OrgUnit.objects.create(
-            name="Hội Khuyến học xã A", code="P-A", kind=OrgUnit.Kind.COMMUNE, parent=self.province
-        )
-        self.branch_a = OrgUnit.objects.create(
-            name="Chi hội thôn A1", code="P-A-1", kind=OrgUnit.Kind.BRANCH, parent=self.commune_a
-        )
-        self.group_a = OrgUnit.objects.create(
-            name="Tổ khuyến học A1a", code="P-A-1-a", kind=OrgUnit.Kind.BRANCH, parent=self.branch_a
-        )
-        self.commune_b = OrgUnit.objects.create(
-            name="Hội Khuyến học phường B", code="P-B", kind=OrgUnit.Kind.COMMUNE, parent=self.province
-        )
-        self.branch_b = OrgUnit.objects.create(
-            name="Chi hội trường B1", code="P-B-1", kind=OrgUnit.Kind.BRANCH, parent=self.commune_b
-        )
-
-    @property
-    def all_codes(self):
-        return {"P", "P-A", "P-A-1", "P-A-1-a", "P-B", "P-B-1"}
+# The codes of every unit of `tree`.
+ALL_CODES = {"P", "P-A", "P-A-1", "P-A-1-a", "P-B", "P-B-1"}
 
 
 @pytest.fixture
 def tree():
-    return Tree()
+    """province ─┬─ commune_a ── branch_a ── group_a
+                 └─ commune_b ── branch_b
+    """
+    tree = unit_tree(
+        ("province", "P", "province", "Hội Khuyến học tỉnh", None),
+        ("commune_a", "P-A", "commune", "Hội Khuyến học xã A", "province"),
+        ("branch_a", "P-A-1", "branch", "Chi hội thôn A1", "commune_a"),
+        ("group_a", "P-A-1-a", "branch", "Tổ khuyến học A1a", "branch_a"),
+        ("commune_b", "P-B", "commune", "Hội Khuyến học phường B", "province"),
+        ("branch_b", "P-B-1", "branch", "Chi hội trường B1", "commune_b"),
+    )
+    tree.all_codes = ALL_CODES
+    return tree
 
 
 @pytest.fixture

@@ -13,30 +13,10 @@ from django.utils import timezone
 
 from donations.models import Donor, Payment
 from donations.services import payment_record
-from fundmgr.celery import app as celery_app
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Account, Fund, LedgerChainHead
 from fundmgr.orgs.models import Membership, OrgUnit
 from receipts.services import receipt_issue
-
-
-@pytest.fixture
-def celery_setting():
-    """Change a Celery setting for one test: `celery_setting("task_always_eager", True)`.
-
-    The app reads Django's settings with the CELERY namespace, so its keys are the namespaced
-    names; assigning `app.conf.task_always_eager` does not change what the app reads.
-    """
-    changed = []
-
-    def change(name: str, value):
-        key = f"CELERY_{name.upper()}"
-        changed.append((key, celery_app.conf.get(key)))
-        celery_app.conf[key] = value
-
-    yield change
-    for key, value in reversed(changed):
-        celery_app.conf[key] = value
 
 
 @pytest.fixture(autouse=True)

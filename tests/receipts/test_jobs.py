@@ -8,7 +8,6 @@ are in tests/faults/.
 import datetime
 import logging
 import smtplib
-import socket
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from receipts.services import (
     receipt_render,
     receipt_void,
 )
+from tests.conftest import free_port
 
 from .conftest import record_payment
 
@@ -259,24 +259,12 @@ def test_the_requeue_job_is_on_the_beat_schedule_every_five_minutes():
 
 
 # --- the broker is down -------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def dead_broker(monkeypatch, celery_setting):
+def dead_broker(publish_to):
     """Celery publishes to a port where nothing listens (and not eagerly)."""
     url = f"redis://127.0.0.1:{free_port()}/0"
-    celery_setting("task_always_eager", False)
-    celery_setting("broker_url", url)
-    # The app keeps its connection and producer pools: new ones for the dead broker, for this test.
-    monkeypatch.setattr(celery_app, "_pool", None)
-    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
-    yield url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    publish_to(url)
+    return url
 
 
 def test_with_the_broker_down_recording_a_payment_succeeds_and_the_job_waits(

@@ -9,9 +9,10 @@ from django.contrib.auth import get_user_model
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund, LedgerChainHead
 from fundmgr.ledger.services import Line, entry_post
-from fundmgr.orgs.models import Membership, OrgUnit
+from fundmgr.orgs.models import Membership
 from fundmgr.orgs.services import membership_grant
 from scholarships.services import awards, student_create
+from tests.conftest import unit_tree
 
 Role = Membership.Role
 
@@ -21,27 +22,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-class Units:
+@pytest.fixture
+def units(db):
     """province ─┬─ commune_a ── school_a
                  └─ commune_b
     """
-
-    def __init__(self):
-        self.province = OrgUnit.objects.create(name="Hội Khuyến học tỉnh", code="T", kind=OrgUnit.Kind.PROVINCE)
-        self.commune_a = OrgUnit.objects.create(
-            name="Hội Khuyến học xã Lam Sơn", code="T-A", kind=OrgUnit.Kind.COMMUNE, parent=self.province
-        )
-        self.school_a = OrgUnit.objects.create(
-            name="Chi hội Trường Tiểu học Lam Sơn", code="T-A-1", kind=OrgUnit.Kind.BRANCH, parent=self.commune_a
-        )
-        self.commune_b = OrgUnit.objects.create(
-            name="Hội Khuyến học phường Hạc Thành", code="T-B", kind=OrgUnit.Kind.COMMUNE, parent=self.province
-        )
-
-
-@pytest.fixture
-def units(db):
-    return Units()
+    return unit_tree(
+        ("province", "T", "province", "Hội Khuyến học tỉnh", None),
+        ("commune_a", "T-A", "commune", "Hội Khuyến học xã Lam Sơn", "province"),
+        ("school_a", "T-A-1", "branch", "Chi hội Trường Tiểu học Lam Sơn", "commune_a"),
+        ("commune_b", "T-B", "commune", "Hội Khuyến học phường Hạc Thành", "province"),
+    )
 
 
 @pytest.fixture

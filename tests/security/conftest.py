@@ -7,7 +7,8 @@ the orgs models; `is_staff` is set as granting a role would.
 import pytest
 from django.contrib.auth import get_user_model
 
-from fundmgr.orgs.models import Membership, OrgUnit
+from fundmgr.orgs.models import Membership
+from tests.conftest import unit_tree
 
 PASSWORD = "mật-khẩu-kiểm-thử-2026"
 
@@ -17,27 +18,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-class Units:
+@pytest.fixture
+def units(db):
     """province ─┬─ commune_a ── branch_a
                  └─ commune_b
     """
-
-    def __init__(self):
-        self.province = OrgUnit.objects.create(name="Hội Khuyến học tỉnh", code="S", kind=OrgUnit.Kind.PROVINCE)
-        self.commune_a = OrgUnit.objects.create(
-            name="Hội Khuyến học xã A", code="S-A", kind=OrgUnit.Kind.COMMUNE, parent=self.province
-        )
-        self.branch_a = OrgUnit.objects.create(
-            name="Chi hội A1", code="S-A-1", kind=OrgUnit.Kind.BRANCH, parent=self.commune_a
-        )
-        self.commune_b = OrgUnit.objects.create(
-            name="Hội Khuyến học phường B", code="S-B", kind=OrgUnit.Kind.COMMUNE, parent=self.province
-        )
-
-
-@pytest.fixture
-def units(db):
-    return Units()
+    return unit_tree(
+        ("province", "S", "province", "Hội Khuyến học tỉnh", None),
+        ("commune_a", "S-A", "commune", "Hội Khuyến học xã A", "province"),
+        ("branch_a", "S-A-1", "branch", "Chi hội A1", "commune_a"),
+        ("commune_b", "S-B", "commune", "Hội Khuyến học phường B", "province"),
+    )
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from fundmgr.ledger.models import Fund, JournalEntry
 from fundmgr.ledger.services import fund_save
 from fundmgr.orgs.models import Membership
 from receipts.models import Receipt, ReceiptDelivery
+from tests.campaigns.factories import campaign_make
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -46,16 +47,10 @@ def fund(units):
 
 @pytest.fixture
 def campaign(units, fund):
-    today = timezone.localdate()
-    campaign = Campaign.objects.create(
-        name="Tết khuyến học xã A 2026", slug="tet-xa-a-2026", unit=units.commune_a, lunar_year=2026,
-        reference_prefix="TKA26", starts_on=today - datetime.timedelta(days=10),
-        ends_on=today + datetime.timedelta(days=60), goal=200_000_000, default_fund=fund,
-        status=Campaign.Status.OPEN, bank_bin="970436", bank_name="Vietcombank",
-        bank_account_number="0011004455668", bank_account_name="HOI KHUYEN HOC XA A",
+    return campaign_make(
+        unit=units.commune_a, funds=[fund], name="Tết khuyến học xã A 2026", slug="tet-xa-a-2026", prefix="TKA26",
+        goal=200_000_000, starts_on=timezone.localdate() - datetime.timedelta(days=10),
     )
-    campaign.funds.add(fund)
-    return campaign
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from fundmgr.ledger.models import Fund, JournalEntry
 from fundmgr.ledger.services import Line, entry_post, entry_reverse, fund_save
 from fundmgr.orgs.models import Membership
 from fundmgr.orgs.services import membership_grant, membership_revoke
+from tests.campaigns.factories import campaign_make
 from tests.conftest import on_postgres
 
 pytestmark = pytest.mark.django_db
@@ -53,16 +54,10 @@ def fund(units):
 
 @pytest.fixture
 def campaign(units, fund):
-    today = timezone.localdate()
-    campaign = Campaign.objects.create(
-        name="Tết khuyến học Bính Ngọ 2026", slug="tet-2026", unit=units.province, lunar_year=2026,
-        reference_prefix="TKH26", starts_on=today - datetime.timedelta(days=10),
-        ends_on=today + datetime.timedelta(days=60), goal=1_000_000_000, default_fund=fund,
-        status=Campaign.Status.OPEN, bank_bin="970436", bank_name="Vietcombank",
-        bank_account_number="0011004455667", bank_account_name="HOI KHUYEN HOC",
+    return campaign_make(
+        unit=units.province, funds=[fund], name="Tết khuyến học Bính Ngọ 2026", slug="tet-2026", prefix="TKH26",
+        goal=1_000_000_000, starts_on=timezone.localdate() - datetime.timedelta(days=10),
     )
-    campaign.funds.add(fund)
-    return campaign
 
 
 @pytest.fixture

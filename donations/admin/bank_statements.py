@@ -1,0 +1,188 @@
+"""The bank-statement admin: uploading a statement, and the reconciliation queue of its lines.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaigns.models import Campaign
+from donations import bank_statement
+from donations.models import BankStatementImport, BankStatementLine, Pledge
+from fundmgr.adminkit.forms import TableFileField
+from fundmgr.adminkit.forms import vnd_or_dash
+from fundmgr.adminkit.pages import form_page
+from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter
+from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
+from fundmgr.orgs.scoping import scope_queryset, visible_units
+
+from .common import ReasonForm, StatementFilter, StatementUnitFilter
+
+
+class StatementUploadForm(forms.Form):
+    unit = forms.ModelChoiceField(label=gettext_lazy("Đơn vị (chủ tài khoản)"), queryset=None)
+    campaign = forms.ModelChoiceField(
+        label=gettext_lazy("Chiến dịch"), queryset=None, required=False,
+        help_text=gettext_lazy("Để trống: so khớp với mọi chiến dịch của đơn vị."),
+    )
+    format = forms.ChoiceField(
+        label=gettext_lazy("Mẫu sao kê"), initial="auto",
+        choices=[("auto", gettext_lazy("Tự nhận biết"))] + BankStatementImport.Format.choices,
+    )
+    file = TableFileField(label=gettext_lazy("Tệp sao kê (CSV hoặc Excel .xlsx)"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        writers = roles_with(Action.ADD, Domain.MONEY)
+        self.fields["unit"].queryset = visible_units(user, writers)
+        self.fields["campaign"].queryset = scope_queryset(Campaign.objects.all(), user, "unit", roles=writers)
+
+
+@admin.register(BankStatementImport)
+class BankStatementImportAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_field = "unit"
+    permission_domain = Domain.MONEY
+    list_display = [
+        "created_at", "file_name", "format", "unit", "campaign", "lines_credit", "lines_new", "lines_matched",
+        "lines_unmatched", "lines_ignored", "amount_matched_display", "lines_link", "created_by",
+    ]
+    list_filter = ["format", ScopedUnitFilter]
+    list_select_related = ["unit", "campaign", "created_by"]
+    search_fields = ["file_name", "file_sha256"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("tổng tiền đã khớp"), ordering="amount_matched")
+    def amount_matched_display(self, statement):
+        return vnd_or_dash(statement.amount_matched)
+
+    @admin.display(description=gettext_lazy("dòng"))
+    def lines_link(self, statement):
+        url = reverse("admin:donations_bankstatementline_changelist") + "?" + urlencode({"statement": statement.pk})
+        return format_html('<a href="{}">{}</a>', url, _("xem các dòng"))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = StatementUploadForm(request.POST or None, request.FILES or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            upload = data["file"]
+            try:
+                statement = bank_statement.statement_import(
+                    unit=data["unit"], campaign=data["campaign"], file_name=upload.name, content=upload.read(),
+                    format=data["format"], created_by=request.user,
+                )
+            except bank_statement.StatementError as error:
+                for message in error.messages:
+                    form.add_error("file", message)
+            else:
+                self.message_user(
+                    request,
+                    _("Đã nhập %(new)d dòng mới (%(old)d dòng đã có từ trước): %(matched)d dòng khớp, "
+                      "%(unmatched)d dòng chờ đối soát.")
+                    % {"new": statement.lines_new, "old": statement.lines_credit - statement.lines_new,
+                       "matched": statement.lines_matched, "unmatched": statement.lines_unmatched},
+                )
+                url = reverse("admin:donations_bankstatementline_changelist") + "?" + urlencode({"statement": statement.pk})
+                return HttpResponseRedirect(url)
+        return form_page(
+            self, request, title=_("Nhập sao kê ngân hàng"), form=form, submit_label=_("Nhập"),
+            intro=_("Các dòng có mã ủng hộ trong nội dung được ghi nhận ngay; các dòng khác chờ đối soát. "
+                    "Nhập lại cùng một tệp không tạo thêm gì."),
+        )
+
+
+class MatchForm(forms.Form):
+    reference = forms.CharField(label=gettext_lazy("Mã ủng hộ của cam kết"), max_length=20,
+                                help_text=gettext_lazy("Ví dụ TKH26-7KQ3M."))
+
+
+@admin.register(BankStatementLine)
+class BankStatementLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_field = "statement__unit"
+    permission_domain = Domain.MONEY
+    list_display = [
+        "transaction_date", "amount_display", "memo", "counterparty", "bank_reference", "status", "matched_by",
+        "pledge", "payment_link", "note",
+    ]
+    list_filter = ["status", "matched_by", StatementFilter, StatementUnitFilter]
+    list_select_related = ["pledge", "payment"]
+    search_fields = ["memo", "counterparty", "bank_reference", "pledge__reference"]
+    actions = ["match_action", "ignore_action"]
+    readonly_fields = [f.name for f in BankStatementLine._meta.fields if f.name != "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
+    def amount_display(self, line):
+        return vnd_or_dash(line.amount)
+
+    @admin.display(description=gettext_lazy("khoản thu"))
+    def payment_link(self, line):
+        if line.payment_id is None:
+            return "–"
+        return format_html('<a href="{}">#{}</a>', reverse("admin:donations_payment_change", args=[line.payment_id]), line.payment_id)
+
+    def _writable(self, request, lines):
+        for line in lines:
+            if not user_can(request.user, Action.CHANGE, Domain.MONEY, line.statement.unit):
+                raise PermissionDenied
+
+    @admin.action(description=gettext_lazy("Khớp thủ công với một cam kết"), permissions=["change"])
+    def match_action(self, request, queryset):
+        lines = list(queryset.select_related("statement__unit"))
+        if len(lines) != 1:
+            self.message_user(request, _("Hãy chọn đúng một dòng sao kê để khớp."), messages.WARNING)
+            return None
+        (line,) = lines
+        self._writable(request, lines)
+        form = MatchForm(request.POST if "apply" in request.POST else None,
+                         initial={"reference": line.pledge.reference if line.pledge_id else ""})
+        if form.is_valid():
+            reference = form.cleaned_data["reference"].strip().upper()
+            pledges = scope_queryset(Pledge.objects.all(), request.user, "campaign__unit", roles=roles_with(Action.CHANGE, Domain.MONEY))
+            pledge = pledges.filter(reference=reference).first()
+            if pledge is None:
+                form.add_error("reference", _("Không tìm thấy cam kết có mã này trong các đơn vị của bạn."))
+            else:
+                try:
+                    bank_statement.bank_line_match(line=line, pledge=pledge, by=request.user)
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    self.message_user(request, _("Đã ghi dòng sao kê thành khoản thu của cam kết %(reference)s.") % {"reference": pledge.reference})
+                    return None
+        return form_page(
+            self, request, title=_("Khớp dòng sao kê"), form=form, objects=lines, action="match_action",
+            submit_label=_("Khớp"),
+        )
+
+    @admin.action(description=gettext_lazy("Bỏ qua (không phải tiền ủng hộ)"), permissions=["change"])
+    def ignore_action(self, request, queryset):
+        lines = list(queryset.select_related("statement__unit"))
+        self._writable(request, lines)
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for line in lines:
+                try:
+                    bank_statement.bank_line_ignore(line=line, reason=form.cleaned_data["reason"], by=request.user)
+                except ValidationError as error:
+                    self.message_user(request, f"{line}: {' '.join(error.messages)}", messages.ERROR)
+                else:
+                    done += 1
+            if done:
+                self.message_user(request, _("Đã bỏ qua %(count)d dòng.") % {"count": done})
+            return None
+        return form_page(self, request, title=_("Bỏ qua dòng sao kê"), form=form, objects=lines, action="ignore_action",
+                          submit_label=_("Bỏ qua các dòng này"))

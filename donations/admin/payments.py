@@ -1,0 +1,36 @@
+"""The payment admin: a read-only list (money rows are append-only).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy
+
+from donations.models import Payment
+from fundmgr.adminkit.forms import vnd_or_dash
+from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
+from fundmgr.orgs.roles import Domain
+
+from .common import DonorSearchMixin, FundFilter, PaymentCampaignFilter
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
+    scope_field = "unit"
+    permission_domain = Domain.MONEY
+    donor_lookup = "donor"
+    list_display = [
+        "received_on", "donor", "pledge", "fund", "unit", "amount_display", "method", "bank_reference", "recorded_by",
+        "voided_at",
+    ]
+    list_filter = ["method", PaymentCampaignFilter, FundFilter, ScopedUnitFilter, "received_on"]
+    list_select_related = ["donor", "pledge", "fund", "unit", "recorded_by"]
+    search_fields = ["donor__name", "donor__phone", "pledge__reference", "bank_reference"]
+    date_hierarchy = "received_on"
+
+    # Money rows are append-only (ReadOnlyAdminMixin): recorded by payment_record (an action on a
+    # pledge, the bank statement import), corrected by reversing documents, never edited here.
+
+    @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
+    def amount_display(self, payment):
+        return vnd_or_dash(payment.amount)

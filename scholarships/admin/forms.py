@@ -1,0 +1,237 @@
+"""The forms of the scholarship pipeline's admin pages and actions (one place, at module level).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fundmgr.adminkit.forms import AmountField, UploadForm
+from fundmgr.ledger.models import Fund
+from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain, roles_with
+from fundmgr.orgs.scoping import scope_queryset, visible_units
+
+from .. import selectors
+from ..models import (
+    Disbursement,
+    ScholarshipProgram,
+    Student,
+)
+from ..privacy import masked_value
+
+
+class _PairWidget(forms.MultiWidget):
+    template_name = "django/forms/widgets/multiwidget.html"
+
+    def decompress(self, value):
+        return list(value) if value else [None, None]
+
+
+class _PairField(forms.MultiValueField):
+    """One row of two inputs (a fund and its budget, a unit and its quota); an empty row is None."""
+
+    def __init__(self, first, second, *, incomplete_message, **kwargs):
+        first.required = second.required = False
+        super().__init__(
+            fields=(first, second), require_all_fields=False, required=False,
+            widget=_PairWidget([first.widget, second.widget]), **kwargs,
+        )
+        self.incomplete_message = incomplete_message
+
+    def set_queryset(self, queryset):
+        # The form copies its fields, and the widget was copied apart from the sub-field: set both.
+        self.fields[0].queryset = queryset
+        self.widget.widgets[0].choices = self.fields[0].choices
+
+    def compress(self, data_list):
+        first, second = (list(data_list) + [None, None])[:2]
+        if first in self.empty_values and second in self.empty_values:
+            return None
+        if first in self.empty_values or second in self.empty_values:
+            raise ValidationError(self.incomplete_message, code="incomplete")
+        return first, second
+
+
+class _FundChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, fund):
+        return f"{fund.code} – {fund.name}"
+
+
+FUND_ROWS = 4
+QUOTA_ROWS = 4
+# A starting point the committee edits: points for circumstances, the average score and the rank.
+# The facts a rubric may name are those of `awards.student_facts`.
+RUBRIC_EXAMPLE = [
+    {"code": "poor", "label": "Hộ nghèo", "kind": "circumstance", "circumstance": "poor", "points": 30},
+    {"code": "near_poor", "label": "Hộ cận nghèo", "kind": "circumstance", "circumstance": "near_poor", "points": 20},
+    {"code": "orphan", "label": "Mồ côi", "kind": "circumstance", "circumstance": "orphan", "points": 20},
+    {"code": "gpa", "label": "Điểm trung bình", "kind": "bands", "fact": "average_score", "minimum": 0, "maximum": 10,
+     "bands": [{"at_least": "9.0", "points": 30}, {"at_least": "8.0", "points": 20}, {"at_least": "7.0", "points": 10}]},
+    {"code": "excellent", "label": "Học lực xuất sắc", "kind": "boolean", "fact": "excellent_rank", "points": 10},
+]
+
+
+class ProgramAddForm(forms.Form):
+    unit = forms.ModelChoiceField(label=gettext_lazy("Đơn vị tổ chức"), queryset=OrgUnit.objects.none())
+    code = forms.CharField(label=gettext_lazy("Mã chương trình"), max_length=30,
+                           help_text=gettext_lazy("Ví dụ: NCUM-2026."))
+    name = forms.CharField(label=gettext_lazy("Tên chương trình"), max_length=200)
+    school_year = forms.CharField(label=gettext_lazy("Năm học"), max_length=9,
+                                  help_text=gettext_lazy("Ví dụ: 2026-2027."))
+    award_amount = AmountField(label=gettext_lazy("Mức học bổng"),
+                               help_text=gettext_lazy("Ví dụ: 2.000.000 hoặc 2 triệu."))
+    rubric = forms.CharField(
+        label=gettext_lazy("Thang điểm (JSON)"), widget=forms.Textarea(attrs={"rows": 18, "cols": 100}),
+        initial=json.dumps(RUBRIC_EXAMPLE, ensure_ascii=False, indent=2),
+        help_text=gettext_lazy("Danh sách tiêu chí; loại circumstance (hoàn cảnh), boolean (có/không) hoặc bands "
+                               "(theo ngưỡng). Mẫu có sẵn ở trên: sửa điểm cho phù hợp."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        writers = roles_with(Action.ADD, Domain.AWARDS)
+        units = visible_units(user, writers)
+        self.fields["unit"].queryset = units
+        funds = scope_queryset(Fund.objects.filter(is_active=True), user, "unit", roles=writers)
+        for number in range(1, FUND_ROWS + 1):
+            field = _PairField(
+                _FundChoiceField(queryset=Fund.objects.none(), empty_label=_("— chọn quỹ —")),
+                AmountField(widget=forms.TextInput(attrs={"placeholder": _("ngân sách, ví dụ 6 triệu")})),
+                incomplete_message=_("Hãy chọn quỹ và nhập ngân sách, hoặc để trống cả hai."),
+                label=_("Quỹ chi trả %(number)d") % {"number": number},
+                help_text=_("Quỹ và số tiền tối đa chương trình được dùng từ quỹ đó.") if number == 1 else "",
+            )
+            field.set_queryset(funds)
+            self.fields[f"fund_{number}"] = field
+        for number in range(1, QUOTA_ROWS + 1):
+            field = _PairField(
+                forms.ModelChoiceField(queryset=OrgUnit.objects.none(), empty_label=_("— chọn đơn vị —")),
+                forms.IntegerField(min_value=0, max_value=100_000,
+                                   widget=forms.NumberInput(attrs={"placeholder": _("số suất tối đa")})),
+                incomplete_message=_("Hãy chọn đơn vị và nhập số suất, hoặc để trống cả hai."),
+                label=_("Chỉ tiêu %(number)d") % {"number": number},
+                help_text=_("Không bắt buộc: số suất tối đa cho học sinh do một đơn vị đề cử.") if number == 1 else "",
+            )
+            field.set_queryset(units)
+            self.fields[f"quota_{number}"] = field
+
+    def clean_rubric(self):
+        try:
+            return json.loads(self.cleaned_data["rubric"])
+        except json.JSONDecodeError as error:
+            raise ValidationError(
+                _("Thang điểm không phải JSON hợp lệ (dòng %(line)d, cột %(column)d).")
+                % {"line": error.lineno, "column": error.colno}
+            ) from None
+
+    def _rows(self, prefix, count, duplicate_message):
+        chosen = {}
+        for number in range(1, count + 1):
+            name = f"{prefix}_{number}"
+            row = self.cleaned_data.get(name)
+            if row is None:
+                continue
+            key, value = row
+            if key in chosen:
+                self.add_error(name, duplicate_message)
+            else:
+                chosen[key] = value
+        return chosen
+
+    def clean(self):
+        cleaned = super().clean()
+        # The services take mappings (fund → budget, unit → quota): a row chosen twice is an input slip.
+        cleaned["funds"] = self._rows("fund", FUND_ROWS, _("Quỹ này đã được chọn ở dòng trên."))
+        cleaned["quotas"] = self._rows("quota", QUOTA_ROWS, _("Đơn vị này đã được chọn ở dòng trên."))
+        return cleaned
+
+
+class _StudentChoiceField(forms.ModelChoiceField):
+    """A student as the nominator knows them: code, name (masked unless they may see it), school."""
+
+    def label_from_instance(self, student):
+        name = student.full_name if getattr(student, "shows_personal", False) else masked_value(student, "full_name")
+        return _("%(code)s – %(name)s – %(school)s, lớp %(grade)d") % {
+            "code": student.code, "name": name, "school": student.school_name, "grade": student.grade,
+        }
+
+
+class NominationAddForm(forms.Form):
+    program = forms.ModelChoiceField(
+        label=gettext_lazy("Chương trình"), queryset=ScholarshipProgram.objects.none(),
+        help_text=gettext_lazy("Các chương trình đang nhận đề cử của đơn vị bạn hoặc cấp trên."),
+    )
+    student = _StudentChoiceField(
+        label=gettext_lazy("Học sinh"), queryset=Student.objects.none(),
+        help_text=gettext_lazy(
+            "Học sinh của các đơn vị bạn được đề cử. Điểm được chấm ngay theo thang điểm của chương trình."
+        ),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = selectors.programs_open_for_nominations(user)
+        students = selectors.students_visible_to(user, Student.objects.not_anonymised())
+        self.fields["student"].queryset = scope_queryset(
+            students, user, "unit", roles=roles_with(Action.ADD, Domain.STUDENTS)
+        ).order_by("unit__path", "school_name", "grade", "pk")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Lý do không duyệt"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Được ghi vào hồ sơ của suất học bổng và nhật ký."),
+    )
+
+
+class DisburseForm(forms.Form):
+    method = forms.ChoiceField(label=gettext_lazy("Hình thức chi"), choices=Disbursement.Method.choices)
+    paid_on = forms.DateField(label=gettext_lazy("Ngày chi"), initial=timezone.localdate, required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    recipient_name = forms.CharField(
+        label=gettext_lazy("Người nhận"), max_length=120, required=False,
+        help_text=gettext_lazy("Học sinh hoặc người giám hộ ký nhận."),
+    )
+    bank_reference = forms.CharField(
+        label=gettext_lazy("Mã giao dịch ngân hàng"), max_length=100, required=False,
+        help_text=gettext_lazy("Bắt buộc khi chuyển khoản."),
+    )
+
+
+class GrantForm(forms.Form):
+    """The committee's override grant: a fund of the nomination's program, and the reason."""
+
+    fund = forms.ModelChoiceField(label=gettext_lazy("Chi từ quỹ"), queryset=Fund.objects.none())
+    reason = forms.CharField(
+        label=gettext_lazy("Lý do cấp ngoài đề xuất"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Được ghi vào suất học bổng và nhật ký kiểm tra."),
+    )
+
+    def __init__(self, *args, nomination, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fund"].queryset = Fund.objects.filter(
+            pk__in=nomination.program.program_funds.values("fund_id")
+        ).order_by("code")
+
+
+class AnonymiseForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Lý do"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Ví dụ: phụ huynh yêu cầu xóa dữ liệu ngày 01/03/2027. Không thể hoàn tác."),
+    )
+
+
+class StudentImportForm(UploadForm):
+    unit = forms.ModelChoiceField(label=gettext_lazy("Đơn vị đề cử"), queryset=OrgUnit.objects.none())
+    columns = gettext_lazy("Các cột: Họ và tên, Ngày sinh, Giới tính, Trường, Cấp học, Lớp, Điểm trung bình, Học lực, "
+                           "Hoàn cảnh, Người giám hộ, Điện thoại, Địa chỉ, Số định danh, Ghi chú hoàn cảnh.")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["unit"].queryset = visible_units(user, roles=roles_with(Action.ADD, Domain.STUDENTS))

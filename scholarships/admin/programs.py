@@ -1,0 +1,213 @@
+"""The scholarship program admin: created through `awards.program_create`, then changed only by its
+actions (run the allocation, close).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fundmgr.adminkit.forms import form_errors_from, vnd_or_dash
+from fundmgr.adminkit.pages import form_page
+from fundmgr.adminkit.scoping import (
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+)
+from fundmgr.orgs.roles import Action, Domain, user_can
+
+from .. import selectors
+from ..models import (
+    AllocationRun,
+    ScholarshipProgram,
+)
+from ..services import awards
+from .common import (
+    AwardsUnitFilter,
+    html_table,
+    person_name,
+    refusal_message,
+    require_rights,
+)
+from .forms import ProgramAddForm
+
+
+class _ProgramInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
+    permission_domain = Domain.AWARDS
+    scope_field = "program__unit"
+    parent_scope_field = "unit"
+    extra = 0
+    can_delete = False
+
+
+class AllocationRunInline(_ProgramInline):
+    model = AllocationRun
+    fields = ["created_at", "runner_display", "funded_count", "funded_amount_display", "inputs_sha256"]
+    readonly_fields = fields
+    show_change_link = True
+    verbose_name_plural = gettext_lazy("các lần phân bổ")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by", "program")
+
+    @admin.display(description=gettext_lazy("tổng tiền được cấp"))
+    def funded_amount_display(self, run):
+        return vnd_or_dash(run.funded_amount)
+
+    @admin.display(description=gettext_lazy("người chạy"))
+    def runner_display(self, run):
+        return person_name(run.created_by)
+
+
+@admin.register(ScholarshipProgram)
+class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_field = "unit"
+    permission_domain = Domain.AWARDS
+    list_display = [
+        "code", "name", "school_year", "award_amount_display", "status", "unit", "nominations_display",
+        "approved_display",
+    ]
+    list_display_links = ["code", "name"]
+    list_filter = ["status", "school_year", AwardsUnitFilter]
+    list_select_related = ["unit"]
+    search_fields = ["code", "name"]
+    inlines = [AllocationRunInline]
+    actions = ["run_allocation_action", "close_action"]
+    fields_shown = [
+        "code", "name", "school_year", "award_amount_display", "status", "unit", "funds_display", "quotas_display",
+        "rubric_display", "creator_display", "created_at", "links_display",
+    ]
+
+    def get_queryset(self, request):
+        return selectors.programs_with_counts(super().get_queryset(request))
+
+    # --- permissions: created through the service, then changed only by the actions ----------------
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nominations, runs and awards point at it
+
+    def has_run_allocation_permission(self, request):
+        return user_can(request.user, Action.ADD, Domain.AWARDS)
+
+    def has_close_permission(self, request):
+        return user_can(request.user, Action.CHANGE, Domain.AWARDS)
+
+    # --- what is shown --------------------------------------------------------------------------
+    def get_fields(self, request, obj=None):
+        return self.fields_shown
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields_shown
+
+    @admin.display(description=gettext_lazy("mức học bổng"), ordering="award_amount")
+    def award_amount_display(self, program):
+        return vnd_or_dash(program.award_amount)
+
+    @admin.display(description=gettext_lazy("số đề cử"), ordering="nominations_count")
+    def nominations_display(self, program):
+        return program.nominations_count
+
+    @admin.display(description=gettext_lazy("số suất đã duyệt"), ordering="approved_count")
+    def approved_display(self, program):
+        return program.approved_count
+
+    @admin.display(description=gettext_lazy("quỹ chi trả"))
+    def funds_display(self, program):
+        rows = program.program_funds.select_related("fund").order_by("fund__code")
+        return html_table(
+            [_("Quỹ"), _("Ngân sách dành cho chương trình")],
+            [(f"{row.fund.code} – {row.fund.name}", vnd_or_dash(row.budget)) for row in rows],
+        )
+
+    @admin.display(description=gettext_lazy("chỉ tiêu theo đơn vị"))
+    def quotas_display(self, program):
+        rows = [(quota.unit.name, quota.max_awards) for quota in program.quotas.select_related("unit").order_by("unit__path")]
+        if not rows:
+            return _("Không giới hạn theo đơn vị")
+        return html_table([_("Đơn vị"), _("Số suất tối đa")], rows)
+
+    @admin.display(description=gettext_lazy("thang điểm"))
+    def rubric_display(self, program):
+        return format_html("<pre>{}</pre>", json.dumps(program.rubric, ensure_ascii=False, indent=2))
+
+    @admin.display(description=gettext_lazy("người tạo"))
+    def creator_display(self, program):
+        return person_name(program.created_by)
+
+    @admin.display(description=gettext_lazy("xem thêm"))
+    def links_display(self, program):
+        query = urlencode({"program": program.pk})
+        return format_html(
+            '<a href="{}?{}">{}</a> · <a href="{}?{}">{}</a>',
+            reverse("admin:scholarships_award_changelist"), query, _("Các suất học bổng"),
+            reverse("admin:scholarships_allocationrun_changelist"), query, _("Các lần phân bổ"),
+        )
+
+    # --- adding goes through awards.program_create ------------------------------------------------
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ProgramAddForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            require_rights(request, Action.ADD, Domain.AWARDS, [data["unit"]])
+            try:
+                program = awards.program_create(
+                    unit=data["unit"], code=data["code"], name=data["name"], school_year=data["school_year"],
+                    award_amount=data["award_amount"], rubric=data["rubric"], funds=data["funds"],
+                    quotas=data["quotas"], created_by=request.user,
+                )
+            except ValidationError as error:
+                form_errors_from(form, error, aliases={"funds": "fund_1", "quotas": "quota_1"})
+            else:
+                self.message_user(request, _("Đã tạo chương trình %(program)s.") % {"program": program})
+                return HttpResponseRedirect(reverse("admin:scholarships_scholarshipprogram_change", args=[program.pk]))
+        return form_page(self, request, title=_("Thêm chương trình học bổng"), form=form, submit_label=_("Lưu"))
+
+    # --- actions --------------------------------------------------------------------------------
+    @admin.action(description=gettext_lazy("Chạy phân bổ"), permissions=["run_allocation"])
+    def run_allocation_action(self, request, queryset):
+        programs = list(queryset.select_related("unit").order_by("pk"))
+        require_rights(request, Action.ADD, Domain.AWARDS, [program.unit for program in programs])
+        for program in programs:
+            try:
+                run = awards.allocation_run(program=program, by=request.user)
+            except ValidationError as error:
+                self.message_user(request, refusal_message(program, error), messages.ERROR)
+            else:
+                self.message_user(request, format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("%(program)s: %(count)d suất được đề xuất, tổng %(amount)s.")
+                    % {"program": program, "count": run.funded_count, "amount": vnd_or_dash(run.funded_amount)},
+                    reverse("admin:scholarships_allocationrun_change", args=[run.pk]), _("Xem từng quyết định"),
+                ))
+
+    @admin.action(description=gettext_lazy("Khóa chương trình"), permissions=["close"])
+    def close_action(self, request, queryset):
+        programs = list(queryset.select_related("unit").filter(status=ScholarshipProgram.Status.OPEN).order_by("pk"))
+        require_rights(request, Action.CHANGE, Domain.AWARDS, [program.unit for program in programs])
+        if not programs:
+            self.message_user(request, _("Các chương trình đã chọn đều đã khóa."), messages.WARNING)
+            return None
+        form = forms.Form(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for program in programs:
+                awards.program_close(program=program, by=request.user)
+            self.message_user(request, _("Đã khóa %(count)d chương trình.") % {"count": len(programs)})
+            return None
+        return form_page(
+            self, request, title=_("Khóa chương trình học bổng"), form=form, objects=programs, action="close_action",
+            submit_label=_("Khóa các chương trình này"),
+            intro=_("Chương trình đã khóa không nhận thêm đề cử và không chạy phân bổ nữa. Các suất đã quyết định "
+                    "vẫn giữ nguyên và vẫn được chi trả."),
+        )
