@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
 from fundmgr.core.money import format_vnd
 from fundmgr.orgs.roles import Action, Domain, user_can
@@ -327,6 +328,4 @@ class DonorAnnualStatementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.Mode
     fields = ["donor", "year", "status", "receipt_count", "total_amount", "recipient", "attempts", "last_error", "done_at", "updated_at"]
     readonly_fields = fields
 
-    @admin.display(description=gettext_lazy("tổng số tiền"), ordering="total_amount")
-    def total_display(self, statement):
-        return format_vnd(statement.total_amount)
+    total_display = amount_column("total_amount", gettext_lazy("tổng số tiền"), ordering="total_amount")

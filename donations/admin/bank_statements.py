@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from campaigns.models import Campaign
 from donations import bank_statement
 from donations.models import BankStatementImport, BankStatementLine, Pledge
+from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.forms import TableFileField
-from fundmgr.adminkit.forms import vnd_or_dash
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
@@ -60,9 +60,7 @@ class BankStatementImportAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=gettext_lazy("tổng tiền đã khớp"), ordering="amount_matched")
-    def amount_matched_display(self, statement):
-        return vnd_or_dash(statement.amount_matched)
+    amount_matched_display = amount_column("amount_matched", gettext_lazy("tổng tiền đã khớp"), ordering="amount_matched")
 
     @admin.display(description=gettext_lazy("dòng"))
     def lines_link(self, statement):
@@ -123,9 +121,7 @@ class BankStatementLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
-    def amount_display(self, line):
-        return vnd_or_dash(line.amount)
+    amount_display = amount_column("amount", gettext_lazy("số tiền"), ordering="amount")
 
     @admin.display(description=gettext_lazy("khoản thu"))
     def payment_link(self, line):

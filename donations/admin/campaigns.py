@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from campaigns import services
 from campaigns.models import Campaign
 from donations import progress as selectors
+from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.scoping import ScopedAdminMixin
 from fundmgr.core.money import format_vnd
 from fundmgr.ledger.models import Fund
@@ -65,17 +66,11 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     # --- columns --------------------------------------------------------------------------------------
-    @admin.display(description=gettext_lazy("mục tiêu"), ordering="goal")
-    def goal_display(self, campaign):
-        return format_vnd(campaign.goal)
+    goal_display = amount_column("goal", gettext_lazy("mục tiêu"), ordering="goal")
 
-    @admin.display(description=gettext_lazy("đã cam kết"), ordering="pledged")
-    def pledged_display(self, campaign):
-        return format_vnd(campaign.pledged)
+    pledged_display = amount_column("pledged", gettext_lazy("đã cam kết"), ordering="pledged")
 
-    @admin.display(description=gettext_lazy("đã nhận"), ordering="received")
-    def received_display(self, campaign):
-        return format_vnd(campaign.received)
+    received_display = amount_column("received", gettext_lazy("đã nhận"), ordering="received")
 
     @admin.display(description=gettext_lazy("tiến độ"))
     def progress_display(self, campaign):

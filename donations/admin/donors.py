@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy
 
 from donations import selectors, services
 from donations.models import Donor, Payment, Pledge
-from fundmgr.adminkit.forms import form_errors_from, vnd_or_dash
+from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.forms import form_errors_from
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.roles import Action, Domain, user_can
@@ -36,9 +37,7 @@ class DonorPledgeInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("campaign", "fund")
 
-    @admin.display(description=gettext_lazy("số tiền"))
-    def amount_display(self, pledge):
-        return vnd_or_dash(pledge.amount)
+    amount_display = amount_column("amount", gettext_lazy("số tiền"))
 
 
 class DonorPaymentInline(ReadOnlyInline):
@@ -51,9 +50,7 @@ class DonorPaymentInline(ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("fund", "pledge")
 
-    @admin.display(description=gettext_lazy("số tiền"))
-    def amount_display(self, payment):
-        return vnd_or_dash(payment.amount)
+    amount_display = amount_column("amount", gettext_lazy("số tiền"))
 
 
 class DonorForm(forms.ModelForm):
@@ -92,13 +89,9 @@ class DonorAdmin(ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False  # a donor comes with a pledge or a payment (pledge_create, donor_find_or_create)
 
-    @admin.display(description=gettext_lazy("đã cam kết"), ordering="pledged_total")
-    def pledged_display(self, donor):
-        return vnd_or_dash(donor.pledged_total)
+    pledged_display = amount_column("pledged_total", gettext_lazy("đã cam kết"), ordering="pledged_total")
 
-    @admin.display(description=gettext_lazy("đã nộp"), ordering="paid_total")
-    def paid_display(self, donor):
-        return vnd_or_dash(donor.paid_total)
+    paid_display = amount_column("paid_total", gettext_lazy("đã nộp"), ordering="paid_total")
 
     @admin.display(description=gettext_lazy("có thể trùng với"))
     def merge_candidates(self, donor):

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
 from donations.models import Payment
-from fundmgr.adminkit.forms import vnd_or_dash
+from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.roles import Domain
 
@@ -31,6 +31,4 @@ class PaymentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, DonorSearchMixin, admin
     # Money rows are append-only (ReadOnlyAdminMixin): recorded by payment_record (an action on a
     # pledge, the bank statement import), corrected by reversing documents, never edited here.
 
-    @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
-    def amount_display(self, payment):
-        return vnd_or_dash(payment.amount)
+    amount_display = amount_column("amount", gettext_lazy("số tiền"), ordering="amount")

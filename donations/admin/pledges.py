@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from campaigns.models import Campaign
 from donations import selectors, services
 from donations.models import Donor, Payment, Pledge, PledgeInstallment
+from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.forms import AmountField, UploadForm, form_errors_from, vnd_or_dash
 from fundmgr.adminkit.pages import form_page, upload_page
 from fundmgr.adminkit.scoping import ScopedAdminMixin
@@ -47,9 +48,7 @@ class PledgeInstallmentInline(ReadOnlyInline):
     readonly_fields = fields
     show_change_link = False
 
-    @admin.display(description=gettext_lazy("số tiền"))
-    def amount_display(self, installment):
-        return vnd_or_dash(installment.amount)
+    amount_display = amount_column("amount", gettext_lazy("số tiền"))
 
 
 class PledgePaymentInline(DonorPaymentInline):
@@ -138,13 +137,9 @@ class PledgeAdmin(ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
         # A pledge changes only through its actions (payments, cancel, write off).
         return [field.name for field in Pledge._meta.fields if field.name != "id"]
 
-    @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
-    def amount_display(self, pledge):
-        return vnd_or_dash(pledge.amount)
+    amount_display = amount_column("amount", gettext_lazy("số tiền"), ordering="amount")
 
-    @admin.display(description=gettext_lazy("đã nộp"), ordering="paid_amount")
-    def paid_display(self, pledge):
-        return vnd_or_dash(pledge.paid_amount)
+    paid_display = amount_column("paid_amount", gettext_lazy("đã nộp"), ordering="paid_amount")
 
     @admin.display(description=gettext_lazy("còn lại"), ordering="outstanding_amount")
     def outstanding_display(self, pledge):

@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.utils.translation import gettext_lazy as _
 
+from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset
@@ -111,9 +112,7 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
         # save_related then sets the same units again, which changes nothing.
         fund_save(fund=obj, restricted_units=form.cleaned_data.get("restricted_units"), by=request.user)
 
-    @admin.display(description=_("số dư"), ordering="balance")
-    def balance_column(self, fund):
-        return format_vnd(fund.balance)
+    balance_column = amount_column("balance", _("số dư"), ordering="balance")
 
     @admin.display(description=_("khả dụng"), ordering="available_before_commitments")
     def available_column(self, fund):

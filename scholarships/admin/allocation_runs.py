@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.forms import vnd_or_dash
 from fundmgr.adminkit.scoping import (
     ReadOnlyAdminMixin,
@@ -56,9 +57,7 @@ class AllocationRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
     # Runs are made by the program's "Chạy phân bổ" action (awards.allocation_run) and never change:
     # the decisions stay explained as they were taken.
 
-    @admin.display(description=gettext_lazy("tổng tiền được cấp"), ordering="funded_amount")
-    def funded_amount_display(self, run):
-        return vnd_or_dash(run.funded_amount)
+    funded_amount_display = amount_column("funded_amount", gettext_lazy("tổng tiền được cấp"), ordering="funded_amount")
 
     @admin.display(description=gettext_lazy("người chạy"), ordering="created_by__username")
     def runner_display(self, run):

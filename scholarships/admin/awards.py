@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.forms import form_errors_from, vnd_or_dash
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import (
@@ -89,9 +90,7 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, CodeSearchMixin, admin.Mo
     def student_code(self, award):
         return record_code(award.student_id)
 
-    @admin.display(description=gettext_lazy("số tiền"), ordering="amount")
-    def amount_display(self, award):
-        return vnd_or_dash(award.amount)
+    amount_display = amount_column("amount", gettext_lazy("số tiền"), ordering="amount")
 
     @admin.display(description=gettext_lazy("chi từ quỹ"))
     def shares_display(self, award):

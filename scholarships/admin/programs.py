@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.forms import form_errors_from, vnd_or_dash
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import (
@@ -58,9 +59,7 @@ class AllocationRunInline(_ProgramInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("created_by", "program")
 
-    @admin.display(description=gettext_lazy("tổng tiền được cấp"))
-    def funded_amount_display(self, run):
-        return vnd_or_dash(run.funded_amount)
+    funded_amount_display = amount_column("funded_amount", gettext_lazy("tổng tiền được cấp"))
 
     @admin.display(description=gettext_lazy("người chạy"))
     def runner_display(self, run):
@@ -109,9 +108,7 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.fields_shown
 
-    @admin.display(description=gettext_lazy("mức học bổng"), ordering="award_amount")
-    def award_amount_display(self, program):
-        return vnd_or_dash(program.award_amount)
+    award_amount_display = amount_column("award_amount", gettext_lazy("mức học bổng"), ordering="award_amount")
 
     @admin.display(description=gettext_lazy("số đề cử"), ordering="nominations_count")
     def nominations_display(self, program):
