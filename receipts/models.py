@@ -9,7 +9,7 @@ Design:
   reversed) and stays in the register with its number.
 - Numbers run per issuing unit and year (`PT-2026-000123`) without gaps or duplicates: the
   `ReceiptCounter` row of (unit, year) is locked in the payment's own transaction
-  (`numbering.number_next`), so a rolled-back payment rolls its number back with it.
+  (`fundmgr.core.numbering`), so a rolled-back payment rolls its number back with it.
 - Rendering the PDF and e-mailing it happen after commit, in Celery. Each of the two jobs has
   one `ReceiptDelivery` row (unique per receipt and channel): the job locks it, looks at its
   status and returns when the work is done, so a job that runs twice does the work once, and
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from donations.models import Donor, Payment
+from fundmgr.core.numbering import NumberCounter
 from fundmgr.ledger.models import JournalEntry
 from fundmgr.orgs.models import OrgUnit
 
@@ -65,20 +66,15 @@ def receipt_pdf_path(receipt: "Receipt", filename: str) -> str:
     return f"receipts/{receipt.year}/{receipt.unit_id}/{receipt.number}-{receipt.verification_code}.pdf"
 
 
-class ReceiptCounter(models.Model):
+class ReceiptCounter(NumberCounter):
     """The last number given out by (unit, year); locked by every issue in that register."""
 
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField(_("năm"))
-    last_number = models.PositiveIntegerField(_("số cuối đã cấp"), default=0)
 
     class Meta:
         verbose_name = _("bộ đếm số phiếu thu")
         verbose_name_plural = pgettext_lazy("plural", "bộ đếm số phiếu thu")
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="receipt_counter_unique_unit_year")]
-
-    def __str__(self):
-        return f"{self.unit_id}/{self.year}: {self.last_number}"
 
 
 class Receipt(models.Model):

@@ -51,6 +51,7 @@ from donations.models import Donor, Payment, PledgeEmail
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.core.money import format_vnd, vnd_in_words
+from fundmgr.core.numbering import counter_lock, number_take
 from fundmgr.ledger.models import JournalLine
 from fundmgr.orgs.roles import Action, Domain, user_can
 
@@ -59,10 +60,11 @@ from .models import (
     DonorAnnualStatement,
     JobStatus,
     Receipt,
+    ReceiptCounter,
     ReceiptDelivery,
     receipt_pdf_path,
 )
-from .numbering import counter_lock, number_format, number_take
+from .numbering import number_format
 from .pdf import document_from_receipt, receipt_pdf_render
 
 logger = logging.getLogger(__name__)
@@ -190,7 +192,7 @@ def receipt_issue(*, payment: Payment, issued_by=None) -> Receipt:
     """
     with transaction.atomic():
         year = payment.received_on.year
-        counter = counter_lock(unit=payment.unit, year=year)
+        counter = counter_lock(ReceiptCounter, unit=payment.unit, year=year)
         # Under the counter's lock, so two issuers of the same payment cannot both pass.
         existing = Receipt.objects.filter(payment_id=payment.pk).first()
         if existing is not None:
