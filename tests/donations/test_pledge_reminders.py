@@ -18,10 +18,10 @@ from donations.services import (
     pledge_email_send,
     pledge_reminders_due,
     pledge_write_off,
+    receipt_void,
 )
 from donations.tasks import pledge_email_send_task, pledge_reminders_task
 from fundmgr.core.contacts import name_normalize
-from receipts.services import receipt_void
 
 pytestmark = pytest.mark.django_db
 
