@@ -7,7 +7,7 @@ A pledge's status is stored because it also records decisions people make (cance
 off) and is recomputed by the services that record and void a payment, in the same transaction.
 
 A payment is never deleted or edited: a mistaken one is voided (`services.payment_void`, called
-by `receipts.services.receipt_void`), which reverses its journal entry and keeps the row with
+by `donations.services.receipt_void`), which reverses its journal entry and keeps the row with
 the reason, who and when.
 """
 
