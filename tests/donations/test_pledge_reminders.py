@@ -166,6 +166,19 @@ def test_a_row_left_pending_is_queued_again_the_next_run(campaign, run):
     assert second.created == 0 and second.queued == first.queued
 
 
+def test_the_outbox_requeues_a_pending_reminder_once_per_staleness_period(campaign, run, django_capture_on_commit_callbacks):
+    """A pending row is touched when it is requeued: the next beat leaves it alone (before `updated_at`
+    existed on these rows, every beat queued it again)."""
+    from fundmgr.core import outbox
+
+    pledge_due(campaign, "Nguyễn Văn An", days(3))
+    run()  # its message was lost: the reminder (and the confirmation) stay pending
+    PledgeEmail.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=False):
+        assert outbox.requeue_stale() == 2
+        assert outbox.requeue_stale() == 0
+
+
 # --- sending --------------------------------------------------------------------------------------
 
 def test_the_task_body_sends_exactly_one_email_per_row(campaign, run, mailoutbox):

@@ -155,6 +155,23 @@ def test_a_failed_send_records_the_attempt_and_goes_back_to_pending(receipt, mon
     assert email.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
 
 
+def test_a_message_that_cannot_be_built_gives_the_claim_back(receipt, monkeypatch):
+    receipt_render(receipt_id=receipt.pk)
+
+    def broken(receipt, recipient):
+        raise OSError("PDF unreadable")
+
+    monkeypatch.setattr(services, "_receipt_message", broken)
+    with pytest.raises(OSError):
+        receipt_email(receipt_id=receipt.pk)
+    email = delivery(receipt, "email")
+    # Pending again, so the task's retry sends it (a row left running would make the retry a no-op).
+    assert (email.status, email.attempts, email.claimed_at, email.last_error) == ("pending", 1, None, "OSError: PDF unreadable")
+    monkeypatch.undo()
+    assert receipt_email(receipt_id=receipt.pk) is True
+    assert len(mail.outbox) == 1
+
+
 @pytest.fixture
 def eager_failures_stay_in_the_result(celery_setting):
     # Celery runs an eager task's retries by applying it again; with propagation on, the first
