@@ -7,6 +7,15 @@ class DonationsConfig(AppConfig):
     label = "donations"
     verbose_name = _("Tiếp nhận ủng hộ")
 
+    def ready(self):
+        # The pledge e-mails are jobs of the outbox: its requeue job sends a lost one again.
+        from fundmgr.core import outbox
+
+        from .models import PledgeEmail
+        from .tasks import pledge_email_send_task
+
+        outbox.register(PledgeEmail, lambda email: (pledge_email_send_task, (email.pk,)))
+
     def seed_demo(self) -> str:
         """Demo donors, pledges, payments and a bank statement (`manage.py seed_demo`; idempotent)."""
         from .demo import seed_demo

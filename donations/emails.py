@@ -4,8 +4,8 @@ Each is Vietnamese first, then the same in English below (a pledge does not stor
 These functions build messages; `services.pledge_email_send` decides whether and when one is
 sent, and records it. `pledge_confirmation_job_create` writes the confirmation's job row inside
 `pledge_create`'s transaction, so a pledge that is committed always has its e-mail recorded as
-due, even when the broker is down and the task message is never sent (the requeue beat,
-`receipts.services.deliveries_requeue_stale`, sends it later).
+due, even when the broker is down and the task message is never sent (the outbox's requeue
+beat, `fundmgr.core.outbox.requeue_stale`, sends it later).
 """
 
 from __future__ import annotations

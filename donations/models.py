@@ -7,7 +7,7 @@ A pledge's status is stored because it also records decisions people make (cance
 off) and is recomputed by the services that record and void a payment, in the same transaction.
 
 A payment is never deleted or edited: a mistaken one is voided (`services.payment_void`, called
-by `receipts.services.receipt_void`), which reverses its journal entry and keeps the row with
+by `donations.services.receipt_void`), which reverses its journal entry and keeps the row with
 the reason, who and when.
 """
 
@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
+from fundmgr.core.outbox import OutboxJob
 from fundmgr.ledger.models import Fund, JournalEntry
 from fundmgr.orgs.models import OrgUnit
 
@@ -311,15 +312,15 @@ class BankStatementLine(models.Model):
         return f"{self.transaction_date:%d/%m/%Y} {self.amount} {self.memo[:40]}"
 
 
-class PledgeEmail(models.Model):
+class PledgeEmail(OutboxJob):
     """One e-mail about one pledge (its confirmation, or a reminder of one installment), so that
-    each goes out once.
+    each goes out once: a job of the outbox (`fundmgr.core.outbox`).
 
     Unique per (pledge, kind, installment): creating the row is what decides that an e-mail is
     due, and a second attempt to create it (a task run twice, the reminder job run twice in a day)
-    finds it. `services.pledge_email_send` sends it: under a row lock it takes a lease
-    (`claimed_at`, status sending) that a second worker respects until it expires, sends outside
-    any transaction, then marks it sent; a send error gives the lease back for the task's retry,
+    finds it. `services.pledge_email_send` sends it: under a row lock it claims it (status
+    sending), which a second worker respects until the claim is `STALE_AFTER` old, sends outside
+    any transaction and marks it sent; a send error gives the claim back for the task's retry,
     and the task marks the row failed when its retries are exhausted.
     """
 
@@ -328,12 +329,15 @@ class PledgeEmail(models.Model):
         REMINDER_BEFORE = "reminder_before", _("Nhắc trước hạn nộp")
         REMINDER_OVERDUE = "reminder_overdue", _("Nhắc quá hạn nộp")
 
+    # The outbox's five statuses; the stored values of running and done are this model's own.
     class Status(models.TextChoices):
         PENDING = "pending", _("Chờ gửi")
-        SENDING = "sending", _("Đang gửi")
-        SENT = "sent", _("Đã gửi")
+        RUNNING = "sending", _("Đang gửi")
+        DONE = "sent", _("Đã gửi")
         FAILED = "failed", _("Lỗi")
         SKIPPED = "skipped", _("Không cần gửi")
+
+    done_field = "sent_at"
 
     pledge = models.ForeignKey(Pledge, verbose_name=_("cam kết"), on_delete=models.PROTECT, related_name="emails")
     kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices)
@@ -342,12 +346,7 @@ class PledgeEmail(models.Model):
         related_name="emails",
     )
     status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("số lần thử"), default=0)
-    claimed_at = models.DateTimeField(_("bắt đầu gửi lúc"), null=True, blank=True)
     sent_at = models.DateTimeField(_("đã gửi lúc"), null=True, blank=True)
-    recipient = models.EmailField(_("gửi tới"), blank=True)
-    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
-    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("e-mail về cam kết")
@@ -370,7 +369,11 @@ class PledgeEmail(models.Model):
                 name="pledge_email_installment_only_for_reminders",
             ),
         ]
-        indexes = [models.Index(fields=["status", "kind"])]
+        indexes = [
+            models.Index(fields=["status", "kind"]),
+            # The outbox's requeue job: open rows not touched for a while.
+            models.Index(fields=["status", "updated_at"], name="pledge_email_status_updated"),
+        ]
 
     def __str__(self):
         return f"{self.pledge_id} {self.kind} {self.installment_id or ''}: {self.status}"

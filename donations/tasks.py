@@ -2,16 +2,17 @@
 
 - `pledge_confirmation_send(pledge_id)`: the confirmation e-mail, queued after commit by
   `services.pledge_create` (which writes its `PledgeEmail` row, pending, in the pledge's
-  transaction: a message lost with the broker is sent again by the receipts' requeue beat,
-  `receipts.services.deliveries_requeue_stale`, through `pledge_email_send_task`);
+  transaction: a message lost with the broker is sent again by the outbox's requeue beat,
+  `fundmgr.core.outbox.requeue_stale`, through `pledge_email_send_task`, as registered in
+  `DonationsConfig.ready`);
 - `pledge_email_send_task(pledge_email_id)`: any pledge e-mail row (the reminders);
 - `pledge_reminders_task()`: the daily beat job (08:00 Asia/Ho_Chi_Minh, migration
   `donations/0006`) that creates the reminders due and queues them.
 
-How an e-mail goes out once (the lease, what happens on a crash) is told in `services`, section
+How an e-mail goes out once (the claim, what happens on a crash) is told in `services`, section
 "pledge e-mails". Retries: an SMTP or network error is retried with exponential back-off (10 s,
 20 s, 40 s, … capped at 10 minutes, with jitter), at most `MAX_RETRIES` times; a row that
-another worker is sending is retried after the lease; when the retries run out the row is
+another worker is sending is retried once its claim may be stale; when the retries run out the row is
 marked failed. An unknown id is not retried.
 """
 

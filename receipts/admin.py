@@ -2,7 +2,7 @@
 
 Scope and permissions come from `ScopedAdminMixin` (domain money, the receipt's unit). Receipts
 are issued by `payment_record`, never added here; nothing is edited or deleted (a mistaken
-receipt is voided, with a reason, by `services.receipt_void`). Every action calls a service;
+receipt is voided, with a reason, by `donations.services.receipt_void`). Every action calls a service;
 the service checks, per receipt, that the user is a treasurer of its unit.
 
 The register's changelist runs a fixed number of queries whatever the page holds: the unit and
@@ -21,13 +21,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from donations import services as donations_services
 from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
+from fundmgr.core import outbox
 from fundmgr.core.money import format_vnd
+from fundmgr.core.outbox import JobStatus
 from fundmgr.orgs.roles import Action, Domain, user_can
 
 from . import services
-from .models import DonorAnnualStatement, JobStatus, Receipt, ReceiptDelivery
+from .models import DonorAnnualStatement, Receipt, ReceiptDelivery
 
 STATUS_LABELS = dict(JobStatus.choices)
 
@@ -200,7 +203,7 @@ class ReceiptAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
             voided = 0
             for receipt in receipts:
                 try:
-                    services.receipt_void(receipt=receipt, reason=form.cleaned_data["reason"], voided_by=request.user)
+                    donations_services.receipt_void(receipt=receipt, reason=form.cleaned_data["reason"], voided_by=request.user)
                     voided += 1
                 except (ValidationError, PermissionDenied) as error:
                     self.message_user(request, f"{receipt.number}: {' '.join(_messages(error))}", messages.ERROR)
@@ -253,14 +256,14 @@ class ProblemFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        stuck = Q(status__in=[JobStatus.PENDING, JobStatus.RUNNING], updated_at__lt=timezone.now() - services.STALE_AFTER)
+        stuck = Q(status__in=[JobStatus.PENDING, JobStatus.RUNNING], updated_at__lt=timezone.now() - outbox.STALE_AFTER)
         failed = Q(status=JobStatus.FAILED)
         return {"any": queryset.filter(stuck | failed), "failed": queryset.filter(failed),
                 "stuck": queryset.filter(stuck)}.get(self.value(), queryset)
 
 
 def _stale_minutes() -> int:
-    return int(services.STALE_AFTER.total_seconds() // 60)
+    return int(outbox.STALE_AFTER.total_seconds() // 60)
 
 
 @admin.register(ReceiptDelivery)

@@ -9,6 +9,17 @@ class ReceiptsConfig(AppConfig):
     label = "receipts"
     verbose_name = _("Phiếu thu")
 
+    def ready(self):
+        # The delivery jobs and the annual statements are jobs of the outbox: its requeue job
+        # sends a lost one again.
+        from fundmgr.core import outbox
+
+        from . import tasks
+        from .models import DonorAnnualStatement, ReceiptDelivery
+
+        outbox.register(ReceiptDelivery, lambda job: (tasks.TASK_BY_CHANNEL[job.channel], (job.receipt_id,)))
+        outbox.register(DonorAnnualStatement, lambda job: (tasks.donor_annual_statement_task, (job.donor_id, job.year)))
+
     def ledger_references(self):
         """Receipts and the entries of their payments, for `verify_ledger` (`fundmgr.ledger.references`)."""
         from .selectors import receipt_ledger_references

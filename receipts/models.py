@@ -9,12 +9,12 @@ Design:
   reversed) and stays in the register with its number.
 - Numbers run per issuing unit and year (`PT-2026-000123`) without gaps or duplicates: the
   `ReceiptCounter` row of (unit, year) is locked in the payment's own transaction
-  (`numbering.number_next`), so a rolled-back payment rolls its number back with it.
+  (`fundmgr.core.numbering`), so a rolled-back payment rolls its number back with it.
 - Rendering the PDF and e-mailing it happen after commit, in Celery. Each of the two jobs has
-  one `ReceiptDelivery` row (unique per receipt and channel): the job locks it, looks at its
-  status and returns when the work is done, so a job that runs twice does the work once, and
-  `services.deliveries_requeue_stale` finds the work that a lost message or a killed worker
-  left behind.
+  one `ReceiptDelivery` row (unique per receipt and channel), a job of the outbox
+  (`fundmgr.core.outbox`): the job locks it, looks at its status and returns when the work is
+  done, so a job that runs twice does the work once, and the outbox's requeue job finds the work
+  that a lost message or a killed worker left behind.
 """
 
 from django.conf import settings
@@ -24,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from donations.models import Donor, Payment
+from fundmgr.core.numbering import NumberCounter
+from fundmgr.core.outbox import OutboxJob
 from fundmgr.ledger.models import JournalEntry
 from fundmgr.orgs.models import OrgUnit
 
@@ -65,20 +67,15 @@ def receipt_pdf_path(receipt: "Receipt", filename: str) -> str:
     return f"receipts/{receipt.year}/{receipt.unit_id}/{receipt.number}-{receipt.verification_code}.pdf"
 
 
-class ReceiptCounter(models.Model):
+class ReceiptCounter(NumberCounter):
     """The last number given out by (unit, year); locked by every issue in that register."""
 
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField(_("năm"))
-    last_number = models.PositiveIntegerField(_("số cuối đã cấp"), default=0)
 
     class Meta:
         verbose_name = _("bộ đếm số phiếu thu")
         verbose_name_plural = pgettext_lazy("plural", "bộ đếm số phiếu thu")
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="receipt_counter_unique_unit_year")]
-
-    def __str__(self):
-        return f"{self.unit_id}/{self.year}: {self.last_number}"
 
 
 class Receipt(models.Model):
@@ -195,25 +192,14 @@ class Receipt(models.Model):
         return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
-class JobStatus(models.TextChoices):
-    PENDING = "pending", _("Chờ xử lý")
-    RUNNING = "running", _("Đang xử lý")
-    DONE = "done", _("Đã xong")
-    FAILED = "failed", _("Lỗi")
-    SKIPPED = "skipped", _("Không cần gửi")
-
-
-OPEN_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
-
-
-class ReceiptDelivery(models.Model):
+class ReceiptDelivery(OutboxJob):
     """The state of one job of one receipt: render its PDF, e-mail it, or tell the donor it was
     voided (one row each; the last one exists only for a voided receipt).
 
     Voiding puts the PDF row back to pending: the stored file is rendered again, stamped voided.
 
-    `updated_at` is set by the services on every change of status (including a re-enqueue);
-    a row that stays pending or running longer than a threshold is stale and is re-enqueued.
+    A job of the outbox (`fundmgr.core.outbox`): a row that stays pending or running longer
+    than `outbox.STALE_AFTER` is stale and is re-enqueued.
     """
 
     class Channel(models.TextChoices):
@@ -222,18 +208,9 @@ class ReceiptDelivery(models.Model):
         # Created when the receipt is voided (not when it is issued): tells the donor, once.
         VOID_NOTICE = "void_notice", _("Thông báo hủy phiếu")
 
-    Status = JobStatus
-
     receipt = models.ForeignKey(Receipt, verbose_name=_("phiếu thu"), on_delete=models.PROTECT, related_name="deliveries")
     channel = models.CharField(_("kênh"), max_length=20, choices=Channel.choices)
-    status = models.CharField(_("trạng thái"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
-    attempts = models.PositiveIntegerField(_("số lần thử"), default=0)
-    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
-    recipient = models.CharField(_("gửi tới"), max_length=254, blank=True)
-    claimed_at = models.DateTimeField(_("bắt đầu xử lý lúc"), null=True, blank=True)
     done_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
-    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
-    updated_at = models.DateTimeField(_("cập nhật lúc"), default=timezone.now)
 
     audit_unit_path = "receipt__unit"  # as its receipt (fundmgr/audit/units.py)
 
@@ -253,23 +230,15 @@ class ReceiptDelivery(models.Model):
         raise ReceiptFrozenError("The delivery record of a receipt is never deleted.")
 
 
-class DonorAnnualStatement(models.Model):
-    """One e-mail per donor and year listing their receipts; the row makes sending it idempotent."""
-
-    Status = JobStatus
+class DonorAnnualStatement(OutboxJob):
+    """One e-mail per donor and year listing their receipts; the row (an outbox job) makes sending it
+    idempotent."""
 
     donor = models.ForeignKey(Donor, verbose_name=_("nhà hảo tâm"), on_delete=models.PROTECT, related_name="annual_statements")
     year = models.PositiveSmallIntegerField(_("năm"))
-    status = models.CharField(_("trạng thái"), max_length=10, choices=JobStatus.choices, default=JobStatus.PENDING)
-    attempts = models.PositiveIntegerField(_("số lần thử"), default=0)
-    last_error = models.TextField(_("lỗi gần nhất"), blank=True)
-    recipient = models.CharField(_("gửi tới"), max_length=254, blank=True)
     receipt_count = models.PositiveIntegerField(_("số phiếu thu"), default=0)
     total_amount = models.BigIntegerField(_("tổng số tiền"), default=0)
-    claimed_at = models.DateTimeField(_("bắt đầu xử lý lúc"), null=True, blank=True)
     done_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
-    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now)
-    updated_at = models.DateTimeField(_("cập nhật lúc"), default=timezone.now)
 
     class Meta:
         verbose_name = _("bảng kê năm gửi nhà hảo tâm")

@@ -4,8 +4,8 @@ Retries: a failing attempt is retried with exponential back-off (10 s, 20 s, 40 
 10 minutes, with jitter), at most `MAX_RETRIES` times; when the last one fails the job's row is
 marked failed and the admin lists it. A row that is missing (nothing to do) is not retried.
 The settings acknowledge late and reject on a lost worker, so a killed worker's message is
-delivered again; when the broker itself lost it, `receipt_deliveries_requeue_task` (beat, every
-five minutes) enqueues it again from the database (and the pledge e-mails' rows too).
+delivered again; when the broker itself lost it, the outbox's requeue job (`outbox_requeue_task`,
+beat, every five minutes) enqueues it again from the database.
 """
 
 import datetime
@@ -14,7 +14,10 @@ import logging
 from celery import Task, shared_task
 from django.core.exceptions import ObjectDoesNotExist
 
+from fundmgr.core import outbox
+
 from . import services
+from .models import ReceiptDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +54,15 @@ class _DeliveryTask(_RetryingTask):
 
 
 class _RenderTask(_DeliveryTask):
-    channel = "pdf"
+    channel = ReceiptDelivery.Channel.PDF
 
 
 class _EmailTask(_DeliveryTask):
-    channel = "email"
+    channel = ReceiptDelivery.Channel.EMAIL
 
 
 class _VoidNoticeTask(_DeliveryTask):
-    channel = "void_notice"
+    channel = ReceiptDelivery.Channel.VOID_NOTICE
 
 
 class _StatementTask(_RetryingTask):
@@ -89,9 +92,26 @@ def donor_annual_statement_task(donor_id: int, year: int) -> None:
     services.donor_annual_statement_send(donor_id=donor_id, year=year)
 
 
+# Which task does the job of each channel (the outbox's requeue job looks it up here).
+TASK_BY_CHANNEL = {
+    ReceiptDelivery.Channel.PDF: receipt_render_task,
+    ReceiptDelivery.Channel.EMAIL: receipt_email_task,
+    ReceiptDelivery.Channel.VOID_NOTICE: receipt_void_notice_task,
+}
+
+
+@shared_task(acks_late=True)
+def outbox_requeue_task(older_than_seconds: int | None = None) -> int:
+    """The outbox's one beat job, for every kind of job (`fundmgr.core.outbox.requeue_stale`).
+
+    Here because Celery finds tasks in the installed apps' `tasks` modules, and the kernel is not
+    an app; the receipts app owns its beat schedule (migration 0006).
+    """
+    older_than = datetime.timedelta(seconds=older_than_seconds) if older_than_seconds else outbox.STALE_AFTER
+    return outbox.requeue_stale(older_than=older_than)
+
+
 @shared_task(acks_late=True)
 def receipt_deliveries_requeue_task(older_than_seconds: int | None = None) -> int:
-    older_than = (
-        datetime.timedelta(seconds=older_than_seconds) if older_than_seconds else services.STALE_AFTER
-    )
-    return services.deliveries_requeue_stale(older_than=older_than)
+    """The old name of `outbox_requeue_task`, kept for messages a beat sent under it before the upgrade."""
+    return outbox_requeue_task(older_than_seconds)

@@ -21,6 +21,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fundmgr.core.numbering import NumberCounter
 from fundmgr.ledger.models import Circumstance
 from fundmgr.orgs.models import OrgUnit
 
@@ -369,12 +370,10 @@ class AwardShare(models.Model):
         return f"{self.award_id}/{self.fund_id}: {self.amount}"
 
 
-class DisbursementCounter(models.Model):
+class DisbursementCounter(NumberCounter):
     """The last voucher number given out by (unit, year); locked by every disbursement in it."""
 
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "year"], name="disbursement_counter_unique_unit_year")]

@@ -6,32 +6,22 @@ or move it in the admin, and running the migration again does not overwrite that
 
 from django.db import migrations
 
+from fundmgr.core import beat
+
 TASK_NAME = "donations.tasks.pledge_reminders_task"
 SCHEDULE_NAME = "Cam kết: e-mail nhắc hạn nộp (08:00 hằng ngày)"
 
 
 def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="0", hour="8", day_of_week="*", day_of_month="*", month_of_year="*",
-        timezone="Asia/Ho_Chi_Minh",
-    )
-    PeriodicTask.objects.get_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "task": TASK_NAME,
-            "crontab": crontab,
-            "enabled": True,
-            "description": "Creates the e-mails reminding donors of installments due in a few days or overdue "
+    beat.schedule_add(
+        apps, name=SCHEDULE_NAME, task=TASK_NAME, crontab={"minute": "0", "hour": "8"},
+        description="Creates the e-mails reminding donors of installments due in a few days or overdue "
             "(PLEDGE_REMINDER_DAYS_BEFORE / _AFTER) and queues them; running it twice a day sends nothing twice.",
-        },
     )
 
 
 def remove_schedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name=SCHEDULE_NAME).delete()
+    beat.schedule_remove(apps, name=SCHEDULE_NAME)
 
 
 class Migration(migrations.Migration):

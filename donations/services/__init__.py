@@ -75,3 +75,4 @@ from .pledges import (  # noqa: F401
     pledge_write_off,
     reference_generate,
 )
+from .voiding import receipt_void  # noqa: F401

@@ -251,7 +251,7 @@ def payment_void(*, payment: Payment, reason: str, by, reversal_reason: str | No
 
     The row stays, with the reason, who and when: money rows are never edited or deleted.
     `reversal_reason` is the reversal's reason in the ledger (default "Hủy khoản thu #<id>: <reason>").
-    The use case is voiding the payment's receipt: `receipts.services.receipt_void` checks who may,
+    The use case is voiding the payment's receipt: `donations.services.receipt_void` checks who may,
     calls this in its own transaction and names the receipt in `reversal_reason`; calling this
     alone would leave the receipt issued.
     """

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from donations import emails, selectors
 from donations.models import Payment, Pledge, PledgeEmail, PledgeInstallment
-from receipts import services as receipts_services
+from fundmgr.core import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -22,23 +22,25 @@ logger = logging.getLogger(__name__)
 # --- pledge e-mails ----------------------------------------------------------------------------
 #
 # Every e-mail about a pledge (its confirmation, a reminder of an installment) is a `PledgeEmail`
-# row, unique per pledge, kind and installment, and goes out through `pledge_email_send`:
+# row, a job of the outbox (`fundmgr.core.outbox`), unique per pledge, kind and installment, and
+# goes out through `pledge_email_send`:
 #
-# 1. under a row lock: sent, skipped or failed → stop; another worker holds a fresh lease (it is
-#    sending right now) → `PledgeEmailBusy`, the task retries later; nothing to send any more (no
-#    address; for a reminder: no consent, the pledge closed or fulfilled, the installment paid)
-#    → skipped; else take the lease (status sending, attempt + 1) and commit;
-# 2. send, outside any lock or transaction (SMTP may take seconds);
-# 3. mark it sent; on a send error, give the lease back (pending, the error kept) and re-raise,
-#    so that the task retries with back-off; the task marks it failed when retries run out.
+# 1. under a row lock: sent, skipped or failed → stop; another worker claimed it less than
+#    `PLEDGE_EMAIL_LEASE` ago (it is sending right now) → `PledgeEmailBusy`, the task retries
+#    later; nothing to send any more (no address; for a reminder: no consent, the pledge closed or
+#    fulfilled, the installment paid) → skipped; else claim it (status sending, attempt + 1) and
+#    commit;
+# 2. send, outside the lock, and mark it sent (`outbox.send_claimed`); on a send error the claim
+#    is given back (pending, the error kept) and the error re-raised, so that the task retries
+#    with back-off; the task marks it failed when retries run out.
 #
-# A worker killed between 2 and 3 leaves a lease that expires after `PLEDGE_EMAIL_LEASE`; the
-# redelivered task then sends again. That window (a crash after the SMTP server accepted the
-# message and before one UPDATE) is the only way to a second e-mail; the Message-ID is fixed per
-# row, so mail clients that de-duplicate show one.
+# A worker killed while sending leaves a claim that the outbox's requeue job puts back to pending
+# once it is `STALE_AFTER` old (a redelivered task may also take it over then); only a crash after
+# the SMTP server accepted the message and before the "sent" mark committed sends it twice; the
+# Message-ID is fixed per row, so mail clients that de-duplicate show one.
 
-PLEDGE_EMAIL_LEASE = datetime.timedelta(minutes=10)
-PLEDGE_EMAIL_ERROR_MAX_LENGTH = 2000
+PLEDGE_EMAIL_LEASE = outbox.STALE_AFTER
+PLEDGE_EMAIL_ERROR_MAX_LENGTH = outbox.ERROR_MAX_LENGTH
 OPEN_PLEDGE_STATUSES = (Pledge.Status.PLEDGED, Pledge.Status.PARTIALLY_PAID)
 
 
@@ -78,24 +80,19 @@ def pledge_email_send(*, pledge_email_id: int, today: datetime.date | None = Non
     today = today or timezone.localdate()
     with transaction.atomic():
         email = PledgeEmail.objects.select_for_update(of=("self",)).select_related("installment").get(pk=pledge_email_id)
-        if email.status in (PledgeEmail.Status.SENT, PledgeEmail.Status.SKIPPED, PledgeEmail.Status.FAILED):
+        if email.is_finished or email.status == PledgeEmail.Status.FAILED:
             return False
-        now = timezone.now()
-        if email.status == PledgeEmail.Status.SENDING and email.claimed_at and now - email.claimed_at < PLEDGE_EMAIL_LEASE:
+        if (
+            email.status == PledgeEmail.Status.RUNNING and email.claimed_at
+            and timezone.now() - email.claimed_at < PLEDGE_EMAIL_LEASE
+        ):
             raise PledgeEmailBusy(pledge_email_id)
         pledge = Pledge.objects.select_related("donor", "fund", "campaign__unit").get(pk=email.pledge_id)
         skip_reason, amount_due = _pledge_email_skip_reason(email, pledge)
         if skip_reason:
-            email.status = PledgeEmail.Status.SKIPPED
-            email.last_error = skip_reason
-            email.claimed_at = None
-            email.save(update_fields=["status", "last_error", "claimed_at"])
+            outbox.skip(email, skip_reason)
             return False
-        email.status = PledgeEmail.Status.SENDING
-        email.attempts += 1
-        email.claimed_at = now
-        email.recipient = pledge.donor.email
-        email.save(update_fields=["status", "attempts", "claimed_at", "recipient"])
+        claimed_at = outbox.claim(email, recipient=pledge.donor.email)
     message_id = f"pledge-email.{email.pk}.{pledge.reference}"
     try:
         if email.kind == PledgeEmail.Kind.CONFIRMATION:
@@ -105,17 +102,10 @@ def pledge_email_send(*, pledge_email_id: int, today: datetime.date | None = Non
                 pledge, kind=email.kind, installment=email.installment, amount_due=amount_due, today=today,
                 recipient=email.recipient, message_id=message_id,
             )
-        message.send()
     except Exception as error:
-        PledgeEmail.objects.filter(pk=email.pk, status=PledgeEmail.Status.SENDING, claimed_at=now).update(
-            status=PledgeEmail.Status.PENDING, claimed_at=None,
-            last_error=f"{type(error).__name__}: {error}"[:PLEDGE_EMAIL_ERROR_MAX_LENGTH],
-        )
+        outbox.attempt_failed(PledgeEmail, email.pk, error, count_attempt=False)
         raise
-    PledgeEmail.objects.filter(pk=email.pk).update(
-        status=PledgeEmail.Status.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
-    )
-    return True
+    return outbox.send_claimed(PledgeEmail, email.pk, claimed_at, message)
 
 
 def pledge_confirmation_send(*, pledge_id: int) -> bool:
@@ -136,22 +126,10 @@ def pledge_confirmation_send(*, pledge_id: int) -> bool:
 def pledge_email_mark_failed(*, pledge_email_id: int, error: str) -> None:
     """The task gave up (retries exhausted): the row says failed, with the last error.
 
-    A row that was sent or skipped meanwhile, or that another worker holds a fresh lease on, is
-    left alone.
+    A row that was sent or skipped meanwhile, or that another worker holds a fresh claim on, is
+    left alone (`outbox.mark_failed`).
     """
-    with transaction.atomic():
-        email = PledgeEmail.objects.select_for_update().filter(pk=pledge_email_id).first()
-        if email is None or email.status in (PledgeEmail.Status.SENT, PledgeEmail.Status.SKIPPED):
-            return
-        if (
-            email.status == PledgeEmail.Status.SENDING and email.claimed_at
-            and timezone.now() - email.claimed_at < PLEDGE_EMAIL_LEASE
-        ):
-            return
-        email.status = PledgeEmail.Status.FAILED
-        email.last_error = (error or email.last_error)[:PLEDGE_EMAIL_ERROR_MAX_LENGTH]
-        email.claimed_at = None
-        email.save(update_fields=["status", "last_error", "claimed_at"])
+    outbox.mark_failed(PledgeEmail.objects.filter(pk=pledge_email_id), error)
 
 
 # --- pledge reminders ----------------------------------------------------------------------------
@@ -256,7 +234,7 @@ def pledge_reminders_due(*, today: datetime.date) -> PledgeRemindersResult:
             # Imported here: the tasks module imports this one.
             from donations import tasks
 
-            receipts_services.enqueue_many([(tasks.pledge_email_send_task, (pk,)) for pk in queued])
+            outbox.enqueue_many([(tasks.pledge_email_send_task, (pk,)) for pk in queued])
 
         transaction.on_commit(send)
     logger.info("pledge reminders for %s: %d new, %d queued", today, len(new), len(queued))

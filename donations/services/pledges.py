@@ -18,12 +18,12 @@ from donations import emails
 from donations.models import Donor, Pledge, PledgeInstallment
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
+from fundmgr.core import outbox
 from fundmgr.core.money import AmountError, amount_check, pledge_minimum
 from fundmgr.idempotency.services import idempotent_create, key_clean, scope_of
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.roles import Action, Domain
-from receipts import services as receipts_services
 
 from .donors import _donor_create, donor_fields_clean, donor_find_or_create, donor_merge, donor_suggestion
 
@@ -118,7 +118,7 @@ def _queue_pledge_confirmation(pledge_pk: int) -> None:
     # Imported here: the tasks module imports this one.
     from donations import tasks
 
-    receipts_services.enqueue(tasks.pledge_confirmation_send, pledge_pk)
+    outbox.enqueue(tasks.pledge_confirmation_send, pledge_pk)
 
 
 def pledge_create(

@@ -6,31 +6,21 @@ disable or move it in the admin, and running the migration again does not overwr
 
 from django.db import migrations
 
+from fundmgr.core import beat
+
 TASK_NAME = "scholarships.tasks.students_anonymise_expired_task"
 SCHEDULE_NAME = "Ẩn danh hồ sơ học sinh hết thời hạn lưu trữ"
 
 
 def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="0", hour="3", day_of_week="*", day_of_month="*", month_of_year="*",
-        timezone="Asia/Ho_Chi_Minh",
-    )
-    PeriodicTask.objects.get_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "task": TASK_NAME,
-            "crontab": crontab,
-            "enabled": True,
-            "description": "Erases students' personal fields after STUDENT_DATA_RETENTION_YEARS without activity.",
-        },
+    beat.schedule_add(
+        apps, name=SCHEDULE_NAME, task=TASK_NAME, crontab={"minute": "0", "hour": "3"},
+        description="Erases students' personal fields after STUDENT_DATA_RETENTION_YEARS without activity.",
     )
 
 
 def remove_schedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name=SCHEDULE_NAME).delete()
+    beat.schedule_remove(apps, name=SCHEDULE_NAME)
 
 
 class Migration(migrations.Migration):

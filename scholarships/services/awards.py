@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.core.money import format_vnd
+from fundmgr.core.numbering import number_next
 from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
@@ -436,21 +437,6 @@ def award_grant(*, nomination: Nomination, fund: Fund, by=None, reason: str) -> 
 
 # --- payment --------------------------------------------------------------------------------------
 
-def _voucher_sequence(*, unit: OrgUnit, year: int) -> int:
-    """The next voucher number of (unit, year), gapless: the counter row is locked in this
-    transaction, so a rollback gives the number back (the receipts' numbering works the same way)."""
-    counter = DisbursementCounter.objects.select_for_update().filter(unit=unit, year=year).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                counter = DisbursementCounter.objects.create(unit=unit, year=year, last_number=0)
-        except IntegrityError:
-            counter = DisbursementCounter.objects.select_for_update().get(unit=unit, year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
-
-
 _CREDIT_ACCOUNT = {method: accounts.METHOD_ACCOUNTS[method] for method in Disbursement.Method.values}
 
 
@@ -507,7 +493,8 @@ def _award_disburse(*, award: Award, method: str, paid_on, recipient_name: str, 
         before = audit_fields(award, ["status"])
         award.status = Award.Status.PAID
         award.save(update_fields=["status"])
-        sequence = _voucher_sequence(unit=unit, year=paid_on.year)
+        # Gapless (`fundmgr.core.numbering`): a rollback gives the number back.
+        sequence = number_next(DisbursementCounter, unit=unit, year=paid_on.year)
         disbursement = Disbursement.objects.create(
             award=award, unit=unit, year=paid_on.year, sequence=sequence,
             number=f"{VOUCHER_PREFIX}-{paid_on.year}-{sequence:06d}", method=method, paid_on=paid_on,

@@ -18,10 +18,10 @@ from donations.services import (
     pledge_email_send,
     pledge_reminders_due,
     pledge_write_off,
+    receipt_void,
 )
 from donations.tasks import pledge_email_send_task, pledge_reminders_task
 from fundmgr.core.contacts import name_normalize
-from receipts.services import receipt_void
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +164,19 @@ def test_a_row_left_pending_is_queued_again_the_next_run(campaign, run):
     first, _callbacks = run()  # its message was lost: the row stays pending
     second, _callbacks = run()
     assert second.created == 0 and second.queued == first.queued
+
+
+def test_the_outbox_requeues_a_pending_reminder_once_per_staleness_period(campaign, run, django_capture_on_commit_callbacks):
+    """A pending row is touched when it is requeued: the next beat leaves it alone (before `updated_at`
+    existed on these rows, every beat queued it again)."""
+    from fundmgr.core import outbox
+
+    pledge_due(campaign, "Nguyễn Văn An", days(3))
+    run()  # its message was lost: the reminder (and the confirmation) stay pending
+    PledgeEmail.objects.update(updated_at=timezone.now() - datetime.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=False):
+        assert outbox.requeue_stale() == 2
+        assert outbox.requeue_stale() == 0
 
 
 # --- sending --------------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ def rig(tmp_path):
 
 
 def beat_requeue_every(seconds: int, *, older_than_seconds: int) -> None:
-    """What migration 0003 schedules every five minutes, here every few seconds: beat runs the
+    """What migration receipts/0006 schedules every five minutes, here every few seconds: beat runs the
     requeue job with a short staleness threshold."""
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -199,7 +199,7 @@ def beat_requeue_every(seconds: int, *, older_than_seconds: int) -> None:
     PeriodicTask.objects.update_or_create(
         name="faults: requeue stale receipt jobs",
         defaults={
-            "task": "receipts.tasks.receipt_deliveries_requeue_task",
+            "task": "receipts.tasks.outbox_requeue_task",
             "interval": interval,
             "kwargs": json.dumps({"older_than_seconds": older_than_seconds}),
             "enabled": True,

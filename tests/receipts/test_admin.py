@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from donations.services import receipt_void
 from fundmgr.audit.models import AuditEvent
 from receipts.models import Receipt, ReceiptDelivery
-from receipts.services import receipt_render, receipt_void
+from receipts.services import receipt_render
 
 from .conftest import record_payment
 

@@ -3,9 +3,10 @@
 import pytest
 from django.core import mail
 
+from donations.services import receipt_void
 from receipts import tasks
 from receipts.models import DonorAnnualStatement
-from receipts.services import donor_annual_statement_send, receipt_void
+from receipts.services import donor_annual_statement_send
 
 from .conftest import record_payment
 

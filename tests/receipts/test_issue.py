@@ -172,7 +172,7 @@ def test_postgresql_refuses_raw_sql_that_rewrites_a_receipt(province, fund, dono
 
 @pytest.mark.postgres
 def test_postgresql_refuses_raw_sql_that_un_voids_a_receipt(province, fund, donor, treasurer):
-    from receipts.services import receipt_void
+    from donations.services import receipt_void
 
     _payment, receipt = record_payment(donor=donor, fund=fund, unit=province)
     receipt_void(receipt=receipt, reason="Ghi nhầm", voided_by=treasurer)

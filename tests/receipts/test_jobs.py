@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
+from donations.services import receipt_void
 from fundmgr.celery import app as celery_app
 from receipts import services, tasks
 from receipts.models import Receipt, ReceiptDelivery
@@ -22,7 +23,6 @@ from receipts.services import (
     deliveries_requeue_stale,
     receipt_email,
     receipt_render,
-    receipt_void,
 )
 from tests.conftest import free_port
 
@@ -153,6 +153,23 @@ def test_a_failed_send_records_the_attempt_and_goes_back_to_pending(receipt, mon
     email = delivery(receipt, "email")
     assert (email.status, email.attempts, email.claimed_at) == ("pending", 1, None)
     assert email.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+
+
+def test_a_message_that_cannot_be_built_gives_the_claim_back(receipt, monkeypatch):
+    receipt_render(receipt_id=receipt.pk)
+
+    def broken(receipt, recipient):
+        raise OSError("PDF unreadable")
+
+    monkeypatch.setattr(services, "_receipt_message", broken)
+    with pytest.raises(OSError):
+        receipt_email(receipt_id=receipt.pk)
+    email = delivery(receipt, "email")
+    # Pending again, so the task's retry sends it (a row left running would make the retry a no-op).
+    assert (email.status, email.attempts, email.claimed_at, email.last_error) == ("pending", 1, None, "OSError: PDF unreadable")
+    monkeypatch.undo()
+    assert receipt_email(receipt_id=receipt.pk) is True
+    assert len(mail.outbox) == 1
 
 
 @pytest.fixture
@@ -299,3 +316,20 @@ def test_when_the_broker_is_back_the_requeue_job_finishes_the_work(
         tasks.receipt_deliveries_requeue_task.delay()
     assert set(receipt.deliveries.values_list("status", flat=True)) == {"done"}
     assert len(pdf_files()) == 1 and len(mail.outbox) == 1
+
+
+def test_the_outbox_requeue_job_replaces_the_receipts_own_on_the_beat_schedule():
+    from django.apps import apps
+    from django_celery_beat.models import PeriodicTask
+
+    old = __import__("receipts.migrations.0003_requeue_schedule", fromlist=["create_schedule"])
+    new = __import__("receipts.migrations.0006_outbox_requeue_schedule", fromlist=["replace_schedule"])
+    old.create_schedule(apps, None)  # as the migrations do (transactional tests empty the table)
+    new.replace_schedule(apps, None)
+    new.replace_schedule(apps, None)  # and again: it does not duplicate
+    [schedule] = PeriodicTask.objects.filter(task__startswith="receipts.tasks.")
+    assert schedule.task == "receipts.tasks.outbox_requeue_task" and schedule.task in celery_app.tasks
+    assert (schedule.interval.every, schedule.interval.period, schedule.enabled) == (5, "minutes", True)
+    new.restore_schedule(apps, None)
+    [schedule] = PeriodicTask.objects.filter(task__startswith="receipts.tasks.")
+    assert schedule.task == "receipts.tasks.receipt_deliveries_requeue_task"

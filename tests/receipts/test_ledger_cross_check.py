@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from donations.services import receipt_void
 from fundmgr.ledger.models import JournalEntry, LedgerChainHead, LedgerVerification
-from receipts.services import receipt_void
 from tests.ledger.helpers import tamper
 
 from .conftest import record_payment

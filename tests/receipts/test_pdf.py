@@ -12,9 +12,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from donations.services import receipt_void
 from receipts.models import Receipt
 from receipts.pdf import date_in_words, document_from_receipt, receipt_pdf_render
-from receipts.services import receipt_render, receipt_void
+from receipts.services import receipt_render
 from tests.conftest import require_executable
 
 from .conftest import record_payment

@@ -17,14 +17,13 @@ from campaigns.models import Campaign
 from donations.models import Payment, Pledge
 from donations.progress import campaign_progress
 from donations.selectors import pledge_paid_amounts
-from donations.services import payment_record, payment_void, pledge_create, pledge_write_off
+from donations.services import payment_record, payment_void, pledge_create, pledge_write_off, receipt_void
 from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import JournalEntry
 from fundmgr.ledger.selectors import account_balances, fund_balances
 from fundmgr.ledger.services import entry_reverse
 from receipts.models import Receipt, ReceiptCounter
-from receipts.services import receipt_void
 
 from .conftest import record_payment
 

@@ -16,9 +16,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from donations.services import receipt_void
 from receipts import services, tasks
 from receipts.models import Receipt, ReceiptDelivery
-from receipts.services import deliveries_requeue_stale, receipt_email, receipt_render, receipt_void
+from receipts.services import deliveries_requeue_stale, receipt_email, receipt_render
 from tests.conftest import require_executable
 
 from .conftest import record_payment

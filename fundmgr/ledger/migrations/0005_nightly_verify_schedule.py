@@ -7,31 +7,21 @@ again does not overwrite their change.
 
 from django.db import migrations
 
+from fundmgr.core import beat
+
 TASK_NAME = "fundmgr.ledger.tasks.ledger_verify_task"
 SCHEDULE_NAME = "Kiểm tra toàn vẹn sổ cái hằng đêm (verify_ledger)"
 
 
 def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="0", hour="2", day_of_week="*", day_of_month="*", month_of_year="*",
-        timezone="Asia/Ho_Chi_Minh",
-    )
-    PeriodicTask.objects.get_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "task": TASK_NAME,
-            "crontab": crontab,
-            "enabled": True,
-            "description": "Recomputes the ledger hash chain and per-fund balance of every entry.",
-        },
+    beat.schedule_add(
+        apps, name=SCHEDULE_NAME, task=TASK_NAME, crontab={"minute": "0", "hour": "2"},
+        description="Recomputes the ledger hash chain and per-fund balance of every entry.",
     )
 
 
 def remove_schedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name=SCHEDULE_NAME).delete()
+    beat.schedule_remove(apps, name=SCHEDULE_NAME)
 
 
 class Migration(migrations.Migration):
