@@ -164,7 +164,7 @@ def baseline(content: bytes, campaign, BankStatementImport, BankStatementLine) -
     reader = csv.reader(io.StringIO(content.decode()), delimiter=";")
     next(reader)
     objects = []
-    for number, date, reference, debit, credit, _balance, memo in reader:
+    for number, date, reference, _debit, credit, _balance, memo in reader:
         if not credit:
             continue
         objects.append(BankStatementLine(

@@ -131,8 +131,8 @@ def main() -> None:
         raw_bytes = raw_render(record_calls(docs[0], page), page, f"Phiếu thu {docs[0].number}")
         sizes.append((page, len(ours_bytes), len(raw_bytes)))
         recorded = [(record_calls(document, page), document.number) for document in docs]
-        ours = best_of(options.repeat, lambda: [pdf.receipt_pdf_render(document, page_size=page) for document in docs])
-        raw = best_of(options.repeat, lambda: [raw_render(calls, page, f"Phiếu thu {number}") for calls, number in recorded])
+        ours = best_of(options.repeat, lambda page=page, docs=docs: [pdf.receipt_pdf_render(document, page_size=page) for document in docs])
+        raw = best_of(options.repeat, lambda page=page, recorded=recorded: [raw_render(calls, page, f"Phiếu thu {number}") for calls, number in recorded])
         print(f"{page}: {count} receipts, best of {options.repeat}")
         print(f"  raw reportlab, same drawing calls: {raw:6.2f} s  {count / raw:7.1f} pages/s")
         print(f"  pdf.receipt_pdf_render:            {ours:6.2f} s  {count / ours:7.1f} pages/s")

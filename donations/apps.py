@@ -12,9 +12,14 @@ class DonationsConfig(AppConfig):
         from fundmgr.core import outbox
 
         from .models import PledgeEmail
-        from .tasks import pledge_email_send_task
+        from .tasks import pledge_confirmation_send, pledge_email_send_task
 
-        outbox.register(PledgeEmail, lambda email: (pledge_email_send_task, (email.pk,)))
+        def task_of(email: PledgeEmail) -> tuple:
+            if email.kind == PledgeEmail.Kind.CONFIRMATION:
+                return pledge_confirmation_send, (email.pledge_id,)
+            return pledge_email_send_task, (email.pk,)
+
+        outbox.register(PledgeEmail, task_of)
 
     def seed_demo(self) -> str:
         """Demo donors, pledges, payments and a bank statement (`manage.py seed_demo`; idempotent)."""

@@ -430,7 +430,7 @@ def statement_import(
         )
         audit_create(statement, IMPORT_AUDIT_FIELDS, actor=created_by)
     index = PledgeIndex.load(unit=unit, campaign=campaign)
-    pairs = list(zip(parsed.rows, keys))
+    pairs = list(zip(parsed.rows, keys, strict=True))
     for start in range(0, len(pairs), CHUNK_SIZE):
         with transaction.atomic():
             _import_chunk(statement, pairs[start:start + CHUNK_SIZE], index, by=created_by)

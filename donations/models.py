@@ -79,8 +79,9 @@ class Pledge(models.Model):
     list_on_honor_roll = models.BooleanField(_("ghi danh bảng vàng"), default=False)
     message = models.TextField(_("lời nhắn"), blank=True, max_length=1000)
     # The key it was created with (informational): repeats are answered through `fundmgr.idempotency`,
-    # where keys are scoped to the channel and unit that made them.
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)
+    # where keys are scoped to the channel and unit that made them. NULL, not "", for "no key":
+    # the column was unique once, and the rows made without a key keep NULL.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
     # The donor's name and contacts as typed with the pledge, kept whatever becomes of the donor record.
     contact_name = models.CharField(_("họ tên đã khai"), max_length=200, blank=True, editable=False)
     contact_email = models.CharField(_("e-mail đã khai"), max_length=254, blank=True, editable=False)
@@ -145,6 +146,9 @@ class PledgeInstallment(models.Model):
             models.UniqueConstraint(fields=["pledge", "number"], name="installment_unique_number"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="installment_amount_positive"),
         ]
+
+    def __str__(self):
+        return f"{self.pledge_id}/{self.number}"  # the pledge's id and the installment's number, no query
 
 
 class PaymentQuerySet(models.QuerySet):

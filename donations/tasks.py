@@ -50,7 +50,7 @@ class _PledgeEmailTask(Task):
             pledge_email_id = self.pledge_email_id(args)
             if pledge_email_id is not None:
                 services.pledge_email_mark_failed(pledge_email_id=pledge_email_id, error=f"{type(exc).__name__}: {exc}")
-        except Exception:  # noqa: BLE001 - recording the failure must not hide the failure
+        except Exception:
             logger.exception("could not mark %s%r as failed", self.name, args)
 
     def send_or_retry(self, send) -> str:

@@ -52,6 +52,7 @@ from fundmgr.core import outbox
 from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.numbering import counter_lock, number_take
 from fundmgr.core.outbox import STALE_AFTER, JobStatus, enqueue
+from fundmgr.ledger import accounts
 from fundmgr.ledger.models import JournalLine
 from fundmgr.orgs.roles import Action, Domain, user_can
 
@@ -72,23 +73,13 @@ logger = logging.getLogger(__name__)
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 VERIFICATION_LENGTH = 12
 
-# Accounts printed when a payment has no journal entry to read them from (cash, bank, in kind).
-_ACCOUNTS_BY_METHOD = {
-    Payment.Method.CASH: ("111", "511"),
-    Payment.Method.BANK_TRANSFER: ("112", "511"),
-    Payment.Method.IN_KIND: ("156", "512"),
-}
-
-
 # --- enqueueing -------------------------------------------------------------------------------
 def _enqueue_on_commit(channel: str, receipt_id: int) -> None:
-    """After commit, send the task that does the receipt's `channel` job."""
-    # `enqueue` is looked up when the callback runs, so a test may replace it; the tasks module
-    # imports this one.
+    """After commit, send the task that does the receipt's `channel` job (as receipts registered it)."""
+    # `enqueue` is looked up when the callback runs, so a test may replace it.
     def send():
-        from . import tasks
-
-        enqueue(tasks.TASK_BY_CHANNEL[channel], receipt_id)
+        task, args = outbox.task_for(ReceiptDelivery(channel=channel, receipt_id=receipt_id))
+        enqueue(task, *args)
 
     transaction.on_commit(send)
 
@@ -100,8 +91,8 @@ def _verification_code() -> str:
 
 def _accounts(payment: Payment) -> tuple[str, str]:
     """The debit and credit account codes of the payment's journal entry ("111", "511")."""
-    if payment.journal_entry_id is None:
-        return _ACCOUNTS_BY_METHOD[payment.method]
+    if payment.journal_entry_id is None:  # the accounts its entry would have (the ledger's one table)
+        return accounts.METHOD_ACCOUNTS[payment.method], accounts.DONATION_INCOME_ACCOUNTS[payment.method]
     debit, credit = [], []
     for code, amount_debit in (
         JournalLine.objects.filter(entry_id=payment.journal_entry_id).order_by("pk").values_list("account__code", "debit")

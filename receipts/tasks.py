@@ -42,7 +42,7 @@ class _RetryingTask(Task):
             return
         try:
             self.give_up(args, f"{type(exc).__name__}: {exc}")
-        except Exception:  # noqa: BLE001 - recording the failure must not hide the failure
+        except Exception:
             logger.exception("could not mark %s%r as failed", self.name, args)
 
 

@@ -223,20 +223,14 @@ def pledge_reminders_due(*, today: datetime.date) -> PledgeRemindersResult:
         # ignore_conflicts: a second run at the same moment inserts the same rows; the constraint
         # drops them here instead of failing the whole run.
         PledgeEmail.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-        queued = list(
+        jobs = list(
             PledgeEmail.objects.filter(
                 installment_id__in=installment_ids, status=PledgeEmail.Status.PENDING,
                 kind__in=[PledgeEmail.Kind.REMINDER_BEFORE, PledgeEmail.Kind.REMINDER_OVERDUE],
-            ).order_by("pk").values_list("pk", flat=True)
+            ).order_by("pk").only("pk", "kind", "pledge_id")
         )
-
-        def send():
-            # Imported here: the tasks module imports this one.
-            from donations import tasks
-
-            outbox.enqueue_many([(tasks.pledge_email_send_task, (pk,)) for pk in queued])
-
-        transaction.on_commit(send)
+        queued = [job.pk for job in jobs]
+        transaction.on_commit(lambda: outbox.enqueue_jobs(jobs))
     logger.info("pledge reminders for %s: %d new, %d queued", today, len(new), len(queued))
     return PledgeRemindersResult(created=len(new), queued=queued)
 

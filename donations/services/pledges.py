@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
 from donations import emails
-from donations.models import Donor, Pledge, PledgeInstallment
+from donations.models import Donor, Pledge, PledgeEmail, PledgeInstallment
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.core import outbox
@@ -115,10 +115,7 @@ def _pledge_errors(*, campaign: Campaign, fund: Fund, amount, installments, chan
 
 def _queue_pledge_confirmation(pledge_pk: int) -> None:
     """Queue the confirmation e-mail; a broker that is down is logged, never raised into the request."""
-    # Imported here: the tasks module imports this one.
-    from donations import tasks
-
-    outbox.enqueue(tasks.pledge_confirmation_send, pledge_pk)
+    outbox.enqueue_jobs([PledgeEmail(pledge_id=pledge_pk, kind=PledgeEmail.Kind.CONFIRMATION)])
 
 
 def pledge_create(

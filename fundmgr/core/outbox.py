@@ -4,7 +4,7 @@ Design:
 - A job is a row of a model built on `OutboxJob` (`receipts.ReceiptDelivery`,
   `receipts.DonorAnnualStatement`, `donations.PledgeEmail`), written in the caller's own
   transaction: the work is recorded exactly when the document it is about is. After commit the
-  caller sends the job's Celery task (`enqueue_on_commit`); publishing never raises into the caller
+  caller sends the job's Celery task (`enqueue_jobs`, which finds the task the app registered); publishing never raises into the caller
   (a broker that is down is logged, and the row waits).
 - A task claims its row under a row lock (`claim`: status running, attempt + 1, `claimed_at`) and
   commits, does the slow part (SMTP) outside any lock, then marks it done (`send_claimed`); a
@@ -101,6 +101,20 @@ def register(model: type[OutboxJob], task_of: Callable[[OutboxJob], tuple]) -> N
 
 def registered() -> list[JobKind]:
     return list(_kinds.values())
+
+
+def task_for(job: OutboxJob) -> tuple:
+    """(task, args) that do `job`, as its app registered them.
+
+    `job` may be unsaved: a service that knows what the job is (a receipt's channel, a pledge's
+    confirmation) names it without reading the row again. So services never import their tasks.
+    """
+    return _kinds[type(job)].task_of(job)
+
+
+def enqueue_jobs(jobs) -> int:
+    """`enqueue_many` for outbox jobs: each goes to the task its app registered."""
+    return enqueue_many([task_for(job) for job in jobs])
 
 
 # --- enqueueing ---------------------------------------------------------------------------------

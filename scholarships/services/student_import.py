@@ -145,7 +145,7 @@ def students_import(*, unit: OrgUnit, content: bytes, created_by=None) -> Studen
         raise ValidationError(_("Tệp thiếu cột: %(columns)s.") % {"columns": ", ".join(missing)}, code="missing_columns")
 
     existing = Student.objects.filter(unit=unit).not_anonymised()
-    known_ids = {value for value in existing.exclude(national_id="").values_list("national_id", flat=True)}
+    known_ids = set(existing.exclude(national_id="").values_list("national_id", flat=True))
     known_keys = {
         _import_key(full_name=name, date_of_birth=born, school_name=school)
         for name, born, school in existing.values_list("full_name", "date_of_birth", "school_name")

@@ -90,7 +90,7 @@ def test_keys_are_the_bank_reference_or_a_stable_hash_per_occurrence():
 
 def test_unknown_layout_is_refused():
     with pytest.raises(StatementError) as caught:
-        statement_parse("a,b,c\n1,2,3\n".encode())
+        statement_parse(b"a,b,c\n1,2,3\n")
     assert caught.value.messages == [
         "Không nhận ra mẫu sao kê: không tìm thấy dòng tiêu đề có các cột ngày giao dịch, số tiền ghi có và nội dung."
     ]

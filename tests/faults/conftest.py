@@ -52,7 +52,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        log = open(self.directory / "redis.log", "ab")  # noqa: SIM115 - kept open by the child
+        log = open(self.directory / "redis.log", "ab")
         self.process = subprocess.Popen(
             [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.directory), "--daemonize", "no"],
@@ -90,7 +90,7 @@ class CeleryProcess:
 
     def start(self) -> None:
         self.starts += 1
-        log = open(self.directory / f"{self.kind}.log", "ab")  # noqa: SIM115 - kept open by the child
+        log = open(self.directory / f"{self.kind}.log", "ab")
         log.write(f"\n===== start {self.starts} =====\n".encode())
         log.flush()
         self.process = subprocess.Popen(

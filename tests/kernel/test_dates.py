@@ -31,7 +31,7 @@ def test_a_document_date_must_be_a_date(value):
 
 def test_today_is_the_date_in_vietnam(settings, monkeypatch):
     # 23:30 UTC on 31 December is 06:30 on 1 January in Hà Nội: a payment of that morning is today's.
-    instant = datetime.datetime(2026, 12, 31, 23, 30, tzinfo=datetime.timezone.utc)
+    instant = datetime.datetime(2026, 12, 31, 23, 30, tzinfo=datetime.UTC)
     monkeypatch.setattr(timezone, "now", lambda: instant)
     assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
     assert dates.today() == datetime.date(2027, 1, 1)

@@ -110,7 +110,7 @@ PUBLISHED = [
     (9, "Chín đồng"),
     (19, "Mười chín đồng"),
     (999, "Chín trăm chín mươi chín đồng"),
-    # https://aloketoan.com/2018/01/06/huong-dan-viet-so-tien-bang-chu-tren-hoa-don-tac-gia-suu-thi1-cach-doc-so/  # noqa: E501
+    # https://aloketoan.com/2018/01/06/huong-dan-viet-so-tien-bang-chu-tren-hoa-don-tac-gia-suu-thi1-cach-doc-so/
     (123_456_789, "Một trăm hai mươi ba triệu bốn trăm năm mươi sáu nghìn bảy trăm tám mươi chín đồng"),
     (301, "Ba trăm linh một đồng"),
     (711, "Bảy trăm mười một đồng"),
@@ -118,7 +118,7 @@ PUBLISHED = [
     (456_901, "Bốn trăm năm mươi sáu nghìn chín trăm linh một đồng"),
     (46_704, "Bốn mươi sáu nghìn bảy trăm linh bốn đồng"),
     # Toán 4, textbook exercise:
-    # http://loga.vn/hoi-dap/bai-2-trang-11-sgk-toan-4-a-doc-cac-so-sau-va-cho-biet-chu-so-3-o-moi-so-do-thuoc-hang-nao-lop-n-2197347  # noqa: E501
+    # http://loga.vn/hoi-dap/bai-2-trang-11-sgk-toan-4-a-doc-cac-so-sau-va-cho-biet-chu-so-3-o-moi-so-do-thuoc-hang-nao-lop-n-2197347
     (46_307, "Bốn mươi sáu nghìn ba trăm linh bảy đồng"),
     (56_032, "Năm mươi sáu nghìn không trăm ba mươi hai đồng"),
     (123_517, "Một trăm hai mươi ba nghìn năm trăm mười bảy đồng"),

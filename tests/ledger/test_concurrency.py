@@ -43,7 +43,7 @@ def spend_race(province, fund, *, threads: int) -> dict[str, int]:
                     outcome = "paid"
                 except InsufficientFunds:
                     outcome = "refused"
-                except Exception as error:  # anything else is a bug the assertion will show
+                except Exception as error:  # noqa: BLE001 - anything else is a bug the assertion will show
                     outcome = f"error: {error!r}"
                 with outcome_lock:
                     outcomes.append(outcome)

@@ -557,11 +557,11 @@ def test_five_thousand_candidates_and_ten_funds():
     units = communes | branches
     circumstances = ["poor", "near_poor", "orphan", "disability", "ethnic_minority", "remote"]
     funds = [Fund(fund_id=1, budget=2_000 * MILLION), Fund(fund_id=2, budget=500 * MILLION)]
-    for fund_id, commune_id in zip(range(3, 7), (10, 11, 12, 13)):
+    for fund_id, commune_id in zip(range(3, 7), (10, 11, 12, 13), strict=True):
         funds.append(Fund(fund_id=fund_id, budget=generator.randrange(50, 300) * MILLION,
                           restriction=FundRestriction(unit_path_prefixes=frozenset({communes[commune_id]}))))
     restricted_kinds = (("poor", "near_poor"), ("orphan",), ("disability",), ("remote",))
-    for fund_id, kinds in zip(range(7, 11), restricted_kinds):
+    for fund_id, kinds in zip(range(7, 11), restricted_kinds, strict=True):
         funds.append(Fund(fund_id=fund_id, budget=generator.randrange(100, 1_000) * MILLION + 500_000,
                           restriction=FundRestriction(circumstances=frozenset(kinds))))
     candidates = []

@@ -41,7 +41,7 @@ def race(function, items, *, threads):
                     outcome = "ok"
                 except InsufficientFunds:
                     outcome = "refused"
-                except Exception as error:  # anything else is a bug the assertion will show
+                except Exception as error:  # noqa: BLE001 - anything else is a bug the assertion will show
                     outcome = f"error: {error!r}"
                 with lock:
                     outcomes.append(outcome)

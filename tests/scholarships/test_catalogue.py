@@ -15,6 +15,12 @@ import polib
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "scholarships"
 CATALOGUE = APP / "locale" / "en" / "LC_MESSAGES" / "django.po"
+# A word the app shares with the layers below it ("quỹ", "có") is translated once, in the lowest
+# catalogue every user of it may read (tests/kernel/test_catalogues.py); these are those layers.
+SHARED_CATALOGUES = [
+    ROOT / path / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    for path in ("fundmgr", "fundmgr/orgs", "fundmgr/audit", "fundmgr/security", "fundmgr/ledger")
+]
 
 # Function name → index of the msgid argument (the context comes first for pgettext).
 GETTEXT_FUNCTIONS = {
@@ -68,7 +74,8 @@ def catalogue_entries() -> dict[str, polib.POEntry]:
     """The catalogue's entries by msgid (and by plural msgid)."""
     assert CATALOGUE.exists(), f"{CATALOGUE.relative_to(ROOT)} is missing"
     entries = {}
-    for entry in polib.pofile(str(CATALOGUE)):
+    shared = [polib.pofile(str(path)) for path in SHARED_CATALOGUES if path.exists()]
+    for entry in [entry for catalogue in [*shared, polib.pofile(str(CATALOGUE))] for entry in catalogue]:
         if entry.obsolete:
             continue
         entries[entry.msgid] = entry

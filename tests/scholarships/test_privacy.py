@@ -172,7 +172,7 @@ def test_the_default_export_is_masked_for_everyone_and_logged(client, people, st
     _response, rows = export(client, "export_masked_action", [student_a])
 
     assert rows[0][:3] == ["Mã hồ sơ", "Họ và tên", "Ngày sinh"]
-    row = dict(zip(rows[0], rows[1]))
+    row = dict(zip(rows[0], rows[1], strict=True))
     assert (row["Họ và tên"], row["Ngày sinh"], row["Điện thoại"], row["Số định danh"]) == (
         MASKED_NAME, "***", "091*****678", "***",
     )
@@ -186,7 +186,7 @@ def test_the_default_export_is_masked_for_everyone_and_logged(client, people, st
 def test_the_personal_export_is_for_roles_that_may_see_it_and_logs_each_child(client, people, student_a):
     client.force_login(people["nominator_a"])
     _response, rows = export(client, "export_personal_action", [student_a])
-    row = dict(zip(rows[0], rows[1]))
+    row = dict(zip(rows[0], rows[1], strict=True))
     assert (row["Họ và tên"], row["Ngày sinh"], row["Điện thoại"], row["Số định danh"]) == (
         FULL_NAME, "09/05/2013", "0912 345 678", NATIONAL_ID,
     )
@@ -204,7 +204,7 @@ def test_exported_cells_cannot_run_as_spreadsheet_formulas(client, people, units
     student = make_student(units.school_a, school_name="=HYPERLINK(\"http://evil\")")
     client.force_login(people["nominator_a"])
     _response, rows = export(client, "export_personal_action", [student])
-    assert dict(zip(rows[0], rows[1]))["Trường"] == "'=HYPERLINK(\"http://evil\")"
+    assert dict(zip(rows[0], rows[1], strict=True))["Trường"] == "'=HYPERLINK(\"http://evil\")"
 
 
 # --- API -----------------------------------------------------------------------------------

@@ -182,7 +182,7 @@ GOOD_FILE = (
     "Lò Thị Mai;09/05/2013;Nữ;Trường THCS Lam Sơn;THCS;7;9,1;Giỏi;Hộ nghèo, Dân tộc thiểu số;0912345678;038313000123\n"
     "Hà Văn Nam;01/02/2010;Nam;Trường THPT Hàm Rồng;THPT;10;8,5;Giỏi;Vùng sâu, vùng xa;;\n"
     ";;;;;;;;;;\n"
-).encode("utf-8")
+).encode()
 
 
 def test_import_creates_every_row_and_a_second_import_creates_nothing(units, people):
@@ -208,7 +208,7 @@ def test_import_refuses_the_whole_file_and_names_each_bad_line(units):
         "Họ và tên,Trường,Cấp học,Lớp,Ngày sinh,Hoàn cảnh,Số định danh\n"
         "Lò Thị Mai,Trường THCS Lam Sơn,THCS,7,09/05/2013,Hộ nghèo,038313000123\n"
         "Hà Văn Nam,Trường THPT Hàm Rồng,Mẫu giáo,mười,31/02/2010,Giàu,12\n"
-    ).encode("utf-8")
+    ).encode()
     with pytest.raises(ValidationError) as raised:
         students_import(unit=units.commune_a, content=content)
 
@@ -269,7 +269,7 @@ def test_a_personal_export_the_user_may_not_see_is_refused_and_logs_nothing(stud
     assert not AuditEvent.objects.filter(source="service", action__in=["view", "export"]).exists()
 
     header, row = students_export(students=[student_a], by=people["nominator_a"], personal=True)
-    assert dict(zip(header, row))["Họ và tên"] == "Lò Thị Mai"
+    assert dict(zip(header, row, strict=True))["Họ và tên"] == "Lò Thị Mai"
 
 
 # --- invisible names and implausible birth dates (one rule each, in the kernel) ------------------
@@ -348,7 +348,7 @@ def test_the_import_refuses_a_student_born_in_1800(units):
         "Họ và tên,Trường,Cấp học,Lớp,Ngày sinh\n"
         "Lò Thị Mai,Trường THCS Lam Sơn,THCS,7,09/05/2013\n"
         "Hà Văn Nam,Trường THCS Lam Sơn,THCS,7,01/01/1800\n"
-    ).encode("utf-8")
+    ).encode()
     with pytest.raises(ValidationError) as raised:
         students_import(unit=units.commune_a, content=content)
 

@@ -60,7 +60,7 @@ class Visitor:
 
 def admin_pages():
     pages = []
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
         for view in ("changelist", "add"):
             try:

@@ -268,7 +268,7 @@ def test_admin_add_forms_refuse_or_escape_hostile_input(superuser_client, units,
 
 @pytest.mark.parametrize("model", registered_admins())
 def test_admin_changelist_search_and_filters_survive_hostile_parameters(superuser_client, model):
-    url = reverse("admin:{}_{}_changelist".format(model._meta.app_label, model._meta.model_name))
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     for params in ({"q": SCRIPT}, {"q": "' OR 1=1 --"}, {"q": "A" * 10_000}, {"o": "-1.99"},
                    {"id__exact": SCRIPT}, {"pk__in": "1,2,<svg/onload=alert(1)>"}):
         response = superuser_client.get(url, params)
@@ -336,9 +336,9 @@ API_BODIES = {
 
 def api_url(name, keywords, value):
     try:
-        return reverse(name, kwargs={keyword: value for keyword in keywords})
+        return reverse(name, kwargs=dict.fromkeys(keywords, value))
     except NoReverseMatch:
-        return reverse(name, kwargs={keyword: "1" for keyword in keywords})
+        return reverse(name, kwargs=dict.fromkeys(keywords, "1"))
 
 
 @pytest.mark.parametrize("route, name, keywords", API_ENDPOINTS, ids=[name for _route, name, _k in API_ENDPOINTS])
