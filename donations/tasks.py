@@ -19,9 +19,11 @@ marked failed. An unknown id is not retried.
 import logging
 from smtplib import SMTPException
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
+
+from fundmgr.core import outbox
 
 from . import services
 from .models import PledgeEmail
@@ -31,14 +33,9 @@ logger = logging.getLogger(__name__)
 MAX_RETRIES = 5
 
 
-class _PledgeEmailTask(Task):
+class _PledgeEmailTask(outbox.JobTask):
     autoretry_for = (SMTPException, OSError)
     max_retries = MAX_RETRIES
-    retry_backoff = 10
-    retry_backoff_max = 600
-    retry_jitter = True
-    acks_late = True
-    reject_on_worker_lost = True
 
     def pledge_email_id(self, args) -> int | None:
         raise NotImplementedError

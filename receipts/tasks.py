@@ -11,7 +11,7 @@ beat, every five minutes) enqueues it again from the database.
 import datetime
 import logging
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.core.exceptions import ObjectDoesNotExist
 
 from fundmgr.core import outbox
@@ -24,15 +24,10 @@ logger = logging.getLogger(__name__)
 MAX_RETRIES = 6
 
 
-class _RetryingTask(Task):
+class _RetryingTask(outbox.JobTask):
     autoretry_for = (Exception,)
     dont_autoretry_for = (ObjectDoesNotExist,)
     max_retries = MAX_RETRIES
-    retry_backoff = 10
-    retry_backoff_max = 600
-    retry_jitter = True
-    acks_late = True
-    reject_on_worker_lost = True
 
     def give_up(self, args, error: str) -> None:
         raise NotImplementedError

@@ -32,6 +32,7 @@ import datetime
 import logging
 from collections.abc import Callable
 
+from celery import Task
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +82,18 @@ def error_text(error: BaseException | str) -> str:
     """What `last_error` keeps of an error: its type and message, bounded."""
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
     return text[:ERROR_MAX_LENGTH]
+
+
+class JobTask(Task):
+    """What every outbox task shares: retries with exponential back-off (10 s, 20 s, 40 s, … capped
+    at 10 minutes, with jitter), and the message acknowledged only after the work, so a worker
+    killed half-way leaves it for another (the job itself is safe to run twice)."""
+
+    retry_backoff = 10
+    retry_backoff_max = 600
+    retry_jitter = True
+    acks_late = True
+    reject_on_worker_lost = True
 
 
 # --- the registry -------------------------------------------------------------------------------
