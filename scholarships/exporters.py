@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fundmgr.audit.masking import PHONE, mask_value
 from fundmgr.core.contacts import phone_national
-from fundmgr.security.spreadsheet import spreadsheet_safe_row
+from fundmgr.core.spreadsheet import spreadsheet_safe_row
 
 from .models import PERSONAL_FIELDS, Student
 from .privacy import masked_value

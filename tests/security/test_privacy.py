@@ -162,7 +162,7 @@ def test_donor_data_export_holds_the_donor_and_their_pledges_and_payments(
     ],
 )
 def test_spreadsheet_safe_neutralises_formulas_only(value, expected):
-    from fundmgr.security.spreadsheet import spreadsheet_safe, spreadsheet_safe_row
+    from fundmgr.core.spreadsheet import spreadsheet_safe, spreadsheet_safe_row
 
     assert spreadsheet_safe(value) == expected
     assert spreadsheet_safe_row([value, 1]) == [expected, 1]
