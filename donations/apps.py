@@ -21,6 +21,14 @@ class DonationsConfig(AppConfig):
 
         outbox.register(PledgeEmail, task_of)
 
+        # The money-in books of the reports (pledges outstanding, the campaign report, donors).
+        from fundmgr.core.exporting import register
+
+        from .exporters import EXPORTERS
+
+        for exporter in EXPORTERS:
+            register(exporter)
+
     def seed_demo(self) -> str:
         """Demo donors, pledges, payments and a bank statement (`manage.py seed_demo`; idempotent)."""
         from .demo import seed_demo

@@ -20,6 +20,13 @@ class ReceiptsConfig(AppConfig):
         outbox.register(ReceiptDelivery, lambda job: (tasks.TASK_BY_CHANNEL[job.channel], (job.receipt_id,)))
         outbox.register(DonorAnnualStatement, lambda job: (tasks.donor_annual_statement_task, (job.donor_id, job.year)))
 
+        # The receipts register, a book of the reports.
+        from fundmgr.core.exporting import register
+
+        from .exporters import RECEIPTS_REGISTER
+
+        register(RECEIPTS_REGISTER)
+
     def ledger_references(self):
         """Receipts and the entries of their payments, for `verify_ledger` (`fundmgr.ledger.references`)."""
         from .selectors import receipt_ledger_references

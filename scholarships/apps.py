@@ -15,6 +15,13 @@ class ScholarshipsConfig(AppConfig):
 
         register_commitment_source(approved_unpaid_awards)
 
+        # The awards book of the reports.
+        from fundmgr.core.exporting import register
+
+        from .exporters import AWARDS_DISBURSEMENTS
+
+        register(AWARDS_DISBURSEMENTS)
+
     def seed_demo(self) -> str:
         """Demo students in Lam Sơn, Hạc Thành and a few other communes (`manage.py seed_demo`; idempotent)."""
         from .demo import seed_demo

@@ -1,21 +1,30 @@
-"""Student lists as rows for CSV: masked by default, personal data only when asked and allowed.
+"""Student lists and the awards book as rows: students masked by default, personal data only when allowed.
 
-A generator of rows (header first), like the other exporters: the admin action and the API
-stream it; nothing is held in memory but one row. Every text cell people typed goes through
-`spreadsheet_safe`, so a name such as `=HYPERLINK(...)` stays text in Excel.
+- `student_rows`: the student list (header first) that the admin action and the API stream; every
+  text cell people typed goes through `spreadsheet_safe`, so a name such as `=HYPERLINK(...)` stays
+  text in Excel.
+- `awards_disbursements`: the awards and their payment vouchers per program and unit, an exporter of
+  the registry (`fundmgr.core.exporting`) registered by `ScholarshipsConfig.ready()`. Its student
+  cells are the student list's (`student_cell`), so the two mask a child the same way.
+
+Nothing is held in memory but one row (or one chunk of rows).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fundmgr.audit.masking import PHONE, mask_value
+from fundmgr.audit.masking import NAME, PHONE, mask_value
 from fundmgr.core.contacts import phone_national
+from fundmgr.core.exporting import AMOUNT, DATE, EXACT, INTEGER, Column, Exporter, ExportRequest
 from fundmgr.core.spreadsheet import spreadsheet_safe_row
+from fundmgr.orgs.roles import Domain
+from fundmgr.orgs.scoping import units_queryset
 
-from .models import PERSONAL_FIELDS, Student
+from .models import PERSONAL_FIELDS, Award, ScholarshipProgram, Student
 from .privacy import masked_value
 
 COLUMNS = (
@@ -38,7 +47,8 @@ COLUMNS = (
 )
 
 
-def _cell(student: Student, name: str, personal: bool):
+def student_cell(student: Student, name: str, personal: bool):
+    """One cell of a student's row: personal fields masked unless `personal` (`scholarships.privacy`)."""
     if name == "code":
         return student.code
     if name == "unit":
@@ -68,4 +78,79 @@ def student_rows(students: Iterable[Student], *, personal: bool) -> Iterator[lis
     """
     yield [str(label) for _name, label in COLUMNS]
     for student in students:
-        yield spreadsheet_safe_row([_cell(student, name, personal) for name, _label in COLUMNS])
+        yield spreadsheet_safe_row([student_cell(student, name, personal) for name, _label in COLUMNS])
+
+
+# --- awards and disbursements -------------------------------------------------------------------------
+CHUNK = 2_000
+
+
+class AwardsDisbursementsForm(forms.Form):
+    program = forms.ModelChoiceField(
+        label=_("chương trình"), queryset=ScholarshipProgram.objects.order_by("code"), required=False,
+        help_text=_("Để trống: mọi chương trình."),
+    )
+    status = forms.ChoiceField(
+        label=_("trạng thái"), required=False, choices=[("", _("Tất cả"))] + list(Award.Status.choices),
+    )
+
+
+AWARD_COLUMNS = (
+    Column(_("mã chương trình")),
+    Column(_("tên chương trình")),
+    Column(_("năm học"), EXACT),
+    Column(_("đơn vị tổ chức")),
+    Column(_("đơn vị đề cử")),
+    Column(_("mã suất"), EXACT),
+    Column(_("mã hồ sơ"), EXACT),
+    Column(_("họ và tên")),
+    Column(_("trường")),
+    Column(_("lớp"), INTEGER),
+    Column(_("trạng thái")),
+    Column(_("số tiền"), AMOUNT),
+    Column(_("số phiếu chi"), EXACT),
+    Column(_("ngày chi"), DATE),
+    Column(_("hình thức chi")),
+    Column(_("người nhận")),
+    Column(_("đã chi"), AMOUNT),
+)
+
+
+def awards_disbursements_rows(request: ExportRequest):
+    """Awards by program, nominating unit and number, each with its voucher when paid: one query.
+
+    An award belongs to its program's unit (as the awards admin and the audit trail scope it).
+    The student's name and the voucher's recipient (a student or a guardian) are shown as initials
+    unless `request.personal`, the way the student list and the voucher admin show them.
+    """
+    params = request.params
+    awards = units_queryset(Award.objects.all(), request.unit_ids, "program__unit")
+    if params.get("program") is not None:
+        awards = awards.filter(program=params["program"])
+    if params.get("status"):
+        awards = awards.filter(status=params["status"])
+    awards = awards.select_related(
+        "program__unit", "student__unit", "disbursement"
+    ).order_by("program__code", "student__unit__path", "pk")
+    personal = request.personal
+    for award in awards.iterator(chunk_size=CHUNK):
+        program, student = award.program, award.student
+        disbursement = getattr(award, "disbursement", None)
+        paid = disbursement is not None
+        recipient = "" if not paid else (
+            disbursement.recipient_name if personal else mask_value(disbursement.recipient_name, NAME)
+        )
+        yield (
+            program.code, program.name, award.school_year, program.unit.name, student.unit.name, str(award),
+            student.code, student_cell(student, "full_name", personal), student.school_name, student.grade,
+            award.get_status_display(), award.amount, disbursement.number if paid else "",
+            disbursement.paid_on if paid else None, disbursement.get_method_display() if paid else "", recipient,
+            award.amount if paid else 0,
+        )
+
+
+AWARDS_DISBURSEMENTS = Exporter(
+    name="awards_disbursements", title=_("Học bổng đã xét và đã chi"), domain=Domain.AWARDS, columns=AWARD_COLUMNS,
+    rows=awards_disbursements_rows, form=AwardsDisbursementsForm,
+    description=_("Theo chương trình và đơn vị; tên học sinh được che nếu vai trò không được xem."),
+)

@@ -58,6 +58,17 @@ def scope_queryset(queryset: QuerySet, user, unit_field: str = "unit", roles=Non
     return queryset.filter(_path_q(path_field, user_unit_paths(user, roles)))
 
 
+def units_queryset(queryset: QuerySet, unit_ids, unit_field: str = "unit") -> QuerySet:
+    """Restrict `queryset` to rows whose `unit_field` is one of `unit_ids` (None: no restriction).
+
+    For work that was given its scope as unit ids (an export run, whose ids came from
+    `visible_units` when it was requested) rather than a user.
+    """
+    if unit_ids is None:
+        return queryset
+    return queryset.filter(**{f"{unit_field}__in": unit_ids})
+
+
 def user_has_role(user, unit: OrgUnit, roles) -> bool:
     """Whether `user` holds one of `roles` in `unit` or in a unit above it."""
     if user.is_active and user.is_superuser:
