@@ -141,7 +141,7 @@ DONOR_COLUMNS = (
     Column(_("địa chỉ")),
     Column(_("đơn vị")),
     Column(_("đồng ý ghi danh bảng vàng")),
-    Column(_("ngày tạo"), DATE),
+    Column(_("ngày tạo hồ sơ"), DATE),
     Column(_("tổng cam kết"), AMOUNT),
     Column(_("đã nộp"), AMOUNT),
 )
