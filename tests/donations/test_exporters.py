@@ -5,23 +5,21 @@ Bình 5 million, paid in full) and a commune's campaign with one pledge of 3 mil
 from a donor whose name is a spreadsheet formula. A commune auditor's request reads the commune only.
 """
 
-import csv
 import datetime
-import io
 import itertools
 
-import openpyxl
 import pytest
 from django.utils import timezone
 
 from donations.exporters import CampaignReportForm, PledgesOutstandingForm
 from donations.models import Donor, Payment, Pledge
 from donations.services import payment_record, pledge_create
-from fundmgr.core.exporting import ExportRequest, exporter_get, write_csv, write_xlsx
+from fundmgr.core.exporting import ExportRequest, exporter_get
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import Membership, OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with
 from fundmgr.orgs.scoping import visible_units
+from tests.exporting import written_rows
 
 from .conftest import campaign_make
 
@@ -153,17 +151,8 @@ def test_donors_show_names_and_mask_contacts_unless_personal(scene, unit, commun
 
 
 def test_a_donor_named_like_a_formula_is_escaped_in_csv_and_xlsx(scene):
-    exporter = exporter_get("donors")
-    request = ExportRequest(params={})
-    columns = exporter.columns_for(request)
+    csv_rows, xlsx_rows, csv_manifest = written_rows("donors", ExportRequest(params={}))
 
-    csv_file, xlsx_file = io.BytesIO(), io.BytesIO()
-    csv_manifest = write_csv(columns, exporter.rows(request), csv_file)
-    write_xlsx(columns, exporter.rows(request), xlsx_file)
-
-    csv_rows = list(csv.reader(io.StringIO(csv_file.getvalue().decode("utf-8-sig"))))
-    sheet = openpyxl.load_workbook(xlsx_file, read_only=True).active
-    xlsx_rows = list(sheet.iter_rows(values_only=True))
     assert csv_rows[3][2] == xlsx_rows[3][2] == "'" + FORMULA_NAME
     assert xlsx_rows[1][10:] == (10_000_000, 4_000_000)  # amounts are numbers
     assert csv_manifest.rows == 3 and csv_manifest.totals == {"tổng cam kết": 18_000_000, "đã nộp": 9_000_000}

@@ -5,13 +5,9 @@ the commune of Lam Sơn, LS-2026, with its own fund, that awards student C 1 mil
 paid in cash to the guardian Lò Văn Sáng. Students are masked unless the request is personal.
 """
 
-import csv
-import io
-
-import openpyxl
 import pytest
 
-from fundmgr.core.exporting import ExportRequest, exporter_get, write_csv, write_xlsx
+from fundmgr.core.exporting import ExportRequest, exporter_get
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
 from fundmgr.ledger.services import Line, entry_post
@@ -20,6 +16,7 @@ from fundmgr.orgs.scoping import visible_units
 from scholarships.exporters import AwardsDisbursementsForm
 from scholarships.models import Award
 from scholarships.services import awards
+from tests.exporting import written_rows
 
 from .conftest import DAY, RUBRIC
 
@@ -99,15 +96,8 @@ def test_a_commune_auditor_reads_only_the_communes_programs(commune_award, six, 
 def test_a_student_named_like_a_formula_is_escaped(commune_award, six):
     six["C"].full_name = '=HYPERLINK("x")'
     six["C"].save(update_fields=["full_name"])
-    exporter = exporter_get("awards_disbursements")
-    request = ExportRequest(params={}, personal=True)
-    csv_file, xlsx_file = io.BytesIO(), io.BytesIO()
+    csv_rows, xlsx_rows, _manifest = written_rows("awards_disbursements", ExportRequest(params={}, personal=True))
 
-    write_csv(exporter.columns_for(request), exporter.rows(request), csv_file)
-    write_xlsx(exporter.columns_for(request), exporter.rows(request), xlsx_file)
-
-    csv_rows = list(csv.reader(io.StringIO(csv_file.getvalue().decode("utf-8-sig"))))
-    xlsx_rows = list(openpyxl.load_workbook(xlsx_file, read_only=True).active.iter_rows(values_only=True))
     assert csv_rows[1][7] == xlsx_rows[1][7] == "'=HYPERLINK(\"x\")"
     assert xlsx_rows[1][11] == 1_000_000 and xlsx_rows[1][16] == 1_000_000
 
