@@ -65,8 +65,8 @@ PLEDGES_OUTSTANDING_COLUMNS = (
 )
 
 
-def pledges_outstanding_rows(request: ExportRequest):
-    """Open pledges with money still to pay (or only the overdue ones), one query.
+def pledges_outstanding_queryset(request: ExportRequest):
+    """Open pledges with money still to pay (or only the overdue ones).
 
     "Due and unpaid" is what the installments due before the day add up to beyond what was paid:
     the selectors' rule (`pledge_due_amounts`), so this file and the reminders agree.
@@ -79,6 +79,12 @@ def pledges_outstanding_rows(request: ExportRequest):
     pledges = pledges.filter(outstanding_amount__gt=0)
     if params.get("which") == PledgesOutstandingForm.OVERDUE:
         pledges = pledges.filter(due_amount__gt=F("paid_amount"))
+    return pledges
+
+
+def pledges_outstanding_rows(request: ExportRequest):
+    """One row per pledge of `pledges_outstanding_queryset`, by unit: one query."""
+    pledges = pledges_outstanding_queryset(request)
     pledges = pledges.select_related("donor", "campaign__unit", "fund").order_by("campaign__unit__path", "pk")
     for pledge in pledges.iterator(chunk_size=CHUNK):
         overdue = max(pledge.due_amount - pledge.paid_amount, 0)
@@ -149,12 +155,17 @@ DONOR_COLUMNS = (
 DONOR_CONTACT_FIELDS = ("email", "phone", "tax_code", "address")
 
 
-def donors_rows(request: ExportRequest):
-    """Donors (not merged into another record) with what they pledged and paid: one query."""
+def donors_queryset(request: ExportRequest):
+    """Donors not merged into another record, of the request's units (and kind)."""
     donors = units_queryset(Donor.objects.filter(merged_into__isnull=True), request.unit_ids)
     if request.params.get("kind"):
         donors = donors.filter(kind=request.params["kind"])
-    donors = donor_totals(donors).select_related("unit").order_by("unit__path", "pk")
+    return donors
+
+
+def donors_rows(request: ExportRequest):
+    """The donors with what they pledged and paid: one query."""
+    donors = donor_totals(donors_queryset(request)).select_related("unit").order_by("unit__path", "pk")
     kinds = personal_fields("donations.donor")
     for donor in donors.iterator(chunk_size=CHUNK):
         contacts = [getattr(donor, field) for field in DONOR_CONTACT_FIELDS]
@@ -171,6 +182,7 @@ EXPORTERS = (
     Exporter(
         name="pledges_outstanding", title=_("Cam kết còn phải nộp và quá hạn"), domain=Domain.MONEY,
         columns=PLEDGES_OUTSTANDING_COLUMNS, rows=pledges_outstanding_rows, form=PledgesOutstandingForm,
+        count=lambda request: pledges_outstanding_queryset(request).count(),
     ),
     Exporter(
         name="campaign_report", title=_("Báo cáo chiến dịch"), domain=Domain.MONEY,
@@ -180,5 +192,6 @@ EXPORTERS = (
     Exporter(
         name="donors", title=_("Danh sách nhà hảo tâm"), domain=Domain.MONEY,
         columns=DONOR_COLUMNS, rows=donors_rows, form=DonorsForm,
+        count=lambda request: donors_queryset(request).count(),
     ),
 )

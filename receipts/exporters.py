@@ -48,8 +48,8 @@ COLUMNS = (
 )
 
 
-def receipts_register_rows(request: ExportRequest):
-    """The receipts of the request's units, by unit, year and number: one query."""
+def receipts_queryset(request: ExportRequest):
+    """The receipts of the request's units, dates and state."""
     params = request.params
     receipts = units_queryset(Receipt.objects.all(), request.unit_ids)
     if params.get("date_from"):
@@ -58,7 +58,12 @@ def receipts_register_rows(request: ExportRequest):
         receipts = receipts.filter(receipt_date__lte=params["date_to"])
     if params.get("state"):
         receipts = receipts.filter(state=params["state"])
-    receipts = receipts.order_by("unit__path", "year", "sequence")
+    return receipts
+
+
+def receipts_register_rows(request: ExportRequest):
+    """The receipts by unit, year and number: one query."""
+    receipts = receipts_queryset(request).order_by("unit__path", "year", "sequence")
     address_kind = personal_fields("receipts.receipt")["payer_address"]
     for receipt in receipts.iterator(chunk_size=CHUNK):
         voided = receipt.state == Receipt.State.VOIDED
@@ -73,6 +78,6 @@ def receipts_register_rows(request: ExportRequest):
 
 RECEIPTS_REGISTER = Exporter(
     name="receipts_register", title=_("Sổ đăng ký phiếu thu"), domain=Domain.MONEY, columns=COLUMNS,
-    rows=receipts_register_rows, form=ReceiptsRegisterForm,
+    rows=receipts_register_rows, form=ReceiptsRegisterForm, count=lambda request: receipts_queryset(request).count(),
     description=_("Mọi phiếu thu, kể cả phiếu đã hủy với lý do hủy."),
 )

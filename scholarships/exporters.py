@@ -116,12 +116,10 @@ AWARD_COLUMNS = (
 )
 
 
-def awards_disbursements_rows(request: ExportRequest):
-    """Awards by program, nominating unit and number, each with its voucher when paid: one query.
+def awards_queryset(request: ExportRequest):
+    """The awards of the request's units, program and status.
 
     An award belongs to its program's unit (as the awards admin and the audit trail scope it).
-    The student's name and the voucher's recipient (a student or a guardian) are shown as initials
-    unless `request.personal`, the way the student list and the voucher admin show them.
     """
     params = request.params
     awards = units_queryset(Award.objects.all(), request.unit_ids, "program__unit")
@@ -129,7 +127,16 @@ def awards_disbursements_rows(request: ExportRequest):
         awards = awards.filter(program=params["program"])
     if params.get("status"):
         awards = awards.filter(status=params["status"])
-    awards = awards.select_related(
+    return awards
+
+
+def awards_disbursements_rows(request: ExportRequest):
+    """Awards by program, nominating unit and number, each with its voucher when paid: one query.
+
+    The student's name and the voucher's recipient (a student or a guardian) are shown as initials
+    unless `request.personal`, the way the student list and the voucher admin show them.
+    """
+    awards = awards_queryset(request).select_related(
         "program__unit", "student__unit", "disbursement"
     ).order_by("program__code", "student__unit__path", "pk")
     personal = request.personal
@@ -151,6 +158,6 @@ def awards_disbursements_rows(request: ExportRequest):
 
 AWARDS_DISBURSEMENTS = Exporter(
     name="awards_disbursements", title=_("Học bổng đã xét và đã chi"), domain=Domain.AWARDS, columns=AWARD_COLUMNS,
-    rows=awards_disbursements_rows, form=AwardsDisbursementsForm,
+    rows=awards_disbursements_rows, form=AwardsDisbursementsForm, count=lambda request: awards_queryset(request).count(),
     description=_("Theo chương trình và đơn vị; tên học sinh được che nếu vai trò không được xem."),
 )

@@ -172,3 +172,5 @@ def test_exporters_read_a_fixed_number_of_queries(scene, campaign, name, params,
         rows = rows_of(name, params)
 
     assert len(rows) >= 3
+    count = exporter_get(name).count
+    assert count is None or count(ExportRequest(params=params)) == len(rows)  # the progress bar's total

@@ -95,3 +95,4 @@ def test_the_register_reads_one_query_whatever_the_rows(scene, django_assert_num
     with django_assert_num_queries(1):  # the receipts, ordered by their unit's path (a join)
         rows = register()
     assert len(rows) == 3
+    assert exporter_get("receipts_register").count(ExportRequest(params={})) == 3  # the progress bar's total

@@ -107,3 +107,4 @@ def test_the_book_reads_one_query_whatever_the_rows(commune_award, program, djan
     with django_assert_num_queries(1):  # awards joined to program, units, student and voucher
         rows = book()
     assert len(rows) > 1
+    assert exporter_get("awards_disbursements").count(ExportRequest(params={})) == len(rows)  # the progress bar's total
