@@ -45,7 +45,10 @@ class PledgesOutstandingForm(forms.Form):
         label=_("cam kết"), initial=OUTSTANDING,
         choices=[(OUTSTANDING, _("Còn phải nộp")), (OVERDUE, _("Quá hạn"))],
     )
-    as_of = forms.DateField(label=_("tính đến ngày"), required=False, help_text=_("Để trống: hôm nay."))
+    as_of = forms.DateField(
+        label=_("ngày xét quá hạn"), required=False,
+        help_text=_("Các đợt có hạn nộp trước ngày này mà chưa nộp đủ là quá hạn. Để trống: hôm nay."),
+    )
 
 
 PLEDGES_OUTSTANDING_COLUMNS = (
