@@ -13,10 +13,10 @@ for the whole page; a fund's page shows its money in and out over the last twelv
 chart (`selectors.fund_money_by_month`, drawn by `fundmgr.core.charts`).
 
 Amounts are `1.250.000.000 ₫`, right-aligned (`ledger/admin.css`). The journal-line list must
-show its debit and credit columns on a 1366 px screen next to the filter sidebar, so its other
-columns are short: the entry's number, a memo cut to a few words (the whole memo in the cell's
-tooltip), the account's and the fund's codes (their names in the tooltip). Everything comes
-from the list's one joined query.
+show its debit and credit columns on a 1366 px screen next to the navigation and filter sidebars,
+so its other columns are short: the entry's number, a short date, the account's and the fund's
+codes (their names in the tooltip), and last, after the money, the memo cut to a few words (the
+whole memo in the tooltip). Everything comes from the list's one joined query.
 """
 
 from django.contrib import admin
@@ -40,7 +40,7 @@ from .selectors import fund_money_by_month, funds_attach_available, funds_with_b
 from .services import fund_save
 
 ADMIN_CSS = {"all": ["ledger/admin.css", "css/charts.css"]}
-MEMO_WORDS = 6  # a memo cut to this many words keeps the journal's money columns on a laptop screen
+MEMO_CHARACTERS = 40  # a memo cut to this length keeps a journal list's rows to one or two lines
 
 
 def _with_tooltip(shown, full):
@@ -49,7 +49,7 @@ def _with_tooltip(shown, full):
 
 
 def _short_memo(memo: str):
-    return _with_tooltip(Truncator(memo).words(MEMO_WORDS), memo)
+    return _with_tooltip(Truncator(memo).chars(MEMO_CHARACTERS), memo)
 
 
 class JournalReadOnlyAdminMixin(ReadOnlyAdminMixin):
@@ -159,7 +159,7 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
         flows = fund_money_by_month(fund, until=timezone.localdate())
         chart = bar_chart_svg(
             title=gettext("Tiền vào và tiền ra của quỹ %(fund)s theo tháng") % {"fund": fund.name},
-            categories=[date_format(flow.month, "m/Y") for flow in flows],
+            categories=[date_format(flow.month, "n/y") for flow in flows],
             series=[
                 Series(gettext("Tiền vào"), [flow.money_in for flow in flows], "chart-bar--in"),
                 Series(gettext("Tiền ra"), [flow.money_out for flow in flows], "chart-bar--out"),
@@ -170,8 +170,8 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 # The journal's money columns, on the entry page's lines and on the journal-line list.
-DEBIT_COLUMN = amount_column("debit", _("Nợ"), ordering="debit")
-CREDIT_COLUMN = amount_column("credit", _("Có"), ordering="credit")
+DEBIT_COLUMN = amount_column("debit", _("Nợ"), ordering="debit", zero_as_dash=True)
+CREDIT_COLUMN = amount_column("credit", _("Có"), ordering="credit", zero_as_dash=True)
 
 
 class JournalLineInline(JournalReadOnlyAdminMixin, admin.TabularInline):
@@ -231,7 +231,7 @@ class JournalLineAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelA
     scope_field = "entry__unit"
     permission_domain = Domain.LEDGER
     list_display = [
-        "entry_number", "entry_date", "entry_memo", "account_code", "fund_code", "debit_display", "credit_display",
+        "entry_number", "entry_date", "account_code", "fund_code", "debit_display", "credit_display", "entry_memo",
     ]
     list_display_links = ["entry_number"]
     list_filter = [
@@ -248,13 +248,15 @@ class JournalLineAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelA
     class Media:
         css = ADMIN_CSS
 
-    @admin.display(description=_("bút toán"), ordering="entry_id")
+    # Not sortable: the list is in entry order already, and a sorted column's header grows by the
+    # width of its sort widgets, which this list cannot spare.
+    @admin.display(description=_("bút toán"))
     def entry_number(self, line):
         return f"#{line.entry_id}"
 
-    @admin.display(description=_("ngày hạch toán"), ordering="entry__date")
+    @admin.display(description=_("ngày"), ordering="entry__date")
     def entry_date(self, line):
-        return line.entry.date
+        return date_format(line.entry.date, "SHORT_DATE_FORMAT")
 
     @admin.display(description=_("diễn giải"))
     def entry_memo(self, line):
