@@ -210,7 +210,7 @@ def bar_chart_svg(
     return _svg_close(parts)
 
 
-PROGRESS_FRAME = Frame(width=400, height=64, left=0, right=0, top=4, bottom=30)
+PROGRESS_FRAME = Frame(width=640, height=60, left=0, right=0, top=4, bottom=28)  # drawn near 1:1 in the admin
 
 
 def progress_chart_svg(
@@ -243,10 +243,20 @@ def progress_chart_svg(
         f'<rect class="chart-received" x="{frame.left}" y="{frame.top}" width="{width(received):.1f}" height="{height}">'
         f"<title>{escape(_('Đã nhận %(amount)s') % {'amount': format_vnd(received)})}</title></rect>"
     )
-    received_text = _("Đã nhận %(amount)s (%(percent)s %%)") % {"amount": short_vnd(received), "percent": percent}
-    goal_text = _("Mục tiêu %(amount)s") % {"amount": short_vnd(goal)}
+    # Below the bar, a legend that is also the figures: a swatch of each bar and what it stands
+    # for, left to right, then the goal at the right end.
+    legend = [("chart-received", _("Đã nhận %(amount)s (%(percent)s %%)") % {
+        "amount": short_vnd(received), "percent": percent,
+    })]
+    if pledged is not None:
+        legend.append(("chart-pledged", _("Đã cam kết %(amount)s") % {"amount": short_vnd(pledged)}))
     baseline = frame.height - 10
-    parts.append(f'<text class="chart-label" x="{frame.left}" y="{baseline}">{escape(received_text)}</text>')
+    legend_x = frame.left
+    for css_class, text in legend:
+        parts.append(f'<rect class="{css_class}" x="{legend_x}" y="{baseline - 10}" width="12" height="12"/>')
+        parts.append(f'<text class="chart-label" x="{legend_x + 18}" y="{baseline}">{escape(text)}</text>')
+        legend_x += 18 + 8 * len(text) + 24
+    goal_text = _("Mục tiêu %(amount)s") % {"amount": short_vnd(goal)}
     parts.append(
         f'<text class="chart-label" x="{frame.width - frame.right}" y="{baseline}" text-anchor="end">'
         f"{escape(goal_text)}</text>"

@@ -297,8 +297,8 @@ def test_campaign_page_shows_money_received_against_the_goal(treasurer_client, c
     svg = re.search(r'<svg class="chart chart--progress".*?</svg>', page, re.S).group(0)
     assert 'aria-labelledby="campaign-progress-title"' in svg
     assert "Tiền đã nhận của Tết khuyến học Xuân Bính Ngọ 2026 so với mục tiêu" in svg
-    # 1,5 of the 6 billion goal: a quarter of the 400-unit track.
-    assert re.search(r'<rect class="chart-received"[^>]*width="100.0"', svg)
+    # 1,5 of the 6 billion goal: a quarter of the 640-unit track.
+    assert re.search(r'<rect class="chart-received"[^>]*width="160.0"', svg)
     assert ">Đã nhận 1,5 tỷ (25 %)</text>" in html.unescape(svg)
     assert ">Mục tiêu 6 tỷ</text>" in svg
     assert 'href="/static/css/charts.css"' in page
