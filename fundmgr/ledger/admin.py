@@ -200,7 +200,7 @@ class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.Model
         ("source_type", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["memo", "source_id", "hash"]
-    list_select_related = ["unit", "source_type", "reverses"]
+    list_select_related = ["unit", "source_type"]  # the reversed entry shows as its number: no join
     date_hierarchy = "date"
     inlines = [JournalLineInline]
     fields = [
