@@ -17,6 +17,7 @@ from campaigns.models import Campaign
 from donations import progress as selectors
 from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.scoping import ScopedAdminMixin
+from fundmgr.core.charts import progress_chart_svg
 from fundmgr.core.money import format_vnd
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.roles import Domain
@@ -37,7 +38,7 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["unit"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["funds"]
-    readonly_fields = ["status", "progress_breakdown"]
+    readonly_fields = ["status", "progress_chart", "progress_breakdown"]
     actions = ["open_selected", "close_selected"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "unit", "lunar_year", "reference_prefix", "status", "description"]}),
@@ -45,11 +46,11 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (gettext_lazy("Quỹ nhận"), {"fields": ["funds", "default_fund"]}),
         (gettext_lazy("Tài khoản nhận chuyển khoản"),
          {"fields": ["bank_bin", "bank_name", "bank_account_number", "bank_account_name"]}),
-        (gettext_lazy("Tiến độ"), {"fields": ["progress_breakdown"]}),
+        (gettext_lazy("Tiến độ"), {"fields": ["progress_chart", "progress_breakdown"]}),
     ]
 
     class Media:
-        css = {"all": ["campaigns/admin.css"]}
+        css = {"all": ["campaigns/admin.css", "css/charts.css"]}
 
     def get_queryset(self, request):
         return selectors.campaigns_with_progress(super().get_queryset(request))
@@ -80,6 +81,17 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("nhà hảo tâm"), ordering="donor_count")
     def donor_count_display(self, campaign):
         return campaign.donor_count
+
+    @admin.display(description=gettext_lazy("đã nhận so với mục tiêu"))
+    def progress_chart(self, campaign):
+        if campaign is None or campaign.pk is None:
+            return "–"
+        progress = selectors.campaign_progress(campaign)
+        chart = progress_chart_svg(
+            title=_("Tiền đã nhận của %(campaign)s so với mục tiêu") % {"campaign": campaign.name},
+            received=progress.received, goal=progress.goal, pledged=progress.pledged, dom_id="campaign-progress",
+        )
+        return format_html('<figure class="chart-figure">{}</figure>', chart)
 
     @admin.display(description=gettext_lazy("theo quỹ, loại nhà hảo tâm và đơn vị"))
     def progress_breakdown(self, campaign):

@@ -9,22 +9,47 @@ services, and corrected by reversing entries.
 
 The fund list shows balance and available amount for every row from one SQL query
 (`selectors.funds_with_balances` annotations), plus one call per registered commitment source
-for the whole page.
+for the whole page; a fund's page shows its money in and out over the last twelve months as a
+chart (`selectors.fund_money_by_month`, drawn by `fundmgr.core.charts`).
+
+Amounts are `1.250.000.000 ₫`, right-aligned (`ledger/admin.css`). The journal-line list must
+show its debit and credit columns on a 1366 px screen next to the navigation and filter sidebars,
+so its other columns are short: the entry's number, a short date, the account's and the fund's
+codes (their names in the tooltip), and last, after the money, the memo cut to a few words (the
+whole memo in the tooltip). Everything comes from the list's one joined query.
 """
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.forms import vnd_or_dash
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
+from fundmgr.core.charts import Series, bar_chart_svg
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset
 
-from .formatting import format_vnd
 from .models import Fund, JournalEntry, JournalLine, LedgerVerification
-from .selectors import funds_attach_available, funds_with_balances
+from .selectors import fund_money_by_month, funds_attach_available, funds_with_balances
 from .services import fund_save
+
+ADMIN_CSS = {"all": ["ledger/admin.css", "css/charts.css"]}
+MEMO_CHARACTERS = 40  # a memo cut to this length keeps a journal list's rows to one or two lines
+
+
+def _with_tooltip(shown, full):
+    """A short text in a list cell with the whole text in its tooltip (an attribute, not a style: CSP)."""
+    return format_html('<span title="{}">{}</span>', full, shown)
+
+
+def _short_memo(memo: str):
+    return _with_tooltip(Truncator(memo).chars(MEMO_CHARACTERS), memo)
 
 
 class JournalReadOnlyAdminMixin(ReadOnlyAdminMixin):
@@ -97,8 +122,17 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
     filter_horizontal = ["restricted_units"]
     fields = [
         "code", "name", "unit", "restriction", "restricted_purpose", "restricted_units",
-        "restricted_circumstances", "is_endowment", "is_active",
+        "restricted_circumstances", "is_endowment", "is_active", "money_by_month_chart",
     ]
+    readonly_fields = ["money_by_month_chart"]
+
+    class Media:
+        css = ADMIN_CSS
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # A fund being created has no money yet: no chart on the add page.
+        return fields if obj is not None else [name for name in fields if name != "money_by_month_chart"]
 
     def get_queryset(self, request):
         return funds_with_balances(super().get_queryset(request))
@@ -118,13 +152,34 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def available_column(self, fund):
         # On the change form the fund is not from the list page: no commitments attached there.
         available = getattr(fund, "available", fund.available_before_commitments)
-        return format_vnd(available)
+        return vnd_or_dash(available)
+
+    @admin.display(description=_("tiền vào, tiền ra 12 tháng gần nhất"))
+    def money_by_month_chart(self, fund):
+        flows = fund_money_by_month(fund, until=timezone.localdate())
+        chart = bar_chart_svg(
+            title=gettext("Tiền vào và tiền ra của quỹ %(fund)s theo tháng") % {"fund": fund.name},
+            categories=[date_format(flow.month, "n/y") for flow in flows],
+            series=[
+                Series(gettext("Tiền vào"), [flow.money_in for flow in flows], "chart-bar--in"),
+                Series(gettext("Tiền ra"), [flow.money_out for flow in flows], "chart-bar--out"),
+            ],
+            dom_id="fund-chart",
+        )
+        return format_html('<figure class="chart-figure">{}</figure>', chart)
+
+
+# The journal's money columns, on the entry page's lines and on the journal-line list.
+DEBIT_COLUMN = amount_column("debit", _("Nợ"), ordering="debit", zero_as_dash=True)
+CREDIT_COLUMN = amount_column("credit", _("Có"), ordering="credit", zero_as_dash=True)
 
 
 class JournalLineInline(JournalReadOnlyAdminMixin, admin.TabularInline):
     model = JournalLine
-    fields = ["account", "fund", "debit", "credit"]
+    fields = ["account", "fund", "debit_display", "credit_display"]
     readonly_fields = fields
+    debit_display = DEBIT_COLUMN
+    credit_display = CREDIT_COLUMN
     extra = 0
     can_delete = False
 
@@ -139,13 +194,13 @@ class JournalLineInline(JournalReadOnlyAdminMixin, admin.TabularInline):
 class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.LEDGER
-    list_display = ["id", "date", "memo", "unit", "source_type", "source_id", "reverses", "short_hash"]
+    list_display = ["id", "date", "memo_short", "unit", "source_type", "source_id", "reverses_number", "short_hash"]
     list_filter = [
         ScopedFundFilter, EntryAccountFilter, EntryUnitFilter, "date",
         ("source_type", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["memo", "source_id", "hash"]
-    list_select_related = ["unit", "source_type", "reverses"]
+    list_select_related = ["unit", "source_type"]  # the reversed entry shows as its number: no join
     date_hierarchy = "date"
     inlines = [JournalLineInline]
     fields = [
@@ -154,16 +209,31 @@ class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.Model
     ]
     readonly_fields = fields
 
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description=_("diễn giải"), ordering="memo")
+    def memo_short(self, entry):
+        return _short_memo(entry.memo)
+
+    @admin.display(description=_("đảo bút toán"), ordering="reverses")
+    def reverses_number(self, entry):
+        # The reversed entry's number, not its whole text (its memo is in the entry's own row).
+        return f"#{entry.reverses_id}" if entry.reverses_id else "–"
+
     @admin.display(description=_("mã băm"))
     def short_hash(self, entry):
-        return entry.hash[:12]
+        return _with_tooltip(entry.hash[:12], entry.hash)
 
 
 @admin.register(JournalLine)
 class JournalLineAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "entry__unit"
     permission_domain = Domain.LEDGER
-    list_display = ["entry", "entry_date", "account", "fund", "debit", "credit"]
+    list_display = [
+        "entry_number", "entry_date", "account_code", "fund_code", "debit_display", "credit_display", "entry_memo",
+    ]
+    list_display_links = ["entry_number"]
     list_filter = [
         ScopedFundFilter, "account", LineUnitFilter, "entry__date",
         ("entry__source_type", admin.RelatedOnlyFieldListFilter),
@@ -172,9 +242,33 @@ class JournalLineAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelA
     fields = ["entry", "account", "fund", "debit", "credit"]
     readonly_fields = fields
 
-    @admin.display(description=_("ngày hạch toán"), ordering="entry__date")
+    debit_display = DEBIT_COLUMN
+    credit_display = CREDIT_COLUMN
+
+    class Media:
+        css = ADMIN_CSS
+
+    # Not sortable: the list is in entry order already, and a sorted column's header grows by the
+    # width of its sort widgets, which this list cannot spare.
+    @admin.display(description=_("bút toán"))
+    def entry_number(self, line):
+        return f"#{line.entry_id}"
+
+    @admin.display(description=_("ngày"), ordering="entry__date")
     def entry_date(self, line):
-        return line.entry.date
+        return date_format(line.entry.date, "SHORT_DATE_FORMAT")
+
+    @admin.display(description=_("diễn giải"))
+    def entry_memo(self, line):
+        return _short_memo(line.entry.memo)
+
+    @admin.display(description=_("tài khoản"), ordering="account__code")
+    def account_code(self, line):
+        return _with_tooltip(line.account.code, line.account.name)
+
+    @admin.display(description=_("quỹ"), ordering="fund__code")
+    def fund_code(self, line):
+        return _with_tooltip(line.fund.code, line.fund.name)
 
 
 @admin.register(LedgerVerification)

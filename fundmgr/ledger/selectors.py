@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, transaction
 from django.db.models import BigIntegerField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext as _
 
 from fundmgr.orgs.models import OrgUnit
@@ -173,6 +173,51 @@ def funds_attach_available(funds: Sequence[Fund]) -> Sequence[Fund]:
         fund.commitments = commitments[fund.pk]
         fund.available = fund.available_before_commitments - fund.commitments
     return funds
+
+
+# --- money in and out by month -------------------------------------------------------------------
+@dataclass(frozen=True)
+class MonthFlow:
+    """Money that came into and went out of a fund in one month (`month` is its first day)."""
+
+    month: datetime.date
+    money_in: int
+    money_out: int
+
+
+def _month_start(day: datetime.date, months_back: int = 0) -> datetime.date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def fund_money_by_month(fund: Fund, *, until: datetime.date, months: int = 12) -> list[MonthFlow]:
+    """The `months` months up to the one of `until` (inclusive), oldest first, each with the
+    money in and out of `fund`; months without money are there with zeros. One GROUP BY query.
+
+    Money in is what the fund's asset accounts (cash, bank, goods) were debited, money out what
+    they were credited, by the entries' dates: a donation is money in, a scholarship paid or a
+    transfer to another fund money out, and a reversal (a voided receipt) is money out of the
+    month it was posted in, which is when the money went back. Every service that moves money
+    moves it between an asset account and a non-asset one, so no move counts twice.
+    """
+    first = _month_start(until, months - 1)
+    last = _month_start(until)
+    rows = (
+        JournalLine.objects.filter(ASSET_LINES, fund=fund, entry__date__gte=first, entry__date__lte=until)
+        .order_by()
+        .annotate(month=TruncMonth("entry__date"))
+        .values("month")
+        .annotate(money_in=Sum("debit"), money_out=Sum("credit"))
+        .values_list("month", "money_in", "money_out")
+    )
+    # TruncMonth of a date field gives a date; normalise in case a backend hands back a datetime.
+    sums = {(month.year, month.month): (money_in, money_out) for month, money_in, money_out in rows}
+    flows = []
+    for back in range(months - 1, -1, -1):
+        month = _month_start(last, back)
+        money_in, money_out = sums.get((month.year, month.month), (0, 0))
+        flows.append(MonthFlow(month=month, money_in=money_in, money_out=money_out))
+    return flows
 
 
 # --- the hash chain -----------------------------------------------------------------------------

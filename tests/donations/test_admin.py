@@ -1,6 +1,8 @@
 """The treasurer's admin: query counts on every list page, and each action through its service."""
 
 import datetime
+import html
+import re
 
 import pytest
 from django.urls import reverse
@@ -284,3 +286,21 @@ def test_the_data_export_takes_exactly_one_donor(treasurer_client, pledge):
     response = post_action(treasurer_client, "donor", "data_export_action", [pledge.donor.pk, other.donor.pk])
     assert response.status_code == 302
     assert AuditEvent.objects.count() == before
+
+
+def test_campaign_page_shows_money_received_against_the_goal(treasurer_client, campaign):
+    pledge, _ = pledge_create(campaign=campaign, donor_name="Công ty CP Sữa Việt", donor_kind="business",
+                              phone="0987654321", amount=1_500_000_000, channel=Pledge.Channel.ADMIN)
+    payment_record(donor=pledge.donor, pledge=pledge, amount=1_500_000_000, method=Payment.Method.CASH,
+                   received_on=DAY, unit=campaign.unit)
+    page = treasurer_client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).content.decode()
+    svg = re.search(r'<svg class="chart chart--progress".*?</svg>', page, re.S).group(0)
+    assert 'aria-labelledby="campaign-progress-title"' in svg
+    assert "Tiền đã nhận của Tết khuyến học Xuân Bính Ngọ 2026 so với mục tiêu" in svg
+    # 1,5 of the 6 billion goal: a quarter of the 640-unit track.
+    assert re.search(r'<rect class="chart-received"[^>]*width="160.0"', svg)
+    assert ">Đã nhận 1,5 tỷ (25 %)</text>" in html.unescape(svg)
+    assert ">Mục tiêu 6 tỷ</text>" in svg
+    assert 'href="/static/css/charts.css"' in page
+    # The add page has no campaign to draw yet.
+    assert '<svg class="chart' not in treasurer_client.get(reverse("admin:campaigns_campaign_add")).content.decode()

@@ -1,12 +1,15 @@
 """The ledger admin: fund balances in one query, a journal nobody can edit, rows scoped to units."""
 
 import datetime
+import html
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from fundmgr.ledger import accounts
 from fundmgr.ledger.commitments import register_commitment_source, unregister_commitment_source
@@ -144,3 +147,59 @@ def test_a_treasurer_sees_only_the_ledger_of_their_unit(client, treasurer, commu
     funds = client.get(reverse("admin:ledger_fund_changelist"))
     assert [fund.code for fund in funds.context["cl"].result_list] == ["QKH-HT"]
     assert client.get(reverse("admin:ledger_journalentry_change", args=[mine.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_journal_line_list_costs_the_same_for_3_and_30_entries(client, superuser, make_fund, province, count,
+                                                               django_assert_num_queries):
+    fund = make_fund("QHB-NCUM", "Quỹ học bổng Nâng cánh ước mơ")
+    for number in range(count):
+        donate(province, fund, 1_250_000_000 + number)
+    client.force_login(superuser)
+    # 9 queries, whatever the number of lines:
+    #   1 the session, 2 the user, 3 the funds of the fund filter, 4 the accounts of the account
+    #   filter, 5 the units of the unit filter, 6 the source types of the source filter,
+    #   7 COUNT(*) for the paginator, 8 COUNT(*) for the unfiltered total, 9 the page of lines
+    #   joined with their entry, account and fund (memo, codes and names come from that row).
+    with django_assert_num_queries(9):
+        response = client.get(reverse("admin:ledger_journalline_changelist"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<td class="field-debit_display">1.250.000.000\u00a0₫</td>' in page
+    assert '<td class="field-credit_display">1.250.000.000\u00a0₫</td>' in page
+    assert '<td class="field-debit_display">–</td>' in page  # the side of a line without an amount
+    assert '<span title="Quỹ học bổng Nâng cánh ước mơ">QHB-NCUM</span>' in page
+    assert 'href="/static/ledger/admin.css"' in page  # right-aligned amounts
+
+
+def test_entry_page_shows_its_lines_amounts_formatted(client, superuser, make_fund, province):
+    entry = donate(province, make_fund("QKH-TH"), 1_250_000_000)
+    client.force_login(superuser)
+    page = client.get(reverse("admin:ledger_journalentry_change", args=[entry.pk])).content.decode()
+    assert page.count("1.250.000.000\u00a0₫") == 2  # the bank's debit and the income's credit
+
+
+def test_a_funds_page_shows_its_money_in_and_out_by_month(client, make_fund, province, django_user_model):
+    auditor = django_user_model.objects.create_user("kiemtra", password="mật-khẩu-thử-1", is_staff=True)
+    membership_grant(user=auditor, unit=province, role=Membership.Role.AUDITOR)
+    fund = make_fund("QKH-TH", 'Quỹ <Khuyến học> "tỉnh"')
+    today = timezone.localdate()
+    entry_post(
+        unit=province, date=today, memo="Ủng hộ",
+        lines=[Line(accounts.BANK, fund, debit=1_500_000_000), Line(accounts.DONATION_INCOME, fund, credit=1_500_000_000)],
+    )
+    client.force_login(auditor)
+    response = client.get(reverse("admin:ledger_fund_change", args=[fund.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    svg = re.search(r'<svg class="chart".*?</svg>', page, re.S).group(0)
+    assert 'aria-labelledby="fund-chart-title"' in svg
+    assert "Tiền vào và tiền ra của quỹ Quỹ &lt;Khuyến học&gt; &quot;tỉnh&quot; theo tháng" in svg
+    assert svg.count('class="chart-bar chart-bar--in"') == svg.count('class="chart-bar chart-bar--out"') == 13
+    month = f"{today.month}/{today:%y}"
+    assert f"<title>Tiền vào {month}: 1.500.000.000\u00a0₫</title>" in html.unescape(svg)
+    assert ">2 tỷ</text>" in svg  # the axis tops out at a round 2 billion
+    assert 'href="/static/css/charts.css"' in page
+    # No chart on the page that creates a fund (superuser: the auditor may not add one).
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "mật-khẩu-thử-1"))
+    assert '<svg class="chart"' not in client.get(reverse("admin:ledger_fund_add")).content.decode()
