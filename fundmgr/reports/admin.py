@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from fundmgr.adminkit.forms import form_errors_from
 from fundmgr.core.outbox import JobStatus
-from fundmgr.orgs.roles import DOMAINS, Action, roles_with, user_can
+from fundmgr.orgs.roles import Action, roles_with
 from fundmgr.orgs.scoping import visible_units
 
 from . import selectors, services
@@ -31,7 +31,7 @@ from .models import ReportRun
 
 REFRESH_SECONDS = 3
 OPEN_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
-STATUS_LABELS = dict(JobStatus.choices) | {JobStatus.SKIPPED: gettext_lazy("Bỏ qua")}
+STATUS_LABELS = dict(JobStatus.choices)  # a run is never skipped: it is done, or failed with a reason
 
 
 class RunForm(forms.Form):
@@ -49,8 +49,8 @@ class RunForm(forms.Form):
         self.fields["report_unit"].queryset = visible_units(user, roles_with(Action.EXPORT, domain)).order_by("path")
 
 
-def _may_export_somewhere(user) -> bool:
-    return any(user_can(user, Action.EXPORT, domain) for domain in sorted(DOMAINS))
+def _may_run_some_report(user) -> bool:
+    return bool(services.exporters_for(user))
 
 
 @admin.register(ReportRun)
@@ -79,15 +79,15 @@ class ReportRunAdmin(admin.ModelAdmin):
 
     # --- permissions: runs are records; asking for one is the only write -------------------------
     def has_module_permission(self, request):
-        return _may_export_somewhere(request.user)
+        return _may_run_some_report(request.user)
 
     def has_view_permission(self, request, obj=None):
         if obj is None:
-            return _may_export_somewhere(request.user)
+            return _may_run_some_report(request.user)
         return selectors.run_may_read(request.user, obj)
 
     def has_add_permission(self, request):
-        return bool(services.exporters_for(request.user))
+        return _may_run_some_report(request.user)
 
     def has_change_permission(self, request, obj=None):
         return False
