@@ -235,7 +235,10 @@ def report_run_execute(*, run_id: int) -> bool:
 def _claim(run_id: int):
     with transaction.atomic():
         # skip_locked: a row locked by a live worker's run is left to it.
-        run = ReportRun.objects.select_for_update(skip_locked=True).select_related("requested_by", "unit").filter(pk=run_id).first()
+        run = (
+            ReportRun.objects.select_for_update(skip_locked=True, of=("self",)).select_related("requested_by", "unit")
+            .filter(pk=run_id).first()
+        )
         if run is None:
             ReportRun.objects.get(pk=run_id)  # DoesNotExist when the run is gone, not merely locked
             return None
