@@ -21,6 +21,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fundmgr.core import exporting
 from fundmgr.core.outbox import OutboxJob
 from fundmgr.orgs.models import OrgUnit
 
@@ -69,7 +70,11 @@ class ReportRun(OutboxJob):
         ]
 
     def __str__(self):
-        return f"{self.kind} #{self.pk}"
+        try:
+            title = exporting.exporter_get(self.kind).title
+        except KeyError:  # an exporter removed since
+            title = self.kind
+        return f"{title} #{self.pk}"
 
     @property
     def unit_id_set(self) -> frozenset[int] | None:

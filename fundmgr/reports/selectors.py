@@ -63,5 +63,5 @@ def run_progress(runs) -> dict[int, tuple[int, int | None]]:
 def exporter_title(kind: str) -> str:
     try:
         return str(exporting.exporter_get(kind).title)
-    except KeyError:
+    except KeyError:  # an exporter removed since the run
         return kind
