@@ -39,7 +39,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
@@ -272,8 +272,10 @@ def _refuse(run: ReportRun, error) -> None:
 
 def _write(exporter: Exporter, request: ExportRequest, format: str, target, *, progress=None) -> Manifest:
     """Stream the exporter's rows through the format's writer into `target`, in one snapshot."""
-    options = {"title": str(exporter.title)} if format == ReportRun.Format.XLSX else {}
-    with snapshot(exporter.snapshot):
+    # The books are kept in Vietnamese: headers and totals' names do not depend on who ran the report
+    # (inline in an English page, or by a worker).
+    with translation.override(settings.LANGUAGE_CODE), snapshot(exporter.snapshot):
+        options = {"title": str(exporter.title)} if format == ReportRun.Format.XLSX else {}
         total = exporter.count(request) if exporter.count is not None else None
         if progress is not None:
             progress.total = total
