@@ -1,36 +1,25 @@
 """Celery tasks of the reports app: thin, they take ids and call `services`.
 
-A failing run is retried with the outbox's back-off (`outbox.JobTask`), at most `MAX_RETRIES`
-times, then marked failed. A worker killed half-way leaves the run running with no lock on it: the
-outbox's requeue job (`receipts.tasks.outbox_requeue_task`) finds it stale and sends it again.
+A failing run is retried with the outbox's back-off (`outbox.RetryingJobTask`), at most
+`MAX_RETRIES` times, then marked failed. A worker killed half-way leaves the run running with no
+lock on it: the outbox's requeue job (`receipts.tasks.outbox_requeue_task`) finds it stale and
+sends it again.
 """
 
-import logging
-
 from celery import shared_task
-from django.core.exceptions import ObjectDoesNotExist
 
 from fundmgr.core import outbox
 
 from . import services
 
-logger = logging.getLogger(__name__)
-
 MAX_RETRIES = 3
 
 
-class _ReportTask(outbox.JobTask):
-    autoretry_for = (Exception,)
-    dont_autoretry_for = (ObjectDoesNotExist,)
+class _ReportTask(outbox.RetryingJobTask):
     max_retries = MAX_RETRIES
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        if isinstance(exc, ObjectDoesNotExist):
-            return
-        try:
-            services.report_run_mark_failed(run_id=args[0], error=f"{type(exc).__name__}: {exc}")
-        except Exception:
-            logger.exception("could not mark report run %r as failed", args)
+    def give_up(self, args, error):
+        services.report_run_mark_failed(run_id=args[0], error=error)
 
 
 @shared_task(base=_ReportTask)

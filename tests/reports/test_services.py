@@ -214,3 +214,24 @@ def test_a_small_report_runs_in_the_request(auditor_a, units, settings, django_c
     large = create(django_capture_on_commit_callbacks, kind="test_lines", data={"rows": "11"}, by=auditor_a)
     assert small.status == JobStatus.DONE and small.attempts == 1
     assert large.status == JobStatus.PENDING and [job.pk for job in sent] == [large.pk]
+
+
+def test_a_run_that_keeps_failing_is_retried_then_marked_failed(auditor_a, units, registry, celery_setting, django_capture_on_commit_callbacks):
+    import dataclasses
+
+    from fundmgr.reports import tasks
+
+    def broken(request):
+        raise OSError("No space left on device")
+        yield  # a generator, like every exporter's rows
+
+    registry["test_lines"] = dataclasses.replace(registry["test_lines"], rows=broken)
+    run = create(django_capture_on_commit_callbacks, execute=False, kind="test_lines", data={"rows": "2"}, by=auditor_a)
+    # Celery runs an eager task's retries by applying it again; with propagation on, the first
+    # retry's exception would escape instead of being retried.
+    celery_setting("task_eager_propagates", False)
+    assert tasks.report_run_task.apply(args=[run.pk], throw=False).failed()
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.last_error, run.file.name) == (
+        JobStatus.FAILED, tasks.MAX_RETRIES + 1, "OSError: No space left on device", "",
+    )
