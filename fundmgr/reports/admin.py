@@ -16,12 +16,12 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fundmgr.adminkit.forms import form_errors_from
+from fundmgr.core.money import format_vnd
 from fundmgr.core.outbox import JobStatus
 from fundmgr.orgs.roles import Action, roles_with
 from fundmgr.orgs.scoping import visible_units
@@ -70,6 +70,11 @@ class StatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+def _count(number: int) -> str:
+    """3000 → "3.000": counts grouped the way the amounts are (`format_vnd`)."""
+    return f"{number:,}".replace(",", ".")
 
 
 def _may_run_some_report(user) -> bool:
@@ -154,20 +159,20 @@ class ReportRunAdmin(admin.ModelAdmin):
         if total:
             return format_html(
                 '<progress class="report-progress" max="{}" value="{}">{} / {}</progress> <span class="report-count">{} / {}</span>',
-                total, min(done, total), done, total, number_format(done, force_grouping=True),
-                number_format(total, force_grouping=True),
+                total, min(done, total), done, total, _count(done),
+                _count(total),
             )
         if run.status in OPEN_STATUSES:
             # No total yet (or the exporter cannot count): an indeterminate bar and the rows so far.
             return format_html(
                 '<progress class="report-progress"></progress> <span class="report-count">{}</span>',
-                number_format(done, force_grouping=True),
+                _count(done),
             )
         return "–"
 
     @admin.display(description=gettext_lazy("số dòng"), ordering="rows_done")
     def rows_display(self, run):
-        return number_format(run.rows_done, force_grouping=True) if run.status == JobStatus.DONE else "–"
+        return _count(run.rows_done) if run.status == JobStatus.DONE else "–"
 
     @admin.display(description=gettext_lazy("tải về"))
     def downloads_display(self, run):
@@ -189,10 +194,10 @@ class ReportRunAdmin(admin.ModelAdmin):
         manifest = run.manifest or {}
         if not manifest:
             return "–"
-        rows = [(_("Số dòng"), number_format(manifest.get("rows", 0), force_grouping=True))]
-        rows += [(label, number_format(total, force_grouping=True)) for label, total in manifest.get("totals", {}).items()]
+        rows = [(_("Số dòng"), _count(manifest.get("rows", 0)))]
+        rows += [(label, format_vnd(total)) for label, total in manifest.get("totals", {}).items()]
         rows += list(manifest.get("last", {}).items())
-        rows += [("SHA-256", manifest.get("sha256", "")), (_("Kích thước (byte)"), number_format(manifest.get("size", 0), force_grouping=True))]
+        rows += [("SHA-256", manifest.get("sha256", "")), (_("Kích thước (byte)"), _count(manifest.get("size", 0)))]
         return format_html('<dl class="report-manifest-list">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
 
     # --- pages ------------------------------------------------------------------------------------

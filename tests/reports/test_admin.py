@@ -66,6 +66,7 @@ def test_an_auditor_asks_for_a_report_and_downloads_the_file_and_the_manifest(cl
 
     detail = client.get(reverse("admin:reports_reportrun_change", args=[run.pk])).content.decode()
     assert manifest["sha256"] in detail and "Lưu" not in detail  # read-only: no save button
+    assert "78.000\xa0₫" in detail  # the amount column's total, as amounts are shown
 
 
 def test_the_list_refreshes_while_a_run_is_pending(client, auditor_a, units, settings, django_capture_on_commit_callbacks):
@@ -156,3 +157,20 @@ def test_the_english_admin_says_it_in_english(client, auditor_a, units, django_c
     client.force_login(auditor_a)
     listing = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Reports" in listing and "Done" in listing and "manifest (JSON)" in listing
+
+
+def test_the_lists_queries_do_not_grow_with_its_rows(client, auditor_a, units, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(auditor_a)
+    run_for(auditor_a, django_capture_on_commit_callbacks)
+    client.get(CHANGELIST)  # the session and the user are loaded alike on both pages
+    with CaptureQueriesContext(connection) as one:
+        client.get(CHANGELIST)
+    for _ in range(4):
+        run_for(auditor_a, django_capture_on_commit_callbacks, unit=units.commune_a)
+    with CaptureQueriesContext(connection) as five:
+        response = client.get(CHANGELIST)
+    assert response.context["cl"].result_count == 5
+    assert len(five.captured_queries) == len(one.captured_queries)
