@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "public",
     "fundmgr.audit",
     "fundmgr.security",
+    "fundmgr.reports",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +204,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 PLEDGE_REMINDER_DAYS_BEFORE = env.int("PLEDGE_REMINDER_DAYS_BEFORE", default=3)
 PLEDGE_REMINDER_DAYS_AFTER = env.int("PLEDGE_REMINDER_DAYS_AFTER", default=7)
 PLEDGE_REMINDER_CATCH_UP_DAYS = env.int("PLEDGE_REMINDER_CATCH_UP_DAYS", default=3)
+
+# --- Reports (fundmgr/reports) ------------------------------------------------------------------
+# A report's file is kept this many days, then deleted by a daily job (the run's row and manifest stay).
+REPORT_FILE_DAYS = env.int("REPORT_FILE_DAYS", default=7)
+# A report the exporter counts at this many rows or fewer is written in the request, not by a worker
+# (0: always by a worker).
+REPORT_INLINE_MAX_ROWS = env.int("REPORT_INLINE_MAX_ROWS", default=2000)
+# How often (in rows) a running report records its progress for the admin's progress bar.
+REPORT_PROGRESS_EVERY = env.int("REPORT_PROGRESS_EVERY", default=5000)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -12,7 +12,6 @@ import datetime
 import logging
 
 from celery import shared_task
-from django.core.exceptions import ObjectDoesNotExist
 
 from fundmgr.core import outbox
 
@@ -24,21 +23,8 @@ logger = logging.getLogger(__name__)
 MAX_RETRIES = 6
 
 
-class _RetryingTask(outbox.JobTask):
-    autoretry_for = (Exception,)
-    dont_autoretry_for = (ObjectDoesNotExist,)
+class _RetryingTask(outbox.RetryingJobTask):
     max_retries = MAX_RETRIES
-
-    def give_up(self, args, error: str) -> None:
-        raise NotImplementedError
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        if isinstance(exc, ObjectDoesNotExist):
-            return
-        try:
-            self.give_up(args, f"{type(exc).__name__}: {exc}")
-        except Exception:
-            logger.exception("could not mark %s%r as failed", self.name, args)
 
 
 class _DeliveryTask(_RetryingTask):

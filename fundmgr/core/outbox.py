@@ -33,6 +33,7 @@ import logging
 from collections.abc import Callable
 
 from celery import Task
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -94,6 +95,25 @@ class JobTask(Task):
     retry_jitter = True
     acks_late = True
     reject_on_worker_lost = True
+
+    def give_up(self, args, error: str) -> None:
+        """Record on the job's row that it failed for good (its retries ran out); the app's task
+        says which row its `args` name (usually through `mark_failed`)."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        if isinstance(exc, ObjectDoesNotExist):
+            return  # no row: nothing to record
+        try:
+            self.give_up(args, error_text(exc))
+        except Exception:
+            logger.exception("could not mark %s%r as failed", self.name, tuple(args))
+
+
+class RetryingJobTask(JobTask):
+    """A job task that retries every error but a missing row (`max_retries` times), then gives up."""
+
+    autoretry_for = (Exception,)
+    dont_autoretry_for = (ObjectDoesNotExist,)
 
 
 # --- the registry -------------------------------------------------------------------------------

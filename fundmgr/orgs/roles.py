@@ -47,8 +47,9 @@ ACTIONS = frozenset({
 APPEND_ONLY_DOMAINS = frozenset({Domain.MONEY, Domain.LEDGER})
 
 _TREASURER = {
-    Domain.MONEY: frozenset({Action.VIEW, Action.ADD, Action.CHANGE}),
-    Domain.LEDGER: frozenset({Action.VIEW}),
+    # The treasurer keeps the books, so runs their reports (`fundmgr.reports`).
+    Domain.MONEY: frozenset({Action.VIEW, Action.ADD, Action.CHANGE, Action.EXPORT}),
+    Domain.LEDGER: frozenset({Action.VIEW, Action.EXPORT}),
     # The treasurer pays approved awards (a money action) and so reads them, not who decided.
     Domain.AWARDS: frozenset({Action.VIEW}),
     Domain.ORG: frozenset({Action.VIEW}),
@@ -57,11 +58,12 @@ _TREASURER = {
 ROLE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     Role.TREASURER: _TREASURER,
     Role.AUDITOR: {
-        Domain.MONEY: frozenset({Action.VIEW}),
+        # Auditors change nothing; exporting (a report run) reads the books, it is not a change.
+        Domain.MONEY: frozenset({Action.VIEW, Action.EXPORT}),
         Domain.LEDGER: frozenset({Action.VIEW, Action.EXPORT}),
         # Auditors check that awards went to real students, not who the children are: masked.
         Domain.STUDENTS: frozenset({Action.VIEW, Action.EXPORT}),
-        Domain.AWARDS: frozenset({Action.VIEW}),
+        Domain.AWARDS: frozenset({Action.VIEW, Action.EXPORT}),
         Domain.ORG: frozenset({Action.VIEW}),
     },
     Role.NOMINATOR: {

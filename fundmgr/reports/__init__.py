@@ -1,6 +1,7 @@
-"""Reports: they read every app and write only report files.
+"""Reports: runs of the exporters of the registry (`fundmgr.core.exporting`), their jobs and files.
 
-The exporter registry, report runs and report jobs come here (DESIGN.md, "Reports"). The arrow
-points one way: reports import the features' exporters, no feature imports reports
-(`lint-imports` holds it). Until the registry exists, `export_ledger` writes the ledger export.
+The features register their exporters in the kernel's registry; this app runs them: a `ReportRun`
+row per request (a job of the outbox), the Celery task that writes its file, the admin's "Báo
+cáo" page with the downloads, and `manage.py report`. It reads everything and writes only report
+files and their rows; no feature imports it (`lint-imports` holds it).
 """

@@ -17,8 +17,7 @@ from donations.services import payment_record
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 from receipts.models import Receipt, ReceiptDelivery
-
-from .conftest import beat_requeue_every, wait_until
+from tests.workers import beat_requeue_every, wait_until
 
 
 @pytest.mark.slow

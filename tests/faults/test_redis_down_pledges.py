@@ -15,8 +15,9 @@ from django.test import Client
 
 from donations.models import Pledge, PledgeEmail
 from tests.campaigns import factories
+from tests.workers import beat_requeue_every, wait_until
 
-from .conftest import MAIL_SEPARATOR, beat_requeue_every, wait_until
+from .conftest import MAIL_SEPARATOR
 
 
 def messages_with(rig, pattern: bytes) -> int:

@@ -19,6 +19,7 @@ from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
+from fundmgr.core import exporting
 from fundmgr.orgs.models import Membership, OrgUnit
 
 roles = pytest.importorskip("fundmgr.orgs.roles")
@@ -31,8 +32,15 @@ SUPERUSER = "superuser"
 SUBJECTS = [*Role.values, SUPERUSER]
 ACTIONS = [roles.Action.VIEW, roles.Action.ADD, roles.Action.CHANGE, roles.Action.DELETE]
 
+# The report runs' admin (`fundmgr.reports.admin`) is open to the roles that may export the domain of
+# some registered report; its rows are scoped per run (`fundmgr.reports.selectors`, tests/reports).
+_REPORT_RUNNERS = frozenset().union(
+    *(roles.roles_with(roles.Action.EXPORT, exporter.domain) for exporter in exporting.exporters())
+)
+
 # Unit-less admins that let roles in: model label → action → roles allowed.
 UNSCOPED = {
+    "reports.reportrun": {roles.Action.VIEW: _REPORT_RUNNERS, roles.Action.ADD: _REPORT_RUNNERS},
     "ledger.ledgerverification": {roles.Action.VIEW: roles.roles_with(roles.Action.VIEW, roles.Domain.LEDGER)},
     "audit.auditevent": {roles.Action.VIEW: frozenset({Role.AUDITOR})},
 }

@@ -1,0 +1,67 @@
+"""Reads of the reports app: which runs a user may see and download, and a run's progress."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+
+from fundmgr.core import exporting
+from fundmgr.orgs.roles import DOMAINS, Action, roles_with, user_can
+from fundmgr.orgs.scoping import scope_queryset
+
+from .models import ReportRun
+
+PROGRESS_KEY = "reports:run:{}:progress"
+
+
+def runs_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """The runs `user` may see: their own, and those of any domain in a unit where they may export it.
+
+    A run over a requester's whole scope (no unit) is seen by the requester and superusers only.
+    """
+    queryset = ReportRun.objects.all() if queryset is None else queryset
+    if not (user.is_active and user.is_authenticated):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    allowed = Q(requested_by=user)
+    for domain in sorted(DOMAINS):
+        roles = roles_with(Action.EXPORT, domain)
+        if roles:
+            in_scope = scope_queryset(ReportRun.objects.filter(domain=domain), user, "unit", roles=roles)
+            allowed |= Q(pk__in=in_scope.values("pk"))
+    return queryset.filter(allowed)
+
+
+def run_may_read(user, run: ReportRun) -> bool:
+    """Whether `user` may see `run` and download its file and manifest (same rule as the list)."""
+    if not (user.is_active and user.is_authenticated):
+        return False
+    if user.is_superuser or (run.requested_by_id is not None and run.requested_by_id == user.pk):
+        return True
+    return run.unit is not None and run.domain in DOMAINS and user_can(user, Action.EXPORT, run.domain, run.unit)
+
+
+def run_progress(runs) -> dict[int, tuple[int, int | None]]:
+    """(rows done, rows in all or None) of each run: a running run's from the cache (its worker writes
+    there while its transaction is open), the others' from their rows."""
+    running = [run.pk for run in runs if run.status == ReportRun.Status.RUNNING]
+    try:
+        cached = cache.get_many([PROGRESS_KEY.format(pk) for pk in running]) if running else {}
+    except Exception:  # noqa: BLE001 - a cache that is down shows no progress, not an error page
+        cached = {}
+    progress = {}
+    for run in runs:
+        value = cached.get(PROGRESS_KEY.format(run.pk))
+        if run.status == ReportRun.Status.RUNNING and value is not None:
+            progress[run.pk] = (value["done"], value["total"])
+        else:
+            progress[run.pk] = (run.rows_done, run.rows_total)
+    return progress
+
+
+def exporter_title(kind: str) -> str:
+    try:
+        return str(exporting.exporter_get(kind).title)
+    except KeyError:  # an exporter removed since the run
+        return kind

@@ -1,0 +1,33 @@
+"""Celery tasks of the reports app: thin, they take ids and call `services`.
+
+A failing run is retried with the outbox's back-off (`outbox.RetryingJobTask`), at most
+`MAX_RETRIES` times, then marked failed. A worker killed half-way leaves the run running with no
+lock on it: the outbox's requeue job (`receipts.tasks.outbox_requeue_task`) finds it stale and
+sends it again.
+"""
+
+from celery import shared_task
+
+from fundmgr.core import outbox
+
+from . import services
+
+MAX_RETRIES = 3
+
+
+class _ReportTask(outbox.RetryingJobTask):
+    max_retries = MAX_RETRIES
+
+    def give_up(self, args, error):
+        services.report_run_mark_failed(run_id=args[0], error=error)
+
+
+@shared_task(base=_ReportTask)
+def report_run_task(run_id: int) -> None:
+    services.report_run_execute(run_id=run_id)
+
+
+@shared_task(acks_late=True)
+def report_files_expire_task() -> int:
+    """Daily (migration 0002): delete the report files past their expiry."""
+    return services.report_files_expire()

@@ -1,0 +1,89 @@
+"""An auditor runs a report from the admin in a real browser (Debian's chromium, headless), watches
+its progress bar (the page refreshes itself: no script), downloads the file and the manifest, and
+the manifest's SHA-256 is the file's.
+
+The run is done by the same service the worker calls, in a thread of the test, so the page shows a
+real run in progress. Screenshots for a person to look at land in var/test-artifacts/:
+report-add.png (the parameters), report-running.png (the progress bar), report-done.png (the run
+with its manifest) and report-list.png (the "Báo cáo" list with the download links).
+"""
+
+import hashlib
+import json
+import threading
+
+import pytest
+from django.db import connection
+
+from fundmgr.core import outbox
+from fundmgr.reports import services
+from fundmgr.reports.models import ReportRun
+from tests.conftest import require_executable
+from tests.e2e.browser import chromium_launched
+
+from .conftest import PASSWORD
+from .exporters import SLOW_ROWS
+
+# The report the auditor runs. After the merge: "general_journal" (its title on the page, and
+# enough journal lines for the bar to be seen moving).
+REPORT = "test_slow"
+REPORT_TITLE = "Sổ thử chạy chậm"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_auditor_runs_a_report_watches_it_and_checks_the_manifest(live_server, artifacts_dir, auditor_a, units, settings, monkeypatch):
+    chromium = require_executable("chromium")
+    settings.REPORT_INLINE_MAX_ROWS = 0
+    settings.REPORT_PROGRESS_EVERY = 300
+    queued = []
+    monkeypatch.setattr(outbox, "enqueue_jobs", queued.extend)  # the test plays the worker
+
+    def worker():
+        try:
+            services.report_run_execute(run_id=queued[0].pk)
+        finally:
+            connection.close()
+
+    with chromium_launched(chromium) as browser:
+        context = browser.new_context(locale="vi-VN", viewport={"width": 1366, "height": 800}, accept_downloads=True)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/reports/reportrun/add/")
+        page.fill("#id_username", auditor_a.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/reports/reportrun/add/")
+        page.check(f"input[name=kind][value={REPORT}]")
+        page.click("input[type=submit]")
+        page.select_option("#id_report_format", "csv")
+        page.screenshot(path=str(artifacts_dir / "report-add.png"), full_page=True)
+        page.click("input[type=submit][name=run]")
+        page.wait_for_url("**/admin/reports/reportrun/*/change/")
+        assert "Chờ xử lý" in page.inner_text("#content") and len(queued) == 1
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        # The page reloads itself every few seconds while the run is open.
+        page.wait_for_selector(".report-running", timeout=20_000)
+        page.wait_for_function("document.querySelector('progress.report-progress')?.value > 0", timeout=20_000)
+        page.screenshot(path=str(artifacts_dir / "report-running.png"), full_page=True)
+        seen_progress = float(page.get_attribute("progress.report-progress", "value") or 0)
+        page.wait_for_selector(".report-done", timeout=60_000)
+        thread.join(timeout=30)
+        page.screenshot(path=str(artifacts_dir / "report-done.png"), full_page=True)
+
+        page.goto(f"{live_server.url}/admin/reports/reportrun/")
+        page.screenshot(path=str(artifacts_dir / "report-list.png"), full_page=True)
+        listing = page.inner_text("#result_list")
+        with page.expect_download() as download:
+            page.click("a.report-file")
+        content = open(download.value.path(), "rb").read()
+        with page.expect_download() as download:
+            page.click("a.report-manifest")
+        manifest = json.loads(open(download.value.path(), "rb").read())
+
+    run = ReportRun.objects.get()
+    assert 0 < seen_progress < SLOW_ROWS
+    assert REPORT_TITLE in listing and auditor_a.username in listing
+    assert manifest["sha256"] == hashlib.sha256(content).hexdigest() == run.manifest["sha256"]
+    assert manifest["rows"] == SLOW_ROWS and manifest["report"] == REPORT

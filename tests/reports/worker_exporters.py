@@ -1,0 +1,5 @@
+"""Imported by the crash test's Celery worker (`--include`): the test exporters in its registry."""
+
+from .exporters import install
+
+install()
