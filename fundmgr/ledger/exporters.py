@@ -176,9 +176,9 @@ BOOK_COLUMNS = (
     Column(_("Diễn giải"), TEXT),
     Column(_("Chứng từ gốc"), TEXT),
     Column(_("Quỹ"), TEXT),
-    Column(_("Thu"), AMOUNT),
-    Column(_("Chi"), AMOUNT),
-    Column(_("Tồn"), AMOUNT),
+    Column(_("Số tiền thu"), AMOUNT),
+    Column(_("Số tiền chi"), AMOUNT),
+    Column(_("Số tồn"), AMOUNT),
 )
 
 
@@ -273,8 +273,8 @@ def trial_balance_rows(request: ExportRequest) -> Iterator[list]:
 FUND_STATEMENT_COLUMNS = (
     Column(_("Quỹ"), TEXT),
     Column(_("Khoản mục"), TEXT),
-    Column(_("Thu"), AMOUNT),
-    Column(_("Chi"), AMOUNT),
+    Column(_("Số tiền thu"), AMOUNT),
+    Column(_("Số tiền chi"), AMOUNT),
     Column(_("Số dư"), AMOUNT),
 )
 
