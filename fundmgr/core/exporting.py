@@ -223,6 +223,12 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence], target: Bina
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = formats[kind]
                 cells.append(cell)
+            elif kind == EXACT and isinstance(value, str) and value[:1] in ("=", "#"):
+                # Written byte for byte, but as text: openpyxl would make "=..." a formula and
+                # "#N/A" an error cell (an EXACT memo is anybody's text: a donor's name).
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
+                cells.append(cell)
             else:
                 cells.append(_text_cell(value, kind) if kind == TEXT else ("" if value is None else value))
         sheet.append(cells)
