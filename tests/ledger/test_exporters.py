@@ -229,3 +229,39 @@ def test_books_agree_with_the_ledger_over_random_postings(province, make_fund, p
 def fund_total(fund) -> int:
     balances = account_balances(funds=[fund])
     return sum(balances.get(code, 0) for code in (accounts.CASH, accounts.BANK))
+
+
+@pytest.mark.postgres
+def test_the_copy_path_writes_the_same_bytes_as_the_rows_path(two_communes, province):
+    from fundmgr.ledger.exporters import general_journal_csv_by_copy
+
+    hac_thanh, sam_son, general, local = two_communes
+    awkward = [
+        'Ủng hộ, "Nâng cánh ước mơ"', "dòng một\ndòng hai\r\nba", "a\\b\\nc\t\x08\x0c\x0b tab", "=HYPERLINK(\"x\")",
+        " khoảng trắng ", "#N/A", "'", "\\", "\\.",
+    ]
+    for memo in awkward:
+        entry = entry_post(
+            unit=hac_thanh, date=DAY, memo=memo, source=sam_son,
+            lines=[Line(accounts.BANK, local, debit=7), Line(accounts.DONATION_INCOME, local, credit=7)],
+        )
+    from fundmgr.ledger.services import entry_reverse
+
+    entry_reverse(entry=entry, reason='Nhầm, "sửa"\nlại', date=DAY)
+    exporter = exporter_get("general_journal")
+    assert exporter.fast_writers == {"csv": general_journal_csv_by_copy}
+    for data in ({}, {"fund": local.pk}, {"unit": hac_thanh.pk, "date_from": "2025-09-01"}, {"unit": sam_son.pk},
+                 {"date_to": "2020-01-01"}):
+        for unit_ids in (None, frozenset({hac_thanh.pk})):
+            form = exporter.form(data)
+            assert form.is_valid()
+            request = ExportRequest(params=form.cleaned_data, unit_ids=unit_ids)
+            by_rows, by_copy, rows_progress, copy_progress = io.BytesIO(), io.BytesIO(), [], []
+            expected = write_csv(
+                exporter.columns_for(request), exporter.rows(request), by_rows, progress=rows_progress.append, every=3,
+            )
+            manifest = general_journal_csv_by_copy(request, by_copy, progress=copy_progress.append, every=3)
+            assert by_copy.getvalue() == by_rows.getvalue(), (data, unit_ids)
+            assert manifest == expected and copy_progress == rows_progress, (data, unit_ids)
+            if not data and unit_ids is None:
+                assert 'a\\b\\nc\t\x08'.encode() in by_rows.getvalue() and expected.rows == 6 + 20

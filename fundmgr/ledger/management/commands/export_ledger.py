@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from fundmgr.core.exporting import WRITERS, ExportRequest, exporter_get
+from fundmgr.core.exporting import WRITERS, ExportRequest, export_write, exporter_get
 from fundmgr.ledger.exporters import LedgerPeriodForm
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
@@ -51,9 +51,8 @@ class Command(BaseCommand):
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             if progress is not None:
                 progress = progress()
-            manifest = WRITERS[file_format](
-                exporter.columns_for(request), exporter.rows(request), file, progress=progress, every=1000
-            )
+            # On PostgreSQL the CSV comes from COPY (the same bytes, several times faster).
+            manifest = export_write(exporter, request, file_format, file, progress=progress, every=5000)
         if progress is not None:
             self.stdout.write("")
         debit, credit = (manifest.totals[str(column.label)] for column in exporter.columns_for(request)[-2:])
