@@ -264,4 +264,4 @@ def test_the_copy_path_writes_the_same_bytes_as_the_rows_path(two_communes, prov
             assert by_copy.getvalue() == by_rows.getvalue(), (data, unit_ids)
             assert manifest == expected and copy_progress == rows_progress, (data, unit_ids)
             if not data and unit_ids is None:
-                assert 'a\\b\\nc\t\x08'.encode() in by_rows.getvalue() and expected.rows == 6 + 20
+                assert b'a\\b\\nc\t\x08' in by_rows.getvalue() and expected.rows == 6 + 20
