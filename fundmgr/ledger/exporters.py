@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 
 from django import forms
@@ -186,44 +185,28 @@ def ledger_audit_rows(*, batch_size: int = 10_000) -> Iterator[list]:
 
 
 # --- the general journal's CSV by COPY (PostgreSQL) -----------------------------------------------
-# PostgreSQL builds each CSV line as `csv.writer` would (quoted when it holds a comma, a quote, CR
-# or LF; quotes doubled; amounts and ids as integers, dates ISO) and streams the lines with
-# `COPY ... TO STDOUT` in text format. Text format escapes backslash, CR, LF, tab, \b, \f and \v
-# and ends every row with a bare LF, so a raw LF is always a row's end: it becomes the CRLF that
-# `csv.writer` writes, and the escapes are undone. tests/ledger/test_exporters.py holds the two
-# paths to the same bytes.
-_COPY_UNESCAPES = {b"\\": b"\\", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
-_COPY_ESCAPE = re.compile(rb"\\([\\bfnrtv])")
-
-
-def _csv_quoted(expression: str) -> str:
-    return (f"CASE WHEN {expression} ~ '[,\"\\r\\n]' THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' "
-            f"ELSE {expression} END")
-
-
+# `COPY ... TO STDOUT (FORMAT csv)` quotes a field exactly when `csv.writer` does (it holds a comma,
+# a quote, CR or LF; quotes doubled), with two differences this path undoes: PostgreSQL quotes an
+# empty string (its NULL is the unquoted empty field), so empty texts are selected as NULL; and it
+# ends rows with LF where `csv.writer` writes CRLF. Each COPY row arrives as one chunk, so a batch
+# whose LFs are all row ends (no memo with a line break) is converted with one replace.
+# tests/ledger/test_exporters.py holds the two paths to the same bytes and the same manifest.
 def _journal_copy_sql(lines_filter: Q) -> tuple[str, list]:
     entry, line = JournalEntry._meta.db_table, JournalLine._meta.db_table
-    source = (
-        "CASE WHEN e.source_type_id IS NULL THEN '' ELSE t.app_label || '.' || t.model || ':' || e.source_id END"
-    )
-    fields = [
-        "e.id::text", "to_char(e.date, 'YYYY-MM-DD')", _csv_quoted("u.code"), _csv_quoted("e.memo"),
-        _csv_quoted(f"({source})"), _csv_quoted("coalesce(r.hash, '')"), _csv_quoted("e.reversal_reason"),
-        _csv_quoted("e.previous_hash"), _csv_quoted("e.hash"), _csv_quoted("a.code"), _csv_quoted("f.code"),
-        "l.debit::text", "l.credit::text",
-    ]
+    source = "CASE WHEN e.source_type_id IS NULL THEN '' ELSE t.app_label || '.' || t.model || ':' || e.source_id END"
+    texts = ["u.code", "e.memo", source, "r.hash", "e.reversal_reason", "e.previous_hash", "e.hash", "a.code", "f.code"]
+    unit, memo, source, reverses, reason, previous, digest, account, fund = (f"NULLIF({text}, '')" for text in texts)
     where, params = "", []
     if lines_filter:
         ids_sql, params = JournalLine.objects.filter(lines_filter).values("pk").query.sql_with_params()
         where = f" WHERE l.id IN ({ids_sql})"
-    separator = " || ',' || "
     sql = (
-        f"SELECT {separator.join(fields)} FROM {line} l JOIN {entry} e ON e.id = l.entry_id"
-        f" LEFT JOIN {entry} r ON r.id = e.reverses_id"
+        f"SELECT e.id, to_char(e.date, 'YYYY-MM-DD'), {unit}, {memo}, {source}, {reverses}, {reason}, {previous},"
+        f" {digest}, {account}, {fund}, l.debit, l.credit"
+        f" FROM {line} l JOIN {entry} e ON e.id = l.entry_id LEFT JOIN {entry} r ON r.id = e.reverses_id"
         f" JOIN {OrgUnit._meta.db_table} u ON u.id = e.unit_id JOIN {Account._meta.db_table} a ON a.id = l.account_id"
-        f" JOIN {Fund._meta.db_table} f ON f.id = l.fund_id"
-        f" LEFT JOIN {ContentType._meta.db_table} t ON t.id = e.source_type_id"
-        f"{where} ORDER BY l.entry_id, l.id"
+        f" JOIN {Fund._meta.db_table} f ON f.id = l.fund_id LEFT JOIN {ContentType._meta.db_table} t"
+        f" ON t.id = e.source_type_id{where} ORDER BY l.entry_id, l.id"
     )
     return sql, list(params)
 
@@ -240,46 +223,44 @@ def general_journal_csv_by_copy(request: ExportRequest, target, *, progress=None
     sink = HashingWriter(target)
     sink.write(("\ufeff" + header.getvalue()).encode("utf-8"))
     manifest = Manifest()
-    debit_label, credit_label = str(columns[11].label), str(columns[12].label)
-    lines_filter = _line_filter(request)
     last_line = b""
+    lines_filter = _line_filter(request)
+    totals = {"debit": 0, "credit": 0}
     if lines_filter is not None:
         sql, params = _journal_copy_sql(lines_filter)
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy:
             batch: list = []
-            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params or None) as copy:
-                for data in copy:
-                    batch.append(data)
-                    if len(batch) == every:
-                        last_line = _copy_flush(batch, sink)
-                        manifest.rows += every
-                        if progress is not None:
-                            progress(manifest.rows)
-                        batch = []
+            for data in copy:
+                batch.append(data)
+                if len(batch) == every:
+                    last_line = _copy_batch_write(batch, sink)
+                    manifest.rows += len(batch)
+                    batch = []
+                    if progress is not None:
+                        progress(manifest.rows)
             if batch:
-                last_line = _copy_flush(batch, sink)
+                last_line = _copy_batch_write(batch, sink)
                 manifest.rows += len(batch)
-            totals = JournalLine.objects.filter(lines_filter).aggregate(debit=Sum("debit", default=0), credit=Sum("credit", default=0))
-    else:
-        totals = {"debit": 0, "credit": 0}
-    manifest.totals = {debit_label: totals["debit"], credit_label: totals["credit"]}
+        totals = JournalLine.objects.filter(lines_filter).aggregate(
+            debit=Sum("debit", default=0), credit=Sum("credit", default=0)
+        )
+    manifest.totals = {str(columns[11].label): totals["debit"], str(columns[12].label): totals["credit"]}
     if manifest.rows:
-        last_row = next(csv.reader(io.StringIO(last_line.decode("utf-8"), newline="")))
-        manifest.last = {str(columns[8].label): last_row[8]}
+        manifest.last = {str(columns[8].label): next(csv.reader(io.StringIO(last_line.decode("utf-8"), newline="")))[8]}
     if progress is not None:
         progress(manifest.rows)
     manifest.sha256, manifest.size = sink.digest.hexdigest(), sink.size
     return manifest
 
 
-def _copy_flush(batch: list, sink) -> bytes:
-    """Write a batch of COPY text rows as CSV lines; return the last one (for the manifest)."""
-    block = b"".join(batch).replace(b"\n", b"\r\n")
-    if b"\\" in block:
-        block = _COPY_ESCAPE.sub(lambda match: _COPY_UNESCAPES[match.group(1)], block)
-    sink.write(block)
-    last = bytes(batch[-1])
-    return _COPY_ESCAPE.sub(lambda match: _COPY_UNESCAPES[match.group(1)], last[:-1]) if b"\\" in last else last[:-1]
+def _copy_batch_write(batch: list, sink) -> bytes:
+    """Write a batch of COPY rows (each ending in LF) with CRLF row ends; return the last row."""
+    block = b"".join(batch)
+    if block.count(b"\n") == len(batch):  # every LF ends a row
+        sink.write(block.replace(b"\n", b"\r\n"))
+    else:
+        sink.write(b"".join(bytes(row[:-1]) + b"\r\n" for row in batch))
+    return bytes(batch[-1])
 
 
 # --- cash and bank books -------------------------------------------------------------------------
