@@ -265,3 +265,29 @@ def test_the_copy_path_writes_the_same_bytes_as_the_rows_path(two_communes, prov
             assert manifest == expected and copy_progress == rows_progress, (data, unit_ids)
             if not data and unit_ids is None:
                 assert b'a\\b\\nc\t\x08' in by_rows.getvalue() and expected.rows == 6 + 20
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_export_ledger_options(two_communes, tmp_path):
+    hac_thanh, sam_son, general, local = two_communes
+    out = io.StringIO()
+    call_command("export_ledger", "-o", str(tmp_path / "so.xlsx"), "--unit", "TH-HT", "--from", "2025-09-01",
+                 "--to", "2025-09-30", stdout=out)
+    sheet = load_workbook(tmp_path / "so.xlsx", read_only=True).active
+    assert [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["TH-HT", "TH-HT"]
+    assert out.getvalue().splitlines()[0].startswith("2 lines, debit 2000000, credit 2000000, last hash ")
+
+    terminal = Terminal()
+    call_command("export_ledger", str(tmp_path / "quy.csv"), "--fund", "QKH-TH", "--format", "csv", stdout=terminal)
+    assert "[########################################] 4/4 (100%)" in terminal.getvalue()
+    assert terminal.getvalue().splitlines()[-2].startswith("4 lines, debit 12000000, credit 12000000")
+    assert len(csv_rows((tmp_path / "quy.csv").read_bytes())) == 1 + 4
+
+    with pytest.raises(Exception, match="no fund with the code 'NOPE'"):
+        call_command("export_ledger", str(tmp_path / "x.csv"), "--fund", "NOPE")
+    with pytest.raises(Exception, match="date_from"):
+        call_command("export_ledger", str(tmp_path / "x.csv"), "--from", "31/12/2025")

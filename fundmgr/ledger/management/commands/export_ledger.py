@@ -80,8 +80,7 @@ class Command(BaseCommand):
         return form.cleaned_data
 
     def _on_terminal(self) -> bool:
-        stream = getattr(self.stdout, "_out", self.stdout)
-        return bool(getattr(stream, "isatty", lambda: False)())
+        return self.stdout.isatty()
 
     def _progress_bar(self, exporter, request):
         """A factory, called inside the snapshot: it counts the rows there, then draws a bar."""
