@@ -7,7 +7,7 @@ loads a valid hash-chained ledger of `--lines` journal lines with `bench/ledger_
 (donations, scholarship payments and transfers over 20 funds; memos with commas, so quoted).
 
 Measured side by side in one run, each step in a fresh process of its own (so that its peak
-memory, `ru_maxrss`, is its own and not the loader's), one run each:
+memory, `ru_maxrss`, is its own and not the loader's; the loader runs in a child too), one run each:
 - COPY: `COPY (SELECT <the general journal's columns, same joins, same order>) TO STDOUT (FORMAT csv)`
   streamed into a file: the floor;
 - CSV, the exporter path: `export_write(general_journal, "csv")` inside a REPEATABLE READ
@@ -41,38 +41,48 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="reuse the loaded database")
-    parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)  # one measured step, in a child
+    parser.add_argument("--step", choices=("load", *STEPS), help=argparse.SUPPRESS)  # one measured step, in a child
     parser.add_argument("--output", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.step == "load":
+        django_on_bench_database(DEFAULT_URL, keep=True)
+        from django.core.management import call_command
+        from ledger_verify import load
+
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        entries, lines = load(options.lines)
+        print(json.dumps({"entries": entries, "rows": lines, "seconds": time.perf_counter() - started}))
+        return
     if options.step:
         django_on_bench_database(DEFAULT_URL, keep=True)
         print(json.dumps(measure(options.step, Path(options.output))))
         return
 
     fresh = django_on_bench_database(DEFAULT_URL, keep=options.keep)
-    from django.core.management import call_command
     from django.db import connection
 
-    if fresh:
-        started = time.perf_counter()
-        call_command("migrate", verbosity=0)
-        from ledger_verify import load
+    # Linux carries a process's peak memory across fork and exec: the loader (which holds the
+    # rows it loads) and the measured steps each run in a child of this small process.
+    environment = {**os.environ, "BENCH_DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)}
 
-        entries, lines = load(options.lines)
-        print(f"migrated and loaded {entries:,} entries / {lines:,} lines in {time.perf_counter() - started:.1f} s")
-    print(f"PostgreSQL {connection.pg_version // 10000}, Python {sys.version.split()[0]}")
+    def child(step: str, output: Path) -> dict:
+        command = [sys.executable, __file__, "--step", step, "--output", str(output), "--lines", str(options.lines)]
+        finished = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
+        return json.loads(finished.stdout.strip().splitlines()[-1])
+
+    if fresh:
+        loaded = child("load", Path(os.devnull))
+        print(f"migrated and loaded {loaded['entries']:,} entries / {loaded['rows']:,} lines in {loaded['seconds']:.1f} s")
+    print(f"PostgreSQL {connection.pg_version // 10000}, Python {sys.version.split()[0]}; "
+          f"this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB before the steps")
     connection.close()
 
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         for step in STEPS:
             output = Path(folder) / f"{step}.out"
-            child = subprocess.run(
-                [sys.executable, __file__, "--step", step, "--output", str(output)],
-                capture_output=True, text=True, check=True, env={**os.environ, "BENCH_DATABASE_URL": os.environ.get(
-                    "BENCH_DATABASE_URL", DEFAULT_URL)},
-            )
-            results[step] = json.loads(child.stdout.strip().splitlines()[-1])
+            results[step] = child(step, output)
             result = results[step]
             print(f"{step:9} {result['seconds']:7.2f} s {result['rows'] / result['seconds']:11,.0f} rows/s"
                   f"  {result['bytes'] / 1e6:7.1f} MB file  peak memory {result['maxrss_mb']:6.1f} MB", flush=True)
