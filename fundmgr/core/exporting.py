@@ -220,14 +220,25 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence], target: Bina
     tally = _Tally(columns, manifest, progress, every)
     formats = {AMOUNT: "#,##0", INTEGER: "0", DATE: "yyyy-mm-dd"}
     kinds = [column.kind for column in columns]
+    # One formatted cell per number or date column, reused row after row: a write-only sheet writes
+    # a row out when it is appended, and a new styled cell for every value cost a third of the time.
+    reused = {}
+    for index, kind in enumerate(kinds):
+        if kind in formats:
+            reused[index] = WriteOnlyCell(sheet)
+            reused[index].number_format = formats[kind]
     last = None
     for row in rows:
         cells = []
-        for value, kind in zip(row, kinds, strict=True):
-            if kind in formats and value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = formats[kind]
+        for index, (value, kind) in enumerate(zip(row, kinds, strict=True)):
+            if value is None:
+                cells.append("")
+            elif index in reused:
+                cell = reused[index]
+                cell.value = value
                 cells.append(cell)
+            elif kind == TEXT:
+                cells.append(spreadsheet_safe(str(value)))
             elif kind == EXACT and isinstance(value, str) and value[:1] in ("=", "#"):
                 # Written byte for byte, but as text: openpyxl would make "=..." a formula and
                 # "#N/A" an error cell (an EXACT memo is anybody's text: a donor's name).
@@ -235,7 +246,7 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence], target: Bina
                 cell.data_type = "s"
                 cells.append(cell)
             else:
-                cells.append(_text_cell(value, kind) if kind == TEXT else ("" if value is None else value))
+                cells.append(value)
         sheet.append(cells)
         tally.count(row)
         last = row
