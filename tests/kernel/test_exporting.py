@@ -57,6 +57,7 @@ def test_xlsx_holds_the_same_cells_with_numbers_as_numbers():
     assert values[1] == ("'=HYPERLINK(\"x\")", -500_000, datetime.datetime(2026, 2, 17), 1, "=ab")
     assert values[2][1] == 1_250_000_000 and sheet["B3"].number_format == "#,##0"
     assert values[3] == (None, 0, None, 3, "ef")
+    assert sheet["E2"].data_type == "s"  # exact text that starts with "=" is text, not a formula
     assert manifest.rows == 3 and manifest.totals == {"Số tiền": 1_249_500_000}
     assert manifest.sha256 == hashlib.sha256(target.getvalue()).hexdigest()
 

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from fundmgr.ledger import accounts
-from fundmgr.ledger.exporters import AUDIT_COLUMNS, ledger_audit_rows
+from fundmgr.ledger.exporters import AUDIT_COLUMNS, GENERAL_JOURNAL_COLUMNS, ledger_audit_rows
 from fundmgr.ledger.models import LedgerChainHead
 from fundmgr.ledger.services import Line, entry_post, entry_reverse, fund_transfer
 from fundmgr.orgs.models import OrgUnit
@@ -79,9 +79,13 @@ def test_export_ledger_writes_the_file_the_auditor_script_checks(tmp_path, rows)
     export, out = tmp_path / "so-cai.csv", StringIO()
     call_command("export_ledger", str(export), stdout=out)
 
-    with export.open(newline="", encoding="utf-8") as file:
+    # The file is the general journal exporter's CSV: a BOM for Excel and Vietnamese labels
+    # (the auditor's script reads the columns by position, in the order of AUDIT_COLUMNS).
+    assert export.read_bytes().startswith("\ufeffSố bút toán,".encode())
+    with export.open(newline="", encoding="utf-8-sig") as file:
         written = list(csv.reader(file))
-    assert written[0] == AUDIT_COLUMNS
+    assert written[0] == [str(column.label) for column in GENERAL_JOURNAL_COLUMNS]
+    assert len(written[0]) == len(AUDIT_COLUMNS)
     assert written[1:] == [[str(value) for value in row] for row in rows]
     head = LedgerChainHead.objects.get()
     debit = sum(row[-2] for row in rows)
