@@ -262,11 +262,12 @@ HashingWriter = _HashingWriter  # for an exporter's fast writer, which must hash
 
 
 def export_write(exporter: Exporter, request: ExportRequest, file_format: str, target: BinaryIO, *,
-                 progress=None, every: int = 5000) -> Manifest:
+                 progress=None, every: int = 5000, **options) -> Manifest:
     """Write `exporter`'s rows for `request` as `file_format` ("csv", "xlsx") into `target`.
 
     The exporter's own writer for the format when it has one that applies here, else the generic
-    writer over its rows: both give the same bytes and the same manifest.
+    writer over its rows (with `options`, e.g. the XLSX sheet's `title`): both give the same bytes
+    and the same manifest.
     """
     fast = exporter.fast_writers.get(file_format)
     if fast is not None:
@@ -274,4 +275,4 @@ def export_write(exporter: Exporter, request: ExportRequest, file_format: str, t
         if manifest is not None:
             return manifest
     return WRITERS[file_format](exporter.columns_for(request), exporter.rows(request), target, progress=progress,
-                                every=every)
+                                every=every, **options)

@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_record
 from fundmgr.core import exporting, outbox
-from fundmgr.core.exporting import WRITERS, Exporter, ExportRequest, Manifest
+from fundmgr.core.exporting import WRITERS, Exporter, ExportRequest, Manifest, export_write
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import visible_units
@@ -279,10 +279,9 @@ def _write(exporter: Exporter, request: ExportRequest, format: str, target, *, p
         total = exporter.count(request) if exporter.count is not None else None
         if progress is not None:
             progress.total = total
-        return WRITERS[format](
-            exporter.columns_for(request), exporter.rows(request), target, progress=progress,
-            every=settings.REPORT_PROGRESS_EVERY, **options,
-        )
+        # export_write: the exporter's own fast writer where it has one (the general journal's COPY).
+        return export_write(exporter, request, format, target, progress=progress,
+                            every=settings.REPORT_PROGRESS_EVERY, **options)
 
 
 @contextlib.contextmanager

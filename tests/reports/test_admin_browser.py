@@ -1,6 +1,9 @@
-"""An auditor runs a report from the admin in a real browser (Debian's chromium, headless), watches
-its progress bar (the page refreshes itself: no script), downloads the file and the manifest, and
-the manifest's SHA-256 is the file's.
+"""An auditor runs the general journal from the admin in a real browser (Debian's chromium,
+headless), watches its progress bar (the page refreshes itself: no script), downloads the file and
+the manifest, and the manifest's SHA-256 is the file's.
+
+The journal is the real exporter over real entries of the auditor's commune; only its rows are
+paced (a pause every few rows), so that a run on a small test ledger lasts long enough to be seen.
 
 The run is done by the same service the worker calls, in a thread of the test, so the page shows a
 real run in progress. Screenshots for a person to look at land in var/test-artifacts/:
@@ -8,34 +11,69 @@ report-add.png (the parameters), report-running.png (the progress bar), report-d
 with its manifest) and report-list.png (the "Báo cáo" list with the download links).
 """
 
+import csv
+import dataclasses
+import datetime
 import hashlib
+import io
 import json
 import threading
+import time
 
 import pytest
 from django.db import connection
 
-from fundmgr.core import outbox
+from fundmgr.core import exporting, outbox
+from fundmgr.ledger import accounts
+from fundmgr.ledger import exporters as ledger_exporters
+from fundmgr.ledger.services import Line, entry_post
 from fundmgr.reports import services
 from fundmgr.reports.models import ReportRun
 from tests.conftest import require_executable
 from tests.e2e.browser import chromium_launched
 
 from .conftest import PASSWORD
-from .exporters import SLOW_ROWS
 
-# The report the auditor runs. After the merge: "general_journal" (its title on the page, and
-# enough journal lines for the bar to be seen moving).
-REPORT = "test_slow"
-REPORT_TITLE = "Sổ thử chạy chậm"
+REPORT = "general_journal"
+REPORT_TITLE = "Sổ nhật ký chung"
+ENTRIES = 300  # of two lines each, in the auditor's commune
+LINES = 2 * ENTRIES
+
+
+@pytest.fixture
+def paced_general_journal(registry, funds, units):
+    """The project's ledger exporters in the test registry, the journal's rows paced; its entries."""
+    ledger_exporters.exporters_register()
+    journal = exporting.exporter_get(REPORT)
+
+    def paced_rows(request):
+        for number, row in enumerate(journal.rows(request)):
+            if number % 20 == 0:
+                time.sleep(0.1)
+            yield row
+
+    # No fast writer: PostgreSQL's COPY path would write the file in one go, with nothing to watch.
+    registry[REPORT] = dataclasses.replace(journal, rows=paced_rows, fast_writers={})
+    fund = funds["QKH-HT"]
+    for number in range(ENTRIES):
+        entry_post(
+            unit=units.commune_a, date=datetime.date(2026, 2, 1), memo=f"Thu ủng hộ {number + 1}",
+            lines=[Line(accounts.CASH, fund, debit=100_000), Line(accounts.DONATION_INCOME, fund, credit=100_000)],
+        )
+    entry_post(  # another commune's entry: not in this auditor's journal
+        unit=units.commune_b, date=datetime.date(2026, 2, 1), memo="Thu ủng hộ Sầm Sơn",
+        lines=[Line(accounts.CASH, funds["QKH-SS"], debit=7_000), Line(accounts.DONATION_INCOME, funds["QKH-SS"], credit=7_000)],
+    )
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_an_auditor_runs_a_report_watches_it_and_checks_the_manifest(live_server, artifacts_dir, auditor_a, units, settings, monkeypatch):
+def test_an_auditor_runs_the_general_journal_watches_it_and_checks_the_manifest(
+    live_server, artifacts_dir, auditor_a, units, settings, monkeypatch, paced_general_journal,
+):
     chromium = require_executable("chromium")
     settings.REPORT_INLINE_MAX_ROWS = 0
-    settings.REPORT_PROGRESS_EVERY = 300
+    settings.REPORT_PROGRESS_EVERY = 50
     queued = []
     monkeypatch.setattr(outbox, "enqueue_jobs", queued.extend)  # the test plays the worker
 
@@ -83,7 +121,11 @@ def test_an_auditor_runs_a_report_watches_it_and_checks_the_manifest(live_server
         manifest = json.loads(open(download.value.path(), "rb").read())
 
     run = ReportRun.objects.get()
-    assert 0 < seen_progress < SLOW_ROWS
+    assert 0 < seen_progress < LINES
     assert REPORT_TITLE in listing and auditor_a.username in listing
     assert manifest["sha256"] == hashlib.sha256(content).hexdigest() == run.manifest["sha256"]
-    assert manifest["rows"] == SLOW_ROWS and manifest["report"] == REPORT
+    assert manifest["rows"] == LINES and manifest["report"] == REPORT
+    # The file is the commune's journal: its lines only, debits equal to credits.
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))[1:]
+    assert len(rows) == LINES and {row[2] for row in rows} == {units.commune_a.code}
+    assert sum(int(row[-2] or 0) for row in rows) == sum(int(row[-1] or 0) for row in rows) == ENTRIES * 100_000
