@@ -358,7 +358,8 @@ class ReportScheduleAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["kind", "unit", "format", "enabled", "last_sent_period", "created_by"]
     list_filter = ["enabled", "kind"]
     list_select_related = ["unit", "created_by"]
-    readonly_fields = ["last_sent_period", "created_by"]
+    readonly_fields = ["last_sent_period", "created_by", "parameters_display"]
+    parameters_display = ReportRunAdmin.parameters_display
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         fields = {name: field for _title, group in _schedule_parameter_fields() for name, field in group.items()}
@@ -367,6 +368,10 @@ class ReportScheduleAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [(None, {"fields": ["kind", "unit", "format", "enabled", "last_sent_period", "created_by"]})]
+        if obj is not None and not self.has_change_permission(request, obj):
+            # A reader sees the parameters kept, not every report's empty fields.
+            fieldsets[0][1]["fields"].append("parameters_display")
+            return fieldsets
         for title, group in _schedule_parameter_fields():
             fieldsets.append((_("Tham số: %(title)s") % {"title": title}, {"fields": list(group)}))
         return fieldsets
