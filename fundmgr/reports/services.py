@@ -472,8 +472,9 @@ def report_schedules_due(*, today: datetime.date) -> list[ReportRun]:
     for schedule_id in ReportSchedule.objects.filter(enabled=True).order_by("pk").values_list("pk", flat=True):
         try:
             run = report_schedule_run(schedule_id=schedule_id, today=today)
-        except (ValidationError, PermissionDenied):
-            # Parameters gone stale (a closed campaign): this schedule waits for a person, the others go.
+        except ValidationError:
+            # Parameters gone stale (a campaign deleted): this schedule waits for a person and is tried
+            # again tomorrow (its period stays unsent); the others go.
             logger.warning("report schedule %s could not run", schedule_id, exc_info=True)
             continue
         if run is not None:

@@ -153,6 +153,18 @@ def test_a_disabled_schedule_sends_nothing(schedules, mailoutbox, django_capture
     assert set(ReportSchedule.objects.values_list("last_sent_period", flat=True)) == {""}
 
 
+def test_a_schedule_whose_parameters_no_longer_validate_waits_and_the_others_go(
+    schedules, mailoutbox, django_capture_on_commit_callbacks,
+):
+    ReportSchedule.objects.filter(pk=schedules["weekly"].pk).update(parameters={})  # the campaign is required
+
+    runs = run_due(MONDAY, django_capture_on_commit_callbacks)
+
+    assert [run.kind for run in runs] == ["fund_statement"] and len(mailoutbox) == 2
+    assert ReportSchedule.objects.get(pk=schedules["weekly"].pk).last_sent_period == ""  # tried again tomorrow
+    assert ReportRun.objects.filter(kind="campaign_report").count() == 0
+
+
 def test_a_commune_schedules_file_holds_only_the_communes_rows(
     schedules, mailoutbox, django_capture_on_commit_callbacks,
 ):
@@ -227,3 +239,29 @@ def test_an_auditor_reads_the_schedules_and_changes_nothing(client, units, peopl
     assert "campaign=TET-2027" in text
     assert client.post(change, {"kind": "campaign_report", "unit": units.commune_a.pk, "format": "csv"}).status_code == 403
     assert ReportSchedule.objects.count() == 2 and ReportSchedule.objects.get(pk=schedules["weekly"].pk).enabled
+
+
+def test_a_recipient_who_lost_the_role_before_the_e_mail_went_is_skipped(
+    schedules, people, mailoutbox, django_capture_on_commit_callbacks, monkeypatch,
+):
+    from fundmgr.core import outbox
+
+    monkeypatch.setattr(outbox, "enqueue_many", lambda jobs: 0)  # the e-mails wait
+    run_due(MONDAY, django_capture_on_commit_callbacks)
+    Membership.objects.filter(user=people["treasurer"]).delete()
+
+    for delivery in ReportDelivery.objects.order_by("pk"):
+        services.report_delivery_send(delivery_id=delivery.pk)
+
+    assert sorted(message.to[0] for message in mailoutbox) == ["kiemtra@hacthanh.vn"] * 2
+    skipped = ReportDelivery.objects.filter(user=people["treasurer"])
+    assert set(skipped.values_list("status", flat=True)) == {JobStatus.SKIPPED}
+
+
+def test_the_daily_beat_job_is_installed_by_a_migration():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(task="fundmgr.reports.tasks.report_schedules_due_task")
+    assert (task.enabled, task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == (
+        True, "6", "0", "Asia/Ho_Chi_Minh",
+    )
