@@ -9,10 +9,12 @@ The list and a run's page refresh themselves (`<meta http-equiv="refresh">`, the
 inline script) while a run is pending or running; the progress bar is an HTML `<progress>`.
 """
 
+import copy
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -21,13 +23,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fundmgr.adminkit.forms import form_errors_from
+from fundmgr.adminkit.scoping import ScopedAdminMixin
+from fundmgr.core import exporting
 from fundmgr.core.money import format_vnd
 from fundmgr.core.outbox import JobStatus
-from fundmgr.orgs.roles import Action, roles_with
+from fundmgr.orgs.roles import Action, Domain, roles_with
 from fundmgr.orgs.scoping import visible_units
 
 from . import selectors, services
-from .models import ReportRun
+from .models import CONTENT_TYPES, ReportRun, ReportSchedule
 
 REFRESH_SECONDS = 3
 OPEN_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
@@ -275,12 +279,8 @@ class ReportRunAdmin(admin.ModelAdmin):
                 _("Tệp của báo cáo này đã hết hạn và bị xóa; hãy chạy lại báo cáo."), status=410,
                 content_type="text/plain; charset=utf-8",
             )
-        content_type = {
-            ReportRun.Format.CSV: "text/csv; charset=utf-8",
-            ReportRun.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        }[run.format]
         return FileResponse(
-            run.file.open("rb"), as_attachment=True, content_type=content_type, filename=f"{run.kind}-{run.pk}.{run.format}",
+            run.file.open("rb"), as_attachment=True, content_type=CONTENT_TYPES[run.format], filename=f"{run.kind}-{run.pk}.{run.format}",
         )
 
     def manifest_view(self, request, object_id):
@@ -294,3 +294,89 @@ class ReportRunAdmin(admin.ModelAdmin):
         response = JsonResponse(body, json_dumps_params={"ensure_ascii": False, "indent": 2})
         response["Content-Disposition"] = f'attachment; filename="{run.kind}-{run.pk}.manifest.json"'
         return response
+
+
+# --- schedules ------------------------------------------------------------------------------------------
+class ReportScheduleForm(forms.ModelForm):
+    """A schedule's own fields, and the parameters of each scheduled report: the exporter's own form
+    fields (`services.schedule_exporter_fields`), named `<kind>-<field>`. Only the chosen report's
+    are kept, checked by the exporter's form in `services.schedule_parameters_clean`."""
+
+    class Meta:
+        model = ReportSchedule
+        fields = ["kind", "unit", "format", "enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name, value in self.instance.parameters.items():
+                self.initial.setdefault(f"{self.instance.kind}-{name}", value)
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if not kind:
+            return data
+        prefix = f"{kind}-"
+        posted = QueryDict(mutable=True)
+        for key in self.data:
+            if key.startswith(prefix):
+                posted.setlist(key.removeprefix(prefix), self.data.getlist(key))
+        try:
+            self.instance.parameters = services.schedule_parameters_clean(kind=kind, data=posted)
+        except ValidationError as error:
+            for name, errors in error.error_dict.items():
+                field = f"{prefix}{name}" if f"{prefix}{name}" in self.fields else ("kind" if name == "kind" else None)
+                self.add_error(field, errors)
+        return data
+
+
+def _schedule_parameter_fields() -> list[tuple[str, dict]]:
+    """[(report title, {form field name: field})] for each scheduled report that is registered."""
+    groups = []
+    for kind in ReportSchedule.Kind.values:
+        try:
+            exporter = exporting.exporter_get(kind)
+        except KeyError:
+            continue  # not installed here: nothing to ask
+        fields = {}
+        for name, field in services.schedule_exporter_fields(exporter).items():
+            field = copy.deepcopy(field)
+            field.required = False  # only the chosen report's are required; its own form says which
+            fields[f"{kind}-{name}"] = field
+        groups.append((str(exporter.title), fields))
+    return groups
+
+
+@admin.register(ReportSchedule)
+class ReportScheduleAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Treasurers of a unit add, change and disable its schedules; auditors read them. A schedule is
+    disabled, not deleted (its runs refer to it)."""
+
+    scope_field = "unit"
+    permission_domain = Domain.MONEY
+    list_display = ["kind", "unit", "format", "enabled", "last_sent_period", "created_by"]
+    list_filter = ["enabled", "kind"]
+    list_select_related = ["unit", "created_by"]
+    readonly_fields = ["last_sent_period", "created_by", "parameters_display"]
+    parameters_display = ReportRunAdmin.parameters_display
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        fields = {name: field for _title, group in _schedule_parameter_fields() for name, field in group.items()}
+        kwargs["form"] = type("ReportScheduleForm", (ReportScheduleForm,), fields)
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(None, {"fields": ["kind", "unit", "format", "enabled", "last_sent_period", "created_by"]})]
+        if obj is not None and not self.has_change_permission(request, obj):
+            # A reader sees the parameters kept, not every report's empty fields.
+            fieldsets[0][1]["fields"].append("parameters_display")
+            return fieldsets
+        for title, group in _schedule_parameter_fields():
+            fieldsets.append((_("Tham số: %(title)s") % {"title": title}, {"fields": list(group)}))
+        return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

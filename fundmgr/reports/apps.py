@@ -14,6 +14,7 @@ class ReportsConfig(AppConfig):
         from fundmgr.core import outbox
 
         from . import tasks
-        from .models import ReportRun
+        from .models import ReportDelivery, ReportRun
 
         outbox.register(ReportRun, lambda run: (tasks.report_run_task, (run.pk,)))
+        outbox.register(ReportDelivery, lambda delivery: (tasks.report_delivery_task, (delivery.pk,)))

@@ -35,9 +35,11 @@ import logging
 import tempfile
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.mail import EmailMessage
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -46,11 +48,12 @@ from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_record
 from fundmgr.core import exporting, outbox
 from fundmgr.core.exporting import WRITERS, Exporter, ExportRequest, Manifest, export_write
-from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.models import Membership, OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import visible_units
 
-from .models import ReportRun, report_file_path
+from . import selectors
+from .models import CONTENT_TYPES, ReportDelivery, ReportRun, ReportSchedule, report_file_path
 from .selectors import PROGRESS_KEY
 
 logger = logging.getLogger(__name__)
@@ -154,14 +157,20 @@ def _export_request(exporter: Exporter, params: dict, unit_ids, personal: bool, 
 RUN_AUDIT_FIELDS = ["kind", "domain", "parameters", "format", "unit", "personal", "unit_ids"]
 
 
-def report_run_create(*, kind: str, data, format: str, by, unit: OrgUnit | None = None) -> ReportRun:
+def report_run_create(
+    *, kind: str, data, format: str, by, unit: OrgUnit | None = None, schedule: ReportSchedule | None = None,
+    period: str = "",
+) -> ReportRun:
     """Ask for a run of exporter `kind` with the form data `data`, as `by`, over `unit`'s subtree
     (None: all of `by`'s scope). PermissionDenied without EXPORT in the exporter's domain there;
-    ValidationError for an unknown report or format, or parameters the form refuses."""
+    ValidationError for an unknown report or format, or parameters the form refuses.
+
+    `by=None` is the system (a schedule, `report_schedules_due`): no permission check, the run
+    reads `unit`'s whole subtree; only services pass it, never a view."""
     exporter = exporter_of(kind)
     if format not in WRITERS:
         raise ValidationError({"format": ValidationError(_("Định dạng không hợp lệ."), code="invalid")})
-    if not user_can(by, Action.EXPORT, exporter.domain, unit):
+    if by is not None and not user_can(by, Action.EXPORT, exporter.domain, unit):
         raise PermissionDenied(_("Bạn không có quyền xuất báo cáo này cho đơn vị này."))
     raw = params_raw(exporter, data)
     params = params_clean(exporter, raw, user=by)
@@ -171,7 +180,8 @@ def report_run_create(*, kind: str, data, format: str, by, unit: OrgUnit | None 
     with transaction.atomic():
         run = ReportRun.objects.create(
             kind=exporter.name, domain=exporter.domain, parameters=raw, format=format, requested_by=by, unit=unit,
-            unit_ids=None if unit_ids is None else sorted(unit_ids), personal=personal,
+            unit_ids=None if unit_ids is None else sorted(unit_ids), personal=personal, schedule=schedule,
+            period=period,
         )
         audit_record(
             action=AuditEvent.Action.EXPORT, instance=run, actor=by,
@@ -350,6 +360,8 @@ def _finish(run_id: int, claimed_at: datetime.datetime, scratch, manifest: Manif
             "file", "manifest", "rows_done", "rows_total", "status", "last_error", "finished_at", "updated_at",
             "expires_at",
         ])
+        if run.schedule_id is not None:
+            _deliveries_create(run)
     _progress_forget(run_id)
     return True
 
@@ -398,6 +410,165 @@ def report_files_expire(*, now: datetime.datetime | None = None) -> int:
             run.save(update_fields=["file"])
             expired += 1
     return expired
+
+
+# --- scheduled reports --------------------------------------------------------------------------------
+# The exporters' date parameters: a schedule's run gets its period's dates there, nobody types them.
+PERIOD_FIELDS = ("date_from", "date_to")
+# Who receives a unit's scheduled reports: its own treasurers and auditors (not those of the units
+# above it, who would otherwise receive every commune's files).
+RECIPIENT_ROLES = (Membership.Role.TREASURER, Membership.Role.AUDITOR)
+
+
+def schedule_period(frequency: str, today: datetime.date) -> tuple[str, datetime.date, datetime.date]:
+    """The last whole period before `today`: (key, first day, last day). Weekly: the ISO week, Monday
+    to Sunday, before today's; monthly: the calendar month before today's."""
+    if frequency == ReportSchedule.WEEKLY:
+        first = today - datetime.timedelta(days=today.weekday() + 7)
+        year, week, _weekday = first.isocalendar()
+        return f"{year}-W{week:02d}", first, first + datetime.timedelta(days=6)
+    last = today.replace(day=1) - datetime.timedelta(days=1)
+    return f"{last.year}-{last.month:02d}", last.replace(day=1), last
+
+
+def schedule_exporter_fields(exporter: Exporter) -> dict:
+    """The exporter's parameter fields that a schedule keeps (its period's dates are the schedule's)."""
+    form = params_form(exporter)
+    if form is None:
+        return {}
+    return {name: field for name, field in form.fields.items() if name not in PERIOD_FIELDS}
+
+
+def schedule_parameters_clean(*, kind: str, data) -> dict:
+    """What a schedule keeps of the form data `data` for exporter `kind` (raw, as a run keeps it),
+    checked with the exporter's form as a run of last period would be; ValidationError otherwise."""
+    exporter = exporter_of(kind)
+    raw = {key: value for key, value in params_raw(exporter, data).items() if key.rsplit("_", 1)[0] not in PERIOD_FIELDS}
+    today = timezone.localdate()
+    params_clean(exporter, _with_period(exporter, raw, today, today))
+    return raw
+
+
+def _with_period(exporter: Exporter, raw: dict, first: datetime.date, last: datetime.date) -> dict:
+    form = params_form(exporter)
+    if form is None or not set(PERIOD_FIELDS) <= set(form.fields):
+        return dict(raw)  # the exporter has no dates (the campaign report covers the whole campaign)
+    return {**raw, "date_from": first.isoformat(), "date_to": last.isoformat()}
+
+
+def report_recipients(unit: OrgUnit):
+    """The users a scheduled report of `unit` goes to: its active treasurers and auditors with an
+    e-mail address, each once."""
+    return (
+        get_user_model().objects.filter(is_active=True, memberships__unit=unit, memberships__role__in=RECIPIENT_ROLES)
+        .exclude(email="").distinct().order_by("pk")
+    )
+
+
+def report_schedules_due(*, today: datetime.date) -> list[ReportRun]:
+    """Ask, as the system, for the run of every enabled schedule whose last whole period was not sent
+    yet (the daily beat job); the runs asked for. Each run is e-mailed when it is done (`_finish`)."""
+    runs = []
+    for schedule_id in ReportSchedule.objects.filter(enabled=True).order_by("pk").values_list("pk", flat=True):
+        try:
+            run = report_schedule_run(schedule_id=schedule_id, today=today)
+        except ValidationError:
+            # Parameters gone stale (a campaign deleted): this schedule waits for a person and is tried
+            # again tomorrow (its period stays unsent); the others go.
+            logger.warning("report schedule %s could not run", schedule_id, exc_info=True)
+            continue
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
+def report_schedule_run(*, schedule_id: int, today: datetime.date) -> ReportRun | None:
+    """The run of the schedule's last whole period before `today`, once per period (None: sent already,
+    or the schedule is disabled). The period is marked in the transaction that writes the run."""
+    with transaction.atomic():
+        schedule = ReportSchedule.objects.select_for_update(of=("self",)).select_related("unit").get(pk=schedule_id)
+        if not schedule.enabled:
+            return None
+        key, first, last = schedule_period(schedule.frequency, today)
+        if schedule.last_sent_period == key:
+            return None
+        exporter = exporter_of(schedule.kind)
+        run = report_run_create(
+            kind=schedule.kind, data=_with_period(exporter, schedule.parameters, first, last), format=schedule.format,
+            by=None, unit=schedule.unit, schedule=schedule, period=key,
+        )
+        schedule.last_sent_period = key
+        schedule.save(update_fields=["last_sent_period"])
+    return run
+
+
+def _deliveries_create(run: ReportRun) -> None:
+    """In the transaction that marks a scheduled run done: one e-mail job per recipient, sent after commit."""
+    deliveries = [ReportDelivery.objects.create(run=run, user=user) for user in report_recipients(run.unit)]
+    transaction.on_commit(lambda: outbox.enqueue_jobs(deliveries))
+
+
+def report_delivery_send(*, delivery_id: int) -> bool:
+    """E-mail a scheduled run's file to one recipient, once; True when this call sent it.
+
+    A recipient who has lost the role or the address meanwhile, or a file already expired, marks
+    the job skipped (the reason in `last_error`)."""
+    with transaction.atomic():
+        delivery = (
+            ReportDelivery.objects.select_for_update(of=("self",)).select_related("run__unit", "user")
+            .get(pk=delivery_id)
+        )
+        if delivery.status != ReportDelivery.Status.PENDING:
+            return False  # done, skipped, failed, or another worker is sending it now
+        run = delivery.run
+        if not report_recipients(run.unit).filter(pk=delivery.user_id).exists():
+            outbox.skip(delivery, _("Người nhận không còn là thủ quỹ hay kiểm tra của đơn vị, hoặc không có e-mail."))
+            return False
+        if not run.file:
+            outbox.skip(delivery, _("Tệp báo cáo đã hết hạn."))
+            return False
+        address = delivery.user.email
+        claimed_at = outbox.claim(delivery, recipient=address)
+    try:
+        message = _delivery_message(delivery, address)
+    except Exception as error:
+        # Give the claim back, or the task's retries would find the row running and do nothing.
+        outbox.attempt_failed(ReportDelivery, delivery.pk, error, count_attempt=False)
+        raise
+    return outbox.send_claimed(ReportDelivery, delivery.pk, claimed_at, message)
+
+
+def report_delivery_mark_failed(*, delivery_id: int, error: str) -> None:
+    outbox.mark_failed(ReportDelivery.objects.filter(pk=delivery_id), error)
+
+
+def _delivery_message(delivery: ReportDelivery, address: str) -> EmailMessage:
+    run = delivery.run
+    # The association writes in Vietnamese, whoever's worker sends it.
+    with translation.override(settings.LANGUAGE_CODE):
+        values = {
+            "title": selectors.exporter_title(run.kind), "unit": run.unit.name, "period": run.period,
+            "name": delivery.user.get_full_name() or delivery.user.get_username(), "rows": run.manifest.get("rows", 0),
+            "sha256": run.manifest.get("sha256", ""),
+        }
+        subject = _("Báo cáo định kỳ: %(title)s – %(unit)s – kỳ %(period)s") % values
+        body = _(
+            "Kính gửi %(name)s,\n\n"
+            "Đính kèm là báo cáo “%(title)s” của %(unit)s, kỳ %(period)s (%(rows)s dòng).\n"
+            "SHA-256 của tệp đính kèm: %(sha256)s\n"
+            "Hãy so mã này với tệp nhận được để chắc tệp không bị thay đổi.\n\n"
+            "Thư gửi tự động theo lịch gửi báo cáo của đơn vị; thủ quỹ có thể tắt lịch trong trang quản trị.\n\n"
+            "Trân trọng,\nHội Khuyến học"
+        ) % values
+    domain = (getattr(settings, "DEFAULT_FROM_EMAIL", "") or "").rsplit("@", 1)[-1].strip(" >") or "khuyenhoc.local"
+    message = EmailMessage(
+        subject=subject, body=body, to=[address],
+        # Fixed per job: a copy sent again after a crash is recognisably the same message.
+        headers={"Message-ID": f"<report.{run.pk}.{delivery.pk}@{domain}>", "X-Report-SHA256": values["sha256"]},
+    )
+    with run.file.open("rb") as report_file:
+        message.attach(f"{run.kind}-{run.period}.{run.format}", report_file.read(), CONTENT_TYPES[run.format])
+    return message
 
 
 # --- the system's export (manage.py report) ---------------------------------------------------------

@@ -7,6 +7,7 @@ sends it again.
 """
 
 from celery import shared_task
+from django.utils import timezone
 
 from fundmgr.core import outbox
 
@@ -31,3 +32,21 @@ def report_run_task(run_id: int) -> None:
 def report_files_expire_task() -> int:
     """Daily (migration 0002): delete the report files past their expiry."""
     return services.report_files_expire()
+
+
+class _DeliveryTask(outbox.RetryingJobTask):
+    max_retries = MAX_RETRIES
+
+    def give_up(self, args, error):
+        services.report_delivery_mark_failed(delivery_id=args[0], error=error)
+
+
+@shared_task(base=_DeliveryTask)
+def report_delivery_task(delivery_id: int) -> None:
+    services.report_delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def report_schedules_due_task() -> int:
+    """Daily (migration 0004): ask for the scheduled reports whose period has ended; how many."""
+    return len(services.report_schedules_due(today=timezone.localdate()))

@@ -89,3 +89,40 @@ ALL = (FUNDS, LINES, SLOW, AWARDS)
 def install() -> None:
     for exporter in ALL:
         register(exporter)
+
+
+# --- the scheduled reports' stand-ins (named like the real ones; `scheduled` fixture) ---------------------
+class CampaignForm(forms.Form):
+    campaign = forms.CharField(label="Chiến dịch", max_length=20)
+
+
+def campaign_rows(request):
+    for code, unit_code in _funds(request).values_list("code", "unit__code").iterator():
+        yield [request.params["campaign"], code, unit_code]
+
+
+CAMPAIGN_REPORT = Exporter(
+    name="campaign_report", title="Báo cáo chiến dịch (thử)", domain=Domain.MONEY,
+    columns=(Column("Chiến dịch"), Column("Mã quỹ", EXACT), Column("Đơn vị", EXACT)),
+    rows=campaign_rows, form=CampaignForm, count=lambda request: _funds(request).count(),
+)
+
+
+class PeriodForm(forms.Form):
+    date_from = forms.DateField(label="Từ ngày")
+    date_to = forms.DateField(label="Đến ngày")
+    code_prefix = forms.CharField(label="Mã quỹ bắt đầu bằng", required=False, max_length=20)
+
+
+def fund_statement_rows(request):
+    for code, unit_code, pk in _funds(request).values_list("code", "unit__code", "pk").iterator():
+        yield [code, unit_code, request.params["date_from"].isoformat(), request.params["date_to"].isoformat(), pk * 1_000]
+
+
+FUND_STATEMENT = Exporter(
+    name="fund_statement", title="Báo cáo thu chi quỹ (thử)", domain=Domain.LEDGER,
+    columns=(Column("Mã quỹ", EXACT), Column("Đơn vị", EXACT), Column("Từ", EXACT), Column("Đến", EXACT), Column("Số dư", AMOUNT)),
+    rows=fund_statement_rows, form=PeriodForm, count=lambda request: _funds(request).count(), snapshot=False,
+)
+
+SCHEDULED = (CAMPAIGN_REPORT, FUND_STATEMENT)
