@@ -21,6 +21,13 @@ class DonationsConfig(AppConfig):
 
         outbox.register(PledgeEmail, task_of)
 
+        # The fund statement's money in by campaign.
+        from fundmgr.ledger.sources import register_source_grouper
+
+        from .selectors import payment_campaigns
+
+        register_source_grouper("donations.payment", payment_campaigns)
+
         # The money-in books of the reports (pledges outstanding, the campaign report, donors).
         from fundmgr.core.exporting import register
 

@@ -242,3 +242,14 @@ def payment_ledger_references():
             yield LedgerReference(
                 _("khoản thu #%(id)s (đã hủy)") % {"id": pk}, void_entry_id, reverses_entry_id=entry_id
             )
+
+
+def payment_campaigns(ids: list[str]) -> dict[str, str]:
+    """{payment id: "Chiến dịch <name>"}, or "Ủng hộ ngoài chiến dịch" for a payment without a
+    pledge: the ledger's fund statement groups money in by campaign with it
+    (`fundmgr.ledger.sources`; one query for all the ids)."""
+    rows = Payment.objects.filter(pk__in=ids).values_list("pk", "pledge__campaign__name")
+    return {
+        str(pk): _("Chiến dịch %(name)s") % {"name": name} if name else _("Ủng hộ ngoài chiến dịch")
+        for pk, name in rows
+    }

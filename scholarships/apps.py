@@ -15,6 +15,13 @@ class ScholarshipsConfig(AppConfig):
 
         register_commitment_source(approved_unpaid_awards)
 
+        # The fund statement's money out by program.
+        from fundmgr.ledger.sources import register_source_grouper
+
+        from .services.awards import disbursement_programs
+
+        register_source_grouper("scholarships.disbursement", disbursement_programs)
+
         # The awards book of the reports.
         from fundmgr.core.exporting import register
 

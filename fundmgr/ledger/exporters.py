@@ -15,10 +15,10 @@ from `LedgerPeriodForm` (dates, fund, unit); the reports app passes its `cleaned
 - `trial_balance`: per account and fund, opening, debit and credit movements, closing, summed by
   the database (one GROUP BY). Balances are signed: debit positive, credit negative, so the
   closing balances of all rows add up to zero.
-- `fund_statement`: per fund, opening, money in and money out, closing. The ledger does not know
-  the scholarship programs (it imports no feature app and an entry names its document only by
-  type and id), so money is grouped by account and the source document's type (a scholarship
-  disbursement voucher, a payment, a reversal), not by program.
+- `fund_statement`: per fund, opening, money in and money out, closing. The ledger imports no
+  feature app and an entry names its document only by type and id, so the features register
+  groupers (`fundmgr.ledger.sources`): money in by campaign, money out by scholarship program;
+  documents of other types are grouped by account and the document's type (interest, transfers).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from django import forms
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, Sum
+from django.db.models import BooleanField, Case, CharField, ExpressionWrapper, F, Q, Sum, Value, When
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +54,7 @@ from fundmgr.orgs.roles import Domain
 from . import accounts
 from .hashing import source_label
 from .models import Account, Fund, JournalEntry, JournalLine
+from .sources import source_groupers, source_groups
 
 # The machine names of the general journal's columns, in their order (docs/ledger.md).
 AUDIT_COLUMNS = [
@@ -373,9 +374,10 @@ FUND_STATEMENT_COLUMNS = (
 )
 
 
-def _source_kind_name(app_label: str | None, model: str | None) -> str:
-    if not app_label:
+def _source_kind_name(source_types: dict, type_id: int | None) -> str:
+    if type_id is None:
         return ""
+    app_label, model = source_types[type_id]
     try:
         return str(apps.get_model(app_label, model)._meta.verbose_name)
     except LookupError:
@@ -389,7 +391,13 @@ def fund_statement_rows(request: ExportRequest) -> Iterator[list]:
     Every entry balances per fund, so what a fund's assets gain equals what its other accounts are
     credited less what they are debited: money in is the credits to non-asset accounts (donations,
     interest, transfers in, principal), money out the debits (scholarships, transfers out,
-    reversals of donations), grouped by account and by the kind of source document.
+    reversals of donations).
+
+    Documents whose type has a grouper (`fundmgr.ledger.sources`: a payment → its campaign, a
+    disbursement → its program) are summed per group label, across accounts; the others by account
+    and kind of source document. Queries: the balances, the movements (summed by the database per
+    account, source type and, for grouped types only, source id), the content types, one per grouped
+    type present, the funds: five for donations and scholarships, whatever the number of entries.
     """
     condition = _line_filter(request, dates=False)
     if condition is None:
@@ -401,35 +409,55 @@ def fund_statement_rows(request: ExportRequest) -> Iterator[list]:
         row["fund_id"]: row
         for row in lines.filter(assets).values("fund_id").annotate(**sums)
     }
-    movements: dict[int, list[dict]] = {}
+    source_types = {pk: (app, model) for pk, app, model in ContentType.objects.values_list("pk", "app_label", "model")}
+    groupers = source_groupers()
+    grouped_type_ids = sorted(pk for pk, (app, model) in source_types.items() if f"{app}.{model}" in groupers)
     inside = Q(entry__date__gte=params["date_from"]) if params.get("date_from") else Q()
-    for row in (
+    movements = list(
         lines.filter(inside).exclude(assets)
-        .values("fund_id", "account__code", "account__name", "entry__source_type__app_label",
-                "entry__source_type__model",
+        .values("fund_id", "account__code", "account__name", "entry__source_type_id",
+                source=Case(When(entry__source_type_id__in=grouped_type_ids, then=F("entry__source_id")),
+                            default=Value(""), output_field=CharField()),
                 reversal=ExpressionWrapper(Q(entry__reverses__isnull=False), output_field=BooleanField()))
         .annotate(money_in=Sum("credit"), money_out=Sum("debit"))
-        .order_by("fund_id", "account__code", "entry__source_type__app_label", "entry__source_type__model", "reversal")
-    ):
-        movements.setdefault(row["fund_id"], []).append(row)
-    fund_ids = set(balances) | set(movements)
+        .order_by()
+    )
+    ids_by_type: dict[int, set[str]] = {}
+    for row in movements:
+        if row["source"]:
+            ids_by_type.setdefault(row["entry__source_type_id"], set()).add(row["source"])
+    groups = {
+        type_id: source_groups("{}.{}".format(*source_types[type_id]), ids)
+        for type_id, ids in sorted(ids_by_type.items())
+    }
+    # {fund id: {(side, item): amount}}: rows of one group (or one account and kind) add up.
+    items: dict[int, dict[tuple[str, str], int]] = {}
+    for row in movements:
+        group = groups.get(row["entry__source_type_id"], {}).get(row["source"])
+        if group is None:
+            item = f"{row['account__code']} {row['account__name']}"
+            kind = _source_kind_name(source_types, row["entry__source_type_id"])
+            if kind:
+                item += f" – {kind}"
+        else:
+            item = group
+        if row["reversal"]:
+            item += " – " + gettext("bút toán đảo")
+        fund_items = items.setdefault(row["fund_id"], {})
+        for side, key in (("in", "money_in"), ("out", "money_out")):
+            if row[key]:
+                fund_items[side, item] = fund_items.get((side, item), 0) + row[key]
+    fund_ids = set(balances) | set(items)
     for fund in Fund.objects.filter(pk__in=fund_ids).order_by("code"):
         balance = balances.get(fund.pk, {"opening": 0, "period_debit": 0, "period_credit": 0})
         opening = balance["opening"]
         label = f"{fund.code} {fund.name}"
         yield [label, gettext("Số dư đầu kỳ"), None, None, opening]
-        rows = movements.get(fund.pk, [])
-        for side, key in (("in", "money_in"), ("out", "money_out")):
-            for row in rows:
-                if not row[key]:
-                    continue
-                item = f"{row['account__code']} {row['account__name']}"
-                kind = _source_kind_name(row["entry__source_type__app_label"], row["entry__source_type__model"])
-                if kind:
-                    item += f" – {kind}"
-                if row["reversal"]:
-                    item += " – " + gettext("bút toán đảo")
-                yield [label, item, row[key], None, None] if side == "in" else [label, item, None, row[key], None]
+        fund_items = items.get(fund.pk, {})
+        for side in ("in", "out"):
+            for (item_side, item), amount in sorted(fund_items.items()):
+                if item_side == side:
+                    yield [label, item, amount, None, None] if side == "in" else [label, item, None, amount, None]
         closing = opening + balance["period_debit"] - balance["period_credit"]
         yield [label, gettext("Số dư cuối kỳ"), None, None, closing]
 

@@ -68,6 +68,13 @@ def approved_unpaid_awards(fund_ids: list[int]) -> dict[int, int]:
     return {row["fund_id"]: row["total"] for row in rows}
 
 
+def disbursement_programs(ids: list[str]) -> dict[str, str]:
+    """{disbursement id: "Chương trình <code> – <name>"}: the ledger's fund statement groups money
+    out by program with it (`fundmgr.ledger.sources`; one query for all the ids)."""
+    rows = Disbursement.objects.filter(pk__in=ids).values_list("pk", "award__program__code", "award__program__name")
+    return {str(pk): _("Chương trình %(code)s – %(name)s") % {"code": code, "name": name} for pk, code, name in rows}
+
+
 # --- programs ---------------------------------------------------------------------------------------
 
 def program_create(
