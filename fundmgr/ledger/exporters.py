@@ -397,7 +397,7 @@ def fund_statement_rows(request: ExportRequest) -> Iterator[list]:
     disbursement → its program) are summed per group label, across accounts; the others by account
     and kind of source document. Queries: the balances, the movements (summed by the database per
     account, source type and, for grouped types only, source id), the content types, one per grouped
-    type present, the funds: five for donations and scholarships, whatever the number of entries.
+    type present, the funds: six with payments and disbursements, whatever the number of entries.
     """
     condition = _line_filter(request, dates=False)
     if condition is None:
