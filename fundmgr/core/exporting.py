@@ -29,6 +29,7 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, BinaryIO
 
+from .pdf_report import write_pdf
 from .spreadsheet import spreadsheet_safe
 
 # Column kinds: how a cell is written.
@@ -80,6 +81,10 @@ class Exporter:
     # writer returns None where it does not apply (the general journal's COPY off PostgreSQL).
     # `export_write` picks them.
     fast_writers: dict = dataclasses.field(default_factory=dict)
+    # May it be written as PDF: only short statements (a PDF is laid out in memory), see pdf_report.
+    pdf: bool = False
+    # The chart of its PDF: pdf_chart(request) -> a chart's data (pdf_report's docstring) or None.
+    pdf_chart: Callable[[ExportRequest], dict | None] | None = None
 
     def columns_for(self, request: ExportRequest) -> tuple[Column, ...]:
         return self.columns(request) if callable(self.columns) else self.columns
@@ -257,18 +262,37 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence], target: Bina
     return manifest
 
 
-WRITERS = {"csv": write_csv, "xlsx": write_xlsx}
+WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "pdf": write_pdf}
 HashingWriter = _HashingWriter  # for an exporter's fast writer, which must hash the file the same way
+Tally = _Tally  # for the PDF writer (pdf_report)
+
+
+class FormatRefused(ValueError):
+    """The exporter cannot be written in this format (PDF of a long report)."""
+
+
+def format_allowed(exporter: Exporter, file_format: str) -> bool:
+    return file_format in WRITERS and (file_format != "pdf" or exporter.pdf)
+
+
+def formats_allowed(exporter: Exporter) -> list[str]:
+    return [file_format for file_format in WRITERS if format_allowed(exporter, file_format)]
 
 
 def export_write(exporter: Exporter, request: ExportRequest, file_format: str, target: BinaryIO, *,
                  progress=None, every: int = 5000, **options) -> Manifest:
-    """Write `exporter`'s rows for `request` as `file_format` ("csv", "xlsx") into `target`.
+    """Write `exporter`'s rows for `request` as `file_format` ("csv", "xlsx", "pdf") into `target`.
+
+    FormatRefused for a PDF of an exporter without `pdf=True`; a PDF gets the exporter's chart.
 
     The exporter's own writer for the format when it has one that applies here, else the generic
     writer over its rows (with `options`, e.g. the XLSX sheet's `title`): both give the same bytes
     and the same manifest.
     """
+    if not format_allowed(exporter, file_format):
+        raise FormatRefused(f"{exporter.name} cannot be written as {file_format!r}")
+    if file_format == "pdf" and exporter.pdf_chart is not None:
+        options["chart"] = exporter.pdf_chart(request)
     fast = exporter.fast_writers.get(file_format)
     if fast is not None:
         manifest = fast(request, target, progress=progress, every=every)
