@@ -85,7 +85,7 @@ def chart_drawing(chart: dict, width: float) -> Drawing:
     bars.data = [list(values) for _name, values in series] or [[0]]
     top = max([max(values, default=0) for values in bars.data] + [1])
     bars.valueAxis.valueMin = 0
-    bars.valueAxis.labelTextFormat = lambda amount: short_vnd(int(amount), unit_of=top)
+    bars.valueAxis.labelTextFormat = lambda amount: short_vnd(int(amount), unit_of=top) if amount else "0"
     bars.valueAxis.labels.fontName = REGULAR
     bars.valueAxis.labels.fontSize = 7
     bars.categoryAxis.categoryNames = [str(label) for label in labels]

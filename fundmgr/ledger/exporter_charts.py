@@ -26,7 +26,7 @@ def fund_statement_chart(request: ExportRequest) -> dict | None:
         "title": gettext("Thu chi theo tháng: %(fund)s") % {"fund": f"{fund.code} {fund.name}"},
         "labels": [f"{flow.month.month:02d}/{flow.month.year}" for flow in flows],
         "series": [
-            (gettext("Thu"), [flow.money_in for flow in flows]),
-            (gettext("Chi"), [flow.money_out for flow in flows]),
+            (gettext("Tiền thu"), [flow.money_in for flow in flows]),
+            (gettext("Tiền chi"), [flow.money_out for flow in flows]),
         ],
     }

@@ -53,7 +53,8 @@ def test_the_fund_statement_as_pdf_with_its_chart(postings, tmp_path):
     assert "1.250.000" in text and "850.000" in text
     assert "Trang 1" in text
     # The chart: its title, the months on its axis and its legend.
-    assert "Thu chi theo tháng" in text and "01/2026" in text and "02/2026" in text
+    assert "Thu chi theo tháng" in text and "01/2026" in text and "02/2026" in text and "Tiền thu" in text
+    assert "1 triệu" in text  # the axis, labelled with short_vnd
     # One page as a picture, to look at.
     tool = require_executable("pdftoppm")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
