@@ -6,7 +6,8 @@ the receipt PDF (`receipts.pdf`) uses the same registration.
 
 A PDF holds the whole table in memory while it is laid out, so only exporters that say
 `pdf=True` (a fund statement, a trial balance, a campaign's report: tens of rows) may be written
-as PDF; `export_write` refuses the others.
+as PDF; `export_write` refuses the others. `exporting.write_pdf` counts and hashes; this module
+only lays out text.
 
 A chart is plain data given by the exporter's `pdf_chart(request)`:
   {"kind": "bars", "title": ..., "labels": [...], "series": [(name, [amounts...]), ...]}
@@ -20,7 +21,6 @@ import io
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -35,9 +35,6 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 
 from .charts import short_vnd
 
-if TYPE_CHECKING:
-    from .exporting import Manifest
-
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD, ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Oblique"
 MONEY_IN, MONEY_OUT = colors.Color(0.16, 0.5, 0.3), colors.Color(0.75, 0.3, 0.2)
@@ -49,19 +46,6 @@ def fonts_register() -> None:
     for name, file_name in ((REGULAR, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (ITALIC, "DejaVuSans-Oblique.ttf")):
         pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / file_name)))
     pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
-
-
-def _cell_text(value, kind: str) -> str:
-    from .exporting import AMOUNT, DATE
-
-    if value is None:
-        return ""
-    if kind == AMOUNT:
-        # 1.250.000: the dot grouping of `format_vnd`, without the ₫ in every cell.
-        return f"{value:,}".replace(",", ".")
-    if kind == DATE and hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
 
 
 def chart_drawing(chart: dict, width: float) -> Drawing:
@@ -103,39 +87,26 @@ def chart_drawing(chart: dict, width: float) -> Drawing:
     return drawing
 
 
-def write_pdf(columns: Sequence, rows: Iterable[Sequence], target: BinaryIO, *, title: str = "Báo cáo",
-              progress=None, every: int = 5000, chart: dict | None = None) -> Manifest:
-    """Write an A4 PDF table of `rows` under `title` (with `chart` above it) and return its manifest."""
-    from .exporting import AMOUNT, INTEGER, HashingWriter, Manifest, Tally
-
+def pdf_table(labels: Sequence[str], rows: Iterable[Sequence[str]], *, right: Sequence[int], title: str,
+              chart: dict | None = None) -> bytes:
+    """An A4 PDF (landscape past five columns) of `rows` (cells as text) under the header `labels`
+    and `title`, with `chart` above the table, the columns `right` right-aligned, page numbers."""
     fonts_register()
-    manifest = Manifest()
-    tally = Tally(columns, manifest, progress, every)
-    kinds = [column.kind for column in columns]
     # Many columns (the trial balance's eight) fit only across the page.
-    page = landscape(A4) if len(columns) > 5 else A4
+    page = landscape(A4) if len(labels) > 5 else A4
     cell = ParagraphStyle("cell", fontName=REGULAR, fontSize=7.5, leading=9)
     header_style = ParagraphStyle("header", parent=cell, fontName=BOLD)
-    body = [[Paragraph(_escape(str(column.label)), header_style) for column in columns]]
-    last = None
-    for row in rows:
-        body.append([
-            _cell_text(value, kind) if kind in (AMOUNT, INTEGER) else Paragraph(_escape(_cell_text(value, kind)), cell)
-            for value, kind in zip(row, kinds, strict=True)
-        ])
-        tally.count(row)
-        last = row
-    tally.finish(last)
-    table = LongTable(body, repeatRows=1)
+    body = [[Paragraph(_escape(label), header_style) for label in labels]]
+    # Text wraps in its cell (a Paragraph); numbers stay on one line.
+    body += [[text if index in right else Paragraph(_escape(text), cell) for index, text in enumerate(row)] for row in rows]
     style = [
         ("FONT", (0, 0), (-1, -1), REGULAR, 7.5),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.92, 0.92, 0.92)),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]
-    for index, kind in enumerate(kinds):
-        if kind in (AMOUNT, INTEGER):
-            style.append(("ALIGN", (index, 1), (index, -1), "RIGHT"))
+    style += [("ALIGN", (index, 1), (index, -1), "RIGHT") for index in right]
+    table = LongTable(body, repeatRows=1)
     table.setStyle(TableStyle(style))
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -154,10 +125,7 @@ def write_pdf(columns: Sequence, rows: Iterable[Sequence], target: BinaryIO, *, 
         canvas.restoreState()
 
     document.build(story, onFirstPage=page_number, onLaterPages=page_number)
-    sink = HashingWriter(target)
-    sink.write(buffer.getvalue())
-    manifest.sha256, manifest.size = sink.digest.hexdigest(), sink.size
-    return manifest
+    return buffer.getvalue()
 
 
 def _escape(text: str) -> str:
