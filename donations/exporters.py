@@ -23,6 +23,7 @@ from fundmgr.core.exporting import AMOUNT, DATE, EXACT, INTEGER, Column, Exporte
 from fundmgr.orgs.roles import Domain
 from fundmgr.orgs.scoping import units_queryset
 
+from .exporter_charts import campaign_report_chart
 from .models import Donor, Pledge
 from .progress import progress_by_donor_kind, progress_by_fund, progress_by_unit, received_by_day
 from .selectors import OPEN_STATUSES, donor_totals, pledge_due_amounts, pledge_outstanding
@@ -190,6 +191,7 @@ EXPORTERS = (
     Exporter(
         name="campaign_report", title=_("Báo cáo chiến dịch"), domain=Domain.MONEY,
         columns=CAMPAIGN_REPORT_COLUMNS, rows=campaign_report_rows, form=CampaignReportForm,
+        pdf=True, pdf_chart=campaign_report_chart,
         description=_("Theo quỹ, loại nhà hảo tâm, đơn vị và ngày."),
     ),
     Exporter(

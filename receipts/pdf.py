@@ -10,7 +10,7 @@ tiền (viết bằng chữ)". Ours adds a footer with the receipt's verificatio
 Everything printed comes from a `ReceiptDocument` (plain data, no database), built from the
 frozen fields of a `Receipt` by `document_from_receipt`; so rendering twice gives the same
 bytes (the canvas is `invariant`: no timestamp, no random document id). The text is drawn with
-DejaVu Sans shipped in `fonts/` (never fonts of the machine), embedded as subsets with a
+DejaVu Sans shipped in `fundmgr/core/fonts/` (never fonts of the machine), embedded as subsets with a
 ToUnicode map: `pdftotext` reads the Vietnamese back.
 
 Page sizes: "A5" (landscape, the usual half sheet of a receipt book) and "A4" (portrait, the
@@ -23,8 +23,6 @@ import datetime
 import io
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -32,13 +30,11 @@ from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4, A5, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from fundmgr.core.money import format_vnd, vnd_in_words
+from fundmgr.core.pdf_report import BOLD, ITALIC, REGULAR, fonts_register
 
-FONTS_DIR = Path(__file__).resolve().parent / "fonts"
-REGULAR, BOLD, ITALIC = "ReceiptSans", "ReceiptSans-Bold", "ReceiptSans-Oblique"
 PAGE_SIZES = {"A5": landscape(A5), "A4": A4}
 GREY = Color(0.35, 0.35, 0.35)
 VOID_RED = Color(0.8, 0.05, 0.05, alpha=0.6)
@@ -50,14 +46,6 @@ SIGNATURES = (
     ("Người lập phiếu", "(Ký, họ tên)"),
     ("Thủ quỹ", "(Ký, họ tên)"),
 )
-
-
-@cache
-def fonts_register() -> None:
-    """Register DejaVu Sans from the repository once per process (reportlab keeps it globally)."""
-    for name, file_name in ((REGULAR, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (ITALIC, "DejaVuSans-Oblique.ttf")):
-        pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / file_name)))
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, BinaryIO
 
+from .pdf_report import pdf_table
 from .spreadsheet import spreadsheet_safe
 
 # Column kinds: how a cell is written.
@@ -80,6 +81,10 @@ class Exporter:
     # writer returns None where it does not apply (the general journal's COPY off PostgreSQL).
     # `export_write` picks them.
     fast_writers: dict = dataclasses.field(default_factory=dict)
+    # May it be written as PDF: only short statements (a PDF is laid out in memory), see pdf_report.
+    pdf: bool = False
+    # The chart of its PDF: pdf_chart(request) -> a chart's data (pdf_report's docstring) or None.
+    pdf_chart: Callable[[ExportRequest], dict | None] | None = None
 
     def columns_for(self, request: ExportRequest) -> tuple[Column, ...]:
         return self.columns(request) if callable(self.columns) else self.columns
@@ -257,18 +262,68 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Sequence], target: Bina
     return manifest
 
 
-WRITERS = {"csv": write_csv, "xlsx": write_xlsx}
+def write_pdf(columns: Sequence[Column], rows: Iterable[Sequence], target: BinaryIO, *, title: str = "Báo cáo",
+              progress=None, every: int = 5000, chart: dict | None = None) -> Manifest:
+    """Write an A4 PDF table (`pdf_report.pdf_table`, with `chart` above it) and return its manifest.
+
+    Amounts as `1.250.000` (the grouping of `format_vnd`, without a ₫ in every cell), dates ISO.
+    """
+    manifest = Manifest()
+    tally = _Tally(columns, manifest, progress, every)
+    kinds = [column.kind for column in columns]
+    body, last = [], None
+    for row in rows:
+        body.append([_pdf_cell(value, kind) for value, kind in zip(row, kinds, strict=True)])
+        tally.count(row)
+        last = row
+    tally.finish(last)
+    right = [index for index, kind in enumerate(kinds) if kind in (AMOUNT, INTEGER)]
+    sink = _HashingWriter(target)
+    sink.write(pdf_table([str(column.label) for column in columns], body, right=right, title=title, chart=chart))
+    manifest.sha256, manifest.size = sink.digest.hexdigest(), sink.size
+    return manifest
+
+
+def _pdf_cell(value, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == AMOUNT:
+        return f"{value:,}".replace(",", ".")
+    if kind == DATE and isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+WRITERS = {"csv": write_csv, "xlsx": write_xlsx, "pdf": write_pdf}
 HashingWriter = _HashingWriter  # for an exporter's fast writer, which must hash the file the same way
+
+
+class FormatRefused(ValueError):
+    """The exporter cannot be written in this format (PDF of a long report)."""
+
+
+def format_allowed(exporter: Exporter, file_format: str) -> bool:
+    return file_format in WRITERS and (file_format != "pdf" or exporter.pdf)
+
+
+def formats_allowed(exporter: Exporter) -> list[str]:
+    return [file_format for file_format in WRITERS if format_allowed(exporter, file_format)]
 
 
 def export_write(exporter: Exporter, request: ExportRequest, file_format: str, target: BinaryIO, *,
                  progress=None, every: int = 5000, **options) -> Manifest:
-    """Write `exporter`'s rows for `request` as `file_format` ("csv", "xlsx") into `target`.
+    """Write `exporter`'s rows for `request` as `file_format` ("csv", "xlsx", "pdf") into `target`.
+
+    FormatRefused for a PDF of an exporter without `pdf=True`; a PDF gets the exporter's chart.
 
     The exporter's own writer for the format when it has one that applies here, else the generic
     writer over its rows (with `options`, e.g. the XLSX sheet's `title`): both give the same bytes
     and the same manifest.
     """
+    if not format_allowed(exporter, file_format):
+        raise FormatRefused(f"{exporter.name} cannot be written as {file_format!r}")
+    if file_format == "pdf" and exporter.pdf_chart is not None:
+        options["chart"] = exporter.pdf_chart(request)
     fast = exporter.fast_writers.get(file_format)
     if fast is not None:
         manifest = fast(request, target, progress=progress, every=every)

@@ -467,6 +467,8 @@ def exporters_register() -> None:
     """Called by `LedgerConfig.ready()`."""
     from fundmgr.core.exporting import register
 
+    from .exporter_charts import fund_statement_chart
+
     common = {"domain": Domain.LEDGER, "form": LedgerPeriodForm, "snapshot": True}
     register(Exporter(
         name="general_journal", title=_("Sổ nhật ký chung"), columns=GENERAL_JOURNAL_COLUMNS,
@@ -484,13 +486,13 @@ def exporters_register() -> None:
     ))
     register(Exporter(
         name="trial_balance", title=_("Bảng cân đối số phát sinh"), columns=TRIAL_BALANCE_COLUMNS,
-        rows=trial_balance_rows,
+        rows=trial_balance_rows, pdf=True,
         description=_("Theo tài khoản và quỹ: số dư đầu kỳ, phát sinh Nợ, phát sinh Có, số dư cuối kỳ (Nợ dương, Có âm)."),
         **common,
     ))
     register(Exporter(
         name="fund_statement", title=_("Báo cáo thu chi quỹ"), columns=FUND_STATEMENT_COLUMNS,
-        rows=fund_statement_rows,
+        rows=fund_statement_rows, pdf=True, pdf_chart=fund_statement_chart,
         description=_("Theo quỹ: số dư đầu kỳ, thu theo nguồn, chi theo loại chứng từ, số dư cuối kỳ."),
         **common,
     ))

@@ -58,8 +58,12 @@ class RunForm(forms.Form):
         help_text=gettext_lazy("Báo cáo chỉ gồm số liệu của đơn vị này và các đơn vị cấp dưới."),
     )
 
-    def __init__(self, *args, user, domain: str, **kwargs):
+    def __init__(self, *args, user, domain: str, formats: list[str], **kwargs):
         super().__init__(*args, **kwargs)
+        # PDF only for the short statements (`Exporter.pdf`).
+        self.fields["report_format"].choices = [
+            (value, label) for value, label in ReportRun.Format.choices if value in formats
+        ]
         self.fields["report_unit"].queryset = visible_units(user, roles_with(Action.EXPORT, domain)).order_by("path")
 
 
@@ -234,7 +238,10 @@ class ReportRunAdmin(admin.ModelAdmin):
             context.update({"choice_form": choice, "descriptions": [e for e in available if e.description]})
             return TemplateResponse(request, "admin/reports/reportrun/add.html", context)
         posted = request.method == "POST"
-        run_form = RunForm(request.POST if posted else None, user=request.user, domain=exporter.domain)
+        run_form = RunForm(
+            request.POST if posted else None, user=request.user, domain=exporter.domain,
+            formats=exporting.formats_allowed(exporter),
+        )
         params_form = services.params_form(exporter, request.POST if posted else None, user=request.user)
         if posted and run_form.is_valid() and (params_form is None or params_form.is_valid()):
             try:
@@ -317,6 +324,12 @@ class ReportScheduleForm(forms.ModelForm):
         kind = data.get("kind")
         if not kind:
             return data
+        if data.get("format"):
+            try:
+                services.format_check(services.exporter_of(kind), data["format"])
+            except ValidationError as error:
+                for name, errors in error.error_dict.items():
+                    self.add_error(name if name in self.fields else None, errors)
         prefix = f"{kind}-"
         posted = QueryDict(mutable=True)
         for key in self.data:

@@ -35,6 +35,7 @@ def report_file_path(run: "ReportRun", filename: str) -> str:
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
 }
 
 
@@ -42,6 +43,7 @@ class ReportRun(OutboxJob):
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "Excel (XLSX)"
+        PDF = "pdf", "PDF"
 
     done_field = "finished_at"
 

@@ -47,7 +47,7 @@ from django.utils.translation import gettext as _
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_record
 from fundmgr.core import exporting, outbox
-from fundmgr.core.exporting import WRITERS, Exporter, ExportRequest, Manifest, export_write
+from fundmgr.core.exporting import WRITERS, Exporter, ExportRequest, Manifest, export_write, format_allowed
 from fundmgr.orgs.models import Membership, OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import visible_units
@@ -168,8 +168,7 @@ def report_run_create(
     `by=None` is the system (a schedule, `report_schedules_due`): no permission check, the run
     reads `unit`'s whole subtree; only services pass it, never a view."""
     exporter = exporter_of(kind)
-    if format not in WRITERS:
-        raise ValidationError({"format": ValidationError(_("Định dạng không hợp lệ."), code="invalid")})
+    format_check(exporter, format)
     if by is not None and not user_can(by, Action.EXPORT, exporter.domain, unit):
         raise PermissionDenied(_("Bạn không có quyền xuất báo cáo này cho đơn vị này."))
     raw = params_raw(exporter, data)
@@ -280,12 +279,24 @@ def _refuse(run: ReportRun, error) -> None:
     _progress_forget(run.pk)
 
 
+def format_check(exporter: Exporter, format: str) -> None:
+    """ValidationError unless `exporter` may be written as `format` (PDF: only the short statements)."""
+    if format not in WRITERS:
+        raise ValidationError({"format": ValidationError(_("Định dạng không hợp lệ."), code="invalid")})
+    if not format_allowed(exporter, format):
+        raise ValidationError({"format": ValidationError(
+            _("Báo cáo “%(title)s” không xuất được ra PDF: chỉ các báo cáo ngắn (báo cáo thu chi quỹ, bảng cân đối số "
+              "phát sinh, báo cáo chiến dịch) có bản PDF. Hãy chọn CSV hoặc Excel."),
+            code="format_refused", params={"title": exporter.title},
+        )})
+
+
 def _write(exporter: Exporter, request: ExportRequest, format: str, target, *, progress=None) -> Manifest:
     """Stream the exporter's rows through the format's writer into `target`, in one snapshot."""
     # The books are kept in Vietnamese: headers and totals' names do not depend on who ran the report
     # (inline in an English page, or by a worker).
     with translation.override(settings.LANGUAGE_CODE), snapshot(exporter.snapshot):
-        options = {"title": str(exporter.title)} if format == ReportRun.Format.XLSX else {}
+        options = {"title": str(exporter.title)} if format in (ReportRun.Format.XLSX, ReportRun.Format.PDF) else {}
         total = exporter.count(request) if exporter.count is not None else None
         if progress is not None:
             progress.total = total
@@ -577,8 +588,7 @@ def report_write(*, kind: str, data: dict, format: str, target, unit: OrgUnit | 
     """Write exporter `kind` as the system (every unit, or `unit`'s subtree) into the binary file
     `target`; its manifest. One audit row says the system exported it."""
     exporter = exporter_of(kind)
-    if format not in WRITERS:
-        raise ValidationError({"format": ValidationError(_("Định dạng không hợp lệ."), code="invalid")})
+    format_check(exporter, format)
     raw = params_raw(exporter, data)
     params = params_clean(exporter, raw)
     unit_ids = export_unit_ids(None, exporter.domain, unit)

@@ -265,3 +265,12 @@ def test_the_daily_beat_job_is_installed_by_a_migration():
     assert (task.enabled, task.crontab.hour, task.crontab.minute, str(task.crontab.timezone)) == (
         True, "6", "0", "Asia/Ho_Chi_Minh",
     )
+
+
+def test_a_schedule_may_not_ask_for_a_pdf_of_a_report_without_one(client, units, people):
+    client.force_login(people["treasurer"])
+    # The stand-ins of the scheduled reports have no PDF (`Exporter.pdf` is False).
+    refused = client.post(ADD, {"kind": "campaign_report", "unit": units.commune_a.pk, "format": "pdf", "enabled": "on",
+                                "campaign_report-campaign": "TET-2027"})
+    assert refused.status_code == 200 and ReportSchedule.objects.count() == 0
+    assert "không xuất được ra PDF" in str(refused.context["adminform"].form.errors["format"])

@@ -1,4 +1,4 @@
-"""`manage.py report KIND [--param key=value ...] [--unit CODE] [--format csv|xlsx] -o FILE`.
+"""`manage.py report KIND [--param key=value ...] [--unit CODE] [--format csv|xlsx|pdf] -o FILE`.
 
 Runs any registered exporter as the system (every unit, or one unit's subtree), writes the file
 and prints its manifest (JSON). `manage.py report --list` lists the exporters and their parameters.
