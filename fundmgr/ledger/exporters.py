@@ -493,6 +493,6 @@ def exporters_register() -> None:
     register(Exporter(
         name="fund_statement", title=_("Báo cáo thu chi quỹ"), columns=FUND_STATEMENT_COLUMNS,
         rows=fund_statement_rows, pdf=True, pdf_chart=fund_statement_chart,
-        description=_("Theo quỹ: số dư đầu kỳ, thu theo nguồn, chi theo loại chứng từ, số dư cuối kỳ."),
+        description=_("Theo quỹ: số dư đầu kỳ, thu theo nguồn (chiến dịch), chi theo chương trình, số dư cuối kỳ."),
         **common,
     ))
