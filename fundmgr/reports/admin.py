@@ -140,7 +140,8 @@ class ReportRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("tham số"))
     def parameters_display(self, run):
-        items = sorted(run.parameters.items())
+        # Only the parameters given: an empty one means "all" and says nothing.
+        items = sorted((key, value) for key, value in run.parameters.items() if value not in ("", None, []))
         if not items:
             return "–"
         return format_html_join(
