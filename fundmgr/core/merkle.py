@@ -130,6 +130,13 @@ def _well_formed(proof: Sequence[bytes]) -> bool:
     return all(len(item) == HASH_SIZE for item in proof)
 
 
+def _climb(first_index: int, last_index: int) -> tuple[int, int]:
+    # A right-most node with no sibling at these levels: go up until it is a right child.
+    while first_index and not first_index & 1:
+        first_index, last_index = first_index >> 1, last_index >> 1
+    return first_index, last_index
+
+
 def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
     """Whether `proof` shows the leaf at `index` in the tree of `size` leaves with `root` (RFC 9162 §2.1.3.2)."""
     if not 0 <= index < size or not _well_formed(proof):
@@ -142,10 +149,7 @@ def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[by
         if first_index & 1 or first_index == last_index:
             computed = node_hash(sibling, computed)
             if not first_index & 1:
-                # A right-most node with no sibling at these levels: climb until it is a right child.
-                while first_index and not first_index & 1:
-                    first_index >>= 1
-                    last_index >>= 1
+                first_index, last_index = _climb(first_index, last_index)
         else:
             computed = node_hash(computed, sibling)
         first_index >>= 1
@@ -185,9 +189,7 @@ def verify_consistency(
             old_computed = node_hash(node, old_computed)
             new_computed = node_hash(node, new_computed)
             if not first_index & 1:
-                while first_index and not first_index & 1:
-                    first_index >>= 1
-                    last_index >>= 1
+                first_index, last_index = _climb(first_index, last_index)
         else:
             new_computed = node_hash(new_computed, node)
         first_index >>= 1
