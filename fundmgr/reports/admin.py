@@ -391,6 +391,4 @@ class ReportScheduleAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return fieldsets
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        services.report_schedule_save(schedule=obj, by=request.user)

@@ -45,9 +45,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.services import audit_record
+from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.core import exporting, outbox
 from fundmgr.core.exporting import WRITERS, Exporter, ExportRequest, Manifest, export_write, format_allowed
+from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import Membership, OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import visible_units
@@ -440,6 +441,33 @@ def schedule_period(frequency: str, today: datetime.date) -> tuple[str, datetime
         return f"{year}-W{week:02d}", first, first + datetime.timedelta(days=6)
     last = today.replace(day=1) - datetime.timedelta(days=1)
     return f"{last.year}-{last.month:02d}", last.replace(day=1), last
+
+
+SCHEDULE_AUDIT_FIELDS = ["kind", "unit", "format", "enabled", "parameters"]
+
+
+@transaction.atomic
+def report_schedule_save(*, schedule: ReportSchedule, by) -> ReportSchedule:
+    """Create `schedule` or save its changes, with its audit row.
+
+    Who may: the actor holds the money write right in the schedule's unit (and, when it moves, in
+    the unit it leaves) and may export the report's domain there: a schedule mails that report to
+    the unit's people, so setting one up is exporting it.
+    """
+    exporter = exporter_of(schedule.kind)
+    stored = None if schedule.pk is None else ReportSchedule.objects.select_for_update().get(pk=schedule.pk)
+    units = [schedule.unit] if stored is None else [stored.unit, schedule.unit]
+    access_units(by, units, action=Action.ADD if stored is None else Action.CHANGE, domain=Domain.MONEY)
+    access_units(by, [schedule.unit], action=Action.EXPORT, domain=exporter.domain)
+    if stored is None:
+        schedule.created_by = by
+        schedule.save()
+        audit_create(schedule, SCHEDULE_AUDIT_FIELDS, actor=by)
+        return schedule
+    before = audit_fields(stored, SCHEDULE_AUDIT_FIELDS)
+    schedule.save()
+    audit_change(schedule, before, after=audit_fields(schedule, SCHEDULE_AUDIT_FIELDS), actor=by)
+    return schedule
 
 
 def schedule_exporter_fields(exporter: Exporter) -> dict:

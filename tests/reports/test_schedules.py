@@ -274,3 +274,29 @@ def test_a_schedule_may_not_ask_for_a_pdf_of_a_report_without_one(client, units,
                                 "campaign_report-campaign": "TET-2027"})
     assert refused.status_code == 200 and ReportSchedule.objects.count() == 0
     assert "không xuất được ra PDF" in str(refused.context["adminform"].form.errors["format"])
+
+
+def test_only_a_treasurer_of_the_unit_sets_up_its_schedule_and_each_change_leaves_an_audit_row(units, people):
+    from django.core.exceptions import PermissionDenied
+
+    from fundmgr.audit.models import AuditEvent
+
+    schedule = ReportSchedule(kind="fund_statement", unit=units.commune_a, format="csv", parameters={})
+    for outsider in (people["other"], people["nominator"]):
+        with pytest.raises(PermissionDenied):
+            services.report_schedule_save(schedule=schedule, by=outsider)
+    assert not ReportSchedule.objects.exists()
+
+    services.report_schedule_save(schedule=schedule, by=people["treasurer"])
+    assert schedule.created_by == people["treasurer"]
+    schedule.unit = units.commune_b  # moving it out needs a right where it goes, too
+    with pytest.raises(PermissionDenied):
+        services.report_schedule_save(schedule=schedule, by=people["treasurer"])
+    schedule.refresh_from_db()
+    assert schedule.unit == units.commune_a
+    schedule.enabled = False
+    services.report_schedule_save(schedule=schedule, by=people["treasurer"])
+    actions = list(
+        AuditEvent.objects.filter(model_label="reports.reportschedule").order_by("pk").values_list("action", flat=True)
+    )
+    assert actions[:2] == [AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE]
