@@ -283,13 +283,7 @@ def _send_to_donor(receipt_id: int, channel: str, build_message, *, unless_voide
             outbox.skip(delivery, "Nhà hảo tâm không có địa chỉ e-mail.")
             return False
         claimed_at = outbox.claim(delivery, recipient=address)
-    try:
-        message = build_message(receipt, address)
-    except Exception as error:
-        # Give the claim back, or the task's retries would find the row running and do nothing.
-        outbox.attempt_failed(ReceiptDelivery, delivery.pk, error, count_attempt=False)
-        raise
-    return outbox.send_claimed(ReceiptDelivery, delivery.pk, claimed_at, message)
+    return outbox.build_and_send(ReceiptDelivery, delivery.pk, claimed_at, lambda: build_message(receipt, address))
 
 
 def receipt_email(*, receipt_id: int) -> bool:

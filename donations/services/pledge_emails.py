@@ -94,18 +94,16 @@ def pledge_email_send(*, pledge_email_id: int, today: datetime.date | None = Non
             return False
         claimed_at = outbox.claim(email, recipient=pledge.donor.email)
     message_id = f"pledge-email.{email.pk}.{pledge.reference}"
-    try:
+
+    def build():
         if email.kind == PledgeEmail.Kind.CONFIRMATION:
-            message = emails.pledge_confirmation_message(pledge, recipient=email.recipient, message_id=message_id)
-        else:
-            message = emails.pledge_reminder_message(
-                pledge, kind=email.kind, installment=email.installment, amount_due=amount_due, today=today,
-                recipient=email.recipient, message_id=message_id,
-            )
-    except Exception as error:
-        outbox.attempt_failed(PledgeEmail, email.pk, error, count_attempt=False)
-        raise
-    return outbox.send_claimed(PledgeEmail, email.pk, claimed_at, message)
+            return emails.pledge_confirmation_message(pledge, recipient=email.recipient, message_id=message_id)
+        return emails.pledge_reminder_message(
+            pledge, kind=email.kind, installment=email.installment, amount_due=amount_due, today=today,
+            recipient=email.recipient, message_id=message_id,
+        )
+
+    return outbox.build_and_send(PledgeEmail, email.pk, claimed_at, build)
 
 
 def pledge_confirmation_send(*, pledge_id: int) -> bool:

@@ -240,6 +240,20 @@ def mark_done(job: OutboxJob, **fields) -> None:
     job.save(update_fields=["status", "attempts", "last_error", job.done_field, "updated_at", *fields])
 
 
+def build_and_send(model: type[OutboxJob], pk: int, claimed_at: datetime.datetime, build: Callable[[], object]) -> bool:
+    """Build the claimed job's message (outside any lock) and send it (`send_claimed`).
+
+    A message that cannot be built gives the claim back before the error goes up: the task's
+    retries would otherwise find the row running and do nothing.
+    """
+    try:
+        message = build()
+    except Exception as error:
+        attempt_failed(model, pk, error, count_attempt=False)
+        raise
+    return send_claimed(model, pk, claimed_at, message)
+
+
 def send_claimed(model: type[OutboxJob], pk: int, claimed_at: datetime.datetime, message) -> bool:
     """Send a message whose job row this worker has claimed, and mark the row done.
 

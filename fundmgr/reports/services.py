@@ -568,13 +568,7 @@ def report_delivery_send(*, delivery_id: int) -> bool:
             return False
         address = delivery.user.email
         claimed_at = outbox.claim(delivery, recipient=address)
-    try:
-        message = _delivery_message(delivery, address)
-    except Exception as error:
-        # Give the claim back, or the task's retries would find the row running and do nothing.
-        outbox.attempt_failed(ReportDelivery, delivery.pk, error, count_attempt=False)
-        raise
-    return outbox.send_claimed(ReportDelivery, delivery.pk, claimed_at, message)
+    return outbox.build_and_send(ReportDelivery, delivery.pk, claimed_at, lambda: _delivery_message(delivery, address))
 
 
 def report_delivery_mark_failed(*, delivery_id: int, error: str) -> None:
