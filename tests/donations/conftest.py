@@ -21,6 +21,12 @@ def other_unit(db):
 
 
 @pytest.fixture
+def ward(unit):
+    """A commune-level unit below the province `unit`: Hạc Thành ward."""
+    return OrgUnit.objects.create(name="Hội Khuyến học phường Hạc Thành", code="TH-HT", kind=OrgUnit.Kind.COMMUNE, parent=unit)
+
+
+@pytest.fixture
 def fund(unit):
     return Fund.objects.create(code="QKH-TH", name="Quỹ Khuyến học tỉnh Thanh Hóa", unit=unit)
 

@@ -16,7 +16,7 @@ from donations.models import Donor, Payment, Pledge
 from donations.services import payment_record, pledge_create
 from fundmgr.core.exporting import ExportRequest, exporter_get
 from fundmgr.ledger.models import Fund
-from fundmgr.orgs.models import Membership, OrgUnit
+from fundmgr.orgs.models import Membership
 from fundmgr.orgs.roles import Action, Domain, roles_with
 from fundmgr.orgs.scoping import visible_units
 from tests.exporting import written_rows
@@ -44,9 +44,8 @@ def pay(pledge, amount):
 
 
 @pytest.fixture
-def commune(unit):
-    return OrgUnit.objects.create(name="Hội Khuyến học phường Hạc Thành", code="TH-HT", kind=OrgUnit.Kind.COMMUNE,
-                                  parent=unit)
+def commune(ward):
+    return ward
 
 
 @pytest.fixture

@@ -43,11 +43,6 @@ def known_donor(unit):
     )
 
 
-@pytest.fixture
-def ward(unit):
-    return OrgUnit.objects.create(name="Hội Khuyến học phường Hạc Thành", code="TH-HT", kind=OrgUnit.Kind.COMMUNE,
-                                  parent=unit)
-
 
 @pytest.fixture
 def ward_treasurer(django_user_model, ward):
