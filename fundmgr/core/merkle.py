@@ -137,24 +137,34 @@ def _climb(first_index: int, last_index: int) -> tuple[int, int]:
     return first_index, last_index
 
 
+def _sides(first_index: int, last_index: int, count: int) -> list[bool] | None:
+    """For each of `count` proof nodes on the way up from node `first_index` of a level whose last
+    node is `last_index`: whether the proof node is the left sibling. None when the proof is not as
+    long as the path to the root (RFC 9162 §2.1.3.2 and §2.1.4.2 walk the path the same way)."""
+    sides = []
+    for _ in range(count):
+        if last_index == 0:
+            return None  # the proof is longer than the path to the root
+        left = bool(first_index & 1) or first_index == last_index
+        sides.append(left)
+        if left and not first_index & 1:
+            first_index, last_index = _climb(first_index, last_index)
+        first_index >>= 1
+        last_index >>= 1
+    return sides if last_index == 0 else None
+
+
 def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> bool:
     """Whether `proof` shows the leaf at `index` in the tree of `size` leaves with `root` (RFC 9162 §2.1.3.2)."""
     if not 0 <= index < size or not _well_formed(proof):
         return False
-    first_index, last_index = index, size - 1
+    sides = _sides(index, size - 1, len(proof))
+    if sides is None:
+        return False
     computed = leaf_hash
-    for sibling in proof:
-        if last_index == 0:
-            return False  # the proof is longer than the path to the root
-        if first_index & 1 or first_index == last_index:
-            computed = node_hash(sibling, computed)
-            if not first_index & 1:
-                first_index, last_index = _climb(first_index, last_index)
-        else:
-            computed = node_hash(computed, sibling)
-        first_index >>= 1
-        last_index >>= 1
-    return last_index == 0 and computed == root
+    for sibling, left in zip(proof, sides, strict=True):
+        computed = node_hash(sibling, computed) if left else node_hash(computed, sibling)
+    return computed == root
 
 
 def verify_consistency(
@@ -181,17 +191,14 @@ def verify_consistency(
     while first_index & 1:
         first_index >>= 1
         last_index >>= 1
+    sides = _sides(first_index, last_index, len(path) - 1)
+    if sides is None:
+        return False
     old_computed = new_computed = path[0]
-    for node in path[1:]:
-        if last_index == 0:
-            return False
-        if first_index & 1 or first_index == last_index:
+    for node, left in zip(path[1:], sides, strict=True):
+        if left:
             old_computed = node_hash(node, old_computed)
             new_computed = node_hash(node, new_computed)
-            if not first_index & 1:
-                first_index, last_index = _climb(first_index, last_index)
         else:
             new_computed = node_hash(new_computed, node)
-        first_index >>= 1
-        last_index >>= 1
-    return last_index == 0 and old_computed == old_root and new_computed == new_root
+    return old_computed == old_root and new_computed == new_root
