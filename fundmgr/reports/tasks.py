@@ -16,11 +16,18 @@ from . import services
 MAX_RETRIES = 3
 
 
-class _ReportTask(outbox.RetryingJobTask):
+class _ReportJobTask(outbox.RetryingJobTask):
+    """A reports job (its first argument is the row's id) that records itself failed when it gives up."""
+
     max_retries = MAX_RETRIES
 
     def give_up(self, args, error):
-        services.report_run_mark_failed(run_id=args[0], error=error)
+        self.mark_failed(args[0], error=error)
+
+
+class _ReportTask(_ReportJobTask):
+    def mark_failed(self, run_id, *, error):
+        services.report_run_mark_failed(run_id=run_id, error=error)
 
 
 @shared_task(base=_ReportTask)
@@ -28,22 +35,21 @@ def report_run_task(run_id: int) -> None:
     services.report_run_execute(run_id=run_id)
 
 
-@shared_task(acks_late=True)
-def report_files_expire_task() -> int:
-    """Daily (migration 0002): delete the report files past their expiry."""
-    return services.report_files_expire()
-
-
-class _DeliveryTask(outbox.RetryingJobTask):
-    max_retries = MAX_RETRIES
-
-    def give_up(self, args, error):
-        services.report_delivery_mark_failed(delivery_id=args[0], error=error)
+class _DeliveryTask(_ReportJobTask):
+    def mark_failed(self, delivery_id, *, error):
+        services.report_delivery_mark_failed(delivery_id=delivery_id, error=error)
 
 
 @shared_task(base=_DeliveryTask)
 def report_delivery_task(delivery_id: int) -> None:
     services.report_delivery_send(delivery_id=delivery_id)
+
+
+# --- the daily beat jobs ---------------------------------------------------------------------------
+@shared_task(acks_late=True)
+def report_files_expire_task() -> int:
+    """Daily (migration 0002): delete the report files past their expiry."""
+    return services.report_files_expire()
 
 
 @shared_task(acks_late=True)
