@@ -8,6 +8,7 @@ skipped on a developer's machine, but fails when `CI` is set: CI must prove it, 
 import os
 import shutil
 import socket
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -166,3 +167,19 @@ def artifacts_dir():
     """Where tests leave screenshots and PNGs for a person to look at."""
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS_DIR
+
+
+@pytest.fixture
+def rate_limit_clock(monkeypatch):
+    """Hold the rate limiter's clock at one instant, early in a window.
+
+    The limits count hits in fixed windows (`fundmgr.security.rate_limit`): on a slow machine a
+    test's requests could straddle a window's end, and the count would start again half-way.
+    """
+    import types
+
+    from fundmgr.security import rate_limit
+
+    frozen = (time.time() // 3600 + 1) * 3600 + 1  # one second into the next hour: in every window size
+    monkeypatch.setattr(rate_limit, "time", types.SimpleNamespace(time=lambda: frozen))
+    return frozen

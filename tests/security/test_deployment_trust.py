@@ -131,6 +131,7 @@ def test_forging_the_header_does_not_reset_the_log_in_lock_out(client, as_shippe
                        **other).status_code == 302
 
 
+@pytest.mark.usefixtures("rate_limit_clock")
 def test_forging_the_header_does_not_reset_the_pledge_form_limit(client, as_shipped, units):
     today = timezone.localdate()
     fund = Fund.objects.create(code="F-PX", name="Quỹ PX", unit=units.province)
