@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "fundmgr.audit",
     "fundmgr.security",
     "fundmgr.reports",
+    "fundmgr.transparency",
 ]
 
 MIDDLEWARE = [
