@@ -236,7 +236,7 @@ def test_a_missing_forged_or_stale_token_is_refused_and_renewed(client, campaign
         assert post(client, again).status_code == 303
 
 
-def test_too_many_posts_from_one_address_get_429(client, campaign, settings):
+def test_too_many_posts_from_one_address_get_429(client, campaign, settings, rate_limit_clock):
     settings.PLEDGE_RATE_LIMIT_PER_IP = "2/m"
     for number in range(2):
         response = post(client, factories.valid_form_data(campaign, email=f"donor{number}@example.com"))
@@ -253,7 +253,7 @@ def test_too_many_posts_from_one_address_get_429(client, campaign, settings):
     assert post(client, factories.valid_form_data(campaign), REMOTE_ADDR="10.0.0.9").status_code == 303
 
 
-def test_too_many_pledges_from_one_email_get_429_in_english_too(client, campaign, settings):
+def test_too_many_pledges_from_one_email_get_429_in_english_too(client, campaign, settings, rate_limit_clock):
     settings.PLEDGE_RATE_LIMIT_PER_EMAIL = "1/h"
     assert post(client, factories.valid_form_data(campaign)).status_code == 303
     response = post(client, factories.valid_form_data(campaign, email="BINH@example.com"), language="en")

@@ -233,7 +233,7 @@ def test_the_form_shows_the_same_minimum(client, campaign, settings):
 
 # --- the pledge page /p/<reference>/ -----------------------------------------------------------------
 
-def test_guessing_pledge_references_is_slowed_by_a_rate_limit_per_address(client, campaign, settings):
+def test_guessing_pledge_references_is_slowed_by_a_rate_limit_per_address(client, campaign, settings, rate_limit_clock):
     settings.PLEDGE_DETAIL_RATE_LIMIT_PER_IP = "3/m"
     pledge, _created = pledge_create(**pledge_kwargs(campaign))
     for guess in ("TKH26-AAAAA", "TKH26-BBBBB"):
