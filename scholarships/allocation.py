@@ -396,8 +396,48 @@ def _priority_order(candidates: list[Candidate]) -> list[Candidate]:
         raise TypeError("all candidates' priorities must be of one comparable kind") from error
 
 
+@dataclass(frozen=True)
+class QuotaLabel:
+    """What an explanation says of a unit's quota when a run is one of several.
+
+    `allocate` only sees what is left of a quota (`quotas`); the program's quota and the awards
+    approved before this run are what a person compares it with, so the explanation names them.
+    """
+
+    unit_name: str
+    total: int  # the program's quota for the unit
+    approved_before: int  # awards approved or paid before this run, counted against it
+
+
+def _quota_explanation(left: int, label: QuotaLabel | None) -> str:
+    """Why a quota stopped a nominee: the quota that bound, by its unit, with what used it up."""
+    if label is None:  # a bare run: the quota is what was given
+        if left == 0:
+            return gettext("Không được cấp: đơn vị đề cử không có chỉ tiêu suất nào trong chương trình này.")
+        return gettext(
+            "Không được cấp: đơn vị đề cử đã đủ chỉ tiêu %(quota)s suất, đã dành cho các học sinh xếp trên."
+        ) % {"quota": left}
+    values = {"unit": label.unit_name, "total": label.total, "before": label.approved_before, "left": left}
+    if label.total == 0:
+        return gettext("Không được cấp: %(unit)s không có chỉ tiêu suất nào trong chương trình này.") % values
+    if left == 0:
+        return gettext(
+            "Không được cấp: chỉ tiêu %(total)s suất của %(unit)s đã dùng hết cho các suất được duyệt "
+            "trước đợt xét này."
+        ) % values
+    if label.approved_before == 0:
+        return gettext(
+            "Không được cấp: %(unit)s đã đủ chỉ tiêu %(total)s suất, đã dành cho các học sinh xếp trên."
+        ) % values
+    return gettext(
+        "Không được cấp: %(unit)s đã đủ chỉ tiêu %(total)s suất (%(before)s suất đã duyệt trước đợt xét "
+        "này, %(left)s suất còn lại đã dành cho các học sinh xếp trên)."
+    ) % values
+
+
 def _explanation(reason: Reason, *, amount: int, shares: list[tuple[Fund, int]],
-                 eligible: list[Fund], available: int | None, quota: int | None) -> str:
+                 eligible: list[Fund], available: int | None, quota: int | None,
+                 quota_label: QuotaLabel | None = None) -> str:
     if reason == Reason.FUNDED:
         if len(shares) == 1:
             return gettext("Được cấp %(amount)s từ %(fund)s.") % {
@@ -418,11 +458,7 @@ def _explanation(reason: Reason, *, amount: int, shares: list[tuple[Fund, int]],
             "địa bàn hoặc hoàn cảnh mà từng quỹ quy định)."
         )
     if reason == Reason.QUOTA_REACHED:
-        if quota == 0:
-            return gettext("Không được cấp: đơn vị đề cử không có chỉ tiêu suất nào trong chương trình này.")
-        return gettext(
-            "Không được cấp: đơn vị đề cử đã đủ chỉ tiêu %(quota)s suất, đã dành cho các học sinh xếp trên."
-        ) % {"quota": quota}
+        return _quota_explanation(quota, quota_label)
     names = ", ".join(fund.display_name for fund in eligible)
     if reason == Reason.BUDGET_INSUFFICIENT:
         return gettext(
@@ -441,14 +477,17 @@ def allocate(
     candidates: Iterable[Candidate],
     funds: Iterable[Fund],
     quotas: Mapping[int, int] | None = None,
+    quota_labels: Mapping[int, QuotaLabel] | None = None,
 ) -> AllocationResult:
     """Decide every candidate's award; see the module docstring for the rules.
 
-    `quotas` maps a unit id to the most awards its students may receive in this run.
+    `quotas` maps a unit id to the most awards its students may receive in this run;
+    `quota_labels`, by the same unit ids, what the explanations say of those quotas.
     """
     candidates = list(candidates)
     funds = list(funds)
     quotas = dict(quotas or {})
+    quota_labels = dict(quota_labels or {})
     if len({candidate.candidate_id for candidate in candidates}) != len(candidates):
         raise ValueError("candidate ids must be unique")
     if len({fund.fund_id for fund in funds}) != len(funds):
@@ -515,6 +554,7 @@ def allocate(
             explanation=_explanation(
                 reason, amount=candidate.amount, shares=shares, eligible=eligible_funds,
                 available=available, quota=quota,
+                quota_label=quota_labels.get(candidate.unit_id) if reason == Reason.QUOTA_REACHED else None,
             ),
         ))
     fund_totals = sorted(

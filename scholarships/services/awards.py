@@ -274,7 +274,14 @@ def allocation_run(*, program: ScholarshipProgram, by=None) -> AllocationRun:
         # A run is a record: its explanations are stored in Vietnamese whatever language the
         # person who started it reads (the same data must give the same stored run).
         with translation.override(settings.LANGUAGE_CODE):
-            result = allocation.allocate(candidates=candidates, funds=funds, quotas=quota_left)
+            quota_labels = {
+                quota.unit_id: allocation.QuotaLabel(
+                    unit_name=quota.unit.name, total=quota.max_awards,
+                    approved_before=approved_per_quota_unit.get(quota.unit_id, 0),
+                )
+                for quota in quotas
+            }
+            result = allocation.allocate(candidates=candidates, funds=funds, quotas=quota_left, quota_labels=quota_labels)
             explanations = {decision.candidate_id: str(decision.explanation) for decision in result.decisions}
 
         inputs = {

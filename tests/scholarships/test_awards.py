@@ -129,6 +129,35 @@ def test_unit_quotas_count_the_schools_below_the_commune(units, funds, people):
     assert reasons == {in_branch.pk: "funded", in_commune.pk: "quota_reached", elsewhere.pk: "funded"}
 
 
+def test_a_quota_explanation_names_the_programs_quota_and_what_used_it(units, funds, people):
+    # The quota is 3; one award was approved in a first run, so a second run may fund 2 more.
+    # It used to say "đủ chỉ tiêu 2 suất": the remainder, which nobody reading it had set.
+    general, _poor_only = funds
+    program = awards.program_create(
+        unit=units.province, code="q3", name="Chỉ tiêu ba suất", school_year="2026-2027", award_amount=1_000_000,
+        rubric=RUBRIC, funds={general: 10_000_000}, quotas={units.commune_a: 3},
+    )
+    first = make_student(units.school_a, national_id="038313000201", average_score="9.9")
+    awards.nomination_create(program=program, student=first)
+    awards.allocation_run(program=program)
+    awards.award_approve(award=Award.objects.get(student=first, status="proposed"), by=people["committee"])
+    later = [
+        make_student(units.school_a, national_id=f"03831300021{number}", average_score=f"9.{8 - number}")
+        for number in range(3)
+    ]
+    for student in later:
+        awards.nomination_create(program=program, student=student)
+
+    run = awards.allocation_run(program=program)
+
+    refused = [decision for decision in run.decisions if decision["reason"] == "quota_reached"]
+    assert [decision["student"] for decision in refused] == [later[2].pk]
+    assert refused[0]["explanation"] == (
+        f"Không được cấp: {units.commune_a.name} đã đủ chỉ tiêu 3 suất (1 suất đã duyệt trước đợt xét "
+        "này, 2 suất còn lại đã dành cho các học sinh xếp trên)."
+    )
+
+
 # --- the committee's decisions -------------------------------------------------------------
 
 def test_approved_awards_are_commitments_the_ledger_keeps_aside(program, six, funds, people):
