@@ -179,7 +179,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- E-mail ---------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}"))
+def _email_settings(url: str) -> dict:
+    """EMAIL_URL as Django settings. A `filemail://` path is read here: django-environ drops its
+    first slash (`filemail:///srv/mail` became `srv/mail`, relative to the working directory, so
+    the default folder ended up at a doubled path). Absolute stays absolute; relative is from
+    the project directory (`filemail://var/mail`)."""
+    if url and not url.startswith("filemail://"):
+        return env.email_url_config(url)
+    path = url.removeprefix("filemail://") or str(VAR_DIR / "mail")
+    folder = Path("/" + path.lstrip("/")) if path.startswith("/") else BASE_DIR / path
+    return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(folder)}
+
+
+vars().update(_email_settings(env.str("EMAIL_URL", default="")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Hội Khuyến học <no-reply@khuyenhoc.local>")
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -136,8 +136,7 @@ class Rig:
             "DJANGO_SETTINGS_MODULE": "fundmgr.settings",
             "DATABASE_URL": postgres_url_of_test_database(),
             "REDIS_URL": self.redis.url,
-            # filemail://<absolute path>: django-environ drops one slash, so the path gets a fourth.
-            "EMAIL_URL": f"filemail:///{self.mail_dir}",
+            "EMAIL_URL": f"filemail://{self.mail_dir}",
             "MEDIA_ROOT": str(self.media_root),
             "CONN_MAX_AGE": "0",
             "PYTHONUNBUFFERED": "1",
