@@ -32,6 +32,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from donations.models import Payment
 from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.pdf_report import BOLD, ITALIC, REGULAR, fonts_register
 
@@ -39,12 +40,51 @@ PAGE_SIZES = {"A5": landscape(A5), "A4": A4}
 GREY = Color(0.35, 0.35, 0.35)
 VOID_RED = Color(0.8, 0.05, 0.05, alpha=0.6)
 
-SIGNATURES = (
-    ("Thủ trưởng đơn vị", "(Ký, họ tên, đóng dấu)"),
-    ("Kế toán trưởng", "(Ký, họ tên)"),
-    ("Người nộp tiền", "(Ký, họ tên)"),
-    ("Người lập phiếu", "(Ký, họ tên)"),
-    ("Thủ quỹ", "(Ký, họ tên)"),
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What the document calls things. A gift in kind is not money handed to the cashier: its
+    receipt must not say "người nộp tiền" or "Số tiền", nor carry the cash form's Mẫu 01-TT."""
+
+    title: str
+    form: tuple[str, str, str] | None  # the form's identification, top right
+    payer: str
+    reason: str
+    amount: str
+    received_in_words: str
+    signatures: tuple[tuple[str, str], ...]
+
+
+MONEY_WORDING = Wording(
+    title="PHIẾU THU",
+    form=("Mẫu số 01 - TT", "(Ban hành theo Thông tư số 200/2014/TT-BTC", "ngày 22/12/2014 của Bộ Tài chính)"),
+    payer="Họ và tên người nộp tiền:",
+    reason="Lý do nộp:",
+    amount="Số tiền:",
+    received_in_words="Đã nhận đủ số tiền (viết bằng chữ):",
+    signatures=(
+        ("Thủ trưởng đơn vị", "(Ký, họ tên, đóng dấu)"),
+        ("Kế toán trưởng", "(Ký, họ tên)"),
+        ("Người nộp tiền", "(Ký, họ tên)"),
+        ("Người lập phiếu", "(Ký, họ tên)"),
+        ("Thủ quỹ", "(Ký, họ tên)"),
+    ),
+)
+IN_KIND_WORDING = Wording(
+    title="BIÊN NHẬN HIỆN VẬT",
+    form=None,
+    payer="Họ và tên người trao hiện vật:",
+    reason="Nội dung:",
+    amount="Giá trị hiện vật:",
+    received_in_words="Đã nhận đủ hiện vật trị giá (viết bằng chữ):",
+    signatures=(
+        ("Thủ trưởng đơn vị", "(Ký, họ tên, đóng dấu)"),
+        ("Kế toán trưởng", "(Ký, họ tên)"),
+        ("Người trao hiện vật", "(Ký, họ tên)"),
+        ("Người lập phiếu", "(Ký, họ tên)"),
+        ("Người nhận hiện vật", "(Ký, họ tên)"),
+    ),
 )
 
 
@@ -66,6 +106,7 @@ class ReceiptDocument:
     verification_code: str
     issued_at: datetime.datetime
     payment_method_label: str
+    in_kind: bool = False
     voided: bool = False
     void_reason: str = ""
     voided_at: datetime.datetime | None = None
@@ -91,10 +132,15 @@ def document_from_receipt(receipt) -> ReceiptDocument:
         verification_code=receipt.verification_code_display,
         issued_at=receipt.issued_at,
         payment_method_label=receipt.get_payment_method_display(),
+        in_kind=receipt.payment_method == Payment.Method.IN_KIND,
         voided=receipt.is_voided,
         void_reason=receipt.void_reason,
         voided_at=receipt.voided_at,
     )
+
+
+def _wording(doc: ReceiptDocument) -> Wording:
+    return IN_KIND_WORDING if doc.in_kind else MONEY_WORDING
 
 
 def date_in_words(day: datetime.date) -> str:
@@ -201,7 +247,7 @@ class _Layout:
             # Also as a plain line, for readers and text extraction that skip rotated text.
             when = timezone.localtime(doc.voided_at).strftime("%d/%m/%Y") if doc.voided_at else ""
             self.text(
-                self.left, self.MARGIN * 0.6 + 16, f"PHIẾU THU ĐÃ HỦY {when} – Lý do: {doc.void_reason}"[:150],
+                self.left, self.MARGIN * 0.6 + 16, f"{_wording(doc).title} ĐÃ HỦY {when} – Lý do: {doc.void_reason}"[:150],
                 font=BOLD, size=self.size - 1, color=Color(0.78, 0.1, 0.1),
             )
 
@@ -221,16 +267,18 @@ class _Layout:
         # The form's identification, top right.
         center = self.right - 36 * mm
         small = self.size - 2
-        self.text(center, top, "Mẫu số 01 - TT", font=BOLD, align="center")
-        self.text(center, top - small * 1.5, "(Ban hành theo Thông tư số 200/2014/TT-BTC", font=ITALIC, size=small, align="center")
-        self.text(center, top - small * 2.8, "ngày 22/12/2014 của Bộ Tài chính)", font=ITALIC, size=small, align="center")
+        form = _wording(doc).form
+        if form:
+            self.text(center, top, form[0], font=BOLD, align="center")
+            self.text(center, top - small * 1.5, form[1], font=ITALIC, size=small, align="center")
+            self.text(center, top - small * 2.8, form[2], font=ITALIC, size=small, align="center")
         self.y = min(self.y, top - small * 3.2) - self.gap
 
     def title(self, doc):
         center = self.width / 2
         title_size = self.size + 7
         self.y -= title_size * 0.6
-        self.text(center, self.y, "PHIẾU THU", font=BOLD, size=title_size, align="center")
+        self.text(center, self.y, _wording(doc).title, font=BOLD, size=title_size, align="center")
         block_top = self.y
         self.y -= self.leading
         self.text(center, self.y, date_in_words(doc.receipt_date), font=ITALIC, align="center")
@@ -247,10 +295,11 @@ class _Layout:
         self.y = min(self.y, block_top - 3 * step) - self.leading * 0.9 - self.gap * 0.5
 
     def body(self, doc):
-        self.field("Họ và tên người nộp tiền:", doc.payer_name)
+        wording = _wording(doc)
+        self.field(wording.payer, doc.payer_name)
         self.field("Địa chỉ:", doc.payer_address)
-        self.field("Lý do nộp:", doc.reason, value_font=REGULAR)
-        self.field("Số tiền:", format_vnd(doc.amount))
+        self.field(wording.reason, doc.reason, value_font=REGULAR)
+        self.field(wording.amount, format_vnd(doc.amount))
         self.field("(Viết bằng chữ):", vnd_in_words(doc.amount, round_suffix=True), value_font=ITALIC)
         label = "Kèm theo:"
         attached = _nfc(doc.attached_documents)
@@ -267,9 +316,10 @@ class _Layout:
     def signatures(self, doc):
         self.text(self.right - 2 * mm, self.y, date_in_words(doc.receipt_date), font=ITALIC, align="right")
         self.y -= self.leading * 0.9
-        column = (self.right - self.left) / len(SIGNATURES)
+        wording = _wording(doc)
+        column = (self.right - self.left) / len(wording.signatures)
         small = self.size - 1.5
-        for index, (title, hint) in enumerate(SIGNATURES):
+        for index, (title, hint) in enumerate(wording.signatures):
             center = self.left + column * (index + 0.5)
             self.text(center, self.y, title, font=BOLD, size=small, align="center")
             self.text(center, self.y - small * 1.3, hint, font=ITALIC, size=small - 1, align="center")
@@ -286,7 +336,7 @@ class _Layout:
                     self.text(center, y, line, size=small, align="center")
                     lowest = min(lowest, y)
         self.y = lowest - self.leading * 1.2
-        self.field("Đã nhận đủ số tiền (viết bằng chữ):", vnd_in_words(doc.amount, round_suffix=True), value_font=ITALIC)
+        self.field(wording.received_in_words, vnd_in_words(doc.amount, round_suffix=True), value_font=ITALIC)
 
     def footer(self, doc):
         canvas = self.canvas

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from donations.models import Payment
 from donations.services import receipt_void
 from receipts.models import Receipt
 from receipts.pdf import date_in_words, document_from_receipt, receipt_pdf_render
@@ -154,3 +155,27 @@ def test_an_unknown_page_size_is_refused(rendered):
     receipt, _path = rendered
     with pytest.raises(ValueError, match="unknown receipt page size 'LETTER'"):
         receipt_pdf_render(document_from_receipt(receipt), page_size="letter")
+
+
+def test_a_gift_in_kind_gets_a_receipt_for_goods_not_the_cash_form(province, fund, donor, artifacts_dir):
+    # A gift of books is not money handed to the cashier: no "người nộp tiền", no "Số tiền", no
+    # Mẫu 01-TT (the cash receipt form); the value is still in figures and in words.
+    _payment, receipt = record_payment(
+        donor=donor, fund=fund, unit=province, method=Payment.Method.IN_KIND, amount=2_000_000,
+        in_kind_description="50 bộ sách giáo khoa lớp 6",
+    )
+    target = artifacts_dir / "receipt-in-kind.pdf"
+    target.write_bytes(receipt_pdf_render(document_from_receipt(receipt)))
+    text = pdf_text(target)
+    for words in (
+        "BIÊN NHẬN HIỆN VẬT",
+        "Họ và tên người trao hiện vật: Nguyễn Thị Hồng Nhung",
+        "Nội dung: Ủng hộ Quỹ Khuyến học tỉnh Thanh Hóa; hiện vật: 50 bộ sách giáo khoa lớp 6",
+        "Giá trị hiện vật: 2.000.000 ₫",
+        "Đã nhận đủ hiện vật trị giá (viết bằng chữ): Hai triệu đồng chẵn",
+        "Người trao hiện vật", "Người nhận hiện vật",
+    ):
+        assert words in text, words
+    for cash_words in ("người nộp tiền", "Người nộp tiền", "Số tiền:", "PHIẾU THU", "Mẫu số 01 - TT", "Thủ quỹ"):
+        assert cash_words not in text, cash_words
+    page_png(target, artifacts_dir / "receipt-in-kind")
