@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fundmgr.core.lunar import can_chi
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 
@@ -47,4 +48,9 @@ class Campaign(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def lunar_year_name(self) -> str:
+        """The Can-Chi name of the campaign's lunar year ("Bính Ngọ"), computed, never typed."""
+        return can_chi(self.lunar_year)
 

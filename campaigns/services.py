@@ -9,6 +9,7 @@ Who may write: the actor must hold the money capability in the campaign's unit (
 campaign moves, in the unit it leaves), checked here by `access_units` whoever calls.
 """
 
+import datetime
 import logging
 
 from django.core.exceptions import ValidationError
@@ -17,12 +18,33 @@ from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
+from fundmgr.core.lunar import can_chi, lunar_year_of, tet_date
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.roles import Action, Domain
 
 from .models import Campaign
 
 logger = logging.getLogger(__name__)
+
+
+# A Tết khuyến học campaign opens about six weeks before Tết and runs to the eve of the next one.
+WEEKS_BEFORE_TET = 6
+
+
+def campaign_defaults(*, today: datetime.date) -> dict:
+    """What a new campaign form starts with: the coming Tết's lunar year, its Can-Chi name in the
+    campaign's name, and the dates around it (a treasurer changes what differs)."""
+    year = lunar_year_of(today)
+    if today >= tet_date(year) - datetime.timedelta(weeks=WEEKS_BEFORE_TET):
+        year += 1  # this Tết's campaign is under way or over: the next one is being prepared
+    starts_on = max(today, tet_date(year) - datetime.timedelta(weeks=WEEKS_BEFORE_TET))
+    return {
+        "lunar_year": year,
+        # A record's name, in Vietnamese whatever language the treasurer reads the admin in.
+        "name": f"Tết khuyến học Xuân {can_chi(year)} {year}",
+        "starts_on": starts_on,
+        "ends_on": tet_date(year + 1) - datetime.timedelta(days=1),
+    }
 
 
 # Everything the admin form edits; the status changes only through campaign_open / campaign_close.

@@ -8,6 +8,7 @@ costs the same queries for 3 campaigns or 300. The form saves through `services.
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -38,10 +39,12 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["unit"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["funds"]
-    readonly_fields = ["status", "progress_chart", "progress_breakdown"]
+    readonly_fields = ["lunar_year_name", "status", "progress_chart", "progress_breakdown"]
     actions = ["open_selected", "close_selected"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "unit", "lunar_year", "reference_prefix", "status", "description"]}),
+        (None, {"fields": [
+            "name", "slug", "unit", "lunar_year", "lunar_year_name", "reference_prefix", "status", "description",
+        ]}),
         (gettext_lazy("Thời gian và mục tiêu"), {"fields": ["starts_on", "ends_on", "ceremony_date", "goal"]}),
         (gettext_lazy("Quỹ nhận"), {"fields": ["funds", "default_fund"]}),
         (gettext_lazy("Tài khoản nhận chuyển khoản"),
@@ -55,6 +58,9 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.campaigns_with_progress(super().get_queryset(request))
 
+    def get_changeform_initial_data(self, request):
+        return {**services.campaign_defaults(today=timezone.localdate()), **super().get_changeform_initial_data(request)}
+
     def save_model(self, request, obj, form, change):
         self.check_scope_on_save(request, obj, change)
         # The funds go in with the campaign, so its one audit row shows them; the admin's
@@ -67,6 +73,10 @@ class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     # --- columns --------------------------------------------------------------------------------------
+    @admin.display(description=gettext_lazy("năm Can Chi"))
+    def lunar_year_name(self, campaign):
+        return campaign.lunar_year_name if campaign.lunar_year else "–"
+
     goal_display = amount_column("goal", gettext_lazy("mục tiêu"), ordering="goal")
 
     pledged_display = amount_column("pledged", gettext_lazy("đã cam kết"), ordering="pledged")

@@ -5,8 +5,11 @@ import html
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from campaigns import services
 from campaigns.models import Campaign
+from fundmgr.core.lunar import can_chi
 from fundmgr.orgs.models import Membership, OrgUnit
 
 from . import factories
@@ -86,3 +89,15 @@ def test_the_change_page_breaks_progress_down(client, treasurer, campaign):
     assert "Theo loại nhà hảo tâm" in content and "Doanh nghiệp" in content
     assert "4.000.000\u00a0₫" in content
     assert 'name="status"' not in content  # the status changes only through the actions
+
+
+def test_the_add_form_starts_with_the_coming_tets_year_and_shows_its_can_chi(client, treasurer, campaign):
+    client.force_login(treasurer)
+    defaults = services.campaign_defaults(today=timezone.localdate())
+    page = client.get("/admin/campaigns/campaign/add/").content.decode()
+    assert f'value="{defaults["name"]}"' in page
+    assert f'value="{defaults["lunar_year"]}"' in page
+
+    change = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert campaign.lunar_year_name in change
+    assert campaign.lunar_year_name == can_chi(campaign.lunar_year)

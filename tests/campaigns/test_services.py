@@ -1,8 +1,11 @@
 """Opening and closing a campaign."""
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 
+from campaigns import services
 from campaigns.models import Campaign
 from campaigns.services import campaign_close, campaign_open
 from fundmgr.ledger.models import Fund
@@ -89,3 +92,19 @@ def test_a_treasurer_of_another_unit_may_not_open_close_or_edit_a_campaign(draft
 def test_the_campaign_s_own_treasurer_opens_and_closes_it(draft, treasurer):
     assert campaign_open(campaign=draft, by=treasurer).status == Campaign.Status.OPEN
     assert campaign_close(campaign=draft, by=treasurer).status == Campaign.Status.CLOSED
+
+
+@pytest.mark.parametrize(("today", "year", "name", "starts_on", "ends_on"), [
+    # After Tết Bính Ngọ (17/02/2026) the next campaign is for Đinh Mùi (Tết 06/02/2027).
+    (datetime.date(2026, 12, 7), 2027, "Tết khuyến học Xuân Đinh Mùi 2027",
+     datetime.date(2026, 12, 26), datetime.date(2028, 1, 25)),
+    # Within the six weeks before Tết the campaign starts today.
+    (datetime.date(2027, 1, 10), 2027, "Tết khuyến học Xuân Đinh Mùi 2027",
+     datetime.date(2027, 1, 10), datetime.date(2028, 1, 25)),
+    # On New Year's Day 2026, still in lunar year Ất Tỵ, the coming Tết is Bính Ngọ's.
+    (datetime.date(2026, 1, 1), 2026, "Tết khuyến học Xuân Bính Ngọ 2026",
+     datetime.date(2026, 1, 6), datetime.date(2027, 2, 5)),
+])
+def test_a_new_campaign_starts_with_the_coming_tets_year_and_can_chi(today, year, name, starts_on, ends_on):
+    defaults = services.campaign_defaults(today=today)
+    assert defaults == {"lunar_year": year, "name": name, "starts_on": starts_on, "ends_on": ends_on}
