@@ -91,4 +91,7 @@ def pledge_reminder_message(
         "pledge_amount": format_vnd(pledge.amount),
         "days": abs((installment.due_on - today).days),
     }
+    if kind == PledgeEmail.Kind.REMINDER_NOW:  # a treasurer's reminder reads like the scheduled one
+        overdue = installment.due_on < today
+        kind = PledgeEmail.Kind.REMINDER_OVERDUE if overdue else PledgeEmail.Kind.REMINDER_BEFORE
     return _render(kind, context, recipient=recipient, message_id=message_id)

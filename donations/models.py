@@ -332,6 +332,8 @@ class PledgeEmail(OutboxJob):
         CONFIRMATION = "confirmation", _("Xác nhận cam kết")
         REMINDER_BEFORE = "reminder_before", _("Nhắc trước hạn nộp")
         REMINDER_OVERDUE = "reminder_overdue", _("Nhắc quá hạn nộp")
+        # Asked for by a treasurer ("nhắc ngay"); at most one a day per installment.
+        REMINDER_NOW = "reminder_now", _("Nhắc theo yêu cầu của thủ quỹ")
 
     # The outbox's five statuses; the stored values of running and done are this model's own.
     class Status(models.TextChoices):
@@ -351,6 +353,11 @@ class PledgeEmail(OutboxJob):
     )
     status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.PENDING)
     sent_at = models.DateTimeField(_("đã gửi lúc"), null=True, blank=True)
+    requested_on = models.DateField(_("ngày yêu cầu nhắc"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người yêu cầu nhắc"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
 
     class Meta:
         verbose_name = _("e-mail về cam kết")
@@ -364,8 +371,19 @@ class PledgeEmail(OutboxJob):
                 name="pledge_email_unique_without_installment",
             ),
             models.UniqueConstraint(
-                fields=["pledge", "kind", "installment"], condition=models.Q(installment__isnull=False),
+                fields=["pledge", "kind", "installment"],
+                condition=models.Q(installment__isnull=False) & ~models.Q(kind="reminder_now"),
                 name="pledge_email_unique_per_installment",
+            ),
+            # A treasurer's "remind now": once a day per installment, however often it is pressed.
+            models.UniqueConstraint(
+                fields=["installment", "requested_on"], condition=models.Q(kind="reminder_now"),
+                name="pledge_email_reminder_now_once_a_day",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="reminder_now", requested_on__isnull=False)
+                | (~models.Q(kind="reminder_now") & models.Q(requested_on__isnull=True)),
+                name="pledge_email_requested_on_only_for_reminder_now",
             ),
             models.CheckConstraint(
                 condition=models.Q(kind="confirmation", installment__isnull=True)

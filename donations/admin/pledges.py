@@ -127,7 +127,8 @@ class PledgeAdmin(ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
     list_select_related = ["donor", "campaign", "fund"]
     search_fields = ["reference", "donor__name", "donor__phone", "donor__email"]
     inlines = [PledgeInstallmentInline, PledgePaymentInline]
-    actions = ["confirm_action", "record_payment_action", "confirm_suggested_donor_action", "write_off_action", "cancel_action"]
+    actions = ["confirm_action", "record_payment_action", "confirm_suggested_donor_action", "write_off_action", "cancel_action",
+               "remind_now_action"]
     date_hierarchy = None
 
     def get_queryset(self, request):
@@ -309,3 +310,26 @@ class PledgeAdmin(ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
             request, queryset, service=services.pledge_cancel, action="cancel_action",
             title=_("Hủy cam kết"), done=_("Đã hủy %(count)d cam kết."),
         )
+
+    # Why a pledge got no reminder, as the treasurer reads it.
+    REMIND_NOW_SKIPPED = {
+        "closed": gettext_lazy("đã hủy, đã xóa nợ hoặc đã nộp đủ"),
+        "no_email": gettext_lazy("nhà hảo tâm không có e-mail"),
+        "no_consent": gettext_lazy("nhà hảo tâm không đồng ý nhận e-mail"),
+        "nothing_due": gettext_lazy("không còn đợt nào phải nộp"),
+        "already_today": gettext_lazy("đã nhắc hôm nay"),
+    }
+
+    @admin.action(description=gettext_lazy("Gửi e-mail nhắc nộp ngay"), permissions=["change"])
+    def remind_now_action(self, request, queryset):
+        pledges = list(queryset.select_related("campaign__unit"))
+        self._writable(request, pledges)
+        result = services.pledge_remind_now(pledges=pledges, by=request.user)
+        if result.queued:
+            self.message_user(request, _("Đã gửi e-mail nhắc nộp cho %(count)d cam kết: %(references)s.") % {
+                "count": len(result.queued), "references": ", ".join(result.queued),
+            })
+        for reason, references in result.skipped.items():
+            self.message_user(request, _("Không nhắc %(references)s: %(reason)s.") % {
+                "references": ", ".join(references), "reason": self.REMIND_NOW_SKIPPED[reason],
+            }, messages.WARNING)

@@ -46,11 +46,13 @@ from .pledge_emails import (  # noqa: F401
     PLEDGE_EMAIL_LEASE,
     PledgeEmailBusy,
     PledgeRemindersResult,
+    RemindNowResult,
     installment_amount_due,
     installments_to_remind,
     pledge_confirmation_send,
     pledge_email_mark_failed,
     pledge_email_send,
+    pledge_remind_now,
     pledge_reminders_due,
 )
 from .pledge_import import (  # noqa: F401

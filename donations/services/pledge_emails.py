@@ -14,7 +14,10 @@ from django.utils import timezone
 
 from donations import emails, selectors
 from donations.models import Payment, Pledge, PledgeEmail, PledgeInstallment
+from fundmgr.audit.services import audit_create
 from fundmgr.core import outbox
+from fundmgr.orgs.access import access_units
+from fundmgr.orgs.roles import Action, Domain
 
 logger = logging.getLogger(__name__)
 
@@ -233,3 +236,67 @@ def pledge_reminders_due(*, today: datetime.date) -> PledgeRemindersResult:
     return PledgeRemindersResult(created=len(new), queued=queued)
 
 
+
+
+# --- "remind now" -------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class RemindNowResult:
+    queued: list[str]  # the references of the pledges reminded
+    skipped: dict[str, list[str]]  # why not → the references
+
+
+def _remind_now_skip_reason(pledge: Pledge, installment: PledgeInstallment | None) -> str:
+    if pledge.status not in OPEN_PLEDGE_STATUSES:
+        return "closed"
+    if not pledge.donor.email:
+        return "no_email"
+    if not pledge.donor.email_consent:
+        return "no_consent"
+    if installment is None:
+        return "nothing_due"
+    return ""
+
+
+def _next_installment_due(pledge: Pledge) -> PledgeInstallment | None:
+    """The first installment not covered by what was paid (payments cover them in order)."""
+    installments = sorted(pledge.installments.all(), key=lambda item: item.number)
+    paid = selectors.pledge_paid(pledge)
+    return next((item for item in installments if installment_amount_due(installments, item, paid)), None)
+
+
+def pledge_remind_now(*, pledges, by, today: datetime.date | None = None) -> RemindNowResult:
+    """A treasurer's "remind now": a reminder of each pledge's next uncovered installment, sent now.
+
+    The same rules as the scheduled reminders (an open pledge, an address, the donor's consent to
+    e-mail, something still due), checked again when it is sent; at most one a day per
+    installment, however often the button is pressed (a unique constraint). The actor must hold
+    the money change capability in each pledge's campaign unit; one audit row per reminder.
+    """
+    today = today or timezone.localdate()
+    queued: list[str] = []
+    skipped: dict[str, list[str]] = {}
+    with transaction.atomic():
+        pledges = list(
+            Pledge.objects.filter(pk__in=[pledge.pk for pledge in pledges]).order_by("pk")
+            .select_related("donor", "campaign__unit").prefetch_related("installments")
+        )
+        access_units(by, {pledge.campaign.unit for pledge in pledges}, action=Action.CHANGE, domain=Domain.MONEY)
+        jobs = []
+        for pledge in pledges:
+            installment = _next_installment_due(pledge)
+            reason = _remind_now_skip_reason(pledge, installment)
+            if not reason:
+                job, created = PledgeEmail.objects.get_or_create(
+                    installment=installment, kind=PledgeEmail.Kind.REMINDER_NOW, requested_on=today,
+                    defaults={"pledge": pledge, "requested_by": by},
+                )
+                reason = "" if created else "already_today"
+            if reason:
+                skipped.setdefault(reason, []).append(pledge.reference)
+                continue
+            audit_create(job, ["pledge", "kind", "installment", "requested_on"], actor=by)
+            jobs.append(job)
+            queued.append(pledge.reference)
+        transaction.on_commit(lambda: outbox.enqueue_jobs(jobs))
+    return RemindNowResult(queued=queued, skipped=skipped)
