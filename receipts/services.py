@@ -31,6 +31,7 @@ and never calls the donations services.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import secrets
@@ -495,6 +496,64 @@ def donor_annual_statement_send(*, donor_id: int, year: int) -> bool:
         headers={"Message-ID": f"<statement.{donor_id}.{year}@{_message_domain()}>"},
     )
     return outbox.send_claimed(DonorAnnualStatement, statement.pk, claimed_at, message)
+
+
+# The first year a statement may be asked for: no association here kept receipts before it.
+EARLIEST_STATEMENT_YEAR = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnualStatementsRequested:
+    queued: list[str]  # the donors (names) whose statement goes out now
+    skipped: dict[str, list[str]]  # why not ("no_email", "already_sent", "merged") → the donors
+
+
+@transaction.atomic
+def annual_statements_request(*, donors, year: int, by, today: datetime.date | None = None) -> AnnualStatementsRequested:
+    """A treasurer asks for the annual statements of `donors` for `year`: made and e-mailed now.
+
+    One statement per donor and year, ever: a statement already sent is not sent again (it is
+    the donor's record of the year, the same each time); one that failed, or was skipped because
+    the donor had no receipt or address then, is tried again. A donor merged into another gets
+    none (the other's statement lists both). The actor must hold the money change capability in
+    each donor's unit; one audit row per statement.
+    """
+    today = today or timezone.localdate()
+    if isinstance(year, bool) or not isinstance(year, int) or not EARLIEST_STATEMENT_YEAR <= year <= today.year:
+        raise ValidationError(
+            {"year": [_("Năm phải từ %(first)d đến %(last)d.") % {"first": EARLIEST_STATEMENT_YEAR, "last": today.year}]}
+        )
+    donors = list(Donor.objects.filter(pk__in=[donor.pk for donor in donors]).select_related("unit").order_by("name", "pk"))
+    for unit in {donor.unit for donor in donors}:
+        _check_may_change(by, unit)
+    existing = {
+        statement.donor_id: statement
+        for statement in DonorAnnualStatement.objects.select_for_update().filter(donor__in=donors, year=year)
+    }
+    queued, skipped, jobs = [], {}, []
+    for donor in donors:
+        statement = existing.get(donor.pk)
+        reason = (
+            "merged" if donor.merged_into_id else "no_email" if not donor.email
+            else "already_sent" if statement is not None and statement.status == JobStatus.DONE else ""
+        )
+        if reason:
+            skipped.setdefault(reason, []).append(donor.name)
+            continue
+        if statement is None:
+            statement = DonorAnnualStatement.objects.create(donor=donor, year=year)
+            audit_create(statement, ["donor", "year"], actor=by)
+        elif statement.status in (JobStatus.FAILED, JobStatus.SKIPPED):
+            before = statement.status
+            outbox.reopen(statement, statement.last_error)
+            audit_record(
+                action=AuditEvent.Action.TRANSITION, instance=statement, actor=by,
+                before={"status": before}, after={"status": statement.status},
+            )
+        jobs.append(statement)  # a pending or running one is only enqueued again: sending is idempotent
+        queued.append(donor.name)
+    transaction.on_commit(lambda: outbox.enqueue_jobs(jobs))
+    return AnnualStatementsRequested(queued=queued, skipped=skipped)
 
 
 def statement_mark_failed(*, donor_id: int, year: int, error: str) -> None:

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from fundmgr.adminkit.forms import form_errors_from
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.roles import Action, Domain, user_can
+from receipts import services as receipt_services
 
 from .common import DonorSearchMixin, ReadOnlyInline
 
@@ -81,7 +83,7 @@ class DonorAdmin(ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
     inlines = [DonorPledgeInline, DonorPaymentInline]
     readonly_fields = ["unit", "honor_roll_consent", "honor_roll_consent_at", "email_consent", "email_consent_at",
                        "merged_into", "merge_candidates", "created_at"]
-    actions = ["merge_action", "data_export_action"]
+    actions = ["merge_action", "data_export_action", "annual_statement_action"]
 
     def get_queryset(self, request):
         return selectors.donor_totals(super().get_queryset(request))
@@ -158,3 +160,41 @@ class DonorAdmin(ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
             submit_label=_("Gộp"),
             intro=_("Cam kết và khoản thu của hồ sơ kia được chuyển sang hồ sơ được giữ; hồ sơ kia vẫn còn, ghi là đã gộp."),
         )
+
+    # Why a donor got no statement, as the treasurer reads it.
+    STATEMENT_SKIPPED = {
+        "merged": gettext_lazy("đã gộp vào nhà hảo tâm khác"),
+        "no_email": gettext_lazy("không có e-mail"),
+        "already_sent": gettext_lazy("đã gửi bảng kê năm này"),
+    }
+
+    @admin.action(description=gettext_lazy("Lập và gửi bảng kê phiếu thu cả năm"), permissions=["change"])
+    def annual_statement_action(self, request, queryset):
+        donors = list(queryset.select_related("unit"))
+        form = AnnualStatementForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                result = receipt_services.annual_statements_request(
+                    donors=donors, year=form.cleaned_data["year"], by=request.user
+                )
+            except ValidationError as error:
+                form_errors_from(form, error)
+            else:
+                if result.queued:
+                    self.message_user(request, _("Đang gửi bảng kê năm %(year)d cho %(count)d nhà hảo tâm.") % {
+                        "year": form.cleaned_data["year"], "count": len(result.queued),
+                    })
+                for reason, names in result.skipped.items():
+                    self.message_user(request, _("Không gửi cho %(names)s: %(reason)s.") % {
+                        "names": ", ".join(names), "reason": self.STATEMENT_SKIPPED[reason],
+                    }, messages.WARNING)
+                return None
+        title = _("Bảng kê phiếu thu cả năm")
+        return form_page(
+            self, request, title=title, form=form, objects=donors, action="annual_statement_action", submit_label=_("Gửi"),
+        )
+
+
+class AnnualStatementForm(forms.Form):
+    # Asked for in the first months of a year, for the year before: that is the default.
+    year = forms.IntegerField(label=gettext_lazy("Năm"), initial=lambda: timezone.localdate().year - 1)
