@@ -19,8 +19,9 @@ codes (their names in the tooltip), and last, after the money, the memo cut to a
 whole memo in the tooltip). Everything comes from the list's one joined query.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -29,15 +30,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fundmgr.adminkit.columns import amount_column
-from fundmgr.adminkit.forms import vnd_or_dash
+from fundmgr.adminkit.forms import form_errors_from, vnd_or_dash
+from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.core.charts import Series, bar_chart_svg
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset
 
+from .forms import FundMovementForm, FundTransferForm
 from .models import Fund, JournalEntry, JournalLine, LedgerVerification
 from .selectors import fund_money_by_month, funds_attach_available, funds_with_balances
-from .services import fund_save
+from .services import endowment_principal_record, fund_save, fund_transfer, interest_record
 
 ADMIN_CSS = {"all": ["ledger/admin.css", "css/charts.css"]}
 MEMO_CHARACTERS = 40  # a memo cut to this length keeps a journal list's rows to one or two lines
@@ -125,6 +128,7 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "restricted_circumstances", "is_endowment", "is_active", "money_by_month_chart",
     ]
     readonly_fields = ["money_by_month_chart"]
+    actions = ["transfer_action", "interest_action", "principal_action"]
 
     class Media:
         css = ADMIN_CSS
@@ -167,6 +171,79 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
             dom_id="fund-chart",
         )
         return format_html('<figure class="chart-figure">{}</figure>', chart)
+
+
+    # --- money that moves without a donor: transfers, interest, an endowment's principal ---------
+    def _one_fund(self, request, queryset):
+        """The one fund an action is for, which the user may post to; None (with a message) otherwise."""
+        funds = list(queryset.select_related("unit")[:2])
+        if len(funds) != 1:
+            self.message_user(request, gettext("Hãy chọn đúng một quỹ."), messages.WARNING)
+            return None
+        if not user_can(request.user, Action.ADD, Domain.MONEY, funds[0].unit):
+            raise PermissionDenied
+        return funds[0]
+
+    def _post_page(self, request, fund, *, form, action, title, post, done):
+        """The action's form; when it is valid, `post(data)` calls the service and `done` says what it did."""
+        if form.is_bound and form.is_valid():
+            try:
+                entry = post(form.cleaned_data)
+            except ValidationError as error:
+                form_errors_from(form, error)
+            else:
+                self.message_user(request, done % {"amount": vnd_or_dash(form.cleaned_data["amount"]), "entry": entry.pk})
+                return None
+        return form_page(self, request, title=title, form=form, objects=[fund], action=action, submit_label=title)
+
+    @admin.action(description=_("Chuyển tiền sang quỹ khác"), permissions=["change"])
+    def transfer_action(self, request, queryset):
+        fund = self._one_fund(request, queryset)
+        if fund is None:
+            return None
+        targets = scope_queryset(Fund.objects.filter(is_active=True), request.user, "unit").exclude(pk=fund.pk)
+        form = FundTransferForm(request.POST if "apply" in request.POST else None, funds=targets.order_by("code"),
+                                initial={"memo": gettext("Chuyển tiền từ %(fund)s") % {"fund": fund.name}})
+        return self._post_page(
+            request, fund, form=form, action="transfer_action", title=gettext("Chuyển tiền giữa hai quỹ"),
+            post=lambda data: fund_transfer(
+                from_fund=fund, to_fund=data["to_fund"], amount=data["amount"], date=data["date"], memo=data["memo"],
+                unit=fund.unit, created_by=request.user, idempotency_key=data["idempotency_key"] or None,
+            ),
+            done=gettext("Đã chuyển %(amount)s (bút toán #%(entry)s)."),
+        )
+
+    @admin.action(description=_("Ghi lãi tiền gửi của quỹ"), permissions=["change"])
+    def interest_action(self, request, queryset):
+        fund = self._one_fund(request, queryset)
+        if fund is None:
+            return None
+        form = FundMovementForm(request.POST if "apply" in request.POST else None,
+                                initial={"memo": gettext("Lãi tiền gửi của %(fund)s") % {"fund": fund.name}})
+        return self._post_page(
+            request, fund, form=form, action="interest_action", title=gettext("Ghi lãi tiền gửi"),
+            post=lambda data: interest_record(
+                fund=fund, amount=data["amount"], date=data["date"], memo=data["memo"], unit=fund.unit,
+                created_by=request.user,
+            ),
+            done=gettext("Đã ghi lãi %(amount)s (bút toán #%(entry)s)."),
+        )
+
+    @admin.action(description=_("Nhận vốn gốc vào quỹ bảo toàn vốn"), permissions=["change"])
+    def principal_action(self, request, queryset):
+        fund = self._one_fund(request, queryset)
+        if fund is None:
+            return None
+        form = FundMovementForm(request.POST if "apply" in request.POST else None,
+                                initial={"memo": gettext("Vốn gốc của %(fund)s") % {"fund": fund.name}})
+        return self._post_page(
+            request, fund, form=form, action="principal_action", title=gettext("Nhận vốn gốc"),
+            post=lambda data: endowment_principal_record(
+                fund=fund, amount=data["amount"], date=data["date"], memo=data["memo"], unit=fund.unit,
+                created_by=request.user,
+            ),
+            done=gettext("Đã ghi nhận vốn gốc %(amount)s (bút toán #%(entry)s)."),
+        )
 
 
 # The journal's money columns, on the entry page's lines and on the journal-line list.
