@@ -19,6 +19,7 @@ same width: the same layout with more air); the default is `settings.RECEIPT_PAG
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import unicodedata
@@ -71,20 +72,16 @@ MONEY_WORDING = Wording(
         ("Thủ quỹ", "(Ký, họ tên)"),
     ),
 )
-IN_KIND_WORDING = Wording(
+_HEAD, _ACCOUNTANT, _PAYER, _PREPARER, _CASHIER = MONEY_WORDING.signatures
+IN_KIND_WORDING = dataclasses.replace(
+    MONEY_WORDING,
     title="BIÊN NHẬN HIỆN VẬT",
     form=None,
     payer="Họ và tên người trao hiện vật:",
     reason="Nội dung:",
     amount="Giá trị hiện vật:",
     received_in_words="Đã nhận đủ hiện vật trị giá (viết bằng chữ):",
-    signatures=(
-        ("Thủ trưởng đơn vị", "(Ký, họ tên, đóng dấu)"),
-        ("Kế toán trưởng", "(Ký, họ tên)"),
-        ("Người trao hiện vật", "(Ký, họ tên)"),
-        ("Người lập phiếu", "(Ký, họ tên)"),
-        ("Người nhận hiện vật", "(Ký, họ tên)"),
-    ),
+    signatures=(_HEAD, _ACCOUNTANT, ("Người trao hiện vật", _PAYER[1]), _PREPARER, ("Người nhận hiện vật", _CASHIER[1])),
 )
 
 

@@ -1,11 +1,11 @@
 """The pieces the donations admin modules share: scoped list filters, the search without
-diacritics, the read-only inline and the reason form.
+diacritics, the read-only inline, the reason form and the message of what an action skipped.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -138,3 +138,11 @@ class ReadOnlyInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Lý do"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def message_skipped(model_admin, request, skipped: dict[str, list[str]], labels, text) -> None:
+    """One warning per reason a service skipped some of the selected records: `text` % {names, reason}."""
+    for reason, names in skipped.items():
+        model_admin.message_user(
+            request, text % {"names": ", ".join(names), "reason": labels[reason]}, messages.WARNING
+        )

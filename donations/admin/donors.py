@@ -25,7 +25,7 @@ from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.roles import Action, Domain, user_can
 from receipts import services as receipt_services
 
-from .common import DonorSearchMixin, ReadOnlyInline
+from .common import DonorSearchMixin, ReadOnlyInline, message_skipped
 
 
 class DonorPledgeInline(ReadOnlyInline):
@@ -184,10 +184,9 @@ class DonorAdmin(ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
                     self.message_user(request, _("Đang gửi bảng kê năm %(year)d cho %(count)d nhà hảo tâm.") % {
                         "year": form.cleaned_data["year"], "count": len(result.queued),
                     })
-                for reason, names in result.skipped.items():
-                    self.message_user(request, _("Không gửi cho %(names)s: %(reason)s.") % {
-                        "names": ", ".join(names), "reason": self.STATEMENT_SKIPPED[reason],
-                    }, messages.WARNING)
+                message_skipped(
+                    self, request, result.skipped, self.STATEMENT_SKIPPED, _("Không gửi cho %(names)s: %(reason)s.")
+                )
                 return None
         title = _("Bảng kê phiếu thu cả năm")
         return form_page(

@@ -36,6 +36,7 @@ from .common import (
     OverdueFilter,
     ReadOnlyInline,
     ReasonForm,
+    message_skipped,
 )
 from .donors import DonorPaymentInline
 
@@ -329,7 +330,4 @@ class PledgeAdmin(ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
             self.message_user(request, _("Đã gửi e-mail nhắc nộp cho %(count)d cam kết: %(references)s.") % {
                 "count": len(result.queued), "references": ", ".join(result.queued),
             })
-        for reason, references in result.skipped.items():
-            self.message_user(request, _("Không nhắc %(references)s: %(reason)s.") % {
-                "references": ", ".join(references), "reason": self.REMIND_NOW_SKIPPED[reason],
-            }, messages.WARNING)
+        message_skipped(self, request, result.skipped, self.REMIND_NOW_SKIPPED, _("Không nhắc %(names)s: %(reason)s."))

@@ -213,35 +213,34 @@ class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
             done=gettext("Đã chuyển %(amount)s (bút toán #%(entry)s)."),
         )
 
-    @admin.action(description=_("Ghi lãi tiền gửi của quỹ"), permissions=["change"])
-    def interest_action(self, request, queryset):
+    def _receipt_action(self, request, queryset, *, action, title, memo, service, done):
+        """Money into one fund from outside (interest, an endowment's principal), by `service`."""
         fund = self._one_fund(request, queryset)
         if fund is None:
             return None
         form = FundMovementForm(request.POST if "apply" in request.POST else None,
-                                initial={"memo": gettext("Lãi tiền gửi của %(fund)s") % {"fund": fund.name}})
+                                initial={"memo": memo % {"fund": fund.name}})
         return self._post_page(
-            request, fund, form=form, action="interest_action", title=gettext("Ghi lãi tiền gửi"),
-            post=lambda data: interest_record(
+            request, fund, form=form, action=action, title=title, done=done,
+            post=lambda data: service(
                 fund=fund, amount=data["amount"], date=data["date"], memo=data["memo"], unit=fund.unit,
                 created_by=request.user,
             ),
+        )
+
+    @admin.action(description=_("Ghi lãi tiền gửi của quỹ"), permissions=["change"])
+    def interest_action(self, request, queryset):
+        return self._receipt_action(
+            request, queryset, action="interest_action", title=gettext("Ghi lãi tiền gửi"),
+            memo=gettext("Lãi tiền gửi của %(fund)s"), service=interest_record,
             done=gettext("Đã ghi lãi %(amount)s (bút toán #%(entry)s)."),
         )
 
     @admin.action(description=_("Nhận vốn gốc vào quỹ bảo toàn vốn"), permissions=["change"])
     def principal_action(self, request, queryset):
-        fund = self._one_fund(request, queryset)
-        if fund is None:
-            return None
-        form = FundMovementForm(request.POST if "apply" in request.POST else None,
-                                initial={"memo": gettext("Vốn gốc của %(fund)s") % {"fund": fund.name}})
-        return self._post_page(
-            request, fund, form=form, action="principal_action", title=gettext("Nhận vốn gốc"),
-            post=lambda data: endowment_principal_record(
-                fund=fund, amount=data["amount"], date=data["date"], memo=data["memo"], unit=fund.unit,
-                created_by=request.user,
-            ),
+        return self._receipt_action(
+            request, queryset, action="principal_action", title=gettext("Nhận vốn gốc"),
+            memo=gettext("Vốn gốc của %(fund)s"), service=endowment_principal_record,
             done=gettext("Đã ghi nhận vốn gốc %(amount)s (bút toán #%(entry)s)."),
         )
 
