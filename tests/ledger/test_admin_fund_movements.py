@@ -18,14 +18,9 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/ledger/fund/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def treasurer(province):
-    user = get_user_model().objects.create_user("thuquy", password="mật-khẩu-thử-1", is_staff=True)
+    user = get_user_model().objects.create_user("thuquy", is_staff=True)  # force_login: no password
     membership_grant(user=user, unit=province, role=Membership.Role.TREASURER)
     return user
 
@@ -91,7 +86,7 @@ def test_principal_is_refused_for_a_fund_that_is_not_an_endowment(client, treasu
 
 
 def test_a_treasurer_of_a_commune_cannot_move_the_provinces_money(client, commune, general):
-    user = get_user_model().objects.create_user("xa", password="mật-khẩu-thử-1", is_staff=True)
+    user = get_user_model().objects.create_user("xa", is_staff=True)
     membership_grant(user=user, unit=commune, role=Membership.Role.TREASURER)
     client.force_login(user)
     before = JournalEntry.objects.count()

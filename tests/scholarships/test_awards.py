@@ -111,12 +111,17 @@ def test_a_run_is_deterministic_and_supersedes_undecided_proposals(program, six,
     assert Award.objects.filter(run=second, status="proposed").count() == 5
 
 
-def test_unit_quotas_count_the_schools_below_the_commune(units, funds, people):
-    general, poor_only = funds
-    program = awards.program_create(
-        unit=units.province, code="q", name="Có chỉ tiêu", school_year="2026-2027", award_amount=1_000_000,
-        rubric=RUBRIC, funds={general: 10_000_000}, quotas={units.commune_a: 1},
+def quota_program(units, funds, quota):
+    """A program of 1.000.000 ₫ awards from the general fund, with a quota for commune A."""
+    general, _poor_only = funds
+    return awards.program_create(
+        unit=units.province, code=f"q{quota}", name=f"Chỉ tiêu {quota} suất", school_year="2026-2027",
+        award_amount=1_000_000, rubric=RUBRIC, funds={general: 10_000_000}, quotas={units.commune_a: quota},
     )
+
+
+def test_unit_quotas_count_the_schools_below_the_commune(units, funds, people):
+    program = quota_program(units, funds, 1)
     in_branch = make_student(units.school_a, national_id="038313000101", average_score="9.6")
     in_commune = make_student(units.commune_a, national_id="038313000102", average_score="9.1")
     elsewhere = make_student(units.commune_b, national_id="038313000103", average_score="7.1")
@@ -132,11 +137,7 @@ def test_unit_quotas_count_the_schools_below_the_commune(units, funds, people):
 def test_a_quota_explanation_names_the_programs_quota_and_what_used_it(units, funds, people):
     # The quota is 3; one award was approved in a first run, so a second run may fund 2 more.
     # It used to say "đủ chỉ tiêu 2 suất": the remainder, which nobody reading it had set.
-    general, _poor_only = funds
-    program = awards.program_create(
-        unit=units.province, code="q3", name="Chỉ tiêu ba suất", school_year="2026-2027", award_amount=1_000_000,
-        rubric=RUBRIC, funds={general: 10_000_000}, quotas={units.commune_a: 3},
-    )
+    program = quota_program(units, funds, 3)
     first = make_student(units.school_a, national_id="038313000201", average_score="9.9")
     awards.nomination_create(program=program, student=first)
     awards.allocation_run(program=program)
