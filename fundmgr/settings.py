@@ -155,6 +155,8 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-pass-2026")
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
+# Day-first date input for Vietnamese (fundmgr/formats/vi); English keeps Django's English formats.
+FORMAT_MODULE_PATH = ["fundmgr.formats"]
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "fundmgr" / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"

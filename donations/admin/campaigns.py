@@ -17,6 +17,7 @@ from campaigns import services
 from campaigns.models import Campaign
 from donations import progress as selectors
 from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.forms import AmountFieldsMixin
 from fundmgr.adminkit.scoping import ScopedAdminMixin
 from fundmgr.core.charts import progress_chart_svg
 from fundmgr.core.money import format_vnd
@@ -26,8 +27,9 @@ from fundmgr.orgs.scoping import scope_queryset
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CampaignAdmin(AmountFieldsMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "unit"
+    amount_fields = ("goal",)
     permission_domain = Domain.MONEY
     # The money columns must fit a laptop screen: no unit or lunar-year column (the year is a filter).
     list_display = [

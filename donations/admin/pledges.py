@@ -8,6 +8,7 @@ import secrets
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -97,7 +98,7 @@ class RecordPaymentForm(forms.Form):
     amount = AmountField(label=gettext_lazy("Số tiền"))
     method = forms.ChoiceField(label=gettext_lazy("Hình thức"), choices=Payment.Method.choices)
     received_on = forms.DateField(label=gettext_lazy("Ngày nhận"), initial=timezone.localdate,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=AdminDateWidget)
     bank_reference = forms.CharField(label=gettext_lazy("Mã giao dịch ngân hàng"), required=False, max_length=64)
     in_kind_description = forms.CharField(label=gettext_lazy("Mô tả hiện vật"), required=False, max_length=300)
     overpayment_reason = forms.CharField(

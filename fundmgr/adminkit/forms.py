@@ -22,6 +22,27 @@ class AmountField(forms.CharField):
         except AmountError as error:
             raise ValidationError(error.message, code=error.code) from None
 
+    def prepare_value(self, value):
+        # A stored amount is shown as people write it (`1.000.000.000`), which the field reads back.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}".replace(",", ".")
+        return value
+
+
+class AmountFieldsMixin:
+    """A ModelAdmin whose `amount_fields` (integer dong columns) take what people type, through
+    `AmountField`, instead of a number input that refuses `1.000.000`."""
+
+    amount_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.amount_fields:
+            return AmountField(
+                label=db_field.verbose_name.capitalize() if db_field.verbose_name else None,
+                required=not db_field.blank, help_text=db_field.help_text or gettext_lazy("Ví dụ: 1.000.000, 5 triệu, 500k."),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 class TableFileField(forms.FileField):
     """A CSV or XLSX file for an import (read by `fundmgr.core.tabular.table_read`, which goes by the

@@ -5,19 +5,16 @@ between two funds, interest earned, an endowment's principal. Each is posted by 
 import secrets
 
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fundmgr.adminkit.forms import AmountField
 
-# Dates as people here write them first, and as the browser's date picker sends them.
-DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
-
-
 class FundMovementForm(forms.Form):
     amount = AmountField(label=_("Số tiền"), help_text=_("Ví dụ: 1.000.000, 5 triệu, 500k."))
-    date = forms.DateField(label=_("Ngày hạch toán"), initial=timezone.localdate, input_formats=DATE_INPUT_FORMATS,
-                           widget=forms.DateInput(format="%d/%m/%Y"))
+    # Typed day first in Vietnamese (`06/12/2026`): the project's formats (fundmgr/formats/vi).
+    date = forms.DateField(label=_("Ngày hạch toán"), initial=timezone.localdate, widget=AdminDateWidget)
     memo = forms.CharField(label=_("Diễn giải"), max_length=500)
 
 

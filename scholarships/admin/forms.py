@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -193,7 +194,7 @@ class RejectForm(forms.Form):
 class DisburseForm(forms.Form):
     method = forms.ChoiceField(label=gettext_lazy("Hình thức chi"), choices=Disbursement.Method.choices)
     paid_on = forms.DateField(label=gettext_lazy("Ngày chi"), initial=timezone.localdate, required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+                              widget=AdminDateWidget)
     recipient_name = forms.CharField(
         label=gettext_lazy("Người nhận"), max_length=120, required=False,
         help_text=gettext_lazy("Học sinh hoặc người giám hộ ký nhận."),
