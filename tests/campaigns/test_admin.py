@@ -101,3 +101,14 @@ def test_the_add_form_starts_with_the_coming_tets_year_and_shows_its_can_chi(cli
     change = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
     assert campaign.lunar_year_name in change
     assert campaign.lunar_year_name == can_chi(campaign.lunar_year)
+
+
+def test_the_goal_takes_what_people_type_and_shows_it_with_dots(client, treasurer, campaign):
+    from fundmgr.adminkit.forms import AmountField
+
+    client.force_login(treasurer)
+    page = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    field = page.context["adminform"].form.fields["goal"]
+    assert isinstance(field, AmountField)
+    assert field.clean("1.500.000.000") == field.clean("1,5 tỷ") == 1_500_000_000
+    assert f'value="{campaign.goal:,}"'.replace(",", ".") in page.content.decode()
