@@ -188,15 +188,16 @@ _HEADER_HEIGHT = 11 * mm  # the table's column titles
 _TOTAL_HEIGHT = 8 * mm  # one "Cộng trang" or "Tổng cộng" row
 _FIRST_PAGE_TOP = 44 * mm  # the unit, the title, the program, the unit of the ceremony, the date
 _NEXT_PAGE_TOP = 12 * mm
-_CLOSING_HEIGHT = 58 * mm  # "Tổng cộng", the total in words, the date and the signatures
+_CLOSING_HEIGHT = 52 * mm  # "Tổng cộng", the total in words, the date and the signatures
+_CARRIED_ROWS = 2  # rows moved onto the closing page when it needs one: a total never stands alone
 _COLUMNS = (  # (title, width)
-    ("STT", 10 * mm),
+    ("STT", 11 * mm),
     ("Họ và tên học sinh", 44 * mm),
     ("Trường", 46 * mm),
     ("Lớp", 11 * mm),
     ("Cha, mẹ hoặc người giám hộ", 36 * mm),
     ("Số tiền", 27 * mm),
-    ("Số tiền bằng chữ", 58 * mm),
+    ("Số tiền bằng chữ", 57 * mm),
     ("Ký nhận", 41 * mm),
 )
 _AMOUNT_COLUMN = 5
@@ -206,8 +207,9 @@ def signature_pages(row_count: int) -> list[tuple[int, int]]:
     """Which rows go on which page: [(first, end), ...]; the last page has room for the closing.
 
     Fixed row heights make the layout arithmetic: the first page holds fewer rows (the heading),
-    and when the last page cannot also hold the grand total and the signatures, they go on a page
-    of their own (its row range is empty).
+    and when the last page cannot also hold the grand total and the signatures, they go on a new
+    page with the last rows carried over (so the total is never alone on its page); a list of one
+    row that does not fit (it cannot happen on A4) would put the closing on a page of its own.
     """
     usable = LIST_PAGE[1] - 2 * _MARGIN - _HEADER_HEIGHT - _TOTAL_HEIGHT
     capacity = [int((usable - _FIRST_PAGE_TOP) // _ROW_HEIGHT), int((usable - _NEXT_PAGE_TOP) // _ROW_HEIGHT)]
@@ -221,7 +223,9 @@ def signature_pages(row_count: int) -> list[tuple[int, int]]:
     top = _FIRST_PAGE_TOP if len(pages) == 1 else _NEXT_PAGE_TOP
     used = top + _HEADER_HEIGHT + (end - first) * _ROW_HEIGHT + _TOTAL_HEIGHT
     if used + _CLOSING_HEIGHT > LIST_PAGE[1] - 2 * _MARGIN:
-        pages.append((end, end))
+        carried = min(_CARRIED_ROWS, end - first - 1) if end - first > 1 else 0
+        pages[-1] = (first, end - carried)
+        pages.append((end - carried, end))
     return pages
 
 
