@@ -132,7 +132,7 @@ class DisbursementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("phiếu chi (PDF)"))
     def voucher_link(self, disbursement):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:scholarships_disbursement_voucher", args=[disbursement.pk]), _("Tải về"),
+            '<a href="{}">{}</a>', reverse("admin:scholarships_disbursement_voucher", args=[disbursement.pk]), _("Tải PDF"),
         )
 
     @admin.display(description=gettext_lazy("giấy tờ"))

@@ -555,7 +555,7 @@ def disbursement_reverse(*, disbursement: Disbursement, reason: str, by=None) ->
     if not reason:
         raise ValidationError({"reason": [_("Cần ghi lý do hủy / hoàn phiếu chi.")]}, code="reason_required")
     if len(reason) > 500:
-        raise ValidationError({"reason": [_("Lý do dài quá 500 ký tự.")]}, code="max_length")
+        raise ValidationError({"reason": [_("Lý do hủy / hoàn dài quá 500 ký tự.")]}, code="max_length")
     with transaction.atomic():
         # The award first, as `award_disburse` locks it: a payment and a reversal of one award queue.
         award = _locked_award(disbursement.award, by=by, action=Action.CHANGE, domain=Domain.MONEY)
