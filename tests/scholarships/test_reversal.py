@@ -7,17 +7,19 @@ the payment, and the award is paid again with the next voucher number.
 """
 
 import subprocess
+import threading
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger.models import JournalEntry
 from fundmgr.ledger.selectors import fund_balances, funds_available
+from fundmgr.ledger.services import ledger_verify
 from fundmgr.orgs.models import Membership
 from fundmgr.orgs.services import membership_grant
 from scholarships.models import Award, Disbursement
@@ -190,3 +192,54 @@ def test_the_admin_reversal_page_of_a_voucher(client, approved, people):
     assert page.status_code == 200 and not Disbursement.objects.get(pk=disbursement.pk).is_reversed
     assert client.post(url, {"reason": "Ngân hàng trả lại"}).status_code == 302
     assert Disbursement.objects.get(pk=disbursement.pk).is_reversed
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_reversals_of_one_voucher_reverse_it_once(units, people):
+    """Four treasurers' clicks at once: the award's row lock queues them; the first reverses, the
+    others read the reversal and are refused; one reversing entry, the chain intact."""
+    fund, _program, students, _paid = ceremony_scene(units, people, in_a=1, in_b=0, pay=False)
+    award = Award.objects.get(student=students[0])
+    before = positions(fund)
+    disbursement = pay(award, people)
+    outcomes, lock, start = [], threading.Lock(), threading.Barrier(4)
+
+    def reverse_once():
+        try:
+            start.wait()
+            try:
+                awards.disbursement_reverse(disbursement=disbursement, reason="Chi nhầm người", by=people["treasurer"])
+                outcome = "ok"
+            except ValidationError as error:
+                outcome = error.code
+            except Exception as error:  # noqa: BLE001 - anything else is a bug the assertion will show
+                outcome = f"error: {error!r}"
+            with lock:
+                outcomes.append(outcome)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=reverse_once) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert sorted(outcomes) == ["already_reversed"] * 3 + ["ok"]
+    assert JournalEntry.objects.filter(reverses_id=disbursement.entry_id).count() == 1
+    assert positions(fund) == before and Award.objects.get(pk=award.pk).status == Award.Status.APPROVED
+    assert ledger_verify().ok
+
+
+def test_the_award_page_lists_the_reversed_voucher_and_the_new_one(client, approved, people):
+    _fund, award = approved
+    first = pay(award, people)
+    awards.disbursement_reverse(disbursement=first, reason="Ngân hàng trả lại", by=people["treasurer"])
+    again = pay(award, people, bank_reference="FT26325002")
+    client.force_login(people["treasurer"])
+    page = client.get(reverse("admin:scholarships_award_change", args=[award.pk])).content.decode()
+    assert f">{first.number}</a> (đã hủy / hoàn)" in page and f">{again.number}</a>" in page
+    client.force_login(people["committee"])  # no money page for the committee: the numbers only
+    page = client.get(reverse("admin:scholarships_award_change", args=[award.pk])).content.decode()
+    assert f"{first.number} (đã hủy / hoàn), {again.number}" in page
