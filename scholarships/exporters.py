@@ -131,13 +131,15 @@ def awards_queryset(request: ExportRequest):
 
 
 def awards_disbursements_rows(request: ExportRequest):
-    """Awards by program, nominating unit and number, each with its voucher when paid: one query.
+    """Awards by program, nominating unit and number, each with its voucher when paid: two queries
+    per chunk (the awards with their program, units and student; the chunk's vouchers).
 
     The student's name and the voucher's recipient (a student or a guardian) are shown as initials
     unless `request.personal`, the way the student list and the voucher admin show them.
     """
-    awards = awards_queryset(request).select_related(
-        "program__unit", "student__unit", "disbursement"
+    # The vouchers of each chunk in one more query; `award.disbursement` is the one that stands.
+    awards = awards_queryset(request).select_related("program__unit", "student__unit").prefetch_related(
+        "disbursements"
     ).order_by("program__code", "student__unit__path", "pk")
     personal = request.personal
     for award in awards.iterator(chunk_size=CHUNK):

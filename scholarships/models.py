@@ -348,6 +348,21 @@ class Award(models.Model):
     def __str__(self):
         return f"HB-{self.pk:06d}" if self.pk else "HB-(mới)"
 
+    @property
+    def disbursement(self):
+        """The payment that stands (not reversed), or None.
+
+        An award may have several vouchers over time (paid, reversed, paid again); at most one
+        stands (`disbursement_one_standing_per_award`). Reads `prefetch_related("disbursements")`
+        when the caller made it, else asks the database.
+        """
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("disbursements")
+        if prefetched is not None:
+            return next((item for item in prefetched if item.reversed_at is None), None)
+        if self.pk is None:
+            return None
+        return self.disbursements.filter(reversed_at__isnull=True).first()
+
 
 class AwardShare(models.Model):
     """The part of an award paid from one fund (the allocation may split an award)."""
@@ -386,7 +401,9 @@ class Disbursement(models.Model):
         CASH = "cash", _("Tiền mặt (có ký nhận)")
         BANK_TRANSFER = "bank_transfer", _("Chuyển khoản")
 
-    award = models.OneToOneField(Award, verbose_name=_("suất học bổng"), on_delete=models.PROTECT, related_name="disbursement")
+    # A foreign key, not one-to-one: a reversed voucher stays (its number is never reused) and the
+    # award is paid again with a new one; at most one stands (the constraint below).
+    award = models.ForeignKey(Award, verbose_name=_("suất học bổng"), on_delete=models.PROTECT, related_name="disbursements")
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị chi"), on_delete=models.PROTECT, related_name="disbursements")
     year = models.PositiveSmallIntegerField(_("năm"))
     sequence = models.PositiveIntegerField(_("số thứ tự"))
@@ -402,6 +419,18 @@ class Disbursement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A reversal (`services.awards.disbursement_reverse`): the money came back (a bounced transfer, a
+    # payment in error); the voucher keeps its number and is printed with the stamp "ĐÃ HỦY / HOÀN".
+    reversed_at = models.DateTimeField(_("thời điểm hủy / hoàn"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người hủy / hoàn"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    reversal_reason = models.CharField(_("lý do hủy / hoàn"), max_length=500, blank=True)
+    reversal_entry = models.OneToOneField(
+        "ledger.JournalEntry", verbose_name=_("bút toán đảo"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("phiếu chi học bổng")
@@ -409,7 +438,20 @@ class Disbursement(models.Model):
         ordering = ["-pk"]
         constraints = [
             models.UniqueConstraint(fields=["unit", "year", "sequence"], name="disbursement_number_unique"),
+            models.UniqueConstraint(
+                fields=["award"], condition=models.Q(reversed_at__isnull=True), name="disbursement_one_standing_per_award",
+            ),
+            # A reversal is whole: when, why and its entry, or none of them.
+            models.CheckConstraint(
+                condition=models.Q(reversed_at__isnull=True, reversal_entry__isnull=True, reversal_reason="")
+                | (models.Q(reversed_at__isnull=False, reversal_entry__isnull=False) & ~models.Q(reversal_reason="")),
+                name="disbursement_reversal_complete",
+            ),
         ]
 
     def __str__(self):
         return self.number
+
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_at is not None

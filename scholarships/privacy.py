@@ -7,6 +7,11 @@ unit or above it; otherwise each personal field is masked the way the audit trai
 
 `PersonalAccess` answers the question for many rows with no query per row: it reads the user's
 memberships once (they are cached on the user for the request) and compares unit paths.
+
+The papers of a payment (the voucher, the signature list, the voucher admin) name the child and the
+person who received the money for the treasurer who pays too: they hand the money over against a
+signature. `RecipientAccess` is that rule: `view_personal` or the money `add` capability in the
+paying unit; everyone else (an auditor) reads initials.
 """
 
 from __future__ import annotations
@@ -51,3 +56,26 @@ class PersonalAccess:
 def masked_value(student: Student, field: str):
     """The masked form of one personal field (None and "" stay as they are: nothing to hide)."""
     return mask_value(getattr(student, field), MASK_KINDS[field])
+
+
+def recipient_roles() -> frozenset[str]:
+    """The roles that read names on the papers of a payment, in the paying unit (and below)."""
+    return roles_with(Action.ADD, Domain.MONEY) | roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS)
+
+
+class RecipientAccess:
+    """Whether `user` may read the child's and the recipient's names on a payment of a unit."""
+
+    def __init__(self, user):
+        self.everywhere = user is None or bool(user.is_active and user.is_superuser)  # None: the system
+        self.paths = () if self.everywhere else tuple(user_unit_paths(user, recipient_roles()))
+
+    def allows(self, paying_unit) -> bool:
+        if self.everywhere:
+            return True
+        path = paying_unit.path
+        return bool(path) and any(path.startswith(granted) for granted in self.paths)
+
+
+def masked_name(name: str, shows: bool) -> str:
+    return name if shows else mask_value(name, NAME)

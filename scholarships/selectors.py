@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from fundmgr.orgs.roles import Action, Domain, roles_with
 from fundmgr.orgs.scoping import scope_queryset, user_unit_paths
 
-from .models import Award, Nomination, ScholarshipProgram, Student
+from .models import Award, Disbursement, Nomination, ScholarshipProgram, Student
 from .privacy import PersonalAccess
 
 
@@ -85,3 +85,16 @@ def programs_open_for_nominations(user) -> QuerySet[ScholarshipProgram]:
     for path in paths:
         condition |= Q(unit__path__startswith=path)
     return queryset.filter(condition)
+
+
+def signature_list_disbursements(program: ScholarshipProgram, unit) -> QuerySet[Disbursement]:
+    """The payments of `program` that stand (not reversed) to students of `unit` and the units
+    below it, in the order of a ceremony's list (unit, school, class, record): one query, with
+    the award and the student."""
+    return (
+        Disbursement.objects.filter(
+            award__program=program, reversed_at__isnull=True, award__student__unit__path__startswith=unit.path,
+        )
+        .select_related("award__student")
+        .order_by("award__student__unit__path", "award__student__school_name", "award__student__grade", "award__student_id", "pk")
+    )

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
@@ -108,20 +108,32 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, CodeSearchMixin, admin.Mo
             '<a href="{}">#{}</a>', reverse("admin:scholarships_allocationrun_change", args=[award.run_id]), award.run_id
         )
 
+    @staticmethod
+    def _vouchers(award):
+        # Every voucher of the award, the reversed ones too (a reversed payment is paid again with a new one).
+        return list(award.disbursements.order_by("pk"))
+
+    @staticmethod
+    def _voucher_label(disbursement, text):
+        if disbursement.is_reversed:
+            return format_html("{} ({})", text, _("đã hủy / hoàn"))
+        return text
+
     @admin.display(description=gettext_lazy("phiếu chi"))
     def disbursement_number(self, award):
-        disbursement = getattr(award, "disbursement", None)
-        return disbursement.number if disbursement is not None else "–"
+        vouchers = self._vouchers(award)
+        return format_html_join(", ", "{}", ((self._voucher_label(item, item.number),) for item in vouchers)) or "–"
 
     @admin.display(description=gettext_lazy("phiếu chi"))
     def disbursement_display(self, award):
-        disbursement = getattr(award, "disbursement", None)
-        if disbursement is None:
-            return "–"
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:scholarships_disbursement_change", args=[disbursement.pk]),
-            disbursement.number,
+        vouchers = self._vouchers(award)
+        links = (
+            (self._voucher_label(item, format_html(
+                '<a href="{}">{}</a>', reverse("admin:scholarships_disbursement_change", args=[item.pk]), item.number,
+            )),)
+            for item in vouchers
         )
+        return format_html_join(", ", "{}", links) or "–"
 
     # --- actions --------------------------------------------------------------------------------
     def _selected(self, queryset):

@@ -5,6 +5,7 @@ refusal helpers, a read-only table, and the list filters.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
@@ -35,6 +36,12 @@ def person_name(user) -> str:
 
 def refusal_message(obj, error: ValidationError) -> str:
     return f"{obj}: {' '.join(error.messages)}"
+
+
+def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def require_rights(request, action: str, domain: str, units) -> None:

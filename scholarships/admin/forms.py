@@ -205,6 +205,26 @@ class DisburseForm(forms.Form):
     )
 
 
+class ReversalForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Lý do hủy / hoàn"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Ví dụ: chuyển khoản bị ngân hàng trả lại; chi nhầm người. Được in trên phiếu chi và ghi vào sổ."),
+    )
+
+
+class SignatureListForm(forms.Form):
+    """The unit whose students sign (the program's unit or one below it) and the ceremony's date."""
+
+    unit = forms.ModelChoiceField(label=gettext_lazy("Đơn vị nhận"), queryset=OrgUnit.objects.none())
+    day = forms.DateField(label=gettext_lazy("Ngày trao"), initial=timezone.localdate,
+                          widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, program, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = visible_units(user).filter(path__startswith=program.unit.path).order_by("path")
+        self.fields["unit"].initial = program.unit_id
+
+
 class GrantForm(forms.Form):
     """The committee's override grant: a fund of the nomination's program, and the reason."""
 

@@ -31,14 +31,16 @@ from ..models import (
     ScholarshipProgram,
 )
 from ..services import awards
+from ..services.papers import signature_list_pdf
 from .common import (
     AwardsUnitFilter,
     html_table,
+    pdf_response,
     person_name,
     refusal_message,
     require_rights,
 )
-from .forms import ProgramAddForm
+from .forms import ProgramAddForm, SignatureListForm
 
 
 class _ProgramInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
@@ -79,7 +81,7 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["unit"]
     search_fields = ["code", "name"]
     inlines = [AllocationRunInline]
-    actions = ["run_allocation_action", "close_action"]
+    actions = ["run_allocation_action", "close_action", "signature_list_action"]
     fields_shown = [
         "code", "name", "school_year", "award_amount_display", "status", "unit", "funds_display", "quotas_display",
         "rubric_display", "creator_display", "created_at", "links_display",
@@ -100,6 +102,10 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_close_permission(self, request):
         return user_can(request.user, Action.CHANGE, Domain.AWARDS)
+
+    def has_signature_list_permission(self, request):
+        # The list names the payments: the paying unit's money readers (treasurer, auditor).
+        return user_can(request.user, Action.VIEW, Domain.MONEY)
 
     # --- what is shown --------------------------------------------------------------------------
     def get_fields(self, request, obj=None):
@@ -207,4 +213,24 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
             submit_label=_("Khóa các chương trình này"),
             intro=_("Chương trình đã khóa không nhận thêm đề cử và không chạy phân bổ nữa. Các suất đã quyết định "
                     "vẫn giữ nguyên và vẫn được chi trả."),
+        )
+
+    @admin.action(description=gettext_lazy("Danh sách ký nhận (PDF)"), permissions=["signature_list"])
+    def signature_list_action(self, request, queryset):
+        programs = list(queryset.select_related("unit").order_by("pk")[:2])
+        if len(programs) != 1:
+            self.message_user(request, _("Hãy chọn đúng một chương trình."), messages.WARNING)
+            return None
+        (program,) = programs
+        require_rights(request, Action.VIEW, Domain.MONEY, [program.unit])
+        form = SignatureListForm(request.POST if "apply" in request.POST else None, program=program, user=request.user)
+        if form.is_valid():
+            unit = form.cleaned_data["unit"]
+            pdf, _listed = signature_list_pdf(program=program, unit=unit, by=request.user, day=form.cleaned_data["day"])
+            return pdf_response(pdf, f"danh-sach-ky-nhan-{program.code}-{unit.code}.pdf")
+        return form_page(
+            self, request, title=_("Danh sách ký nhận học bổng"), form=form, objects=programs,
+            action="signature_list_action", submit_label=_("Tải danh sách (PDF)"),
+            intro=_("Các suất đã chi (không tính phiếu chi đã hủy / hoàn) cho học sinh của đơn vị đã chọn và các đơn vị "
+                    "trực thuộc, để học sinh hoặc người giám hộ ký nhận khi trao."),
         )

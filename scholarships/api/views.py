@@ -87,7 +87,7 @@ class AwardViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = AwardFilter
 
     def get_queryset(self):
-        awards = Award.objects.select_related("program", "student", "disbursement").prefetch_related(
-            "shares__fund"
+        awards = Award.objects.select_related("program", "student").prefetch_related(
+            "shares__fund", "disbursements"
         ).order_by("pk")
         return scope_queryset(awards, self.request.user, "program__unit", roles=roles_with(Action.VIEW, Domain.AWARDS))

@@ -2,8 +2,10 @@
 
 - `students`: student records, the log of who looked at a child's data, exports, anonymisation;
 - `student_import`: students from a school's file;
-- `awards`: programs, nominations, allocation runs, the committee's decisions and disbursements
-  (imported as `from scholarships.services import awards`).
+- `awards`: programs, nominations, allocation runs, the committee's decisions, disbursements and
+  their reversal (imported as `from scholarships.services import awards`);
+- `papers`: the voucher (phiếu chi) and the signature list of payments as PDF, for a reader, logged
+  (imported as `from scholarships.services import papers`).
 
 The student services are re-exported here: `from scholarships import services`.
 """

@@ -8,7 +8,10 @@ One function per use case, keyword-only arguments, one transaction, an audit row
 - `award_approve`, `award_reject`: the committee's decision on a proposal; a rejection needs a reason;
 - `award_grant`: the committee's override, an award the run did not propose, with a reason;
 - `award_disburse`: the treasurer pays an approved award: a voucher number (phiếu chi) per unit
-  and year without gaps, and the journal entry Dr scholarship expense / Cr cash or bank per fund.
+  and year without gaps, and the journal entry Dr scholarship expense / Cr cash or bank per fund;
+- `disbursement_reverse`: a payment that bounced or was made in error is undone: the reversing
+  entry, the award back to approved (a commitment again, payable with a new voucher), the voucher
+  kept with its number and marked reversed.
 
 An approved award is money promised: `approved_unpaid_awards` is registered with the ledger
 (`fundmgr.ledger.commitments`), so a fund's available balance, and every spend guard, already
@@ -36,7 +39,7 @@ from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
 from fundmgr.ledger.selectors import fund_can_pay, funds_available
-from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, funds_lock
+from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, entry_reverse, funds_lock
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
@@ -530,4 +533,55 @@ def _award_disburse(*, award: Award, method: str, paid_on, recipient_name: str, 
             disbursement, ["award", "unit", "number", "method", "paid_on", "recipient_name", "bank_reference", "entry"],
             actor=by, extra={"amount": award.amount, "amount_display": format_vnd(award.amount)},
         )
+    return disbursement
+
+
+# --- reversal ---------------------------------------------------------------------------------------
+
+REVERSAL_FIELDS = ["reversed_at", "reversed_by", "reversal_reason", "reversal_entry"]
+
+
+def disbursement_reverse(*, disbursement: Disbursement, reason: str, by=None) -> Disbursement:
+    """Undo a payment that bounced or was made in error, in one transaction.
+
+    The disbursement's journal entry is reversed (the money is back in its funds), the award is
+    approved again (a commitment on its funds, so the available balance is what it was before the
+    payment) and may be paid again with a new voucher; this voucher keeps its number (numbers are
+    never reused, so the register has no gap) and is marked reversed with when, who and why; its
+    PDF carries the stamp "ĐÃ HỦY / HOÀN". A voucher is reversed once. `by` must hold the money
+    change capability in the paying unit (as for voiding a receipt).
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": [_("Cần ghi lý do hủy / hoàn phiếu chi.")]}, code="reason_required")
+    if len(reason) > 500:
+        raise ValidationError({"reason": [_("Lý do hủy / hoàn dài quá 500 ký tự.")]}, code="max_length")
+    with transaction.atomic():
+        # The award first, as `award_disburse` locks it: a payment and a reversal of one award queue.
+        award = _locked_award(disbursement.award, by=by, action=Action.CHANGE, domain=Domain.MONEY)
+        disbursement = Disbursement.objects.select_for_update(of=("self",)).select_related("entry", "unit").get(
+            pk=disbursement.pk
+        )
+        access_units(by, [disbursement.unit], action=Action.CHANGE, domain=Domain.MONEY)
+        if disbursement.is_reversed:
+            raise ValidationError(
+                _("Phiếu chi %(number)s đã được hủy / hoàn ngày %(date)s; không hủy lần thứ hai.")
+                % {"number": disbursement.number, "date": timezone.localtime(disbursement.reversed_at).strftime("%d/%m/%Y")},
+                code="already_reversed",
+            )
+        if award.status != Award.Status.PAID:  # the data is wrong somewhere: say so, change nothing
+            raise ValidationError(_("Suất học bổng của phiếu chi này không ở trạng thái đã chi."), code="not_paid")
+        before = audit_fields(disbursement, REVERSAL_FIELDS)
+        award_before = audit_fields(award, ["status"])
+        # The ledger's reason is data of the book (Vietnamese), and names the voucher.
+        disbursement.reversal_entry = entry_reverse(
+            entry=disbursement.entry, reason=f"Hủy / hoàn phiếu chi {disbursement.number}: {reason}"[:500],
+            created_by=by, date=timezone.localdate(),
+        )
+        disbursement.reversed_at, disbursement.reversed_by, disbursement.reversal_reason = timezone.now(), by, reason
+        disbursement.save(update_fields=REVERSAL_FIELDS)
+        award.status = Award.Status.APPROVED
+        award.save(update_fields=["status"])
+        audit_change(disbursement, before, actor=by, action=AuditEvent.Action.TRANSITION)
+        audit_change(award, award_before, actor=by, action=AuditEvent.Action.TRANSITION)
     return disbursement

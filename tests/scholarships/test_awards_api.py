@@ -48,7 +48,7 @@ def test_the_award_list_costs_the_same_for_few_and_many(client, people, program,
     awards.allocation_run(program=program)
     client.get("/api/v1/awards/")
     # The session, the user, the count, the page, the shares and their funds (one prefetch each).
-    with django_assert_max_num_queries(7) as five:
+    with django_assert_max_num_queries(8) as five:
         assert len(client.get("/api/v1/awards/").json()["results"]) == 5
     for _ in range(3):
         awards.allocation_run(program=program)  # each run supersedes the last: 20 awards listed
