@@ -165,3 +165,26 @@ def consistency_proof(old_size: int, new_size: int) -> list[bytes]:
     if new_size == 0:
         return []
     return _from_stored(lambda subtree: merkle.consistency_path(old_size, new_size, subtree), new_size)
+
+
+def inclusion_proof_with_root(index: int, size: int) -> tuple[list[bytes], bytes]:
+    """`inclusion_proof(index, size)` and `root(size)`, from one query."""
+    if not 0 <= index < size:
+        raise TreeSizeError(f"no leaf {index} in a tree of {size}")
+    return _from_stored(lambda subtree: (merkle.inclusion_path(index, size, subtree), subtree(0, size)), size)
+
+
+def consistency_proof_with_roots(old_size: int, new_size: int) -> tuple[list[bytes], bytes, bytes]:
+    """`consistency_proof(old_size, new_size)`, `root(old_size)` and `root(new_size)`, from one query."""
+    if not 0 <= old_size <= new_size:
+        raise TreeSizeError(f"sizes {old_size} and {new_size} are not in order")
+    if new_size == 0:
+        return [], root(0), root(0)
+    return _from_stored(
+        lambda subtree: (
+            merkle.consistency_path(old_size, new_size, subtree),
+            subtree(0, old_size) if old_size else root(0),
+            subtree(0, new_size),
+        ),
+        new_size,
+    )

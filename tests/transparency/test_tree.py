@@ -2,50 +2,21 @@
 and proofs read from the stored subtrees equal `fundmgr.core.merkle` over the plain list of
 leaves; it grows across syncs of any batch size, reads one row per subtree, and never past its end.
 
-The entries are written straight into the journal table with made-up hashes: the tree reads
-nothing of an entry but its pk order and its hash (the balanced postings of the services are the
-ledger's tests; the proofs over the demo data are `test_proofs.py`)."""
-
-import hashlib
+The entries are written straight into the journal table (`proof_helpers.add_entries`); the proofs
+over the demo data are `test_proofs.py`."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fundmgr.core import merkle
-from fundmgr.ledger import accounts
-from fundmgr.ledger.models import Account, Fund, JournalEntry, JournalLine
-from fundmgr.orgs.models import OrgUnit
+from fundmgr.ledger.models import JournalEntry
 from fundmgr.transparency import tree
 from fundmgr.transparency.models import TreeNode
 
+from .proof_helpers import add_entries, entry_hash
+
 pytestmark = pytest.mark.django_db
-
-
-def entry_hash(number: int) -> str:
-    return hashlib.sha256(f"entry {number}".encode()).hexdigest()
-
-
-def add_entries(count: int) -> None:
-    """`count` balanced entries of 1 dong (PostgreSQL checks at commit that each has two lines)."""
-    fund = Fund.objects.first()
-    if fund is None:
-        accounts.chart_install()
-        unit = OrgUnit.objects.create(name="Hội Khuyến học tỉnh", code="TH", kind=OrgUnit.Kind.PROVINCE)
-        fund = Fund.objects.create(code="QKH", name="Quỹ Khuyến học", unit=unit)
-    cash, income = Account.objects.order_by("pk")[:2]
-    start = JournalEntry.objects.count()
-    entries = JournalEntry.objects.bulk_create(
-        JournalEntry(
-            unit_id=fund.unit_id, date="2025-01-29", memo=f"entry {number}",
-            previous_hash=entry_hash(number - 1) if number else "0" * 64, hash=entry_hash(number),
-        )
-        for number in range(start, start + count)
-    )
-    JournalLine.objects.bulk_create(
-        JournalLine(entry=entry, account=account, fund=fund, debit=debit, credit=1 - debit)
-        for entry in entries for account, debit in ((cash, 1), (income, 0))
-    )
 
 
 def kernel_leaves() -> list[bytes]:
