@@ -181,6 +181,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- E-mail ---------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Hội Khuyến học <no-reply@khuyenhoc.local>")
+# The site's address as donors reach it (https://khuyenhoc.example.vn), for the links in e-mails;
+# e-mails leave their links out while it is empty.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

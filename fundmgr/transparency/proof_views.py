@@ -7,7 +7,7 @@ those of the stored tree, which each checkpoint extends before it is signed.
 """
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -22,6 +22,8 @@ PROOF_PER_IP_DEFAULT = "120/m"
 FIXED_ANSWER_MAX_AGE = 86400
 LATEST_ANSWER_MAX_AGE = 300
 _MAX_DIGITS = 18  # fits a PositiveBigIntegerField
+# The file donors run; the docs and the "check my gift" page point here.
+VERIFY_SCRIPT = settings.BASE_DIR / "scripts" / "transparency_verify.py"
 
 
 class ProofRequestError(Exception):
@@ -138,3 +140,14 @@ def consistency(request):
         "to_root_hash": new_root.hex(),
     }
     return body, fixed
+
+
+@require_http_methods(["GET", "HEAD"])
+def verify_script(request):
+    """The standalone verifier, served as the file it is in the repository, to download and read."""
+    response = FileResponse(
+        open(VERIFY_SCRIPT, "rb"), as_attachment=True, filename=VERIFY_SCRIPT.name,  # FileResponse closes it
+        content_type="text/x-python; charset=utf-8",
+    )
+    patch_cache_control(response, public=True, max_age=LATEST_ANSWER_MAX_AGE)
+    return response

@@ -188,3 +188,21 @@ def consistency_proof_with_roots(old_size: int, new_size: int) -> tuple[list[byt
         ),
         new_size,
     )
+
+
+def leaves_for_entries(entry_ids) -> dict[int, Leaf]:
+    """The leaves of those of `entry_ids` that are in the stored tree, by entry id (one query)."""
+    rows = TreeNode.objects.filter(level=0, entry_id__in=list(entry_ids)).values_list("entry_id", "index", "entry__hash")
+    return {entry_id: Leaf(index=index, entry_id=entry_id, entry_hash=entry_hash) for entry_id, index, entry_hash in rows}
+
+
+def inclusion_proofs(indexes, size: int) -> dict[int, list[bytes]]:
+    """`inclusion_proof(index, size)` for each of `indexes`, from one query (a donor's payments)."""
+    indexes = sorted(set(indexes))
+    if not indexes:
+        return {}
+    if not 0 <= indexes[0] <= indexes[-1] < size:
+        raise TreeSizeError(f"leaves {indexes} are not all in a tree of {size}")
+    return _from_stored(
+        lambda subtree: {index: merkle.inclusion_path(index, size, subtree) for index in indexes}, size
+    )
