@@ -35,10 +35,10 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from ledger_verify import load
 
     from fundmgr.transparency import tree
     from fundmgr.transparency.models import TreeNode
-    from ledger_verify import load
 
     if fresh:
         call_command("migrate", verbosity=0)
