@@ -6,6 +6,8 @@ Every answer costs a few indexed queries whatever the size of the log (`tree.py`
 those of the stored tree, which each checkpoint extends before it is signed.
 """
 
+import functools
+
 from django.conf import settings
 from django.http import FileResponse, JsonResponse
 from django.utils.cache import patch_cache_control
@@ -58,6 +60,7 @@ def _proof_view(answer):
     """Rate limit, turn ProofRequestError into a JSON error, and mark fixed answers cacheable."""
 
     @require_http_methods(["GET", "HEAD"])
+    @functools.wraps(answer)
     def view(request):
         rate = getattr(settings, "TRANSPARENCY_PROOF_RATE_LIMIT_PER_IP", PROOF_PER_IP_DEFAULT)
         if not rate_limit.hit("transparency-proof-ip", rate_limit.client_ip(request), rate):
@@ -74,7 +77,6 @@ def _proof_view(answer):
         patch_cache_control(response, public=True, max_age=FIXED_ANSWER_MAX_AGE if fixed else LATEST_ANSWER_MAX_AGE)
         return response
 
-    view.__name__ = answer.__name__
     return view
 
 

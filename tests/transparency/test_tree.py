@@ -58,8 +58,18 @@ def test_stored_tree_equals_the_kernel_for_every_size_up_to_300(monkeypatch):
         size = data.draw(st.integers(1, 300))
         index = data.draw(st.integers(0, size - 1))
         old_size = data.draw(st.integers(0, size))
-        assert tree.inclusion_proof(index, size) == merkle.inclusion_proof(leaves, index, size)
-        assert tree.consistency_proof(old_size, size) == merkle.consistency_proof(leaves, old_size, size)
+        path = merkle.inclusion_proof(leaves, index, size)
+        proof = merkle.consistency_proof(leaves, old_size, size)
+        assert tree.inclusion_proof(index, size) == path
+        assert tree.consistency_proof(old_size, size) == proof
+        assert tree.inclusion_proof_with_root(index, size) == (path, merkle.root_hash(leaves[:size]))
+        assert tree.consistency_proof_with_roots(old_size, size) == (
+            proof, merkle.root_hash(leaves[:old_size]), merkle.root_hash(leaves[:size])
+        )
+        others = data.draw(st.lists(st.integers(0, size - 1), max_size=4))
+        assert tree.inclusion_proofs([index, *others], size) == {
+            leaf: merkle.inclusion_proof(leaves, leaf, size) for leaf in {index, *others}
+        }
 
     check()
 
