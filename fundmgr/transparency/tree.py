@@ -9,6 +9,10 @@ is made of about log₂ n such subtrees (`merkle.range_hash`), so a root or a pr
 which (level, index) rows it needs, reads them in one query, then runs the kernel's walk on them:
 the same code that computes the reference answers from the plain list of leaves.
 
+Leaves follow `pk` order, which is posting order: `ledger.services.entry_post` takes the entry's
+id (the INSERT) only while it holds the chain-head lock, so an entry with a smaller id is always
+committed (or gone) before a larger one becomes visible, and a sync never skips one.
+
 A size beyond the stored tree is refused (`TreeSizeError`) rather than synced on the spot: the
 published sizes are those of the checkpoints, and taking a checkpoint syncs first, so a reader
 never writes.
