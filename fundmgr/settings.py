@@ -195,6 +195,9 @@ def _email_settings(url: str) -> dict:
 
 vars().update(_email_settings(env.str("EMAIL_URL", default="")))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Hội Khuyến học <no-reply@khuyenhoc.local>")
+# The site's address as donors reach it (https://khuyenhoc.example.vn), for the links in e-mails;
+# e-mails leave their links out while it is empty.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -9,4 +9,5 @@ urlpatterns = [
     path("c/<slug:slug>/", views.campaign_detail, name="campaign-detail"),
     path("c/<slug:slug>/pledge/", views.pledge_form, name="pledge-form"),
     path("p/<str:reference>/", views.pledge_detail, name="pledge-detail"),
+    path("p/<str:reference>/verify/", views.pledge_verify, name="pledge-verify"),
 ]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -25,6 +26,7 @@ from fundmgr.security import rate_limit
 
 from .charts import received_chart_svg
 from .forms import PledgeForm
+from .gift_proofs import gift_proofs, latest_checkpoint
 
 PER_IP_DEFAULT = "10/m"
 PER_EMAIL_DEFAULT = "5/h"
@@ -91,19 +93,34 @@ def pledge_form(request, slug):
     return response
 
 
+def _reference_guesses_limited(request):
+    """The 429 page when this address has asked for too many pledge references, else None.
+
+    Counted before the lookup: a guess that finds nothing costs as much as one that finds a
+    pledge. The confirmation page and the "check my gift" page share the count: both answer to
+    whoever holds the reference."""
+    rate = _rate("PLEDGE_DETAIL_RATE_LIMIT_PER_IP", DETAIL_PER_IP_DEFAULT)
+    if rate_limit.hit("pledge-detail-ip", rate_limit.client_ip(request), rate):
+        return None
+    response = render(request, "429.html", {"retry_after_seconds": 60}, status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
+def _public_pledge(reference: str, *related: str) -> Pledge:
+    pledge = get_object_or_404(Pledge.objects.select_related("campaign", *related), reference=reference)
+    if pledge.campaign.status == Campaign.Status.DRAFT:
+        raise Http404
+    return pledge
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def pledge_detail(request, reference):
-    # Counted before the lookup: a guess that finds nothing costs as much as one that finds a pledge.
-    rate = _rate("PLEDGE_DETAIL_RATE_LIMIT_PER_IP", DETAIL_PER_IP_DEFAULT)
-    if not rate_limit.hit("pledge-detail-ip", rate_limit.client_ip(request), rate):
-        response = render(request, "429.html", {"retry_after_seconds": 60}, status=429)
-        response["Retry-After"] = "60"
-        return response
-    pledge = get_object_or_404(Pledge.objects.select_related("campaign", "fund"), reference=reference)
+    if limited := _reference_guesses_limited(request):
+        return limited
+    pledge = _public_pledge(reference, "fund")
     campaign = pledge.campaign
-    if campaign.status == Campaign.Status.DRAFT:
-        raise Http404
     installments = list(pledge.installments.all())
     paid = donation_selectors.pledge_paid(pledge)
     payable = pledge.status in donation_selectors.OPEN_STATUSES
@@ -128,6 +145,27 @@ def pledge_detail(request, reference):
         context["qr_payload"] = payload
         context["qr_svg"] = qr_svg(payload, title=_("Mã VietQR chuyển khoản %(amount)s") % {"amount": format_vnd(due)})
     response = render(request, "public/pledge_detail.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def pledge_verify(request, reference):
+    """"Check my gift": the journal entry of each payment received on the pledge, and its inclusion
+    proof against the latest published checkpoint, with the command that checks it."""
+    if limited := _reference_guesses_limited(request):
+        return limited
+    pledge = _public_pledge(reference)
+    checkpoint = latest_checkpoint()
+    context = {
+        "pledge": pledge,
+        "campaign": pledge.campaign,
+        "gifts": gift_proofs(pledge, checkpoint),
+        "checkpoint": checkpoint,
+        "script_url": request.build_absolute_uri(reverse("transparency:verify-script")),
+    }
+    response = render(request, "public/pledge_verify.html", context)
     response["X-Robots-Tag"] = "noindex"
     return response
 

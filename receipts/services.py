@@ -43,6 +43,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -248,6 +249,16 @@ def _donor_message(
     return message
 
 
+def _gift_check_url(receipt: Receipt) -> str:
+    """The absolute address of the donor's "check my gift" page (the public pages'
+    `/p/<reference>/verify/`), or "" when the payment has no pledge or SITE_URL is not set."""
+    site_url = getattr(settings, "SITE_URL", "")
+    pledge_reference = Payment.objects.filter(pk=receipt.payment_id).values_list("pledge__reference", flat=True).first()
+    if not site_url or not pledge_reference:
+        return ""
+    return site_url + reverse("public:pledge-verify", args=[pledge_reference])
+
+
 def _receipt_message(receipt: Receipt, recipient: str) -> EmailMessage:
     return _donor_message(
         receipt, recipient, subject=f"Phiếu thu {receipt.number} – {receipt.unit_name}",
@@ -256,6 +267,7 @@ def _receipt_message(receipt: Receipt, recipient: str) -> EmailMessage:
             "amount": format_vnd(receipt.amount),
             "amount_in_words": vnd_in_words(receipt.amount, round_suffix=True),
             "date": receipt.receipt_date.strftime("%d/%m/%Y"),
+            "gift_check_url": _gift_check_url(receipt),
         },
         headers={"X-Receipt-Number": receipt.number}, attachment_name=f"{receipt.number}.pdf",
     )

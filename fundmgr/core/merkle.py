@@ -20,8 +20,9 @@ The different prefixes for leaves and nodes keep a node from passing as a leaf (
 
 Functions here take the list of *leaf hashes* (`leaf_hash(bytes.fromhex(entry.hash))` for each
 entry, in order), except `leaf_hash` itself. `root_hash`, `inclusion_proof` and `consistency_proof`
-walk the leaves and cost O(n) hashes each; that is enough for now. A stored tree of subtree hashes,
-which makes them O(log n), comes with the checkpoints. The verifiers cost O(log n) and need no
+walk the leaves and cost O(n) hashes each: they are the reference. The walks themselves
+(`inclusion_path`, `consistency_path`, `range_hash`) take any source of subtree hashes, so the
+transparency app's stored tree of complete subtrees answers with the same code in O(log n). The verifiers cost O(log n) and need no
 leaves: they are what a donor or auditor runs (`scripts/transparency_verify.py` carries its own
 copy, because a donor does not have this package).
 
@@ -29,7 +30,8 @@ Standard library only: the kernel imports no project app.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 HASH_SIZE = 32
 _LEAF_PREFIX = b"\x00"
@@ -79,22 +81,7 @@ def inclusion_proof(leaves: Sequence[bytes], index: int, size: int) -> list[byte
     _check_size(leaves, size)
     if not 0 <= index < size:
         raise ValueError(f"leaf index {index} is outside a tree of size {size}")
-    path: list[bytes] = []
-
-    def walk(offset: int, start: int, end: int) -> None:
-        # PATH(m, D[start:end]) with m = offset - start; siblings are appended bottom-up.
-        if end - start == 1:
-            return
-        middle = start + _split(end - start)
-        if offset < middle:
-            walk(offset, start, middle)
-            path.append(_subtree_hash(leaves, middle, end))
-        else:
-            walk(offset, middle, end)
-            path.append(_subtree_hash(leaves, start, middle))
-
-    walk(index, 0, size)
-    return path
+    return inclusion_path(index, size, partial(_subtree_hash, leaves))
 
 
 def consistency_proof(leaves: Sequence[bytes], old_size: int, new_size: int) -> list[bytes]:
@@ -104,6 +91,51 @@ def consistency_proof(leaves: Sequence[bytes], old_size: int, new_size: int) -> 
     _check_size(leaves, new_size)
     if not 0 <= old_size <= new_size:
         raise ValueError(f"old size {old_size} is outside 0..{new_size}")
+    return consistency_path(old_size, new_size, partial(_subtree_hash, leaves))
+
+
+# The walks of the proofs, over any source of subtree hashes: `subtree(start, end)` is MTH of
+# leaves[start:end]. The lists above compute it from the leaves; the stored tree of the
+# transparency app reads it from its rows of complete subtrees (`range_hash`). Arguments are
+# checked by the callers.
+SubtreeHash = Callable[[int, int], bytes]
+
+
+def range_hash(start: int, end: int, complete: Callable[[int, int], bytes]) -> bytes:
+    """MTH of leaves[start:end] from the hashes of complete, aligned subtrees: `complete(level,
+    index)` is the hash of the 2**level leaves from index * 2**level. Every range the proofs ask
+    for starts at a multiple of a power of two at least as large as itself, so its left part is
+    always complete, and about 2·log₂(end − start) hashes are asked for."""
+    size = end - start
+    if size & (size - 1) == 0 and start % size == 0:
+        level = size.bit_length() - 1
+        return complete(level, start >> level)
+    middle = start + _split(size)
+    return node_hash(range_hash(start, middle, complete), range_hash(middle, end, complete))
+
+
+def inclusion_path(index: int, size: int, subtree: SubtreeHash) -> list[bytes]:
+    """PATH(index, D[0:size]) of RFC 9162 §2.1.3.1, for 0 <= index < size."""
+    path: list[bytes] = []
+
+    def walk(offset: int, start: int, end: int) -> None:
+        # PATH(m, D[start:end]) with m = offset - start; siblings are appended bottom-up.
+        if end - start == 1:
+            return
+        middle = start + _split(end - start)
+        if offset < middle:
+            walk(offset, start, middle)
+            path.append(subtree(middle, end))
+        else:
+            walk(offset, middle, end)
+            path.append(subtree(start, middle))
+
+    walk(index, 0, size)
+    return path
+
+
+def consistency_path(old_size: int, new_size: int, subtree: SubtreeHash) -> list[bytes]:
+    """PROOF(old_size, D[0:new_size]) of RFC 9162 §2.1.4.1, for 0 <= old_size <= new_size."""
     proof: list[bytes] = []
     if old_size in (0, new_size):
         return proof
@@ -112,15 +144,15 @@ def consistency_proof(leaves: Sequence[bytes], old_size: int, new_size: int) -> 
         # SUBPROOF(m, D[start:end], b) with m = old_end - start.
         if old_end == end:
             if not old_root_known:
-                proof.append(_subtree_hash(leaves, start, end))
+                proof.append(subtree(start, end))
             return
         middle = start + _split(end - start)
         if old_end <= middle:
             subproof(old_end, start, middle, old_root_known)
-            proof.append(_subtree_hash(leaves, middle, end))
+            proof.append(subtree(middle, end))
         else:
             subproof(old_end, middle, end, False)
-            proof.append(_subtree_hash(leaves, start, middle))
+            proof.append(subtree(start, middle))
 
     subproof(old_size, 0, new_size, True)
     return proof

@@ -10,4 +10,5 @@ urlpatterns = [
     path("checkpoints/", views.checkpoint_list, name="checkpoints"),
     path("proof/inclusion", proof_views.inclusion, name="proof-inclusion"),
     path("proof/consistency", proof_views.consistency, name="proof-consistency"),
+    path("transparency_verify.py", proof_views.verify_script, name="verify-script"),
 ]

@@ -1,0 +1,65 @@
+"""Logs to prove things about: the demo data, or made-up entries, synced, with a checkpoint over them.
+
+Until the checkpoint service lands, the checkpoint row is written here with the stored root and a
+dummy signature; when `seed_demo` leaves a checkpoint of the same size, that one is used.
+"""
+
+import hashlib
+from pathlib import Path
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from fundmgr.ledger import accounts
+from fundmgr.ledger.models import Account, Fund, JournalEntry, JournalLine
+from fundmgr.orgs.models import OrgUnit
+from fundmgr.transparency import tree
+from fundmgr.transparency.models import Checkpoint
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "transparency_verify.py"
+
+
+def checkpoint_over_the_log() -> Checkpoint:
+    size = tree.tree_sync()
+    existing = Checkpoint.objects.filter(tree_size=size).first()
+    if existing is not None:
+        return existing
+    return Checkpoint.objects.create(
+        tree_size=size, root_hash=tree.root(size).hex(), created_at=timezone.now(),
+        origin="test", key_id="test", signature="dummy-signature",
+    )
+
+
+def seed_demo_with_checkpoint(settings) -> Checkpoint:
+    settings.DEBUG = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", verbosity=0)
+    return checkpoint_over_the_log()
+
+
+def entry_hash(number: int) -> str:
+    return hashlib.sha256(f"entry {number}".encode()).hexdigest()
+
+
+def add_entries(count: int) -> None:
+    """`count` entries with made-up hashes, written straight into the journal: the tree reads nothing
+    of an entry but its pk order and its hash, and this is fast. Each has two lines of 1 dong,
+    since PostgreSQL checks at commit that an entry balances."""
+    fund = Fund.objects.first()
+    if fund is None:
+        accounts.chart_install()
+        unit = OrgUnit.objects.create(name="Hội Khuyến học tỉnh", code="TH", kind=OrgUnit.Kind.PROVINCE)
+        fund = Fund.objects.create(code="QKH", name="Quỹ Khuyến học", unit=unit)
+    cash, income = Account.objects.order_by("pk")[:2]
+    start = JournalEntry.objects.count()
+    entries = JournalEntry.objects.bulk_create(
+        JournalEntry(
+            unit_id=fund.unit_id, date="2025-01-29", memo=f"entry {number}",
+            previous_hash=entry_hash(number - 1) if number else "0" * 64, hash=entry_hash(number),
+        )
+        for number in range(start, start + count)
+    )
+    JournalLine.objects.bulk_create(
+        JournalLine(entry=entry, account=account, fund=fund, debit=debit, credit=1 - debit)
+        for entry in entries for account, debit in ((cash, 1), (income, 0))
+    )
