@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def journal_root(size):
     hashes = JournalEntry.objects.order_by("pk").values_list("hash", flat=True)[:size]
-    return merkle.root_hash([bytes.fromhex(value) for value in hashes]).hex()
+    return merkle.root_hash([merkle.leaf_hash(bytes.fromhex(value)) for value in hashes]).hex()
 
 
 def file_lines():
