@@ -9,6 +9,7 @@ from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
 from fundmgr.ledger.services import Line, entry_post
 from fundmgr.orgs.models import Membership, OrgUnit
+from fundmgr.orgs.services import membership_grant
 from tests.ledger.helpers import chart_install
 
 DAY = datetime.date(2025, 5, 1)
@@ -27,7 +28,7 @@ def fund(province):
 
 def member(unit, role, username, email=""):
     user = get_user_model().objects.create_user(username=username, email=email, password="x-pass-2026")
-    Membership.objects.create(user=user, unit=unit, role=role)
+    membership_grant(user=user, unit=unit, role=role)
     return user
 
 
@@ -39,6 +40,11 @@ def auditor(province):
 @pytest.fixture
 def treasurer(province):
     return member(province, Membership.Role.TREASURER, "thuquy", "thuquy@example.vn")
+
+
+@pytest.fixture
+def nominator(province):
+    return member(province, Membership.Role.NOMINATOR, "decu", "decu@example.vn")
 
 
 @pytest.fixture
