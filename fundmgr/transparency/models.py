@@ -86,9 +86,9 @@ class CheckpointDelivery(OutboxJob):
         Checkpoint, verbose_name=_("điểm kiểm chứng"), on_delete=models.PROTECT, related_name="deliveries",
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người nhận"), on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL, verbose_name=_("người nhận thư"), on_delete=models.PROTECT, related_name="+",
     )
-    done_at = models.DateTimeField(_("gửi lúc"), null=True, blank=True)
+    done_at = models.DateTimeField(_("gửi thư lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("việc gửi điểm kiểm chứng")

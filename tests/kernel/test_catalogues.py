@@ -24,6 +24,7 @@ LAYERS = [
     ("fundmgr/audit", ["fundmgr/audit"]),
     ("fundmgr/security", ["fundmgr/security"]),
     ("fundmgr/ledger", ["fundmgr/ledger"]),
+    ("fundmgr/transparency", ["fundmgr/transparency"]),
     ("campaigns", ["campaigns"]),
     ("donations", ["donations"]),
     ("receipts", ["receipts"]),

@@ -30,9 +30,9 @@ class Migration(migrations.Migration):
                 ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='bắt đầu xử lý lúc')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='tạo lúc')),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='cập nhật lúc')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='gửi lúc')),
+                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='gửi thư lúc')),
                 ('checkpoint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='transparency.checkpoint', verbose_name='điểm kiểm chứng')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='người nhận')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='người nhận thư')),
             ],
             options={
                 'verbose_name': 'việc gửi điểm kiểm chứng',
