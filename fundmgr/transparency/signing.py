@@ -130,7 +130,10 @@ def signing_key() -> Ed25519PrivateKey:
     if source == "environment":
         return private_key_parse(settings.TRANSPARENCY_SIGNING_KEY)
     if source == "file":
-        return private_key_parse(Path(settings.TRANSPARENCY_SIGNING_KEY_FILE).read_bytes())
+        try:
+            return private_key_parse(Path(settings.TRANSPARENCY_SIGNING_KEY_FILE).read_bytes())
+        except OSError as error:
+            raise ImproperlyConfigured(f"cannot read TRANSPARENCY_SIGNING_KEY_FILE: {error}") from error
     if source == "development":
         return _development_key(Path(settings.TRANSPARENCY_DEV_KEY_FILE))
     raise SigningKeyMissing(
