@@ -1,10 +1,12 @@
 """`checkpoint_take`: signed, stored once per size, copied to a file after commit, e-mailed to the auditors."""
 
 import json
+import threading
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from fundmgr.audit.models import AuditEvent
@@ -121,3 +123,34 @@ def test_seed_demo_leaves_a_checkpoint(capsys, settings):
     assert checkpoint.tree_size > 0
     call_command("seed_demo")
     assert Checkpoint.objects.get() == checkpoint  # nothing posted the second time: the same one
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_takes_at_once_sign_once(post):
+    """Two checkpoint_take in threads with their own connections: one signs, the other waits on the
+    lock and then finds the size unchanged (without the lock the second would hit the unique size)."""
+    post(1_000_000)
+    start = threading.Barrier(2)
+    outcomes, outcome_lock = [], threading.Lock()
+
+    def take():
+        try:
+            start.wait(timeout=60)
+            try:
+                outcome = services.checkpoint_take().pk
+            except Exception as error:  # noqa: BLE001 - anything else is a bug the assertion will show
+                outcome = f"error: {error!r}"
+            with outcome_lock:
+                outcomes.append(outcome)
+        finally:
+            connection.close()  # this thread's own connection
+
+    workers = [threading.Thread(target=take) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    checkpoint = Checkpoint.objects.get()
+    assert outcomes == [checkpoint.pk, checkpoint.pk]
+    assert [line["tree_size"] for line in file_lines()] == [1]
