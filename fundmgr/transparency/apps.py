@@ -23,8 +23,11 @@ class TransparencyConfig(AppConfig):
     def seed_demo(self):
         """A checkpoint of the demo ledger (`manage.py seed_demo`; runs last: this app is last in
         INSTALLED_APPS, after every app that posts entries). Idempotent: same size, same checkpoint."""
+        from . import signing
         from .services import checkpoint_take
 
+        if not signing.key_source():
+            return "skipped: no signing key (TRANSPARENCY_SIGNING_KEY, docs/transparency.md)"
         checkpoint = checkpoint_take()
         return f"checkpoint {checkpoint.tree_size} {checkpoint.root_hash[:16]}"
 

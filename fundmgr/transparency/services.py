@@ -227,9 +227,9 @@ def checkpoints_file_check(path: str | Path) -> CheckpointsCheck:
         return CheckpointsCheck(False, _("Không đọc được tệp điểm kiểm chứng %(path)s: %(error)s") % {
             "path": path, "error": error})
     checkpoints = []
-    for number, data in enumerate(_lines(content), start=1):
-        if data is None and not content.splitlines()[number - 1].strip():
-            continue  # a blank line
+    for number, (raw, data) in enumerate(zip(content.splitlines(), _lines(content), strict=True), start=1):
+        if not raw.strip():
+            continue
         try:
             checkpoint = signing.checkpoint_from_json(data)
             valid = signing.signature_valid(checkpoint, signing.public_key_parse(checkpoint.public_key))

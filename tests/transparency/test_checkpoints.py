@@ -4,8 +4,10 @@ import json
 import threading
 
 import pytest
+from django.apps import apps
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
@@ -110,6 +112,10 @@ def test_no_key_writes_nothing(post, settings):
     post(1_000_000)
     with pytest.raises(signing.SigningKeyMissing):
         services.checkpoint_take()
+    with pytest.raises(CommandError, match="TRANSPARENCY_SIGNING_KEY"):
+        call_command("transparency_checkpoint")
+    # A demo on a site without a key still loads; it says why it has no checkpoint.
+    assert apps.get_app_config("transparency").seed_demo().startswith("skipped: no signing key")
     assert Checkpoint.objects.count() == 0
 
 
