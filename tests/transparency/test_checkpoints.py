@@ -9,10 +9,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from fundmgr.audit.models import AuditEvent
-from fundmgr.core import merkle
+from fundmgr.core import merkle, outbox
 from fundmgr.ledger.models import JournalEntry
 from fundmgr.transparency import services, signing
 from fundmgr.transparency.models import Checkpoint, CheckpointDelivery
@@ -160,3 +161,15 @@ def test_two_takes_at_once_sign_once(post):
     checkpoint = Checkpoint.objects.get()
     assert outcomes == [checkpoint.pk, checkpoint.pk]
     assert [line["tree_size"] for line in file_lines()] == [1]
+
+
+def test_a_lost_e_mail_is_sent_by_the_outbox_requeue(post, auditor, django_capture_on_commit_callbacks):
+    post(1_000_000)
+    with django_capture_on_commit_callbacks(execute=False):  # the broker lost the message
+        services.checkpoint_take()
+    assert mail.outbox == []
+    CheckpointDelivery.objects.update(updated_at=timezone.now() - outbox.STALE_AFTER * 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.requeue_stale() == 1
+    assert [message.to for message in mail.outbox] == [[auditor.email]]
+    assert CheckpointDelivery.objects.get().status == "done"
