@@ -232,6 +232,19 @@ REPORT_INLINE_MAX_ROWS = env.int("REPORT_INLINE_MAX_ROWS", default=2000)
 # How often (in rows) a running report records its progress for the admin's progress bar.
 REPORT_PROGRESS_EVERY = env.int("REPORT_PROGRESS_EVERY", default=5000)
 
+# --- Transparency log (fundmgr/transparency; docs/transparency.md) -------------------------------
+# The name the signed checkpoints give the log (one line of the signed text: no line breaks).
+TRANSPARENCY_ORIGIN = env.str("TRANSPARENCY_ORIGIN", default=env.str("SITE_ADDRESS", default="khuyenhoc.local"))
+# The Ed25519 private key that signs checkpoints, never in the database: PEM (PKCS#8) or the base64 of
+# the 32-byte seed, in the variable itself (read as is) or in a file.
+TRANSPARENCY_SIGNING_KEY = os.environ.get("TRANSPARENCY_SIGNING_KEY", "")
+TRANSPARENCY_SIGNING_KEY_FILE = env.str("TRANSPARENCY_SIGNING_KEY_FILE", default="")
+# Development and tests only: with no key configured, one is generated once into this file (mode 0600)
+# so that `make run` signs; with DEBUG off there is none, and taking a checkpoint fails until a key is set.
+TRANSPARENCY_DEV_KEY_FILE = str(VAR_DIR / "transparency" / "signing-key.pem") if DEBUG else ""
+# The copy of every checkpoint outside the database, one JSON line each (default: MEDIA_ROOT/transparency/).
+TRANSPARENCY_CHECKPOINT_FILE = env.str("TRANSPARENCY_CHECKPOINT_FILE", default="")
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

@@ -5,6 +5,7 @@ The suite runs twice (see the Makefile): on SQLite, and on PostgreSQL with Redis
 skipped on a developer's machine, but fails when `CI` is set: CI must prove it, not skip it.
 """
 
+import hashlib
 import os
 import shutil
 import socket
@@ -102,6 +103,22 @@ def _clean_cache():
 @pytest.fixture(autouse=True)
 def _mail_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(scope="session")
+def _transparency_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("transparency")
+
+
+@pytest.fixture(autouse=True)
+def _transparency_files(settings, _transparency_dir, request):
+    """Checkpoints (taken by `seed_demo` too) go to a file of the test's own, signed with a key of the
+    run's own: never into the worktree's var/."""
+    settings.TRANSPARENCY_SIGNING_KEY = ""
+    settings.TRANSPARENCY_SIGNING_KEY_FILE = ""
+    settings.TRANSPARENCY_DEV_KEY_FILE = str(_transparency_dir / "signing-key.pem")
+    name = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
+    settings.TRANSPARENCY_CHECKPOINT_FILE = str(_transparency_dir / f"checkpoints-{name}.jsonl")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fundmgr.adminkit.forms import AmountField
 
+
 class FundMovementForm(forms.Form):
     amount = AmountField(label=_("Số tiền"), help_text=_("Ví dụ: 1.000.000, 5 triệu, 500k."))
     # Typed day first in Vietnamese (`06/12/2026`): the project's formats (fundmgr/formats/vi).

@@ -7,11 +7,16 @@ that a root or a proof for any size reads about log₂ n rows instead of every e
 never lives in the database) and copied outside it. Both are append-only: history, never edited.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fundmgr.core.append_only import AppendOnlyModel
+from fundmgr.core.outbox import OutboxJob
 from fundmgr.ledger.models import JournalEntry
+
+from .signing import SignedCheckpoint
 
 
 class TreeNode(AppendOnlyModel):
@@ -55,6 +60,7 @@ class Checkpoint(AppendOnlyModel):
     origin = models.CharField(_("nguồn"), max_length=200)
     key_id = models.CharField(_("mã khoá ký"), max_length=64)
     signature = models.CharField(_("chữ ký Ed25519"), max_length=128)
+    public_key = models.CharField(_("khoá công khai"), max_length=44, default="")
 
     class Meta:
         verbose_name = _("điểm kiểm chứng")
@@ -63,3 +69,32 @@ class Checkpoint(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.tree_size} {self.root_hash[:12]} {self.created_at:%d/%m/%Y %H:%M}"
+
+    @property
+    def signed(self) -> SignedCheckpoint:
+        return SignedCheckpoint(
+            origin=self.origin, tree_size=self.tree_size, root_hash=self.root_hash, time=self.created_at,
+            key_id=self.key_id, signature=self.signature, public_key=self.public_key,
+        )
+
+
+class CheckpointDelivery(OutboxJob):
+    """One e-mail of a checkpoint to one auditor: a copy the database does not hold, sent after commit
+    by the outbox (retried, and requeued when its message is lost)."""
+
+    checkpoint = models.ForeignKey(
+        Checkpoint, verbose_name=_("điểm kiểm chứng"), on_delete=models.PROTECT, related_name="deliveries",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người nhận thư"), on_delete=models.PROTECT, related_name="+",
+    )
+    done_at = models.DateTimeField(_("gửi thư lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("việc gửi điểm kiểm chứng")
+        verbose_name_plural = pgettext_lazy("plural", "việc gửi điểm kiểm chứng")
+        ordering = ["-updated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "user"], name="transparency_delivery_one_per_user"),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]

@@ -42,6 +42,9 @@ _REPORT_RUNNERS = frozenset().union(
 UNSCOPED = {
     "reports.reportrun": {roles.Action.VIEW: _REPORT_RUNNERS, roles.Action.ADD: _REPORT_RUNNERS},
     "ledger.ledgerverification": {roles.Action.VIEW: roles.roles_with(roles.Action.VIEW, roles.Domain.LEDGER)},
+    # The transparency log's checkpoints and their e-mails: about the whole ledger, read-only.
+    "transparency.checkpoint": {roles.Action.VIEW: roles.roles_with(roles.Action.VIEW, roles.Domain.LEDGER)},
+    "transparency.checkpointdelivery": {roles.Action.VIEW: roles.roles_with(roles.Action.VIEW, roles.Domain.LEDGER)},
     "audit.auditevent": {roles.Action.VIEW: frozenset({Role.AUDITOR})},
 }
 
