@@ -85,3 +85,24 @@ def programs_open_for_nominations(user) -> QuerySet[ScholarshipProgram]:
     for path in paths:
         condition |= Q(unit__path__startswith=path)
     return queryset.filter(condition)
+
+
+# --- disbursements ---------------------------------------------------------------------------------
+
+def recipient_access(user):
+    """Who reads a recipient's name unmasked: the treasurer who pays (money:add) and the roles that see
+    the children's personal data (students:view_personal), in their units; auditors see initials.
+
+    A boolean expression on a disbursement's `unit`, for `annotate` (the admin and the API).
+    """
+    if user.is_active and user.is_superuser:
+        return Value(True)
+    paths = user_unit_paths(
+        user, roles_with(Action.ADD, Domain.MONEY) | roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS)
+    )
+    if not paths:
+        return Value(False)
+    condition = Q()
+    for granted in paths:
+        condition |= Q(unit__path__startswith=granted)
+    return ExpressionWrapper(condition, output_field=BooleanField())

@@ -5,7 +5,6 @@ for readers who may not see it.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -18,9 +17,9 @@ from fundmgr.adminkit.scoping import (
     ScopedAdminMixin,
 )
 from fundmgr.audit.masking import NAME, mask_value
-from fundmgr.orgs.roles import Action, Domain, roles_with
-from fundmgr.orgs.scoping import user_unit_paths
+from fundmgr.orgs.roles import Domain
 
+from .. import selectors
 from ..models import (
     Disbursement,
 )
@@ -28,22 +27,6 @@ from .common import (
     DisbursementUnitFilter,
     person_name,
 )
-
-
-def _recipient_access(user):
-    """Who reads a recipient's name unmasked: the treasurer who pays (money:add) and the roles that see
-    the children's personal data (students:view_personal), in their units; auditors see initials."""
-    if user.is_active and user.is_superuser:
-        return Value(True)
-    paths = user_unit_paths(
-        user, roles_with(Action.ADD, Domain.MONEY) | roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS)
-    )
-    if not paths:
-        return Value(False)
-    condition = Q()
-    for granted in paths:
-        condition |= Q(unit__path__startswith=granted)
-    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 @admin.register(Disbursement)
@@ -66,7 +49,7 @@ class DisbursementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     # document they are never edited or deleted.
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(shows_recipient=_recipient_access(request.user))
+        return super().get_queryset(request).annotate(shows_recipient=selectors.recipient_access(request.user))
 
     @admin.display(description=gettext_lazy("số tiền"), ordering="award__amount")
     def amount_display(self, disbursement):
