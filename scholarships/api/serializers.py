@@ -133,22 +133,20 @@ class AllocationDecisionSerializer(serializers.Serializer):
     student = serializers.CharField(help_text="The student's record code.")
     rank = serializers.IntegerField()
     reason = serializers.CharField(help_text="funded, or why not (a code of the allocation).")
-    amount = serializers.IntegerField()
-    shares = serializers.DictField(child=serializers.IntegerField(), help_text="{fund code: dong}")
+    amount = serializers.IntegerField(help_text="The award's amount (what was decided on, funded or not).")
+    shares = serializers.DictField(child=serializers.IntegerField(), help_text="{fund code: dong}; empty when not funded.")
     explanation = serializers.CharField()
 
 
 class AllocationRunSerializer(serializers.ModelSerializer):
+    """A run in a list: its figures, without the decisions (the run's own page has them)."""
+
     program = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    nominees = serializers.SerializerMethodField()
 
     class Meta:
         model = AllocationRun
-        fields = ["id", "program", "created_at", "inputs_sha256", "funded_count", "funded_amount", "nominees"]
+        fields = ["id", "program", "created_at", "inputs_sha256", "funded_count", "funded_amount"]
         read_only_fields = fields
-
-    def get_nominees(self, run) -> int:
-        return len(run.decisions)
 
 
 class AllocationRunDetailSerializer(AllocationRunSerializer):
