@@ -1,5 +1,6 @@
 """Filters of the scholarship API: units, programs, statuses, date and amount ranges, a search `q`
-by the codes people read on paper, and `ordering` from an explicit list per resource.
+by the codes people read on paper and by names with or without diacritics (`Lo Thi Mai` finds
+`Lò Thị Mai`), and `ordering` from an explicit list per resource.
 
 A name is personal data: the students' `q` matches a child's name only among the rows whose
 names the user may see (`shows_personal`, as in the admin), so a search cannot answer "is this
@@ -10,6 +11,8 @@ import re
 
 import django_filters
 from django.db.models import Q
+
+from fundmgr.core.contacts import name_normalize
 
 from ..models import AllocationRun, Award, Disbursement, Nomination, ScholarshipProgram, Student
 
@@ -24,6 +27,16 @@ def code_number(value: str, prefix: str) -> int | None:
     if match is None or (term[:1].isalpha() and not term.startswith(prefix)):
         return None
     return int(match.group(1))
+
+
+def normalized_matches(rows, term: str) -> list[int]:
+    """The ids of `rows` ((id, text, ...) tuples) with a text containing `term`, both compared
+    without diacritics or case (`name_normalize`). The names are stored as typed, so the match is
+    made here, over the one query that read them, and the list's query count stays fixed."""
+    wanted = name_normalize(term)
+    if not wanted:
+        return []
+    return [pk for pk, *texts in rows if any(text and wanted in name_normalize(text) for text in texts)]
 
 
 class StableOrdering(django_filters.OrderingFilter):
@@ -56,12 +69,15 @@ class StudentFilter(django_filters.FilterSet):
         ]
 
     def search(self, queryset, name, value):
-        term = value.strip()
-        query = Q(school_name__icontains=term) | Q(full_name__icontains=term, shows_personal=True)
-        number = code_number(term, "HS-")
+        # A name is matched only where it is shown; the school everywhere.
+        rows = queryset.values_list("pk", "school_name", "full_name", "shows_personal")
+        ids = normalized_matches(
+            ((pk, school, full_name if shown else "") for pk, school, full_name, shown in rows), value
+        )
+        number = code_number(value, "HS-")
         if number is not None:
-            query |= Q(pk=number)
-        return queryset.filter(query)
+            ids.append(number)
+        return queryset.filter(pk__in=ids)
 
 
 class ProgramFilter(django_filters.FilterSet):
@@ -78,8 +94,7 @@ class ProgramFilter(django_filters.FilterSet):
         fields = ["unit", "status", "school_year"]
 
     def search(self, queryset, name, value):
-        term = value.strip()
-        return queryset.filter(Q(code__icontains=term) | Q(name__icontains=term))
+        return queryset.filter(pk__in=normalized_matches(queryset.values_list("pk", "code", "name"), value))
 
 
 class NominationFilter(django_filters.FilterSet):

@@ -273,7 +273,7 @@ class AwardViewSet(viewsets.ReadOnlyModelViewSet):
             raise _not_found("nomination", _("Không tìm thấy đề cử."))
         fund = Fund.objects.filter(code=data["fund"].strip().upper()).first()
         if fund is None:
-            raise _not_found("fund", _("Không tìm thấy quỹ."))
+            raise _not_found("fund", _("Không tìm thấy quỹ có mã này."))
         award = _service_call(
             lambda: awards.award_grant(nomination=nomination, fund=fund, by=request.user, reason=data["reason"])
         )

@@ -39,6 +39,8 @@ def test_filters_search_and_ordering(client, people, program, program_b):
     assert codes(award_amount_min=1_500_000) == ["NCUM-2026"]
     assert codes(award_amount_max=1_500_000) == ["HB-B-2026"]
     assert codes(q="nâng cánh") == ["NCUM-2026"]
+    assert codes(q="NANG CANH uoc mo") == ["NCUM-2026"]
+    assert codes(q="hac thanh") == ["HB-B-2026"]
     assert codes(q="hb-b") == ["HB-B-2026"]
     assert codes(status="closed") == []
     assert codes(ordering="award_amount") == ["HB-B-2026", "NCUM-2026"]

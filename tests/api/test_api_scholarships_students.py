@@ -70,9 +70,13 @@ def test_reading_a_record_is_logged_masked_or_not(client, people, student_a):
 def test_a_name_is_found_only_where_it_is_shown(client, people, student_a, student_b):
     client.force_login(people["auditor"])
     assert client.get(URL, {"q": "Lò Thị"}).json()["results"] == []  # would tell a masked viewer she is on file
+    assert client.get(URL, {"q": "lo thi mai"}).json()["results"] == []
+    assert len(client.get(URL, {"q": "Trường THCS"}).json()["results"]) == 2  # schools are for everyone
     assert [row["code"] for row in client.get(URL, {"q": student_b.code}).json()["results"]] == [student_b.code]
     client.force_login(people["nominator_a"])
     assert [row["code"] for row in client.get(URL, {"q": "Lò Thị"}).json()["results"]] == [student_a.code]
+    assert [row["code"] for row in client.get(URL, {"q": "lo thi MAI"}).json()["results"]] == [student_a.code]
+    assert [row["code"] for row in client.get(URL, {"q": "thcs lam son"}).json()["results"]] == [student_a.code]
     assert client.get(URL, {"q": "Nguyễn Minh"}).json()["results"] == []  # commune B's child: not in scope
 
 
@@ -93,8 +97,10 @@ def test_a_page_costs_the_same_for_5_and_50_children(client, people, units):
     client.force_login(people["nominator_a"])  # unmasked: each page also writes the view log
     client.get(URL)
     few = page_queries(client, URL, 5)
+    few_found = page_queries(client, URL, 5, q="hoc sinh")  # one more query: the names, matched here
     for number in range(5, 50):
         make_student(units.school_a, full_name=f"Học sinh {number}", national_id=f"03831400{number:04d}")
     assert page_queries(client, URL, 50) == few
-    assert AuditEvent.objects.filter(model_label="scholarships.student", action="view").count() == 5 + 5 + 50
+    assert page_queries(client, URL, 50, q="hoc sinh") == few_found == few + 1
+    assert AuditEvent.objects.filter(model_label="scholarships.student", action="view").count() == 5 + 5 + 5 + 50 + 50
     assert Student.objects.count() == 50
