@@ -21,7 +21,7 @@ from fundmgr.orgs.models import Membership
 from fundmgr.orgs.services import membership_grant
 from scholarships.models import Award
 from scholarships.services import awards
-from tests.scholarships.conftest import (  # noqa: F401  (fixtures, used by name)
+from tests.scholarships.conftest import (  # fixtures, re-exported by __all__
     DAY,
     RUBRIC,
     _fast_password_hashing,
