@@ -141,8 +141,8 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
 class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Nominations of the students in the user's units, each with its score and breakdown.
 
-    Creating one needs `add` on students in the child's unit (the nominator's right, as in the
-    admin); `awards.nomination_create` checks the program (open, the child in its area, once).
+    `awards.nomination_create` checks that the user may add students in the child's unit (the
+    nominator's right, a 403 otherwise) and the program (open, the child in its area, once).
     """
 
     domain = Domain.STUDENTS
@@ -167,8 +167,6 @@ class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         student = Student.objects.select_related("unit").filter(pk=number).first() if number is not None else None
         if student is None:
             raise _not_found("student", _("Không tìm thấy hồ sơ học sinh."))
-        if not user_can(request.user, Action.ADD, Domain.STUDENTS, student.unit):
-            raise PermissionDenied()
         nomination = _service_call(
             lambda: awards.nomination_create(program=program, student=student, by=request.user)
         )

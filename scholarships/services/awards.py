@@ -163,7 +163,11 @@ def student_facts(student: Student) -> dict:
 
 
 def nomination_create(*, program: ScholarshipProgram, student: Student, by=None) -> Nomination:
-    """Propose `student` for `program`, scored now by the program's rubric (with its breakdown)."""
+    """Propose `student` for `program`, scored now by the program's rubric (with its breakdown).
+
+    `by` must hold `add` on students in the child's unit: the nominator's right, as in the admin.
+    """
+    access_units(by, [student.unit], action=Action.ADD, domain=Domain.STUDENTS)
     if program.status != ScholarshipProgram.Status.OPEN:
         raise ValidationError(_("Chương trình đã khóa, không nhận đề cử."), code="closed")
     if student.is_anonymised:

@@ -4,10 +4,12 @@ nothing is written; the list shows the nominations of the children the user may 
 code only, with a fixed query count."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from fundmgr.audit.models import AuditEvent
 from scholarships.api.views import NominationViewSet
 from scholarships.models import Nomination
+from scholarships.services import awards
 from tests.api.conftest_scholarships import *  # noqa: F403  (fixtures)
 from tests.api.conftest_scholarships import nominate, page_queries
 
@@ -47,6 +49,13 @@ def test_another_units_child_is_refused_and_nothing_is_written(client, people, p
     client.logout()
     assert client.post(URL, body, content_type="application/json").status_code == 403
     assert Nomination.objects.count() == 0
+
+
+def test_the_service_itself_checks_the_nominators_unit(people, program, student_b):
+    # The rule is in `nomination_create`, so the admin, the API and any later caller share it.
+    with pytest.raises(PermissionDenied):
+        awards.nomination_create(program=program, student=student_b, by=people["nominator_a"])
+    assert awards.nomination_create(program=program, student=student_b, by=people["nominator_b"]).nominated_by == people["nominator_b"]
 
 
 def test_unknown_program_or_student_is_a_400(client, people, program, student_a):
