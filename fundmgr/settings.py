@@ -269,6 +269,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models name their choices `method`: each enum gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "donations.models.Payment.Method",
+        "DisbursementMethodEnum": "scholarships.models.Disbursement.Method",
+    },
 }
 
 # --- Security (production) ------------------------------------------------------------------

@@ -135,8 +135,9 @@ def _seed_program() -> str:
         award_amount=2_000_000, rubric=RUBRIC, funds={funds["QKH-TH"]: 30_000_000, funds["QHB-NCUM"]: 40_000_000},
         quotas={OrgUnit.objects.get(code=ward_unit_code(LAM_SON_COMMUNE)): 12}, created_by=committee,
     )
+    # The seed nominates the children of every commune: it acts as the system, not as one nominator.
     for student in Student.objects.not_anonymised().select_related("unit").order_by("pk"):
-        awards.nomination_create(program=program, student=student, by=committee)
+        awards.nomination_create(program=program, student=student)
     run = awards.allocation_run(program=program, by=committee)
     proposed = list(Award.objects.filter(run=run).order_by("pk"))
     for award in proposed[:20]:

@@ -23,7 +23,7 @@ from fundmgr.orgs.roles import Action, Domain, roles_with
 from fundmgr.orgs.scoping import scope_queryset, user_unit_paths
 
 from .models import Award, Disbursement, Nomination, ScholarshipProgram, Student
-from .privacy import PersonalAccess
+from .privacy import PersonalAccess, recipient_roles
 
 
 def students_visible_to(user, queryset: QuerySet[Student] | None = None) -> QuerySet[Student]:
@@ -98,3 +98,22 @@ def signature_list_disbursements(program: ScholarshipProgram, unit) -> QuerySet[
         .select_related("award__student")
         .order_by("award__student__unit__path", "award__student__school_name", "award__student__grade", "award__student_id", "pk")
     )
+
+
+# --- disbursements ---------------------------------------------------------------------------------
+
+def recipient_access(user):
+    """Who reads a recipient's name unmasked: the treasurer who pays (money:add) and the roles that see
+    the children's personal data (students:view_personal), in their units; auditors see initials.
+
+    A boolean expression on a disbursement's `unit`, for `annotate` (the admin and the API).
+    """
+    if user.is_active and user.is_superuser:
+        return Value(True)
+    paths = user_unit_paths(user, recipient_roles())  # the rule of the papers (`privacy.RecipientAccess`)
+    if not paths:
+        return Value(False)
+    condition = Q()
+    for granted in paths:
+        condition |= Q(unit__path__startswith=granted)
+    return ExpressionWrapper(condition, output_field=BooleanField())

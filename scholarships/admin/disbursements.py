@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -24,12 +23,11 @@ from fundmgr.adminkit.scoping import (
 )
 from fundmgr.audit.masking import NAME, mask_value
 from fundmgr.orgs.roles import Action, Domain, user_can
-from fundmgr.orgs.scoping import user_unit_paths
 
+from .. import selectors
 from ..models import (
     Disbursement,
 )
-from ..privacy import recipient_roles
 from ..services import awards
 from ..services.papers import disbursement_voucher_pdf
 from .common import (
@@ -39,20 +37,6 @@ from .common import (
     refusal_message,
 )
 from .forms import ReversalForm
-
-
-def _recipient_access(user):
-    """Who reads a recipient's name unmasked: the treasurer who pays (money:add) and the roles that see
-    the children's personal data (students:view_personal), in their units; auditors see initials."""
-    if user.is_active and user.is_superuser:
-        return Value(True)
-    paths = user_unit_paths(user, recipient_roles())  # the rule of the papers (`RecipientAccess`)
-    if not paths:
-        return Value(False)
-    condition = Q()
-    for granted in paths:
-        condition |= Q(unit__path__startswith=granted)
-    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 @admin.register(Disbursement)
@@ -82,7 +66,7 @@ class DisbursementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         return user_can(request.user, Action.CHANGE, Domain.MONEY, unit)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(shows_recipient=_recipient_access(request.user))
+        return super().get_queryset(request).annotate(shows_recipient=selectors.recipient_access(request.user))
 
     @admin.display(description=gettext_lazy("số tiền"), ordering="award__amount")
     def amount_display(self, disbursement):

@@ -1,9 +1,22 @@
 """Serializers of the students API: shapes only. Rules live in `scholarships.services`; who sees a
 child's personal data is decided per row by `shows_personal` (see `scholarships.selectors`)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import PERSONAL_FIELDS, Award, ProgramFund, ProgramQuota, ScholarshipProgram, Student
+from fundmgr.audit.masking import NAME, mask_value
+
+from ..models import (
+    PERSONAL_FIELDS,
+    AllocationRun,
+    Award,
+    Disbursement,
+    Nomination,
+    ProgramFund,
+    ProgramQuota,
+    ScholarshipProgram,
+    Student,
+)
 from ..privacy import masked_value
 from ..services import EDITABLE_FIELDS
 
@@ -93,3 +106,112 @@ class AwardSerializer(serializers.ModelSerializer):
     def get_voucher(self, award) -> str | None:
         disbursement = getattr(award, "disbursement", None)
         return disbursement.number if disbursement is not None else None
+
+
+class NominationSerializer(serializers.ModelSerializer):
+    """A nomination names its student by record code only (the students API answers who it is)."""
+
+    program = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    student = serializers.CharField(source="student.code", read_only=True)
+    unit = serializers.CharField(source="student.unit.code", read_only=True, help_text="The student's unit code.")
+
+    class Meta:
+        model = Nomination
+        fields = ["id", "program", "student", "unit", "score", "score_breakdown", "created_at"]
+        read_only_fields = fields
+
+
+class NominationCreateSerializer(serializers.Serializer):
+    program = serializers.CharField(max_length=30, help_text="The program's code.")
+    student = serializers.CharField(max_length=20, help_text="The student's record code (HS-000123) or id.")
+
+
+class AllocationDecisionSerializer(serializers.Serializer):
+    """One nominee's decision in a run, with the run's explanation (stored in Vietnamese)."""
+
+    nomination = serializers.IntegerField()
+    student = serializers.CharField(help_text="The student's record code.")
+    rank = serializers.IntegerField()
+    reason = serializers.CharField(help_text="funded, or why not (a code of the allocation).")
+    amount = serializers.IntegerField(help_text="The award's amount (what was decided on, funded or not).")
+    shares = serializers.DictField(child=serializers.IntegerField(), help_text="{fund code: dong}; empty when not funded.")
+    explanation = serializers.CharField()
+
+
+class AllocationRunSerializer(serializers.ModelSerializer):
+    """A run in a list: its figures, without the decisions (the run's own page has them)."""
+
+    program = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = AllocationRun
+        fields = ["id", "program", "created_at", "inputs_sha256", "funded_count", "funded_amount"]
+        read_only_fields = fields
+
+
+class AllocationRunDetailSerializer(AllocationRunSerializer):
+    decisions = serializers.SerializerMethodField()
+
+    class Meta(AllocationRunSerializer.Meta):
+        fields = [*AllocationRunSerializer.Meta.fields, "decisions"]
+        read_only_fields = fields
+
+    @extend_schema_field(AllocationDecisionSerializer(many=True))
+    def get_decisions(self, run) -> list[dict]:
+        # The run stores fund ids and student ids; an integrator reads codes.
+        fund_codes = self.context.get("fund_codes", {})
+        return [
+            {
+                "nomination": decision["nomination"], "student": Student(pk=decision["student"]).code, "rank": decision["rank"],
+                "reason": decision["reason"], "amount": decision["amount"],
+                "shares": {fund_codes.get(int(fund_id), fund_id): amount for fund_id, amount in decision["shares"].items()},
+                "explanation": decision["explanation"],
+            }
+            for decision in run.decisions
+        ]
+
+
+class AllocationRunCreateSerializer(serializers.Serializer):
+    program = serializers.CharField(max_length=30, help_text="The program's code.")
+
+
+class AwardRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why the committee does not approve the proposal.")
+
+
+class AwardGrantSerializer(serializers.Serializer):
+    nomination = serializers.IntegerField(min_value=1, help_text="The nomination the run did not fund.")
+    fund = serializers.CharField(max_length=30, help_text="The code of one of the program's funds.")
+    reason = serializers.CharField(max_length=500, help_text="Why the committee overrides the allocation.")
+
+
+class DisbursementSerializer(serializers.ModelSerializer):
+    """A voucher names the award and the student's record code; the recipient's name is
+    personal data (a child or a guardian) and is masked unless the user may see it."""
+
+    award = serializers.CharField(source="award.__str__", read_only=True)
+    program = serializers.CharField(source="award.program.code", read_only=True)
+    student = serializers.CharField(source="award.student.code", read_only=True)
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    amount = serializers.IntegerField(source="award.amount", read_only=True)
+    journal_entry = serializers.IntegerField(source="entry_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Disbursement
+        fields = ["id", "number", "award", "program", "student", "unit", "amount", "method", "paid_on",
+                  "recipient_name", "bank_reference", "journal_entry", "created_at"]
+        read_only_fields = fields
+
+    def to_representation(self, disbursement):
+        data = super().to_representation(disbursement)
+        if not getattr(disbursement, "shows_recipient", False):
+            data["recipient_name"] = mask_value(disbursement.recipient_name, NAME)
+        return data
+
+
+class DisbursementCreateSerializer(serializers.Serializer):
+    award = serializers.IntegerField(min_value=1, help_text="The approved award to pay (its id).")
+    method = serializers.ChoiceField(choices=Disbursement.Method.choices)
+    paid_on = serializers.DateField()
+    recipient_name = serializers.CharField(max_length=120, help_text="The student or guardian who signs for it.")
+    bank_reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")

@@ -1,28 +1,86 @@
-"""API views of student records: scoped, masked per row, every detail read logged.
+"""API views of the scholarships: students, programs, nominations, allocation runs, awards and
+their disbursements. Thin: find the records a request names, call the one service the admin
+calls, shape the answer.
 
-A list shows personal fields only for rows in units where the user has `view_personal`, and
-logs those rows (like the admin); a detail read is always logged. Creating a record checks
-`user_can(user, "add", "students", unit)` and calls `services.student_create`.
+- Reads are scoped with `scope_queryset` by the view's `domain` (the `fundmgr.orgs.roles.Domain`
+  it belongs to; the permission-matrix test reads it) and run a fixed number of queries.
+- Student records are masked per row (`selectors.students_visible_to`): a list logs the rows it
+  shows unmasked, a detail read is always logged, as in the admin (docs/students.md). Other
+  resources name a child by record code only; a voucher's recipient is masked like the admin's.
+- A write finds the records it names whatever their unit and lets the service refuse one outside
+  the user's units (`access_units`: a 403), so another unit's record is a 403 here, not a 404;
+  the service's ValidationError is a 400 with its field names, a reused idempotency key a 422.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from fundmgr.api.errors import service_errors
+from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset
 
 from .. import selectors, services
-from ..models import Award, ScholarshipProgram
-from .filters import AwardFilter, StudentFilter
-from .serializers import AwardSerializer, ProgramSerializer, StudentCreateSerializer, StudentSerializer
+from ..models import AllocationRun, Award, AwardShare, Disbursement, Nomination, ScholarshipProgram, Student
+from ..services import awards
+from .filters import (
+    AllocationRunFilter,
+    AwardFilter,
+    DisbursementFilter,
+    NominationFilter,
+    ProgramFilter,
+    StudentFilter,
+    code_number,
+)
+from .serializers import (
+    AllocationRunCreateSerializer,
+    AllocationRunDetailSerializer,
+    AllocationRunSerializer,
+    AwardGrantSerializer,
+    AwardRejectSerializer,
+    AwardSerializer,
+    DisbursementCreateSerializer,
+    DisbursementSerializer,
+    NominationCreateSerializer,
+    NominationSerializer,
+    ProgramSerializer,
+    StudentCreateSerializer,
+    StudentSerializer,
+)
+
+REFUSALS = {
+    400: OpenApiResponse(description="The input or the service refused it (field errors)."),
+    403: OpenApiResponse(description="Not signed in, or no right in the record's unit."),
+}
+NOT_FOUND = {404: OpenApiResponse(description="No such record.")}
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="A repeat with the same key and body returns the first answer (200); another body is a 422.",
+)
+
+
+def _service_call(call):
+    """Run a service call; its ValidationError becomes the API's 400 (or 422 for a reused key)."""
+    try:
+        return call()
+    except DjangoValidationError as error:
+        raise service_errors(error) from None
+
+
+def _not_found(field: str, message: str):
+    return serializers.ValidationError({field: [message]})
 
 
 class StudentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    domain = Domain.STUDENTS
     filterset_class = StudentFilter
 
     def get_serializer_class(self):
@@ -50,19 +108,17 @@ class StudentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(StudentSerializer(student).data)
 
+    @extend_schema(request=StudentCreateSerializer, responses={201: StudentSerializer, **REFUSALS})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         unit = OrgUnit.objects.filter(code=data.pop("unit")).first()
         if unit is None:
-            raise serializers.ValidationError({"unit": [_("Không tìm thấy đơn vị.")]})
+            raise _not_found("unit", _("Không tìm thấy đơn vị."))
         if not user_can(request.user, Action.ADD, Domain.STUDENTS, unit):
             raise PermissionDenied()
-        try:
-            student = services.student_create(unit=unit, created_by=request.user, **data)
-        except DjangoValidationError as error:
-            raise service_errors(error) from None
+        student = _service_call(lambda: services.student_create(unit=unit, created_by=request.user, **data))
         student = self.get_queryset().get(pk=student.pk)
         return Response(StudentSerializer(student).data, status=status.HTTP_201_CREATED)
 
@@ -71,7 +127,9 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
     """Scholarship programs in the user's units, with their funds, budgets and quotas (read only:
     programs are made and run by the committee in the admin)."""
 
+    domain = Domain.AWARDS
     serializer_class = ProgramSerializer
+    filterset_class = ProgramFilter
 
     def get_queryset(self):
         programs = ScholarshipProgram.objects.select_related("unit").prefetch_related(
@@ -80,14 +138,184 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
         return scope_queryset(programs, self.request.user, "unit", roles=roles_with(Action.VIEW, Domain.AWARDS))
 
 
-class AwardViewSet(viewsets.ReadOnlyModelViewSet):
-    """Awards of the programs in the user's units: status, amount, funds and voucher number."""
+class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Nominations of the students in the user's units, each with its score and breakdown.
 
+    `awards.nomination_create` checks that the user may add students in the child's unit (the
+    nominator's right, a 403 otherwise) and the program (open, the child in its area, once).
+    """
+
+    domain = Domain.STUDENTS
+    filterset_class = NominationFilter
+
+    def get_serializer_class(self):
+        return NominationCreateSerializer if self.action == "create" else NominationSerializer
+
+    def get_queryset(self):
+        nominations = Nomination.objects.select_related("program", "student__unit").order_by("pk")
+        return scope_queryset(nominations, self.request.user, "student__unit", roles=roles_with(Action.VIEW, Domain.STUDENTS))
+
+    @extend_schema(request=NominationCreateSerializer, responses={201: NominationSerializer, **REFUSALS})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        program = ScholarshipProgram.objects.select_related("unit").filter(code=data["program"].strip().upper()).first()
+        if program is None:
+            raise _not_found("program", _("Không tìm thấy chương trình."))
+        number = code_number(data["student"], "HS-")
+        student = Student.objects.select_related("unit").filter(pk=number).first() if number is not None else None
+        if student is None:
+            raise _not_found("student", _("Không tìm thấy hồ sơ học sinh."))
+        nomination = _service_call(
+            lambda: awards.nomination_create(program=program, student=student, by=request.user)
+        )
+        nomination = Nomination.objects.select_related("program", "student__unit").get(pk=nomination.pk)
+        return Response(NominationSerializer(nomination).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: AllocationRunDetailSerializer, **NOT_FOUND}))
+class AllocationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Allocation runs of the programs in the user's units. A run's page lists every nominee's
+    decision with its explanation; the list leaves them out (a run may hold thousands)."""
+
+    domain = Domain.AWARDS
+    filterset_class = AllocationRunFilter
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return AllocationRunCreateSerializer
+        return AllocationRunSerializer if self.action == "list" else AllocationRunDetailSerializer
+
+    def get_queryset(self):
+        runs = AllocationRun.objects.select_related("program").order_by("-pk")
+        if self.action == "list":
+            runs = runs.defer("inputs", "decisions")
+        return scope_queryset(runs, self.request.user, "program__unit", roles=roles_with(Action.VIEW, Domain.AWARDS))
+
+    def _detail(self, run: AllocationRun, **kwargs) -> Response:
+        fund_ids = [fund["fund"] for fund in run.inputs.get("funds", [])]
+        fund_codes = dict(Fund.objects.filter(pk__in=fund_ids).values_list("pk", "code"))
+        return Response(AllocationRunDetailSerializer(run, context={"fund_codes": fund_codes}).data, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._detail(self.get_object())
+
+    @extend_schema(request=AllocationRunCreateSerializer, responses={201: AllocationRunDetailSerializer, **REFUSALS})
+    def create(self, request, *args, **kwargs):
+        """Run the program's allocation now (inline): the run proposes awards, approves none."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        code = serializer.validated_data["program"].strip().upper()
+        program = ScholarshipProgram.objects.select_related("unit").filter(code=code).first()
+        if program is None:
+            raise _not_found("program", _("Không tìm thấy chương trình."))
+        run = _service_call(lambda: awards.allocation_run(program=program, by=request.user))
+        return self._detail(AllocationRun.objects.select_related("program").get(pk=run.pk), status=status.HTTP_201_CREATED)
+
+
+class AwardViewSet(viewsets.ReadOnlyModelViewSet):
+    """Awards of the programs in the user's units: status, amount, funds and voucher number; the
+    committee's decisions (approve, reject with a reason, grant an override with a reason)."""
+
+    domain = Domain.AWARDS
     serializer_class = AwardSerializer
     filterset_class = AwardFilter
 
+    def _awards(self):
+        return Award.objects.select_related("program", "student").prefetch_related(
+            Prefetch("shares", queryset=AwardShare.objects.select_related("fund").order_by("fund_id")), "disbursements"
+        )
+
     def get_queryset(self):
-        awards = Award.objects.select_related("program", "student").prefetch_related(
-            "shares__fund", "disbursements"
-        ).order_by("pk")
-        return scope_queryset(awards, self.request.user, "program__unit", roles=roles_with(Action.VIEW, Domain.AWARDS))
+        return scope_queryset(
+            self._awards().order_by("pk"), self.request.user, "program__unit", roles=roles_with(Action.VIEW, Domain.AWARDS)
+        )
+
+    def _award_to_decide(self) -> Award:
+        # Whatever its unit: the service refuses an award outside the user's units with a 403.
+        award = Award.objects.filter(pk=self.kwargs["pk"]).first() if str(self.kwargs["pk"]).isdigit() else None
+        if award is None:
+            raise NotFound()
+        return award
+
+    def _answer(self, award: Award, **kwargs) -> Response:
+        return Response(AwardSerializer(self._awards().get(pk=award.pk)).data, **kwargs)
+
+    @extend_schema(request=None, responses={200: AwardSerializer, **REFUSALS, **NOT_FOUND})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve a proposed award (its funds must cover it)."""
+        award = self._award_to_decide()
+        return self._answer(_service_call(lambda: awards.award_approve(award=award, by=request.user)))
+
+    @extend_schema(request=AwardRejectSerializer, responses={200: AwardSerializer, **REFUSALS, **NOT_FOUND})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Do not approve a proposal, with the reason on the record."""
+        award = self._award_to_decide()
+        serializer = AwardRejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data["reason"]
+        return self._answer(_service_call(lambda: awards.award_reject(award=award, by=request.user, reason=reason)))
+
+    @extend_schema(request=AwardGrantSerializer, responses={201: AwardSerializer, **REFUSALS})
+    @action(detail=False, methods=["post"])
+    def grant(self, request):
+        """The committee's override: an award to a nominee the run did not fund, from one fund, with a reason."""
+        serializer = AwardGrantSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        nomination = Nomination.objects.filter(pk=data["nomination"]).first()
+        if nomination is None:
+            raise _not_found("nomination", _("Không tìm thấy đề cử."))
+        fund = Fund.objects.filter(code=data["fund"].strip().upper()).first()
+        if fund is None:
+            raise _not_found("fund", _("Không tìm thấy quỹ có mã này."))
+        award = _service_call(
+            lambda: awards.award_grant(nomination=nomination, fund=fund, by=request.user, reason=data["reason"])
+        )
+        return self._answer(award, status=status.HTTP_201_CREATED)
+
+
+class DisbursementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Vouchers (phiếu chi) of the units the user may read money in; paying an approved award
+    (`awards.award_disburse`: the voucher number and the journal entry) with an Idempotency-Key."""
+
+    domain = Domain.MONEY
+    filterset_class = DisbursementFilter
+
+    def get_serializer_class(self):
+        return DisbursementCreateSerializer if self.action == "create" else DisbursementSerializer
+
+    def get_queryset(self):
+        vouchers = Disbursement.objects.select_related("award__program", "award__student", "unit").order_by("-pk")
+        vouchers = vouchers.annotate(shows_recipient=selectors.recipient_access(self.request.user))
+        return scope_queryset(vouchers, self.request.user, "unit", roles=roles_with(Action.VIEW, Domain.MONEY))
+
+    @extend_schema(
+        request=DisbursementCreateSerializer, parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: DisbursementSerializer,
+            200: OpenApiResponse(DisbursementSerializer, description="A repeat of an Idempotency-Key: the first voucher."),
+            **REFUSALS,
+            422: OpenApiResponse(description="The Idempotency-Key was used for another request."),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        award = Award.objects.filter(pk=data["award"]).first()
+        if award is None:
+            raise _not_found("award", _("Không tìm thấy suất học bổng."))
+        key = request.headers.get("Idempotency-Key", "")
+        disbursement = _service_call(lambda: awards.award_disburse(
+            award=award, method=data["method"], paid_on=data["paid_on"], recipient_name=data["recipient_name"],
+            bank_reference=data["bank_reference"], by=request.user, channel="api", idempotency_key=key or None,
+        ))
+        # Paying needs `add` on money in the unit, which every role that has it may also read.
+        return Response(
+            DisbursementSerializer(self.get_queryset().get(pk=disbursement.pk)).data,
+            status=status.HTTP_200_OK if disbursement.replayed else status.HTTP_201_CREATED,
+        )

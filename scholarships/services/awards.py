@@ -166,7 +166,11 @@ def student_facts(student: Student) -> dict:
 
 
 def nomination_create(*, program: ScholarshipProgram, student: Student, by=None) -> Nomination:
-    """Propose `student` for `program`, scored now by the program's rubric (with its breakdown)."""
+    """Propose `student` for `program`, scored now by the program's rubric (with its breakdown).
+
+    `by` must hold `add` on students in the child's unit: the nominator's right, as in the admin.
+    """
+    access_units(by, [student.unit], action=Action.ADD, domain=Domain.STUDENTS)
     if program.status != ScholarshipProgram.Status.OPEN:
         raise ValidationError(_("Chương trình đã khóa, không nhận đề cử."), code="closed")
     if student.is_anonymised:
@@ -220,12 +224,13 @@ def _program_funds_used(program: ScholarshipProgram) -> dict[int, int]:
 def allocation_run(*, program: ScholarshipProgram, by=None) -> AllocationRun:
     """Decide the program's awards now: who is funded, from which funds, and why not the others.
 
-    Deterministic for the same database state. Candidates: the nominations without an approved
+    `by` must hold `add` on awards in the program's unit. Deterministic for the same database state. Candidates: the nominations without an approved
     or paid award. Budgets: what the program may still use of each fund (its budget minus this
     program's approved and paid awards), never more than the fund has available in the ledger
     (which already leaves aside every approved award). Earlier proposals of the program that the
     committee has not decided are superseded.
     """
+    access_units(by, [program.unit], action=Action.ADD, domain=Domain.AWARDS)
     if program.status != ScholarshipProgram.Status.OPEN:
         raise ValidationError(_("Chương trình đã khóa."), code="closed")
     with transaction.atomic():
@@ -467,7 +472,7 @@ def award_disburse(
     auditors and their hashes are permanent). The award leaves the fund's commitments as it is
     paid, so the spend guard counts the money once. `by` must hold the money capability in the
     program's unit. A repeat of `idempotency_key` (scoped to `channel` and the program's unit) with
-    the same request returns the first voucher; with another request it is refused.
+    the same request returns the first voucher (with `replayed` set); with another request it is refused.
     """
     request = {
         "award": award.pk, "method": method, "paid_on": paid_on, "recipient_name": recipient_name,
@@ -478,13 +483,14 @@ def award_disburse(
         if idempotency_key else None
     )
     with transaction.atomic():
-        disbursement, _created = idempotent_create(
+        disbursement, created = idempotent_create(
             scope=scope_of(channel, unit_id), key=idempotency_key, content=request, model=Disbursement,
             create=lambda: _award_disburse(
                 award=award, method=method, paid_on=paid_on, recipient_name=recipient_name,
                 bank_reference=bank_reference, by=by,
             ),
         )
+    disbursement.replayed = not created
     return disbursement
 
 

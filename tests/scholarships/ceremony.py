@@ -46,7 +46,8 @@ def ceremony_scene(units, people, *, in_a: int = 16, in_b: int = 4, pay: bool = 
             national_id=f"0383130010{index:02d}", average_score="9.00", grade=1 + index % 9,
             school_name="Trường THCS Lam Sơn" if index % 2 else "Trường Tiểu học Xuân Lam",
         )
-        awards.nomination_create(program=program, student=student, by=people["nominator_a"])
+        nominator = people["nominator_a"] if index < in_a else people["nominator_b"]  # each commune its own
+        awards.nomination_create(program=program, student=student, by=nominator)
         students.append(student)
     awards.allocation_run(program=program, by=people["committee"])
     paid = []

@@ -130,6 +130,7 @@ def six(units, program, people):
             units.school_a if letter in "ABC" else units.commune_b, full_name=f"Học sinh {letter}",
             national_id=f"0383130000{number:02d}", average_score=score, poor_household=poor, ethnic_minority=False,
         )
-        awards.nomination_create(program=program, student=student, by=people["nominator_a"])
+        nominator = people["nominator_a"] if letter in "ABC" else people["nominator_b"]
+        awards.nomination_create(program=program, student=student, by=nominator)
         students[letter] = student
     return students

@@ -49,8 +49,8 @@ def test_the_record_page_shows_personal_data_only_to_roles_that_need_it_and_logs
     page = response.content.decode()
     for secret in (FULL_NAME, PHONE, NATIONAL_ID, NOTE, "Lò Văn Sáng", "Bản Khó"):
         assert (secret in page) is personal, secret
-    # The birth date: an input holds it as 2013-05-09, a read-only page as "Ngày 09 tháng 5 năm 2013".
-    assert any(form in page for form in ("2013-05-09", "tháng 5 năm 2013")) is personal
+    # The birth date: an input holds it day first (09/05/2013), a read-only page as "Ngày 09 tháng 5 năm 2013".
+    assert any(form in page for form in ("09/05/2013", "tháng 5 năm 2013")) is personal
     if not personal:
         assert MASKED_NAME in page and MASKED_PHONE in page
     # The facts needed to check an award are there for everyone who may view the record.

@@ -73,13 +73,17 @@ def rows(units, make_user):
         )
         awards.nomination_create(program=program, student=student)
     awards.allocation_run(program=program)
+    paid = Award.objects.order_by("pk").first()
+    awards.award_approve(award=paid)
+    awards.award_disburse(award=paid, method="cash", paid_on=today, recipient_name="Lò Văn Sáng")
     assert Donor.objects.count() == Payment.objects.count() == Student.objects.count() == Award.objects.count() == 2
     return make_user("root", superuser=True)
 
 
 def test_every_list_endpoint_is_found():
     assert {"api:donor-list", "api:pledge-list", "api:payment-list", "api:student-list",
-            "api:scholarship-program-list", "api:award-list"} <= set(LIST_ENDPOINTS)
+            "api:scholarship-program-list", "api:nomination-list", "api:allocation-run-list", "api:award-list",
+            "api:disbursement-list"} <= set(LIST_ENDPOINTS)
 
 
 @pytest.mark.parametrize("name", LIST_ENDPOINTS)
