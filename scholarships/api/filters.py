@@ -161,6 +161,8 @@ class DisbursementFilter(django_filters.FilterSet):
     paid_before = django_filters.DateFilter(field_name="paid_on", lookup_expr="lte")
     amount_min = django_filters.NumberFilter(field_name="award__amount", lookup_expr="gte")
     amount_max = django_filters.NumberFilter(field_name="award__amount", lookup_expr="lte")
+    reversed = django_filters.BooleanFilter(field_name="reversed_at", lookup_expr="isnull", exclude=True,
+                                            label="true: only reversed vouchers; false: only those that stand")
     q = django_filters.CharFilter(method="search", label="voucher number (PC-2026-000001) or award code (HB-000123)")
     ordering = StableOrdering(fields=("id", "paid_on", "number"))
 

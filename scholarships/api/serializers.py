@@ -195,11 +195,14 @@ class DisbursementSerializer(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     amount = serializers.IntegerField(source="award.amount", read_only=True)
     journal_entry = serializers.IntegerField(source="entry_id", read_only=True, allow_null=True)
+    # A voucher undone (a transfer returned, paid in error) keeps its number and says so.
+    reversal_entry = serializers.IntegerField(source="reversal_entry_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Disbursement
         fields = ["id", "number", "award", "program", "student", "unit", "amount", "method", "paid_on",
-                  "recipient_name", "bank_reference", "journal_entry", "created_at"]
+                  "recipient_name", "bank_reference", "journal_entry", "created_at", "reversed_at", "reversal_reason",
+                  "reversal_entry"]
         read_only_fields = fields
 
     def to_representation(self, disbursement):

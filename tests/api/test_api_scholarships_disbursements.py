@@ -124,3 +124,22 @@ def test_a_page_costs_the_same_for_5_and_50_vouchers(client, people, units, fund
     few = page_queries(client, URL, 5)
     grow_paid_awards(units, 45, start=5)
     assert page_queries(client, URL, 50) == few
+
+
+def test_a_reversed_voucher_says_so_and_the_award_is_paid_again_with_the_next_number(client, people, approved):
+    award = approved[0]
+    client.force_login(people["treasurer"])
+    first = client.post(URL, body(award), content_type="application/json").json()
+    awards.disbursement_reverse(
+        disbursement=Disbursement.objects.get(pk=first["id"]), reason="Ngân hàng trả lại", by=people["treasurer"],
+    )
+
+    again = client.post(URL, body(award), content_type="application/json")
+
+    assert (again.status_code, again.json()["number"]) == (201, "PC-2026-000002")
+    reversed_voucher = client.get(f"{URL}{first['id']}/").json()
+    assert reversed_voucher["number"] == "PC-2026-000001" and reversed_voucher["reversal_reason"] == "Ngân hàng trả lại"
+    assert reversed_voucher["reversed_at"] and reversed_voucher["reversal_entry"]
+    standing = client.get(URL, {"reversed": "false"}).json()["results"]
+    assert [row["number"] for row in standing] == ["PC-2026-000002"]
+    assert [row["number"] for row in client.get(URL, {"reversed": "true"}).json()["results"]] == ["PC-2026-000001"]
