@@ -23,6 +23,7 @@ from .serializers import AwardSerializer, ProgramSerializer, StudentCreateSerial
 
 
 class StudentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    api_domain = Domain.STUDENTS
     filterset_class = StudentFilter
 
     def get_serializer_class(self):
@@ -71,6 +72,7 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
     """Scholarship programs in the user's units, with their funds, budgets and quotas (read only:
     programs are made and run by the committee in the admin)."""
 
+    api_domain = Domain.AWARDS
     serializer_class = ProgramSerializer
 
     def get_queryset(self):
@@ -83,6 +85,7 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
 class AwardViewSet(viewsets.ReadOnlyModelViewSet):
     """Awards of the programs in the user's units: status, amount, funds and voucher number."""
 
+    api_domain = Domain.AWARDS
     serializer_class = AwardSerializer
     filterset_class = AwardFilter
 
