@@ -18,14 +18,14 @@ class ApiToken(models.Model):
         READ_WRITE = "read-write", _("Đọc và ghi")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người dùng"), on_delete=models.PROTECT, related_name="api_tokens"
+        settings.AUTH_USER_MODEL, verbose_name=_("chủ khóa"), on_delete=models.PROTECT, related_name="api_tokens"
     )
-    name = models.CharField(_("tên"), max_length=100, help_text=_("Dùng cho việc gì, ví dụ: “Webhook ngân hàng”."))
+    name = models.CharField(_("tên khóa"), max_length=100, help_text=_("Dùng cho việc gì, ví dụ: “Webhook ngân hàng”."))
     scope = models.CharField(_("quyền"), max_length=20, choices=Scope.choices, default=Scope.READ)
     prefix = models.CharField(_("tiền tố"), max_length=16, db_index=True, editable=False)
     digest = models.CharField(_("mã băm SHA-256"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now, editable=False)
-    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    expires_at = models.DateTimeField(_("hạn dùng"))
     revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(_("dùng lần cuối"), null=True, blank=True, editable=False)
 

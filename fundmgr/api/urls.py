@@ -26,6 +26,7 @@ class ApiRootView(APIView):
     """Every resource of the API, by name, with its URL."""
 
     permission_classes = [AllowAny]
+    public_actions = frozenset({"get"})  # names only, no data: anyone may read it
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, format=None):
