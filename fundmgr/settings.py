@@ -235,7 +235,8 @@ REST_FRAMEWORK = {
         "fundmgr.api.throttling.AddressThrottle",
     ],
     "EXCEPTION_HANDLER": "fundmgr.api.errors.api_exception_handler",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter, but an empty or unreadable filter value is a 400, not silently ignored.
+    "DEFAULT_FILTER_BACKENDS": ["fundmgr.api.filtering.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "fundmgr.api.schema.ApiAutoSchema",
     # ?limit= (at most 200 a page) and ?offset=; a malformed one is a 400, never a 500.
     "DEFAULT_PAGINATION_CLASS": "fundmgr.api.pagination.ApiPagination",

@@ -49,6 +49,13 @@ class ApiAutoSchema(AutoSchema):
             ))
         return parameters
 
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # A blank e-mail or URL is "", which no "email"/"uri" format admits: the type alone is true.
+        # Read-only fields show what is stored, and the models allow blank contacts.
+        if schema.get("format") in ("email", "uri") and (getattr(field, "allow_blank", False) or field.read_only):
+            schema.pop("format")
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
