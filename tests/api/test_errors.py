@@ -92,3 +92,19 @@ def test_the_schema_documents_the_error_and_each_operations_statuses(client):
     assert any(parameter["name"] == "Idempotency-Key" and parameter["in"] == "header" for parameter in create["parameters"])
     detail = schema["paths"]["/api/v1/payments/{id}/"]["get"]
     assert {"401", "403", "404", "429"} <= set(detail["responses"])
+
+
+def test_a_key_reused_with_another_body_is_a_422_in_the_format(api, units):
+    from .endpoints import world_make
+
+    world = world_make(units)
+    campaign = world.campaigns[units.commune_a.pk]
+    body = {"campaign": campaign.slug, "donor_name": "Nguyễn Văn An", "phone": "0912345678", "amount": 1_000_000}
+    first = api.post("/api/v1/pledges/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    other = api.post("/api/v1/pledges/", {**body, "amount": 2_000_000}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201
+    assert other.status_code == 422
+    assert other.json() == {
+        "code": "idempotency_key_reused", "message": "Khóa chống gửi trùng này đã được dùng cho một yêu cầu khác.",
+        "errors": {"idempotency_key": ["Khóa chống gửi trùng này đã được dùng cho một yêu cầu khác."]},
+    }
