@@ -43,6 +43,9 @@ UNSCOPED = {
     "reports.reportrun": {roles.Action.VIEW: _REPORT_RUNNERS, roles.Action.ADD: _REPORT_RUNNERS},
     "ledger.ledgerverification": {roles.Action.VIEW: roles.roles_with(roles.Action.VIEW, roles.Domain.LEDGER)},
     "audit.auditevent": {roles.Action.VIEW: frozenset({Role.AUDITOR})},
+    # Anyone with a role makes and revokes API tokens for themselves (a token carries only its
+    # user's own rights; `fundmgr/api/admin.py` lists each user's own tokens).
+    "api.apitoken": {roles.Action.VIEW: frozenset(Role.values), roles.Action.ADD: frozenset(Role.values)},
 }
 
 
