@@ -13,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
+    # The application's database role (fundmgr/security/db_roles.py) never deletes a token nor
+    # rewrites its digest, owner, scope or expiry: it records a revocation and the last use.
+    app_role_privileges = ("SELECT", "INSERT")
+    app_role_update_fields = ("revoked_at", "last_used_at")
+
     class Scope(models.TextChoices):
         READ = "read", _("Chỉ đọc")
         READ_WRITE = "read-write", _("Đọc và ghi")
