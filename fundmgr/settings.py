@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "fundmgr.orgs",
     "fundmgr.ledger",
     "fundmgr.idempotency",
+    "fundmgr.api",
     "campaigns",
     "donations",
     "receipts",
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that may answer an error: under /api/ every error is the API's JSON format.
+    "fundmgr.api.errors.ApiErrorMiddleware",
     "fundmgr.security.middleware.RequestSizeLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -247,10 +250,24 @@ TRANSPARENCY_CHECKPOINT_FILE = env.str("TRANSPARENCY_CHECKPOINT_FILE", default="
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Integrations send a token (fundmgr/api/authentication.py); the browser keeps its session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "fundmgr.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Each view declares its domain; fundmgr/orgs/roles.py decides (fundmgr/api/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "fundmgr.api.permissions.ReadScopeOnlyReads",
+        "fundmgr.api.permissions.DomainPermission",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "fundmgr.api.throttling.CallerThrottle",
+        "fundmgr.api.throttling.AddressThrottle",
+    ],
+    "EXCEPTION_HANDLER": "fundmgr.api.errors.api_exception_handler",
+    # django-filter, but an empty or unreadable filter value is a 400, not silently ignored.
+    "DEFAULT_FILTER_BACKENDS": ["fundmgr.api.filtering.StrictFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "fundmgr.api.schema.ApiAutoSchema",
     # ?limit= (at most 200 a page) and ?offset=; a malformed one is a 400, never a 500.
     "DEFAULT_PAGINATION_CLASS": "fundmgr.api.pagination.ApiPagination",
     "PAGE_SIZE": 50,
@@ -261,6 +278,16 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
 }
+# Requests per fixed window (fundmgr/api/throttling.py): per token, per logged-in user, per
+# anonymous caller's IP (stricter), and per IP whoever calls.
+API_THROTTLE_RATES = {
+    "token": env.str("API_RATE_TOKEN", default="600/m"),
+    "user": env.str("API_RATE_USER", default="600/m"),
+    "anonymous": env.str("API_RATE_ANONYMOUS", default="60/m"),
+    "ip": env.str("API_RATE_IP", default="1200/m"),
+}
+# An integration token lives at most this long; a new one is made before it ends.
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Khuyến học fund manager API",
     "VERSION": "1.0.0",

@@ -101,6 +101,13 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
+def _api_throttles_out_of_the_way(settings):
+    """Tests that fire hundreds of API requests (hostile input, schemathesis) are not about throttling;
+    the throttling tests (tests/api/test_throttling.py) set their own small rates."""
+    settings.API_THROTTLE_RATES = dict.fromkeys(settings.API_THROTTLE_RATES, "100000/m")
+
+
+@pytest.fixture(autouse=True)
 def _mail_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

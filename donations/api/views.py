@@ -10,11 +10,11 @@ ValidationError becomes a 400 with the same field names, a reused idempotency ke
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.response import Response
+from rest_framework import mixins, serializers, viewsets
 
 from campaigns.models import Campaign
 from fundmgr.api.errors import service_errors as _service_errors
+from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with
@@ -37,6 +37,7 @@ def _viewable(queryset, user, unit_field):
 
 
 class DonorViewSet(viewsets.ReadOnlyModelViewSet):
+    api_domain = Domain.MONEY
     serializer_class = DonorSerializer
     filterset_class = DonorFilter
 
@@ -45,7 +46,8 @@ class DonorViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.donor_totals(_viewable(donors, self.request.user, "unit"))
 
 
-class PledgeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PledgeViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    api_domain = Domain.MONEY
     filterset_class = PledgeFilter
     lookup_field = "reference"
 
@@ -70,19 +72,20 @@ class PledgeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             fund = Fund.objects.select_related("unit").filter(code=fund_code).first()
             if fund is None:
                 raise serializers.ValidationError({"fund": [_("Không tìm thấy quỹ.")]})
-        key = data.pop("idempotency_key", "") or request.headers.get("Idempotency-Key", "")
+        key = self.idempotency_key(data)
         try:
             pledge, created = services.pledge_create(
-                campaign=campaign, fund=fund, channel=Pledge.Channel.API, idempotency_key=key or None,
+                campaign=campaign, fund=fund, channel=Pledge.Channel.API, idempotency_key=key,
                 created_by=request.user, **data,
             )
         except DjangoValidationError as error:
             raise _service_errors(error) from None
         pledge = self.get_queryset().get(pk=pledge.pk)
-        return Response(PledgeSerializer(pledge).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return self.created_response(PledgeSerializer(pledge).data, created=created)
 
 
-class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PaymentViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    api_domain = Domain.MONEY
     filterset_class = PaymentFilter
 
     def get_serializer_class(self):
@@ -95,7 +98,7 @@ class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = dict(serializer.validated_data)
         user = request.user
         pledge = donor = fund = None
         if data.get("pledge"):
@@ -117,19 +120,17 @@ class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 raise serializers.ValidationError({"unit": [_("Không tìm thấy đơn vị.")]})
         else:
             unit = pledge.campaign.unit if pledge is not None else donor.unit
-        key = data.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
+        key = self.idempotency_key(data)
         try:
             payment = services.payment_record(
                 donor=donor, pledge=pledge, fund=fund, unit=unit, amount=data["amount"], method=data["method"],
                 received_on=data["received_on"], bank_reference=data.get("bank_reference") or None,
                 in_kind_description=data.get("in_kind_description", ""),
                 overpayment_reason=data.get("overpayment_reason", ""), recorded_by=user,
-                channel=Pledge.Channel.API, idempotency_key=key or None,
+                channel=Pledge.Channel.API, idempotency_key=key,
             )
         except DjangoValidationError as error:
             raise _service_errors(error) from None
         replayed = payment.replayed
         payment = self.get_queryset().get(pk=payment.pk)
-        return Response(
-            PaymentSerializer(payment).data, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
-        )
+        return self.created_response(PaymentSerializer(payment).data, created=not replayed)

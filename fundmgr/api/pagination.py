@@ -52,3 +52,14 @@ class ApiPagination(LimitOffsetPagination):
                 _("Tham số offset phải là một số nguyên từ 0 đến %(maximum)d.") % {"maximum": MAX_OFFSET}
             ]})
         return offset
+
+    def get_schema_operation_parameters(self, view):
+        # The bounds the answers hold to, so that a generated client (and schemathesis) knows them.
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.limit_query_param: {"minimum": 1},
+            self.offset_query_param: {"minimum": 0, "maximum": MAX_OFFSET},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters

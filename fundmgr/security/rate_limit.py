@@ -14,6 +14,7 @@ was written by the client and could be forged to dodge the limit.
 
 import hashlib
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -73,3 +74,11 @@ def hit(scope: str, identity: str, rate: Rate | str) -> bool:
         )
         return True
     return count <= rate.count
+
+
+def seconds_left(rate: Rate | str) -> int:
+    """Seconds until the current window of `rate` ends (at least 1): a refused caller's Retry-After."""
+    if isinstance(rate, str):
+        rate = Rate.parse(rate)
+    now = time.time()
+    return max(1, math.ceil((now // rate.period + 1) * rate.period - now))

@@ -80,7 +80,7 @@ def _not_found(field: str, message: str):
 
 
 class StudentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    domain = Domain.STUDENTS
+    api_domain = Domain.STUDENTS
     filterset_class = StudentFilter
 
     def get_serializer_class(self):
@@ -127,7 +127,7 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
     """Scholarship programs in the user's units, with their funds, budgets and quotas (read only:
     programs are made and run by the committee in the admin)."""
 
-    domain = Domain.AWARDS
+    api_domain = Domain.AWARDS
     serializer_class = ProgramSerializer
     filterset_class = ProgramFilter
 
@@ -145,7 +145,7 @@ class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     nominator's right, a 403 otherwise) and the program (open, the child in its area, once).
     """
 
-    domain = Domain.STUDENTS
+    api_domain = Domain.STUDENTS
     filterset_class = NominationFilter
 
     def get_serializer_class(self):
@@ -179,7 +179,7 @@ class AllocationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     """Allocation runs of the programs in the user's units. A run's page lists every nominee's
     decision with its explanation; the list leaves them out (a run may hold thousands)."""
 
-    domain = Domain.AWARDS
+    api_domain = Domain.AWARDS
     filterset_class = AllocationRunFilter
 
     def get_serializer_class(self):
@@ -218,7 +218,8 @@ class AwardViewSet(viewsets.ReadOnlyModelViewSet):
     """Awards of the programs in the user's units: status, amount, funds and voucher number; the
     committee's decisions (approve, reject with a reason, grant an override with a reason)."""
 
-    domain = Domain.AWARDS
+    api_domain = Domain.AWARDS
+    api_actions = {"approve": Action.APPROVE, "reject": Action.APPROVE, "grant": Action.APPROVE}
     serializer_class = AwardSerializer
     filterset_class = AwardFilter
 
@@ -233,8 +234,10 @@ class AwardViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     def _award_to_decide(self) -> Award:
-        # Whatever its unit: the service refuses an award outside the user's units with a 403.
-        award = Award.objects.filter(pk=self.kwargs["pk"]).first() if str(self.kwargs["pk"]).isdigit() else None
+        # An award the user may not even see is not found (404), like on a read; one they see but
+        # may not decide on is the service's refusal (403).
+        pk = str(self.kwargs["pk"])
+        award = self.get_queryset().filter(pk=pk).first() if pk.isdigit() else None
         if award is None:
             raise NotFound()
         return award
@@ -282,7 +285,7 @@ class DisbursementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     """Vouchers (phiếu chi) of the units the user may read money in; paying an approved award
     (`awards.award_disburse`: the voucher number and the journal entry) with an Idempotency-Key."""
 
-    domain = Domain.MONEY
+    api_domain = Domain.MONEY
     filterset_class = DisbursementFilter
 
     def get_serializer_class(self):

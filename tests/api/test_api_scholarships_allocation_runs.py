@@ -19,7 +19,7 @@ URL = "/api/v1/allocation-runs/"
 
 
 def test_the_viewset_names_its_domain():
-    assert AllocationRunViewSet.domain == "awards"
+    assert AllocationRunViewSet.api_domain == "awards"
 
 
 def test_the_committee_starts_a_run_and_reads_each_nominees_explanation(client, people, program, six):

@@ -31,7 +31,7 @@ def proposals(program, six):
 
 
 def test_the_viewset_names_its_domain():
-    assert AwardViewSet.domain == "awards"
+    assert AwardViewSet.api_domain == "awards"
 
 
 def test_the_committee_approves_a_proposal(client, people, proposals):

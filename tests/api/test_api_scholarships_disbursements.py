@@ -38,7 +38,7 @@ def body(award, **changes):
 
 
 def test_the_viewset_names_its_domain():
-    assert DisbursementViewSet.domain == "money"
+    assert DisbursementViewSet.api_domain == "money"
 
 
 def test_paying_an_award_makes_the_voucher_and_its_journal_entry(client, people, approved, six):

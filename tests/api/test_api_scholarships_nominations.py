@@ -19,7 +19,7 @@ URL = "/api/v1/nominations/"
 
 
 def test_the_viewset_names_its_domain():
-    assert NominationViewSet.domain == "students"
+    assert NominationViewSet.api_domain == "students"
 
 
 def test_a_nominator_nominates_a_child_of_their_unit(client, people, program, student_a):

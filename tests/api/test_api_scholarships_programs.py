@@ -14,7 +14,7 @@ URL = "/api/v1/scholarship-programs/"
 
 
 def test_the_viewset_names_its_domain():
-    assert ProgramViewSet.domain == "awards"
+    assert ProgramViewSet.api_domain == "awards"
 
 
 def test_scoped_to_the_programs_unit(client, people, local_people, program, program_b):

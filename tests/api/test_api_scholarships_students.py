@@ -24,7 +24,7 @@ def views_of(student):
 
 
 def test_the_viewset_names_its_domain():
-    assert StudentViewSet.domain == "students"
+    assert StudentViewSet.api_domain == "students"
 
 
 def test_anonymous_callers_read_nothing(client, student_a):

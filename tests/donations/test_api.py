@@ -74,7 +74,8 @@ def test_create_pledge_refusal_is_a_400_with_the_service_messages(api, campaign)
     response = api.post("/api/v1/pledges/", {"campaign": campaign.slug, "donor_name": "A", "amount": 0,
                                              "installments": 13}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"amount": ["Số tiền phải lớn hơn 0 đồng."], "installments": ["Số đợt nộp phải từ 1 đến 12."]}
+    assert response.json() == {"code": "invalid", "message": "Dữ liệu gửi lên không hợp lệ.", "errors": {
+        "amount": ["Số tiền phải lớn hơn 0 đồng."], "installments": ["Số đợt nộp phải từ 1 đến 12."]}}
     assert Pledge.objects.count() == 0
 
 
@@ -91,7 +92,7 @@ def test_record_payment(api, campaign):
     again = api.post("/api/v1/payments/", {"pledge": pledge.reference, "amount": 500_000, "method": "bank_transfer",
                                            "received_on": DAY.isoformat(), "bank_reference": "FT26"}, format="json")
     assert again.status_code == 400
-    assert again.json() == {"bank_reference": ["Giao dịch ngân hàng FT26 đã được ghi nhận."]}
+    assert again.json()["errors"] == {"bank_reference": ["Giao dịch ngân hàng FT26 đã được ghi nhận."]}
     assert Payment.objects.count() == 1
 
 
@@ -116,8 +117,9 @@ def test_other_units_see_nothing(campaign, other_unit, django_user_model):
     assert client.get("/api/v1/pledges/").json()["count"] == 0
     assert client.get("/api/v1/donors/").json()["count"] == 0
     response = client.post("/api/v1/pledges/", {"campaign": campaign.slug, "donor_name": "A", "amount": 5}, format="json")
-    assert response.status_code == 400 and response.json() == {"campaign": ["Không tìm thấy chiến dịch."]}
+    assert response.status_code == 400 and response.json()["errors"] == {"campaign": ["Không tìm thấy chiến dịch."]}
 
 
 def test_anonymous_is_refused():
-    assert APIClient().get("/api/v1/pledges/").status_code == 403
+    response = APIClient().get("/api/v1/pledges/")
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"

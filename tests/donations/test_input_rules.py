@@ -88,7 +88,7 @@ def test_invisible_characters_are_stripped_from_a_donor_name(campaign):
 def test_the_api_refuses_a_donor_name_of_zero_width_spaces(api, campaign):
     response = api.post("/api/v1/pledges/", {"campaign": campaign.slug, "donor_name": "\u200b\u200b",
                                              "phone": "0912345678", "amount": 1_000_000}, format="json")
-    assert (response.status_code, response.json()) == (400, {"donor_name": [NAME_REQUIRED]})
+    assert (response.status_code, response.json()["errors"]) == (400, {"donor_name": [NAME_REQUIRED]})
     assert_no_pledge_written()
 
 
@@ -166,7 +166,7 @@ def test_the_api_refuses_a_payment_received_on_0001_01_01(api, campaign):
     pledge, _created = pledge_create(**pledge_kwargs(campaign))
     response = api.post("/api/v1/payments/", {"pledge": pledge.reference, "amount": 100_000, "method": "cash",
                                               "received_on": "0001-01-01"}, format="json")
-    assert (response.status_code, response.json()) == (400, {"received_on": [TOO_EARLY]})
+    assert (response.status_code, response.json()["errors"]) == (400, {"received_on": [TOO_EARLY]})
     assert_no_payment_written()
 
 
@@ -174,7 +174,7 @@ def test_the_refusal_is_in_english_for_an_english_client(api, campaign):
     pledge, _created = pledge_create(**pledge_kwargs(campaign))
     response = api.post("/api/v1/payments/", {"pledge": pledge.reference, "amount": 100_000, "method": "cash",
                                               "received_on": "1900-01-01"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.json() == {"received_on": ["The date of receipt cannot be before 01/01/1996."]}
+    assert response.json()["errors"] == {"received_on": ["The date of receipt cannot be before 01/01/1996."]}
 
 
 # --- amounts: one minimum pledge, one maximum ------------------------------------------------------
@@ -195,7 +195,7 @@ def test_the_service_takes_10000_dong_and_the_maximum(campaign):
 def test_the_api_refuses_a_1_dong_pledge(api, campaign):
     response = api.post("/api/v1/pledges/", {"campaign": campaign.slug, "donor_name": "Nguyễn Văn An",
                                              "phone": "0912345678", "amount": 1}, format="json")
-    assert (response.status_code, response.json()) == (400, {"amount": [MINIMUM]})
+    assert (response.status_code, response.json()["errors"]) == (400, {"amount": [MINIMUM]})
     assert_no_pledge_written()
 
 

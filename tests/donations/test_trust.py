@@ -165,7 +165,7 @@ def test_one_idempotency_key_gives_one_payment_and_another_body_is_a_422(campaig
 
     other = client.post("/api/v1/payments/", {**body, "amount": 600_000}, format="json", HTTP_IDEMPOTENCY_KEY="pay-1")
     assert other.status_code == 422
-    assert other.json() == {"idempotency_key": ["Khóa chống gửi trùng này đã được dùng cho một yêu cầu khác."]}
+    assert other.json()["errors"] == {"idempotency_key": ["Khóa chống gửi trùng này đã được dùng cho một yêu cầu khác."]}
     assert Payment.objects.count() == 1
 
 

@@ -39,8 +39,9 @@ def test_awards_are_scoped_to_the_programs_unit(client, people, program, six):
     client.force_login(people["auditor_a"])  # an auditor of a commune: the program is the province's
     assert client.get("/api/v1/awards/").json()["results"] == []
     assert client.get("/api/v1/scholarship-programs/").json()["results"] == []
-    client.force_login(people["nominator_a"])  # no role in the awards domain
-    assert client.get("/api/v1/awards/").json()["results"] == []
+    client.force_login(people["nominator_a"])  # no role in the awards domain: refused outright
+    response = client.get("/api/v1/awards/")
+    assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
 
 
 def test_the_award_list_costs_the_same_for_few_and_many(client, people, program, six, django_assert_max_num_queries):

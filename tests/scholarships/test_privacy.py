@@ -249,5 +249,5 @@ def test_the_api_creates_a_record_for_a_nominator_of_that_unit_only(client, peop
 
     response = client.post("/api/v1/students/", {**payload, "guardian_phone": "abc"}, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"guardian_phone": ["Số điện thoại chưa đúng. Hãy nhập số Việt Nam, ví dụ 0912 345 678."]}
+    assert response.json()["errors"] == {"guardian_phone": ["Số điện thoại chưa đúng. Hãy nhập số Việt Nam, ví dụ 0912 345 678."]}
     assert Student.objects.count() == 1

@@ -46,6 +46,9 @@ UNSCOPED = {
     "transparency.checkpoint": {roles.Action.VIEW: roles.roles_with(roles.Action.VIEW, roles.Domain.LEDGER)},
     "transparency.checkpointdelivery": {roles.Action.VIEW: roles.roles_with(roles.Action.VIEW, roles.Domain.LEDGER)},
     "audit.auditevent": {roles.Action.VIEW: frozenset({Role.AUDITOR})},
+    # Anyone with a role makes and revokes API tokens for themselves (a token carries only its
+    # user's own rights; `fundmgr/api/admin.py` lists each user's own tokens).
+    "api.apitoken": {roles.Action.VIEW: frozenset(Role.values), roles.Action.ADD: frozenset(Role.values)},
 }
 
 

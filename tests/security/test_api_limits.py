@@ -118,7 +118,7 @@ def test_a_malformed_limit_or_offset_is_a_400_with_a_message(client, rows, name,
 
     assert response.status_code == 400, response.content[:300]
     (field,) = params
-    assert response.json()[field][0].startswith(message)
+    assert response.json()["errors"][field][0].startswith(message)
 
 
 @pytest.mark.parametrize("name", LIST_ENDPOINTS)
@@ -162,7 +162,8 @@ def test_json_nested_deep_is_a_400_with_a_message(client, rows, name, depth, sha
 
     assert response.status_code in (400, 405), (name, response.status_code)
     if response.status_code == 400:
-        assert response.json() == {"detail": "Dữ liệu JSON lồng nhau quá sâu (tối đa 32 cấp)."}
+        assert response.json() == {"code": "parse_error", "message": "Dữ liệu JSON lồng nhau quá sâu (tối đa 32 cấp).",
+                                   "errors": {}}
     assert (Pledge.objects.count(), Payment.objects.count(), Student.objects.count()) == counts
 
 
@@ -213,7 +214,10 @@ def test_a_body_over_the_limit_is_a_413_with_a_message_under_the_development_ser
 
     assert status.startswith("413"), (status, content[:200])
     text = content.decode()
-    assert "Dữ liệu gửi lên quá lớn" in text and "Request too large" in text
+    if path.startswith("/api/"):  # the API's one error format
+        assert json.loads(text) == {"code": "request_too_large", "message": "Dữ liệu gửi lên quá lớn.", "errors": {}}
+    else:
+        assert "Dữ liệu gửi lên quá lớn" in text and "Request too large" in text
     assert Pledge.objects.count() == pledges
 
 
@@ -222,5 +226,5 @@ def test_the_refusals_speak_english_to_an_english_client(client, rows):
     deep = client.post("/api/v1/pledges/", "[" * 1000 + "]" * 1000, content_type="application/json",
                        HTTP_ACCEPT_LANGUAGE="en")
     limit = client.get("/api/v1/donors/", {"limit": "-1"}, HTTP_ACCEPT_LANGUAGE="en")
-    assert deep.json() == {"detail": "The JSON data is nested too deep (at most 32 levels)."}
-    assert limit.json() == {"limit": ["The limit parameter must be a positive whole number (at most 200 rows a page)."]}
+    assert deep.json()["message"] == "The JSON data is nested too deep (at most 32 levels)."
+    assert limit.json()["errors"] == {"limit": ["The limit parameter must be a positive whole number (at most 200 rows a page)."]}

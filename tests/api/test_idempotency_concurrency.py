@@ -1,0 +1,104 @@
+"""Idempotency under concurrent repeats, on PostgreSQL, through the API as an integration calls it.
+
+40 POSTs at once (30 distinct Idempotency-Keys, 10 of them sent twice), each from its own thread
+with its own database connection, released together by a barrier: exactly 30 records; every
+repeat answers the first record (200, or 409 if it ever had to give up waiting), none a 5xx.
+The key's unique index makes the second request wait for the first one's commit
+(`fundmgr/idempotency/services.py`), so no timing decides the outcome.
+"""
+
+import random
+import threading
+from collections import defaultdict
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from donations.models import Payment, Pledge
+from fundmgr.idempotency.models import IdempotencyKey
+from receipts.models import Receipt
+
+from .conftest import token_client, token_for
+from .endpoints import _pledges, world_make
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+DISTINCT, REPEATED = 30, 10
+
+
+def fire_at_once(plain_token: str, url: str, body_of) -> list[tuple[str, int, dict]]:
+    keys = [f"key-{number:02d}" for number in range(DISTINCT)]
+    requests = keys + keys[:REPEATED]
+    random.Random(14).shuffle(requests)
+    barrier = threading.Barrier(len(requests))
+    answers = []
+    lock = threading.Lock()
+
+    def send(key):
+        client = token_client(plain_token)
+        try:
+            barrier.wait(timeout=60)
+            response = client.post(url, body_of(key), format="json", HTTP_IDEMPOTENCY_KEY=key)
+            with lock:
+                answers.append((key, response.status_code, response.json()))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(key,)) for key in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert len(answers) == len(requests)
+    return answers
+
+
+def check_answers(answers, identity: str) -> dict[str, set]:
+    statuses = sorted(status for _key, status, _body in answers)
+    assert all(status < 500 for status in statuses), statuses
+    by_key = defaultdict(list)
+    for key, status, body in answers:
+        by_key[key].append((status, body.get(identity)))
+    for key, replies in by_key.items():
+        created = [reply for reply in replies if reply[0] == 201]
+        assert len(created) == 1, (key, replies)  # the one record of the key
+        for status, value in replies:
+            assert status in (200, 201, 409), (key, replies)
+            if status == 200:
+                assert value == created[0][1], (key, replies)  # a repeat answers the first record
+    return by_key
+
+
+def test_forty_concurrent_payments_with_ten_repeated_keys_make_thirty(units, treasurer):
+    world = world_make(units)
+    (pledge,) = _pledges(world, units.commune_a, 1)
+    Pledge.objects.filter(pk=pledge.pk).update(amount=100_000_000)
+    today = timezone.localdate().isoformat()
+
+    answers = fire_at_once(token_for(treasurer), "/api/v1/payments/", lambda key: {
+        "pledge": pledge.reference, "amount": 100_000, "method": "cash", "received_on": today,
+    })
+
+    by_key = check_answers(answers, "id")
+    assert len(by_key) == DISTINCT
+    assert Payment.objects.count() == DISTINCT
+    assert Receipt.objects.count() == DISTINCT
+    assert IdempotencyKey.objects.filter(model_label="donations.payment").count() == DISTINCT
+    assert {value for replies in by_key.values() for _status, value in replies} == set(Payment.objects.values_list("pk", flat=True))
+
+
+def test_forty_concurrent_pledges_with_ten_repeated_keys_make_thirty(units, treasurer):
+    world = world_make(units)
+    campaign = world.campaigns[units.commune_a.pk]
+
+    answers = fire_at_once(token_for(treasurer), "/api/v1/pledges/", lambda key: {
+        "campaign": campaign.slug, "donor_name": f"Nhà hảo tâm {key}", "phone": f"0912{int(key[-2:]):06d}",
+        "amount": 2_000_000,
+    })
+
+    by_key = check_answers(answers, "reference")
+    assert Pledge.objects.filter(channel=Pledge.Channel.API).count() == DISTINCT
+    assert {value for replies in by_key.values() for _status, value in replies} == set(
+        Pledge.objects.values_list("reference", flat=True)
+    )
