@@ -239,6 +239,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per set of choices that several fields share (else the schema's names would depend
+    # on the order the views are read in).
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodEnum": "donations.models.Payment.Method",
+        "ReportFormatEnum": "fundmgr.reports.models.ReportRun.Format",
+        "BankStatementFormatEnum": "donations.models.BankStatementImport.Format",
+        "BankStatementUploadFormatEnum": "donations.api.bank_statements.FORMAT_CHOICES",
+    },
 }
 
 # --- Security (production) ------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""The one pagination of the API: `?limit=` and `?offset=`, with a page of at most 200 rows.
+"""The API's two paginations: `?limit=` and `?offset=` (a page of at most 200 rows), and, for the
+lists that grow with every payment (journal entries, receipts, bank-statement lines), a cursor
+(`?cursor=` and `?limit=`, the same cap) that costs no COUNT and no OFFSET however deep one pages.
 
 DRF's `LimitOffsetPagination` passes any integer it can read to the database: `?limit=10**19`
 overflows the 64-bit LIMIT of SQLite and PostgreSQL (a 500), and a limit or offset it cannot read
@@ -11,7 +13,7 @@ import re
 
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 
 # ASCII digits only: int() also reads Arabic-Indic and other Unicode digits.
 _NUMBER = re.compile(r"[0-9]+")
@@ -19,32 +21,41 @@ _NUMBER = re.compile(r"[0-9]+")
 MAX_OFFSET = 10**15
 
 
-class ApiPagination(LimitOffsetPagination):
-    max_limit = 200
+MAX_PAGE_SIZE = 200
 
-    def _number(self, request, name: str) -> int | None:
-        text = request.query_params.get(name)
-        if text is None or text == "":
-            return None
-        if not _NUMBER.fullmatch(text):
-            return -1
-        # Read no more digits than needed: a number this long is past every bound anyway.
-        digits = text.lstrip("0") or "0"
-        return int(digits) if len(digits) <= 18 else 10**18
+
+def _number(request, name: str) -> int | None:
+    """The query parameter `name` as a non-negative integer; None when absent, -1 when unreadable."""
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return None
+    if not _NUMBER.fullmatch(text):
+        return -1
+    # Read no more digits than needed: a number this long is past every bound anyway.
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
+def _page_size(request, name: str, default: int) -> int:
+    limit = _number(request, name)
+    if limit is None:
+        return default
+    if limit < 1:
+        raise ValidationError({name: [
+            _("Tham số limit phải là một số nguyên dương (mỗi trang tối đa %(maximum)d dòng).")
+            % {"maximum": MAX_PAGE_SIZE}
+        ]})
+    return min(limit, MAX_PAGE_SIZE)
+
+
+class ApiPagination(LimitOffsetPagination):
+    max_limit = MAX_PAGE_SIZE
 
     def get_limit(self, request):
-        limit = self._number(request, self.limit_query_param)
-        if limit is None:
-            return self.default_limit
-        if limit < 1:
-            raise ValidationError({self.limit_query_param: [
-                _("Tham số limit phải là một số nguyên dương (mỗi trang tối đa %(maximum)d dòng).")
-                % {"maximum": self.max_limit}
-            ]})
-        return min(limit, self.max_limit)
+        return _page_size(request, self.limit_query_param, self.default_limit)
 
     def get_offset(self, request):
-        offset = self._number(request, self.offset_query_param)
+        offset = _number(request, self.offset_query_param)
         if offset is None:
             return 0
         if not 0 <= offset <= MAX_OFFSET:
@@ -52,3 +63,16 @@ class ApiPagination(LimitOffsetPagination):
                 _("Tham số offset phải là một số nguyên từ 0 đến %(maximum)d.") % {"maximum": MAX_OFFSET}
             ]})
         return offset
+
+
+class ApiCursorPagination(CursorPagination):
+    """`?cursor=` and `?limit=` (at most 200 rows): newest first unless the view's ordering says
+    otherwise. The view's `OrderingFilter` may reorder; its first field is the cursor's position
+    and the primary key breaks ties (`fundmgr.api.filters.StableOrderingFilter`)."""
+
+    page_size_query_param = "limit"
+    max_page_size = MAX_PAGE_SIZE
+    ordering = ("-pk",)
+
+    def get_page_size(self, request):
+        return _page_size(request, self.page_size_query_param, self.page_size)
