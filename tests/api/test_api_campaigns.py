@@ -6,7 +6,7 @@ from campaigns.models import Campaign
 from donations.models import Pledge
 from donations.services import payment_record, pledge_create
 
-from .money_fixtures import (  # noqa: F401 - fixtures
+from .money_fixtures import (
     DAY,
     api,
     campaign,

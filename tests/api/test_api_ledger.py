@@ -11,7 +11,7 @@ from fundmgr.idempotency.models import IdempotencyKey
 from fundmgr.ledger import services as ledger_services
 from fundmgr.ledger.models import Fund, JournalEntry
 
-from .money_fixtures import (  # noqa: F401 - fixtures
+from .money_fixtures import (
     DAY,
     api,
     auditor,
