@@ -18,13 +18,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from fundmgr.api.errors import service_errors
 from fundmgr.api.filters import StableOrderingFilter
 from fundmgr.api.pagination import ApiCursorPagination
-from fundmgr.api.renderers import PDFRenderer
+from fundmgr.api.renderers import FileDownloadNegotiation
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import format_vnd
 from fundmgr.orgs.roles import Action, Domain, roles_with
@@ -99,9 +98,10 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="the receipt as a PDF"),
         },
     )
-    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer], pagination_class=None,
+    @action(detail=True, methods=["get"], content_negotiation_class=FileDownloadNegotiation, pagination_class=None,
             filter_backends=[])
     def pdf(self, request, pk=None):
+        """The receipt as a PDF (stamped "ĐÃ HỦY" once voided)."""
         receipt = self.get_object()
         filename = f"{receipt.number}.pdf"
         if receipt.pdf:

@@ -1,35 +1,19 @@
-"""Renderers of the API's file downloads (a receipt's PDF, a report's CSV, XLSX or PDF).
+"""File downloads of the API (a receipt's PDF, a report's CSV, XLSX or PDF).
 
-A download answers with the file itself (a `FileResponse`, never rendered); these classes exist so
-that content negotiation accepts `Accept: application/pdf` (or text/csv ...) on those endpoints and
-the schema names the media type. An error on such an endpoint is still the API's JSON error body.
+A download answers with the file itself (a `FileResponse`, never rendered by DRF), so its view
+keeps the one JSON renderer for its errors and accepts any `Accept` header: a client that asks for
+`application/pdf` gets the PDF, or the API's JSON error body; never a 406 because no renderer
+"produces" a PDF, and no `?format=` parameter that would only choose how errors look. The schema
+names the file's media types with `extend_schema` on the view.
 """
 
-import json
-
-from rest_framework.renderers import BaseRenderer
+from rest_framework.negotiation import BaseContentNegotiation
 
 
-class FileRenderer(BaseRenderer):
-    charset = None
-    render_style = "binary"
+class FileDownloadNegotiation(BaseContentNegotiation):
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes):
-            return data
-        return json.dumps(data, ensure_ascii=False).encode()
-
-
-class PDFRenderer(FileRenderer):
-    media_type = "application/pdf"
-    format = "pdf"
-
-
-class CSVRenderer(FileRenderer):
-    media_type = "text/csv"
-    format = "csv"
-
-
-class XLSXRenderer(FileRenderer):
-    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    format = "xlsx"
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type

@@ -18,12 +18,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from fundmgr.api.errors import service_errors
 from fundmgr.api.filters import StableOrderingFilter
-from fundmgr.api.renderers import CSVRenderer, PDFRenderer, XLSXRenderer
+from fundmgr.api.renderers import FileDownloadNegotiation
 from fundmgr.core.outbox import JobStatus
 from fundmgr.orgs.models import OrgUnit
 
@@ -156,12 +155,12 @@ class ReportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="the report's file"),
-            (200, XLSXRenderer.media_type): OpenApiResponse(OpenApiTypes.BINARY, description="the report's file"),
+            (200, CONTENT_TYPES["xlsx"]): OpenApiResponse(OpenApiTypes.BINARY, description="the report's file"),
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="the report's file"),
         },
     )
-    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CSVRenderer, XLSXRenderer, PDFRenderer],
-            pagination_class=None, filter_backends=[])
+    @action(detail=True, methods=["get"], content_negotiation_class=FileDownloadNegotiation, pagination_class=None,
+            filter_backends=[])
     def file(self, request, pk=None):
         """The run's file: 409 while the run is not done, 410 when the file has expired."""
         run = self.get_object()
