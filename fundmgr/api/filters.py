@@ -16,6 +16,13 @@ from fundmgr.core.contacts import name_normalize
 
 
 class StableOrderingFilter(OrderingFilter):
+    def get_schema_operation_parameters(self, view):
+        fields = list(getattr(view, "ordering_fields", None) or [])
+        (parameter,) = super().get_schema_operation_parameters(view)
+        parameter["description"] = "sort by one of these fields; a leading '-' sorts descending"
+        parameter["schema"] = {"type": "string", "enum": [f"{sign}{field}" for field in fields for sign in ("", "-")]}
+        return [parameter]
+
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])
         if not any(field.lstrip("-") in ("pk", "id") for field in ordering):

@@ -48,8 +48,22 @@ def _page_size(request, name: str, default: int) -> int:
     return min(limit, MAX_PAGE_SIZE)
 
 
+def _document_bounds(parameters: list[dict], limit_name: str, offset_name: str | None = None) -> list[dict]:
+    for parameter in parameters:
+        if parameter["name"] == limit_name:
+            parameter["description"] = f"rows per page, at most {MAX_PAGE_SIZE} (a larger number is cut to it)"
+            parameter["schema"] = {"type": "integer", "minimum": 1}
+        elif parameter["name"] == offset_name:
+            parameter["schema"] = {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}
+    return parameters
+
+
 class ApiPagination(LimitOffsetPagination):
     max_limit = MAX_PAGE_SIZE
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        return _document_bounds(parameters, self.limit_query_param, self.offset_query_param)
 
     def get_limit(self, request):
         return _page_size(request, self.limit_query_param, self.default_limit)
@@ -76,3 +90,6 @@ class ApiCursorPagination(CursorPagination):
 
     def get_page_size(self, request):
         return _page_size(request, self.page_size_query_param, self.page_size)
+
+    def get_schema_operation_parameters(self, view):
+        return _document_bounds(super().get_schema_operation_parameters(view), self.page_size_query_param)
