@@ -221,6 +221,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # `?format=` is a filter here (a statement's bank layout, a report's file type), not a choice of
+    # renderer: with DRF's default, `?format=csv` answered 404 because no renderer is named "csv".
+    "URL_FORMAT_OVERRIDE": None,
     # ?limit= (at most 200 a page) and ?offset=; a malformed one is a 400, never a 500.
     "DEFAULT_PAGINATION_CLASS": "fundmgr.api.pagination.ApiPagination",
     "PAGE_SIZE": 50,

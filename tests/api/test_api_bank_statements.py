@@ -64,6 +64,8 @@ def test_upload_matches_by_reference_and_queues_the_rest(api, treasurer, campaig
     assert [line["bank_reference"] for line in api.get(LINES, {"status": "unmatched"}).json()["results"]] == ["FT002"]
     assert [line["bank_reference"] for line in api.get(LINES, {"q": "phạm minh"}).json()["results"]] == ["FT002"]
     assert [line["bank_reference"] for line in api.get(LINES, {"amount_min": 1_000_000}).json()["results"]] == ["FT001"]
+    assert [s["id"] for s in api.get(STATEMENTS, {"format": "generic"}).json()["results"]] == [body["id"]]
+    assert api.get(STATEMENTS, {"format": "bidv"}).json()["results"] == []
     # The same file again adds nothing.
     again = upload(api, content)
     assert again.status_code == 201 and again.json()["lines_new"] == 0
