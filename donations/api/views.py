@@ -10,11 +10,14 @@ ValidationError becomes a 400 with the same field names, a reused idempotency ke
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
 from fundmgr.api.errors import service_errors as _service_errors
+from fundmgr.api.filters import StableOrderingFilter
+from fundmgr.api.pagination import ApiCursorPagination
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with
@@ -36,9 +39,15 @@ def _viewable(queryset, user, unit_field):
     return scope_queryset(queryset, user, unit_field, roles=roles_with(Action.VIEW, Domain.MONEY))
 
 
+FILTERS = [DjangoFilterBackend, StableOrderingFilter]
+
+
 class DonorViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DonorSerializer
     filterset_class = DonorFilter
+    filter_backends = FILTERS
+    ordering_fields = ["id", "name", "created_at", "pledged_total", "paid_total"]
+    ordering = ["pk"]
 
     def get_queryset(self):
         donors = Donor.objects.select_related("unit").order_by("pk")
@@ -47,6 +56,9 @@ class DonorViewSet(viewsets.ReadOnlyModelViewSet):
 
 class PledgeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = PledgeFilter
+    filter_backends = FILTERS
+    ordering_fields = ["id", "created_at", "amount"]
+    ordering = ["-pk"]
     lookup_field = "reference"
 
     def get_serializer_class(self):
@@ -84,6 +96,11 @@ class PledgeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 class PaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = PaymentFilter
+    filter_backends = FILTERS
+    # Payments grow with every transfer a bank sends: pages by cursor (no COUNT, no OFFSET).
+    pagination_class = ApiCursorPagination
+    ordering_fields = ["id", "received_on", "amount"]
+    ordering = ["-pk"]
 
     def get_serializer_class(self):
         return PaymentCreateSerializer if self.action == "create" else PaymentSerializer
