@@ -50,6 +50,8 @@ class ReceiptFilter(django_filters.FilterSet):
                   "date_before", "amount_min", "amount_max", "q"]
 
     def search(self, queryset, name, value):
+        # The payer's name is copied onto the receipt as typed; the donor's is also stored without
+        # diacritics (and indexed), so the search goes through the payment's donor.
         return queryset.filter(
             Q(number__iexact=value.strip()) | Q(payment__donor__name_normalized__contains=name_normalize(value))
         )
