@@ -31,6 +31,15 @@ from .serializers import FundSerializer, JournalEntrySerializer, TransferCreateS
 FILTERS = [DjangoFilterBackend, StableOrderingFilter]
 
 
+def _entries_visible_to(user):
+    """Journal entries `user` may read (domain ledger), with their lines: one prefetch for a page."""
+    lines = JournalLine.objects.select_related("account", "fund").order_by("pk")
+    entries = JournalEntry.objects.select_related("unit", "source_type", "created_by").prefetch_related(
+        Prefetch("lines", queryset=lines)
+    )
+    return scope_queryset(entries, user, "unit", roles=roles_with(Action.VIEW, Domain.LEDGER))
+
+
 class FundViewSet(viewsets.ReadOnlyModelViewSet):
     """Funds of the user's units with their balance and what they may still pay."""
 
@@ -69,11 +78,7 @@ class JournalEntryViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["-pk"]
 
     def get_queryset(self):
-        lines = JournalLine.objects.select_related("account", "fund").order_by("pk")
-        entries = JournalEntry.objects.select_related("unit", "source_type", "created_by").prefetch_related(
-            Prefetch("lines", queryset=lines)
-        )
-        return scope_queryset(entries, self.request.user, "unit", roles=roles_with(Action.VIEW, self.domain))
+        return _entries_visible_to(self.request.user)
 
 
 class TransferViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
@@ -118,7 +123,8 @@ class TransferViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         except DjangoValidationError as error:
             raise service_errors(error) from None
         replayed = entry.replayed
-        entry = JournalEntryViewSet(request=request).get_queryset().get(pk=entry.pk)
+        # Read back as the journal shows it (whoever may add money may read the ledger of their units).
+        entry = _entries_visible_to(request.user).get(pk=entry.pk)
         return Response(
             JournalEntrySerializer(entry).data, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
         )
