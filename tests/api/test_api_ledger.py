@@ -65,6 +65,8 @@ def test_fund_filters_and_ordering(api, campaign, second_fund):
     assert [r["code"] for r in api.get(FUNDS, {"ordering": "-balance"}).json()["results"]] == ["QKH-TH", "NCUM"]
     assert [r["code"] for r in api.get(FUNDS, {"ordering": "balance"}).json()["results"]] == ["NCUM", "QKH-TH"]
     assert [r["code"] for r in api.get(FUNDS, {"unit": "NA"}).json()["results"]] == []
+    assert [r["code"] for r in api.get(FUNDS, {"balance_min": 1}).json()["results"]] == ["QKH-TH"]
+    assert [r["code"] for r in api.get(FUNDS, {"balance_max": 0}).json()["results"]] == ["NCUM"]
 
 
 def test_anonymous_reads_no_fund_and_no_entry(fund):
@@ -219,3 +221,9 @@ def test_the_service_reports_replays(campaign, second_fund, fund, unit):
                      idempotency_key="k")
     assert ledger_services.fund_transfer(**arguments).replayed is False
     assert ledger_services.fund_transfer(**arguments).replayed is True
+
+
+def test_refusals_speak_the_requests_language(api, fund):
+    response = api.post(TRANSFERS, transfer_body(to_fund="CO"), format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json() == {"to_fund": ["Fund not found."]}

@@ -11,11 +11,13 @@ from ..models import Fund, JournalEntry, JournalLine
 
 class FundFilter(django_filters.FilterSet):
     unit = django_filters.CharFilter(field_name="unit__code", label="managing unit code")
+    balance_min = django_filters.NumberFilter(field_name="balance", lookup_expr="gte", label="balance at least (dong)")
+    balance_max = django_filters.NumberFilter(field_name="balance", lookup_expr="lte", label="balance at most (dong)")
     q = django_filters.CharFilter(method="search", label="code or name (with or without diacritics)")
 
     class Meta:
         model = Fund
-        fields = ["unit", "restriction", "is_endowment", "is_active", "q"]
+        fields = ["unit", "restriction", "is_endowment", "is_active", "balance_min", "balance_max", "q"]
 
     def search(self, queryset, name, value):
         return names_matching(queryset, value, "code", "name")
