@@ -9,11 +9,14 @@ is silently replaced by the default. Here a limit above the cap is cut to the ca
 says what is allowed, in Vietnamese (English in the catalogue).
 """
 
+import json
 import re
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination, LimitOffsetPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination, LimitOffsetPagination
 
 # ASCII digits only: int() also reads Arabic-Indic and other Unicode digits.
 _NUMBER = re.compile(r"[0-9]+")
@@ -81,8 +84,15 @@ class ApiPagination(LimitOffsetPagination):
 
 class ApiCursorPagination(CursorPagination):
     """`?cursor=` and `?limit=` (at most 200 rows): newest first unless the view's ordering says
-    otherwise. The view's `OrderingFilter` may reorder; its first field is the cursor's position
-    and the primary key breaks ties (`fundmgr.api.filters.StableOrderingFilter`)."""
+    otherwise (`?ordering=` by one whitelisted field; `fundmgr.api.filters.StableOrderingFilter`
+    appends the primary key, in the same direction, to break ties).
+
+    The cursor is a keyset: the position is the last row's (field, pk), and the next page starts
+    after it (`field > value OR (field = value AND pk > pk)`). DRF's own cursor keeps only the
+    field and skips the rows of a tie by OFFSET, capped at 1000: with more than 1000 receipts of one
+    day or one amount it would serve the same page again. Here a page costs one indexed range
+    whatever the ties.
+    """
 
     page_size_query_param = "limit"
     max_page_size = MAX_PAGE_SIZE
@@ -91,5 +101,63 @@ class ApiCursorPagination(CursorPagination):
     def get_page_size(self, request):
         return _page_size(request, self.page_size_query_param, self.page_size)
 
-    def get_schema_operation_parameters(self, view):
-        return _document_bounds(super().get_schema_operation_parameters(view), self.page_size_query_param)
+    def _get_position_from_instance(self, instance, ordering):
+        value = super()._get_position_from_instance(instance, ordering)
+        return json.dumps([value, instance.pk])
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.ordering = _keyset_ordering(self.get_ordering(request, queryset, view))
+        self.cursor = self.decode_cursor(request)
+        backwards = self.cursor is not None and self.cursor.reverse
+        position = None if self.cursor is None else self.cursor.position
+        # A "previous" link reads backwards from the first row of the page it came from.
+        ordering = [_reversed(field) for field in self.ordering] if backwards else list(self.ordering)
+        queryset = queryset.order_by(*ordering)
+        if position is not None:
+            queryset = self._after(queryset, ordering[0], position)
+        rows = list(queryset[: self.page_size + 1])
+        self.page = rows[: self.page_size]
+        more = len(rows) > len(self.page)
+        if backwards:
+            self.page.reverse()
+        self.has_next = (position is not None) if backwards else more
+        self.has_previous = more if backwards else (position is not None)
+        self.next_position = self.previous_position = position
+        return self.page
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        position = self._get_position_from_instance(self.page[-1], self.ordering) if self.page else self.next_position
+        return self.encode_cursor(Cursor(offset=0, reverse=False, position=position))
+
+    def get_previous_link(self):
+        if not self.has_previous:
+            return None
+        position = self._get_position_from_instance(self.page[0], self.ordering) if self.page else self.previous_position
+        return self.encode_cursor(Cursor(offset=0, reverse=True, position=position))
+
+    def _after(self, queryset, order: str, position: str):
+        """Rows strictly after `position` (the keyset [value, pk]) in the order `order` names."""
+        try:
+            value, pk = json.loads(position)
+            field = order.lstrip("-")
+            lookup = "lt" if order.startswith("-") else "gt"
+            return queryset.filter(Q(**{f"{field}__{lookup}": value}) | Q(**{field: value, f"pk__{lookup}": int(pk)}))
+        except (TypeError, ValueError, DjangoValidationError):
+            raise NotFound(self.invalid_cursor_message) from None
+
+
+def _keyset_ordering(ordering) -> tuple[str, ...]:
+    """The first field of `ordering`, then the primary key in the same direction (the keyset)."""
+    first = ordering[0]
+    if first.lstrip("-") in ("pk", "id"):
+        return ("-pk",) if first.startswith("-") else ("pk",)
+    return (first, "-pk" if first.startswith("-") else "pk")
+
+
+def _reversed(field: str) -> str:
+    return field[1:] if field.startswith("-") else f"-{field}"

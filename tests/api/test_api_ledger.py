@@ -227,3 +227,38 @@ def test_refusals_speak_the_requests_language(api, fund):
     response = api.post(TRANSFERS, transfer_body(to_fund="CO"), format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert response.json() == {"to_fund": ["Fund not found."]}
+
+
+def _walk(api, url, params, link):
+    pages, response = [], api.get(url, params).json()
+    pages.append([row["id"] for row in response["results"]])
+    while response[link]:
+        response = api.get(response[link]).json()
+        pages.append([row["id"] for row in response["results"]])
+    return pages, response
+
+
+@pytest.mark.parametrize("ordering", ["date", "-date", "id", "-id"])
+def test_the_cursor_walks_ties_forward_and_back_without_losing_or_repeating_a_row(api, campaign, ordering):
+    pledges_paid(campaign, 7, paid=100_000)  # seven entries of one date: a tie on `date`
+    ids = list(JournalEntry.objects.values_list("pk", flat=True).order_by("pk"))
+    expected = ids if ordering in ("date", "id") else ids[::-1]
+    forward, last = _walk(api, ENTRIES, {"limit": 2, "ordering": ordering}, "next")
+    assert [len(page) for page in forward] == [2, 2, 2, 1]
+    assert [row for page in forward for row in page] == expected
+    # Back from the last page by the "previous" links: the same pages, in reverse.
+    backward, first = [], last
+    while first["previous"]:
+        first = api.get(first["previous"]).json()
+        backward.append([row["id"] for row in first["results"]])
+    assert backward == forward[-2::-1]
+
+
+def test_a_forged_cursor_is_a_404_not_a_500(api, campaign):
+    import base64
+    from urllib.parse import urlencode
+
+    pledges_paid(campaign, 1)
+    for position in ('["not-a-date", 1]', "not json", '["2026-01-01"]', '["2026-01-01", "x"]'):
+        cursor = base64.b64encode(urlencode({"p": position}).encode()).decode()
+        assert api.get(ENTRIES, {"cursor": cursor, "ordering": "date"}).status_code == 404, position
