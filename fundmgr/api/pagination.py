@@ -39,16 +39,16 @@ def _number(request, name: str) -> int | None:
     return int(digits) if len(digits) <= 18 else 10**18
 
 
-def _page_size(request, name: str, default: int) -> int:
+def _page_size(request, name: str, default: int, maximum: int) -> int:
     limit = _number(request, name)
     if limit is None:
         return default
     if limit < 1:
         raise ValidationError({name: [
             _("Tham số limit phải là một số nguyên dương (mỗi trang tối đa %(maximum)d dòng).")
-            % {"maximum": MAX_PAGE_SIZE}
+            % {"maximum": maximum}
         ]})
-    return min(limit, MAX_PAGE_SIZE)
+    return min(limit, maximum)
 
 
 def _document_bounds(parameters: list[dict], limit_name: str, offset_name: str | None = None) -> list[dict]:
@@ -69,7 +69,7 @@ class ApiPagination(LimitOffsetPagination):
         return _document_bounds(parameters, self.limit_query_param, self.offset_query_param)
 
     def get_limit(self, request):
-        return _page_size(request, self.limit_query_param, self.default_limit)
+        return _page_size(request, self.limit_query_param, self.default_limit, self.max_limit)
 
     def get_offset(self, request):
         offset = _number(request, self.offset_query_param)
@@ -99,7 +99,7 @@ class ApiCursorPagination(CursorPagination):
     ordering = ("-pk",)
 
     def get_page_size(self, request):
-        return _page_size(request, self.page_size_query_param, self.page_size)
+        return _page_size(request, self.page_size_query_param, self.page_size, self.max_page_size)
 
     def _get_position_from_instance(self, instance, ordering):
         value = super()._get_position_from_instance(instance, ordering)
