@@ -44,6 +44,8 @@ from fundmgr.audit.services import audit_change, audit_create, audit_fields
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import AmountError, parse_vnd
 from fundmgr.core.tabular import TableRow, columns_find, table_read
+from fundmgr.orgs.access import access_units
+from fundmgr.orgs.roles import Action, Domain
 
 from .models import BankStatementImport, BankStatementLine, Payment, Pledge
 from .services import REFERENCE_ALPHABET, REFERENCE_LENGTH
@@ -418,8 +420,11 @@ def statement_import(
     """Import a statement file for `unit`'s bank account: store new lines, match, record payments.
 
     Raises StatementError (nothing written) when the file cannot be read. Importing a file that
-    was imported before stores and records nothing new.
+    was imported before stores and records nothing new. The unit's (and the campaign's) money must
+    be `created_by`'s to add to (PermissionDenied otherwise, before the file is read).
     """
+    access_units(created_by, [unit, campaign.unit if campaign is not None else None], action=Action.ADD,
+                 domain=Domain.MONEY)
     parsed = statement_parse(content, format)
     keys = line_keys(parsed.rows)
     with transaction.atomic():
@@ -499,8 +504,9 @@ def statement_recount(statement: BankStatementImport) -> None:
 LINE_AUDIT_FIELDS = ["status", "matched_by", "pledge", "payment", "note"]
 
 
-def _line_lock(line: BankStatementLine) -> BankStatementLine:
+def _line_lock(line: BankStatementLine, *, by) -> BankStatementLine:
     line = BankStatementLine.objects.select_for_update().select_related("statement__unit").get(pk=line.pk)
+    access_units(by, [line.statement.unit], action=Action.CHANGE, domain=Domain.MONEY)
     if line.status not in (BankStatementLine.Status.UNMATCHED, BankStatementLine.Status.IGNORED) or line.payment_id:
         raise ValidationError(_("Dòng sao kê này đã được ghi nhận thành khoản thu."), code="line_settled")
     return line
@@ -509,7 +515,7 @@ def _line_lock(line: BankStatementLine) -> BankStatementLine:
 @transaction.atomic
 def bank_line_match(*, line: BankStatementLine, pledge: Pledge, by) -> BankStatementLine:
     """A treasurer's match of a queued line to a pledge: the line becomes that pledge's payment."""
-    line = _line_lock(line)
+    line = _line_lock(line, by=by)
     before = audit_fields(line, LINE_AUDIT_FIELDS)
     pledge = Pledge.objects.select_related("donor").get(pk=pledge.pk)
     changed = _line_settle(line, pledge=pledge, matched_by=BankStatementLine.MatchedBy.MANUAL,
@@ -526,7 +532,7 @@ def bank_line_match(*, line: BankStatementLine, pledge: Pledge, by) -> BankState
 @transaction.atomic
 def bank_line_ignore(*, line: BankStatementLine, reason: str, by) -> BankStatementLine:
     """Set a queued line aside as not a donation (bank interest, a refund); a reason is required."""
-    line = _line_lock(line)
+    line = _line_lock(line, by=by)
     before = audit_fields(line, LINE_AUDIT_FIELDS)
     reason = " ".join((reason or "").split())
     if not reason:

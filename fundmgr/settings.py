@@ -268,6 +268,9 @@ REST_FRAMEWORK = {
     # django-filter, but an empty or unreadable filter value is a 400, not silently ignored.
     "DEFAULT_FILTER_BACKENDS": ["fundmgr.api.filtering.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "fundmgr.api.schema.ApiAutoSchema",
+    # `?format=` is a filter here (a statement's bank layout, a report's file type), not a choice of
+    # renderer: with DRF's default, `?format=csv` answered 404 because no renderer is named "csv".
+    "URL_FORMAT_OVERRIDE": None,
     # ?limit= (at most 200 a page) and ?offset=; a malformed one is a 400, never a 500.
     "DEFAULT_PAGINATION_CLASS": "fundmgr.api.pagination.ApiPagination",
     "PAGE_SIZE": 50,
@@ -296,10 +299,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Two models name their choices `method`: each enum gets its own name in the schema.
+    # One name per set of choices that several fields share (else the schema's names would depend
+    # on the order the views are read in).
     "ENUM_NAME_OVERRIDES": {
         "PaymentMethodEnum": "donations.models.Payment.Method",
         "DisbursementMethodEnum": "scholarships.models.Disbursement.Method",
+        "ReportFormatEnum": "fundmgr.reports.models.ReportRun.Format",
+        "BankStatementFormatEnum": "donations.models.BankStatementImport.Format",
+        "BankStatementUploadFormatEnum": "donations.api.bank_statements.FORMAT_CHOICES",
     },
 }
 

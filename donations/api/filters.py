@@ -41,10 +41,19 @@ class PledgeFilter(django_filters.FilterSet):
         field_name="confirmed_at", lookup_expr="isnull", exclude=True,
         label="confirmed by a treasurer (false: typed into the public form, waiting)",
     )
+    amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label="at least (dong)")
+    amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label="at most (dong)")
+    q = django_filters.CharFilter(method="search", label="reference, or donor's name (with or without diacritics)")
 
     class Meta:
         model = Pledge
-        fields = ["campaign", "fund", "unit", "status", "channel", "donor", "overdue", "reference"]
+        fields = ["campaign", "fund", "unit", "status", "channel", "donor", "overdue", "reference", "amount_min",
+                  "amount_max", "q"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(reference__iexact=value.strip()) | Q(donor__name_normalized__contains=name_normalize(value))
+        )
 
     def filter_overdue(self, queryset, name, value):
         if value is None:
@@ -59,7 +68,15 @@ class PaymentFilter(django_filters.FilterSet):
     pledge = django_filters.CharFilter(field_name="pledge__reference", label="pledge reference")
     received_after = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
     received_before = django_filters.DateFilter(field_name="received_on", lookup_expr="lte")
+    amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label="at least (dong)")
+    amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label="at most (dong)")
+    voided = django_filters.BooleanFilter(field_name="voided_at", lookup_expr="isnull", exclude=True)
+    q = django_filters.CharFilter(method="search", label="donor's name (with or without diacritics)")
 
     class Meta:
         model = Payment
-        fields = ["method", "fund", "unit", "campaign", "pledge", "donor", "bank_reference"]
+        fields = ["method", "fund", "unit", "campaign", "pledge", "donor", "bank_reference", "amount_min",
+                  "amount_max", "voided", "q"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(donor__name_normalized__contains=name_normalize(value))

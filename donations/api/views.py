@@ -14,7 +14,10 @@ from rest_framework import mixins, serializers, viewsets
 
 from campaigns.models import Campaign
 from fundmgr.api.errors import service_errors as _service_errors
+from fundmgr.api.filtering import StrictFilterBackend
+from fundmgr.api.filters import StableOrderingFilter
 from fundmgr.api.idempotency import IdempotentCreateMixin
+from fundmgr.api.pagination import ApiCursorPagination
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with
@@ -36,10 +39,16 @@ def _viewable(queryset, user, unit_field):
     return scope_queryset(queryset, user, unit_field, roles=roles_with(Action.VIEW, Domain.MONEY))
 
 
+FILTERS = [StrictFilterBackend, StableOrderingFilter]
+
+
 class DonorViewSet(viewsets.ReadOnlyModelViewSet):
     api_domain = Domain.MONEY
     serializer_class = DonorSerializer
     filterset_class = DonorFilter
+    filter_backends = FILTERS
+    ordering_fields = ["id", "name", "created_at", "pledged_total", "paid_total"]
+    ordering = ["pk"]
 
     def get_queryset(self):
         donors = Donor.objects.select_related("unit").order_by("pk")
@@ -49,6 +58,9 @@ class DonorViewSet(viewsets.ReadOnlyModelViewSet):
 class PledgeViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     api_domain = Domain.MONEY
     filterset_class = PledgeFilter
+    filter_backends = FILTERS
+    ordering_fields = ["id", "created_at", "amount"]
+    ordering = ["-pk"]
     lookup_field = "reference"
 
     def get_serializer_class(self):
@@ -87,6 +99,11 @@ class PledgeViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Rea
 class PaymentViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     api_domain = Domain.MONEY
     filterset_class = PaymentFilter
+    filter_backends = FILTERS
+    # Payments grow with every transfer a bank sends: pages by cursor (no COUNT, no OFFSET).
+    pagination_class = ApiCursorPagination
+    ordering_fields = ["id", "received_on", "amount"]
+    ordering = ["-pk"]
 
     def get_serializer_class(self):
         return PaymentCreateSerializer if self.action == "create" else PaymentSerializer

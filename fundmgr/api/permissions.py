@@ -49,6 +49,13 @@ def required_capability(view, action: str) -> tuple[str, str]:
     return domain, capability
 
 
+def user_can_any(user, capability: str, domain, unit=None) -> bool:
+    """`user_can` for a view whose `api_domain` is several domains (report runs: each run is of its
+    report's domain): the capability in any of them."""
+    domains = domain if isinstance(domain, tuple | frozenset) else (domain,)
+    return any(user_can(user, capability, each, unit) for each in domains)
+
+
 class ReadScopeOnlyReads(BasePermission):
     message = _("Khóa API này chỉ có quyền đọc.")
 
@@ -76,7 +83,7 @@ class DomainPermission(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False  # DRF turns this into a 401 with the authentication challenge
-        return user_can(user, capability, domain)
+        return user_can_any(user, capability, domain)
 
 
 # The default of every API view (settings.REST_FRAMEWORK); the order decides which 403 message wins.

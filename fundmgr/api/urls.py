@@ -1,4 +1,7 @@
-"""`/api/v1/`: each app contributes its own routes from `<app>/api/urls.py`; the root lists them."""
+"""`/api/v1/`: each app contributes its own routes from `<app>/api/urls.py`; the root lists them.
+
+Included by dotted name, not imported: the API kit knows no feature, and no module but the reports'
+own imports the reports app."""
 
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.types import OpenApiTypes
@@ -39,5 +42,7 @@ class ApiRootView(APIView):
 urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("", include("donations.api.urls")),
+    path("", include("fundmgr.ledger.api.urls")),
+    path("", include("fundmgr.reports.api.urls")),
     path("", include("scholarships.api.urls")),
 ]

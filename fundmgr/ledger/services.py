@@ -200,7 +200,8 @@ def fund_transfer(
     from_fund: Dr 336 / Cr 112; to_fund: Dr 112 / Cr 336. Guarded on `from_fund` like any spend,
     so a transfer cannot take a fund's protected principal or committed money. Both funds and
     `unit` must lie in `created_by`'s units. A repeat of `idempotency_key` (scoped to `channel` and
-    `unit`) with the same request returns the first entry; with another request it is refused.
+    `unit`) with the same request returns the first entry, with `replayed` set to True; with another
+    request it is refused.
     """
     access_units(created_by, [unit, from_fund.unit, to_fund.unit], action=Action.ADD, domain=Domain.MONEY)
     _check_amount(amount)
@@ -208,7 +209,7 @@ def fund_transfer(
         raise ValidationError(_("Không thể chuyển tiền từ một quỹ sang chính nó."), code="same_fund")
     request = {"from_fund": from_fund.pk, "to_fund": to_fund.pk, "amount": amount, "date": date, "memo": memo}
     with transaction.atomic():
-        entry, _created = idempotent_create(
+        entry, created = idempotent_create(
             scope=scope_of(channel, unit), key=idempotency_key, content=request, model=JournalEntry,
             create=lambda: entry_post(
                 unit=unit, date=date, memo=memo, created_by=created_by,
@@ -220,6 +221,7 @@ def fund_transfer(
                 ],
             ),
         )
+    entry.replayed = not created
     return entry
 
 

@@ -213,6 +213,85 @@ def make_disbursements(world, unit, count):
     return rows
 
 
+def make_campaigns(world, unit, count):
+    from campaigns.models import Campaign
+
+    model = world.campaigns[unit.pk]
+    made = []
+    for _index in range(count):
+        number = _next(world)
+        campaign = Campaign.objects.create(
+            name=f"{model.name} {number}", slug=f"{model.slug}-{number}", unit=unit, lunar_year=model.lunar_year,
+            reference_prefix=f"C{number}", starts_on=model.starts_on, ends_on=model.ends_on, goal=model.goal,
+            default_fund=model.default_fund, status=model.status, bank_bin=model.bank_bin, bank_name=model.bank_name,
+            bank_account_number=model.bank_account_number, bank_account_name=model.bank_account_name,
+        )
+        campaign.funds.set([model.default_fund])
+        made.append({"slug": campaign.slug})
+    return made
+
+
+def make_funds(world, unit, count):
+    from fundmgr.ledger.models import Fund
+
+    return [
+        {"code": Fund.objects.create(code=f"Q-{_next(world)}", name="Quỹ", unit=unit).code} for _index in range(count)
+    ]
+
+
+def make_journal_entries(world, unit, count):
+    from fundmgr.ledger import accounts
+    from fundmgr.ledger.services import Line, entry_post
+
+    fund = world.funds[unit.pk]
+    return [
+        {"pk": entry_post(unit=unit, date=timezone.localdate(), memo="Thu ủng hộ", lines=[
+            Line(accounts.BANK, fund, debit=1_000), Line(accounts.DONATION_INCOME, fund, credit=1_000),
+        ]).pk}
+        for _index in range(count)
+    ]
+
+
+def make_transfers(world, unit, count):
+    return [{}] * count  # a POST-only route: nothing to name
+
+
+def make_receipts(world, unit, count):
+    from donations.models import Payment
+
+    return [{"pk": Payment.objects.get(pk=row["pk"]).receipt.pk} for row in make_payments(world, unit, count)]
+
+
+def _statements(world, unit, count):
+    from donations.bank_statement import statement_import
+
+    day = timezone.localdate()
+    return [
+        statement_import(unit=unit, file_name=f"sao-ke-{_next(world)}.csv", content=(
+            "Ngày giao dịch,Số tiền ghi có,Nội dung,Số tham chiếu,Tên người chuyển\n"
+            f"{day:%d/%m/%Y},100000,chuyen tien {world.serial},FT-{unit.code}-{world.serial},\n"
+        ).encode())
+        for _index in range(count)
+    ]
+
+
+def make_bank_statements(world, unit, count):
+    return [{"pk": statement.pk} for statement in _statements(world, unit, count)]
+
+
+def make_bank_statement_lines(world, unit, count):
+    return [{"pk": statement.lines.order_by("pk").first().pk} for statement in _statements(world, unit, count)]
+
+
+def make_report_runs(world, unit, count):
+    from fundmgr.reports.models import ReportRun
+
+    return [
+        {"pk": ReportRun.objects.create(kind="general_journal", domain="ledger", unit=unit).pk}
+        for _index in range(count)
+    ]
+
+
 ROW_MAKERS = {
     "donor": make_donors,
     "pledge": make_pledges,
@@ -223,4 +302,12 @@ ROW_MAKERS = {
     "nomination": make_nominations,
     "allocation-run": make_allocation_runs,
     "disbursement": make_disbursements,
+    "campaign": make_campaigns,
+    "fund": make_funds,
+    "journal-entry": make_journal_entries,
+    "transfer": make_transfers,
+    "receipt": make_receipts,
+    "bank-statement": make_bank_statements,
+    "bank-statement-line": make_bank_statement_lines,
+    "report-run": make_report_runs,
 }

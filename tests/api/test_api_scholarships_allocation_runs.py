@@ -54,10 +54,10 @@ def test_others_cannot_start_a_run_and_nothing_is_written(client, people, local_
         client.force_login(user)
         assert client.post(URL, body, content_type="application/json").status_code == 403, user
     client.logout()
-    assert client.post(URL, body, content_type="application/json").status_code == 403
+    assert client.post(URL, body, content_type="application/json").status_code == 401
     client.force_login(people["committee"])
     response = client.post(URL, {"program": "KHONG-CO"}, content_type="application/json")
-    assert (response.status_code, list(response.json())) == (400, ["program"])
+    assert (response.status_code, list(response.json()["errors"])) == (400, ["program"])
     assert not AllocationRun.objects.exists() and not Award.objects.exists()
 
 
@@ -65,7 +65,7 @@ def test_a_closed_program_is_a_400(client, people, program, six):
     awards.program_close(program=program)
     client.force_login(people["committee"])
     response = client.post(URL, {"program": "NCUM-2026"}, content_type="application/json")
-    assert (response.status_code, response.json()) == (400, {"non_field_errors": ["Chương trình đã khóa."]})
+    assert (response.status_code, response.json()["errors"]) == (400, {"non_field_errors": ["Chương trình đã khóa."]})
 
 
 def test_the_list_is_scoped_and_filtered(client, people, local_people, program, six, program_b):

@@ -36,7 +36,7 @@ def test_a_nominator_nominates_a_child_of_their_unit(client, people, program, st
 
     again = client.post(URL, {"program": "NCUM-2026", "student": str(student_a.pk)}, content_type="application/json")
     assert again.status_code == 400
-    assert again.json() == {"non_field_errors": ["Học sinh đã được đề cử vào chương trình này."]}
+    assert again.json()["errors"] == {"non_field_errors": ["Học sinh đã được đề cử vào chương trình này."]}
     assert Nomination.objects.count() == 1
 
 
@@ -47,7 +47,7 @@ def test_another_units_child_is_refused_and_nothing_is_written(client, people, p
     client.force_login(people["auditor"])  # views students, adds none
     assert client.post(URL, {**body, "student": student_a.code}, content_type="application/json").status_code == 403
     client.logout()
-    assert client.post(URL, body, content_type="application/json").status_code == 403
+    assert client.post(URL, body, content_type="application/json").status_code == 401
     assert Nomination.objects.count() == 0
 
 
@@ -61,9 +61,9 @@ def test_the_service_itself_checks_the_nominators_unit(people, program, student_
 def test_unknown_program_or_student_is_a_400(client, people, program, student_a):
     client.force_login(people["nominator_a"])
     response = client.post(URL, {"program": "KHONG-CO", "student": student_a.code}, content_type="application/json")
-    assert (response.status_code, list(response.json())) == (400, ["program"])
+    assert (response.status_code, list(response.json()["errors"])) == (400, ["program"])
     response = client.post(URL, {"program": "NCUM-2026", "student": "HS-999999"}, content_type="application/json")
-    assert (response.status_code, list(response.json())) == (400, ["student"])
+    assert (response.status_code, list(response.json()["errors"])) == (400, ["student"])
     assert Nomination.objects.count() == 0
 
 
@@ -77,8 +77,8 @@ def test_the_list_is_scoped_filtered_and_ordered(client, people, six):
     ]
     assert [row["score"] for row in client.get(URL, {"score_min": 85, "ordering": "score"}).json()["results"]] == [85, 90, 95]
     assert [row["student"] for row in client.get(URL, {"student": six["E"].code}).json()["results"]] == [six["E"].code]
-    client.force_login(people["treasurer"])  # no role on students
-    assert client.get(URL).json()["results"] == []
+    client.force_login(people["treasurer"])  # no role on students: refused
+    assert client.get(URL).status_code == 403
 
 
 def test_a_page_costs_the_same_for_5_and_50_nominations(client, people, units, program):

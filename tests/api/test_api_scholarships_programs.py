@@ -24,7 +24,7 @@ def test_scoped_to_the_programs_unit(client, people, local_people, program, prog
     assert client.get(URL).json()["results"] == []
     assert client.get(f"{URL}{program_b.pk}/").status_code == 404
     client.logout()
-    assert client.get(URL).status_code == 403
+    assert client.get(URL).status_code == 401
 
 
 def test_filters_search_and_ordering(client, people, program, program_b):

@@ -28,8 +28,8 @@ def test_the_viewset_names_its_domain():
 
 
 def test_anonymous_callers_read_nothing(client, student_a):
-    assert client.get(URL).status_code == 403
-    assert client.get(f"{URL}{student_a.pk}/").status_code == 403
+    assert client.get(URL).status_code == 401
+    assert client.get(f"{URL}{student_a.pk}/").status_code == 401
     assert views_of(student_a) == []
 
 

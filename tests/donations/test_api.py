@@ -31,12 +31,13 @@ def populate(campaign, count, start=0):
 
 
 # Each list: the user's memberships (once), the count, the page of rows (related rows joined,
-# sums as subqueries); pledges also prefetch their installments in one query.
+# sums as subqueries); pledges also prefetch their installments in one query. Payments page by
+# cursor: no count.
 @pytest.mark.parametrize(("url", "queries"), [
     ("/api/v1/donors/", 3),
     ("/api/v1/pledges/", 4),
     ("/api/v1/pledges/?overdue=true&campaign=tet-khuyen-hoc-2026", 4),
-    ("/api/v1/payments/", 3),
+    ("/api/v1/payments/", 2),
 ])
 def test_lists_run_a_fixed_number_of_queries(api, treasurer, campaign, url, queries, django_assert_num_queries):
     populate(campaign, 2)
@@ -47,7 +48,7 @@ def test_lists_run_a_fixed_number_of_queries(api, treasurer, campaign, url, quer
     with django_assert_num_queries(queries):
         large = api.get(url)
     assert small.status_code == large.status_code == 200
-    assert large.json()["count"] > small.json()["count"] > 0
+    assert len(large.json()["results"]) > len(small.json()["results"]) > 0
 
 
 def test_pledge_fields(api, campaign):

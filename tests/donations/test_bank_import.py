@@ -147,6 +147,30 @@ def test_manual_match_refused_writes_nothing(campaign, unit, treasurer):
     assert (line.status, line.pledge, line.note, Payment.objects.count()) == ("unmatched", None, "", 0)
 
 
+def test_the_services_refuse_a_user_outside_the_statements_unit(campaign, unit, other_unit, django_user_model):
+    from django.core.exceptions import PermissionDenied
+
+    from fundmgr.orgs.models import Membership
+
+    stranger = django_user_model.objects.create_user(username="nghean", password="x" * 12)
+    Membership.objects.create(user=stranger, unit=other_unit, role=Membership.Role.TREASURER)
+    content = generic((DAY, "1.000.000", "ck", "FT1", ""))
+    with pytest.raises(PermissionDenied):
+        statement_import(unit=unit, file_name="a.csv", content=content, created_by=stranger)
+    with pytest.raises(PermissionDenied):  # their own unit, but another unit's campaign
+        statement_import(unit=other_unit, campaign=campaign, file_name="a.csv", content=content, created_by=stranger)
+    assert BankStatementImport.objects.count() == 0
+    statement_import(unit=unit, file_name="a.csv", content=content)
+    line = BankStatementLine.objects.get()
+    pledge = make_pledge(campaign, "Phạm Minh", 1_000_000)
+    with pytest.raises(PermissionDenied):
+        bank_line_match(line=line, pledge=pledge, by=stranger)
+    with pytest.raises(PermissionDenied):
+        bank_line_ignore(line=line, reason="Không phải ủng hộ", by=stranger)
+    line.refresh_from_db()
+    assert (line.status, line.payment, Payment.objects.count()) == ("unmatched", None, 0)
+
+
 # --- 10,000 lines -----------------------------------------------------------------------------
 
 

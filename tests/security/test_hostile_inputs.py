@@ -334,6 +334,14 @@ API_BODIES = {
 }
 
 
+def public_read(url) -> bool:
+    """Whether anyone may read the endpoint without signing in (the public campaigns); writes stay refused."""
+    from rest_framework.permissions import AllowAny
+
+    view_class = getattr(resolve(url).func, "cls", None)
+    return view_class is not None and AllowAny in view_class.permission_classes
+
+
 def api_url(name, keywords, value):
     try:
         return reverse(name, kwargs=dict.fromkeys(keywords, value))

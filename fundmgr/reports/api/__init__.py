@@ -1,0 +1,1 @@
+"""Report runs in the REST API: ask for one, poll its progress, download its file."""
