@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 from campaigns.models import Campaign
 from donations import progress as selectors
 from donations import selectors as donation_selectors
-from donations.models import Pledge
-from donations.services import pledge_create
+from donations.models import HonorRollRemovalRequest, Pledge
+from donations.services import honor_roll_removal_request, pledge_create
 from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.vietqr import qr_svg, transfer_memo, vietqr_payload
 from fundmgr.security import rate_limit
@@ -31,6 +32,7 @@ PER_EMAIL_DEFAULT = "5/h"
 # The confirmation page answers to whoever holds the reference: a donor comes back a few times,
 # someone guessing references (5 characters of 31) tries many. Per client address, per minute.
 DETAIL_PER_IP_DEFAULT = "30/m"
+REMOVAL_PER_IP_DEFAULT = "10/m"
 
 
 def _rate(name: str, default: str) -> str:
@@ -100,7 +102,9 @@ def pledge_detail(request, reference):
         response = render(request, "429.html", {"retry_after_seconds": 60}, status=429)
         response["Retry-After"] = "60"
         return response
-    pledge = get_object_or_404(Pledge.objects.select_related("campaign", "fund"), reference=reference)
+    pledge = get_object_or_404(
+        Pledge.objects.select_related("campaign", "fund", "honor_roll_removal"), reference=reference
+    )
     campaign = pledge.campaign
     if campaign.status == Campaign.Status.DRAFT:
         raise Http404
@@ -121,6 +125,10 @@ def pledge_detail(request, reference):
         "due_display": format_vnd(due) if due else "",
         "memo": memo,
     }
+    try:
+        context["honor_roll_removal"] = pledge.honor_roll_removal  # joined above: no query
+    except HonorRollRemovalRequest.DoesNotExist:
+        context["honor_roll_removal"] = None
     if due:
         payload = vietqr_payload(
             bank_bin=campaign.bank_bin, account_number=campaign.bank_account_number, amount=due, memo=memo
@@ -129,6 +137,30 @@ def pledge_detail(request, reference):
         context["qr_svg"] = qr_svg(payload, title=_("Mã VietQR chuyển khoản %(amount)s") % {"amount": format_vnd(due)})
     response = render(request, "public/pledge_detail.html", context)
     response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_http_methods(["POST"])
+def honor_roll_removal(request, reference):
+    """The donor asks, from their own pledge page, that their name leave the public pages.
+
+    Whoever holds the reference may ask (it is the donor's bearer secret); the request is a new
+    row that hides the name at once, and asking again adds nothing (`honor_roll_removal_request`).
+    CSRF protects the form (the middleware), and the rate limit counts before the lookup, as on
+    the pledge page, so a guesser pays for every reference tried.
+    """
+    rate = _rate("HONOR_ROLL_REMOVAL_RATE_LIMIT_PER_IP", REMOVAL_PER_IP_DEFAULT)
+    if not rate_limit.hit("honor-roll-removal-ip", rate_limit.client_ip(request), rate):
+        response = render(request, "429.html", {"retry_after_seconds": 60}, status=429)
+        response["Retry-After"] = "60"
+        return response
+    pledge = get_object_or_404(Pledge.objects.select_related("campaign"), reference=reference)
+    if pledge.campaign.status == Campaign.Status.DRAFT:
+        raise Http404
+    honor_roll_removal_request(pledge=pledge)
+    response = redirect(f"{reverse('public:pledge-detail', args=[pledge.reference])}?removal=1#bang-vang")
+    response.status_code = 303
     return response
 
 
