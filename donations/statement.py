@@ -12,14 +12,16 @@ What the public reads, and why:
   receipt number, printed on the donor's receipt, identifies it;
 - money out comes from the ledger (`fundmgr.ledger.selectors.money_out_by_group`): per program
   and paying unit, an amount and a count of awards paid, never a student;
-- balances per fund are the fund statement's (`fundmgr.ledger.exporters.fund_statement_rows`),
-  so the statement and the treasurer's report cannot disagree.
+- balances per fund are the fund statement's totals (`fundmgr.ledger.exporters.fund_statement_totals`,
+  the same definitions as `fund_statement_rows`), so the statement and the treasurer's report
+  cannot disagree.
 
 Cost: lines are read by keyset on (received_on, id) (the index `payment_received_order`), one
 query per page whatever the number of payments. The sums (per day, the totals, the funds, money
-out) are computed once and cached under the ledger's chain head and the last payment's id: any
-new payment or voiding moves one of them, so a cached summary is never stale, and a page between
-two payments costs no sum over millions of rows.
+out) are computed once and cached under the ledger's chain head and the last payment's id (read
+as two subqueries of the campaign's or unit's own row, `version_annotations`): any new payment
+or voiding moves one of them, so a cached summary is never stale, and a page between two
+payments costs no sum over millions of rows.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from campaigns.models import Campaign
 from donations.models import Payment
 from donations.progress import UNNAMED_DONOR, public_name
 from fundmgr.core.exporting import AMOUNT, DATE, INTEGER, TEXT, Column, ExportRequest
-from fundmgr.ledger.exporters import fund_statement_rows
+from fundmgr.ledger.exporters import fund_statement_totals
 from fundmgr.ledger.models import Fund, LedgerChainHead
 from fundmgr.ledger.selectors import MoneyOutGroup, money_out_by_group
 from fundmgr.orgs.models import OrgUnit
@@ -60,6 +62,25 @@ class StatementScope:
     fund_ids: tuple[int, ...]
     date_from: datetime.date
     date_to: datetime.date
+    # The books' version (`version_annotations`) when the caller read it with its own row; "" to
+    # read it with a query of its own.
+    version: str = ""
+
+
+def version_annotations() -> dict:
+    """The ledger's chain head and the last payment's id, as annotations of the row a page reads
+    anyway (the campaign, the unit): what a new payment, a voiding or any posting changes."""
+    return {
+        "books_head": Subquery(LedgerChainHead.objects.order_by().values("last_hash")[:1]),
+        "books_last_payment": Subquery(Payment.objects.order_by("-pk").values("pk")[:1]),
+    }
+
+
+def _version_of(row) -> str:
+    """The version read by `version_annotations` on `row`, or ""."""
+    if not hasattr(row, "books_head"):
+        return ""
+    return f"{row.books_head or ''}:{row.books_last_payment or 0}"
 
 
 def campaign_scope(campaign: Campaign, *, today: datetime.date) -> StatementScope:
@@ -72,6 +93,7 @@ def campaign_scope(campaign: Campaign, *, today: datetime.date) -> StatementScop
         fund_ids=tuple(sorted(campaign.funds.values_list("pk", flat=True))),
         date_from=campaign.starts_on,
         date_to=date_to,
+        version=_version_of(campaign),
     )
 
 
@@ -85,6 +107,7 @@ def unit_year_scope(unit: OrgUnit, year: int) -> StatementScope:
         fund_ids=tuple(sorted(Fund.objects.filter(unit=unit).values_list("pk", flat=True))),
         date_from=date_from,
         date_to=date_to,
+        version=_version_of(unit),
     )
 
 
@@ -116,20 +139,16 @@ class StatementSummary:
 
 
 def _version() -> str:
-    """The ledger's chain head and the last payment's id, in one query: what a new payment, a
-    voiding or any posting changes."""
-    last_payment = Payment.objects.order_by("-pk").values("pk")[:1]
-    row = LedgerChainHead.objects.annotate(last_payment=Subquery(last_payment)).values_list(
-        "last_hash", "last_payment"
-    ).first()
-    if row is None:  # no entry was ever posted
-        row = ("", Payment.objects.order_by("-pk").values_list("pk", flat=True).first())
-    return f"{row[0]}:{row[1] or 0}"
+    """The books' version in a query of its own (a scope built without it)."""
+    row = OrgUnit.objects.annotate(**version_annotations()).order_by().first()
+    return _version_of(row) if row is not None else ":0"
 
 
 def statement_summary(scope: StatementScope) -> StatementSummary:
-    """The scope's sums: from the cache (one query for its key), else computed and cached."""
-    key = f"statement:v1:{scope.key}:{scope.date_from}:{scope.date_to}:{','.join(map(str, scope.fund_ids))}:{_version()}"
+    """The scope's sums: from the cache, else computed and cached. No query when the scope
+    carries the books' version, one otherwise."""
+    version = scope.version or _version()
+    key = f"statement:v1:{scope.key}:{scope.date_from}:{scope.date_to}:{','.join(map(str, scope.fund_ids))}:{version}"
     summary = cache.get(key)
     if summary is None:
         summary = _summary_compute(scope)
@@ -153,23 +172,14 @@ def _summary_compute(scope: StatementScope) -> StatementSummary:
 
 
 def fund_balances(scope: StatementScope) -> list[FundBalance]:
-    """Per fund of the scope: the fund statement's opening, money in, money out and closing."""
-    labels = {f"{code} {name}" for code, name in Fund.objects.filter(pk__in=scope.fund_ids).values_list("code", "name")}
+    """Per fund of the scope: the fund statement's opening, money in, money out and closing
+    (`fund_statement_totals`, the totals of `fund_statement_rows`), in fund code order."""
     request = ExportRequest(params={"date_from": scope.date_from, "date_to": scope.date_to})
-    sums: dict[str, list[int]] = {}
-    for label, _item, money_in, money_out, balance in fund_statement_rows(request):
-        if label not in labels:
-            continue
-        if label not in sums:
-            sums[label] = [balance, 0, 0, balance]  # the first row is the opening balance
-        row = sums[label]
-        row[1] += money_in or 0
-        row[2] += money_out or 0
-        if balance is not None:
-            row[3] = balance  # the last row is the closing balance
-    funds = [FundBalance(label, *values) for label, values in sums.items()]
-    funds += [FundBalance(label, 0, 0, 0, 0) for label in sorted(labels - set(sums))]
-    return funds
+    totals = fund_statement_totals(request, fund_ids=scope.fund_ids)
+    return [
+        FundBalance(f"{code} {name}", *totals.get(pk, (0, 0, 0, 0)))
+        for pk, code, name in Fund.objects.filter(pk__in=scope.fund_ids).order_by("code").values_list("pk", "code", "name")
+    ]
 
 
 # --- the lines ------------------------------------------------------------------------------------

@@ -134,7 +134,10 @@ def _download(request, scope, summary, search, file_format: str, *, file_name: s
 
 @require_http_methods(["GET", "HEAD"])
 def campaign_statement(request, slug):
-    campaign = Campaign.objects.exclude(status=Campaign.Status.DRAFT).select_related("unit").filter(slug=slug).first()
+    campaign = (
+        Campaign.objects.exclude(status=Campaign.Status.DRAFT).select_related("unit")
+        .annotate(**statements.version_annotations()).filter(slug=slug).first()
+    )
     if campaign is None:
         raise Http404
     scope = statements.campaign_scope(campaign, today=timezone.localdate())
@@ -150,7 +153,7 @@ def unit_statement(request, code, year):
     today = timezone.localdate()
     if not FIRST_YEAR <= year <= today.year:
         raise Http404
-    unit = OrgUnit.objects.filter(code=code).first()
+    unit = OrgUnit.objects.annotate(**statements.version_annotations()).filter(code=code).first()
     if unit is None:
         raise Http404
     scope = statements.unit_year_scope(unit, year)
