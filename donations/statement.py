@@ -85,11 +85,13 @@ def _version_of(row) -> str:
 
 def campaign_scope(campaign: Campaign, *, today: datetime.date) -> StatementScope:
     """From the campaign's first day to today: money keeps arriving, and awards keep being paid
-    from its funds, after the campaign closes."""
+    from its funds, after the campaign closes. Every payment of the campaign counts, also one
+    received before its first day (a pledge paid early): the period then starts on that payment's
+    day (`StatementSummary.date_from`), so the statement's total is the campaign page's."""
     date_to = max(today, campaign.starts_on)
     return StatementScope(
         key=f"campaign:{campaign.pk}",
-        payments=Q(pledge__campaign=campaign, received_on__gte=campaign.starts_on, received_on__lte=date_to),
+        payments=Q(pledge__campaign=campaign, received_on__lte=date_to),
         fund_ids=tuple(sorted(campaign.funds.values_list("pk", flat=True))),
         date_from=campaign.starts_on,
         date_to=date_to,
@@ -123,6 +125,7 @@ class FundBalance:
 
 @dataclass(frozen=True)
 class StatementSummary:
+    date_from: datetime.date  # the scope's, or the first payment's day if that is earlier
     received: int  # the payments of the scope, not voided
     payment_count: int
     days: dict[datetime.date, tuple[int, int]]  # day → (amount, number of payments)
@@ -162,19 +165,22 @@ def _summary_compute(scope: StatementScope) -> StatementSummary:
         for day, total, count in Payment.objects.not_voided().filter(scope.payments).order_by()
         .values_list("received_on").annotate(total=Sum("amount"), count=Count("pk")).order_by("received_on")
     }
+    date_from = min([scope.date_from, *days])
     return StatementSummary(
+        date_from=date_from,
         received=sum(total for total, _count in days.values()),
         payment_count=sum(count for _total, count in days.values()),
         days=days,
-        funds=fund_balances(scope),
-        money_out=money_out_by_group(fund_ids=scope.fund_ids, date_from=scope.date_from, date_to=scope.date_to),
+        funds=fund_balances(scope, date_from=date_from),
+        money_out=money_out_by_group(fund_ids=scope.fund_ids, date_from=date_from, date_to=scope.date_to),
     )
 
 
-def fund_balances(scope: StatementScope) -> list[FundBalance]:
+def fund_balances(scope: StatementScope, *, date_from: datetime.date) -> list[FundBalance]:
     """Per fund of the scope: the fund statement's opening, money in, money out and closing
-    (`fund_statement_totals`, the totals of `fund_statement_rows`), in fund code order."""
-    request = ExportRequest(params={"date_from": scope.date_from, "date_to": scope.date_to})
+    (`fund_statement_totals`, the totals of `fund_statement_rows`) from `date_from` to the
+    scope's end, in fund code order."""
+    request = ExportRequest(params={"date_from": date_from, "date_to": scope.date_to})
     totals = fund_statement_totals(request, fund_ids=scope.fund_ids)
     return [
         FundBalance(f"{code} {name}", *totals.get(pk, (0, 0, 0, 0)))

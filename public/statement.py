@@ -119,7 +119,7 @@ def _download(request, scope, summary, search, file_format: str, *, file_name: s
             "hoặc tải tệp CSV."
         ) % {"count": f"{PDF_MAX_LINES:,}".replace(",", ".")}
     rows = statements.statement_rows(
-        summary, statements.statement_lines_all(scope, search), date_from=scope.date_from, date_to=scope.date_to,
+        summary, statements.statement_lines_all(scope, search), date_from=summary.date_from, date_to=scope.date_to,
     )
     target = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # FileResponse closes it
     if file_format == "csv":

@@ -102,7 +102,7 @@ def test_the_demo_statement_totals_equal_the_fund_statement(client, demo):
 
     scope = campaign_scope(demo, today=timezone.localdate())
     summary = statement_summary(scope)
-    rows = list(fund_statement_rows(ExportRequest(params={"date_from": scope.date_from, "date_to": scope.date_to})))
+    rows = list(fund_statement_rows(ExportRequest(params={"date_from": summary.date_from, "date_to": scope.date_to})))
     fund_labels = {fund.label for fund in summary.funds}
     mine = [row for row in rows if row[0] in fund_labels]
     campaign_item = f"Chiến dịch {demo.name}"
@@ -223,6 +223,17 @@ def test_bad_input_messages_in_vietnamese_and_english(client, hundred):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = text(client.get(f"{URL}?day=31/02/2026&after=x"))
     assert "is not a date in day/month/year form" in page and "This page link is not valid" in page
+
+
+def test_a_payment_before_the_campaign_s_first_day_counts_and_opens_the_period(client, campaign):
+    pledge = factories.pledge_make(campaign, amount=10_000_000, name="Trần Thị Hoa")
+    early = campaign.starts_on - datetime.timedelta(days=3)
+    pay(pledge, 4_000_000, day=early, bank_reference="FT26EARLY0001")
+    pay(pledge, 1_000_000, bank_reference="FT26LATER0002")
+    page = text(client.get(URL))
+    assert f"Từ ngày {early:%d/%m/%Y}" in page
+    assert "5.000.000\u00a0₫" in page  # the total, as on the campaign page
+    assert "4.000.000\u00a0₫" in page
 
 
 def test_a_draft_campaign_has_no_statement(client, campaign):
