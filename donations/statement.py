@@ -27,6 +27,7 @@ payments costs no sum over millions of rows.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,6 +51,9 @@ PAGE_SIZE = 50
 REFERENCE_TAIL = 4
 REFERENCE_SEARCH_MAX = 40
 _CACHE_SECONDS = 24 * 3600
+# How long one request may hold the right to compute a summary (a crashed one lets go by then).
+_COMPUTING_SECONDS = 120
+logger = logging.getLogger(__name__)
 _CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(\d{1,18})$")
 
 
@@ -149,13 +153,35 @@ def _version() -> str:
 
 def statement_summary(scope: StatementScope) -> StatementSummary:
     """The scope's sums: from the cache, else computed and cached. No query when the scope
-    carries the books' version, one otherwise."""
+    carries the books' version, one otherwise.
+
+    After a posting, the first request computes the new summary; requests that arrive while it
+    does (a lock in the cache) get the previous summary, a few seconds old, instead of all summing
+    a million rows at once. Without the cache (Redis down) every request computes: slower, never
+    wrong, never an error page.
+    """
     version = scope.version or _version()
-    key = f"statement:v1:{scope.key}:{scope.date_from}:{scope.date_to}:{','.join(map(str, scope.fund_ids))}:{version}"
-    summary = cache.get(key)
-    if summary is None:
+    name = f"statement:v1:{scope.key}:{scope.date_from}:{scope.date_to}:{','.join(map(str, scope.fund_ids))}"
+    key, latest_key, lock_key = f"{name}:{version}", f"{name}:latest", f"{name}:{version}:computing"
+    try:
+        summary = cache.get(key)
+        if summary is not None:
+            return summary
+        if not cache.add(lock_key, 1, _COMPUTING_SECONDS):
+            previous = cache.get(latest_key)
+            if previous is not None:
+                return previous
+    except Exception as error:  # noqa: BLE001 - redis-py's ConnectionError, TimeoutError, …
+        logger.warning("statement summary not cached, the cache is unavailable (%s: %s)", type(error).__name__, error)
+        return _summary_compute(scope)
+    try:
         summary = _summary_compute(scope)
-        cache.set(key, summary, _CACHE_SECONDS)
+        cache.set_many({key: summary, latest_key: summary}, _CACHE_SECONDS)
+    finally:
+        try:
+            cache.delete(lock_key)
+        except Exception:  # noqa: BLE001 - the lock expires by itself
+            logger.warning("statement summary lock %s left to expire", lock_key)
     return summary
 
 

@@ -262,6 +262,38 @@ def test_a_statement_page_costs_the_same_queries_at_10_and_1000_payments(client,
     assert f"<dd>{count + 1}</dd>" in client.get(URL).content.decode()
 
 
+def test_while_one_request_computes_the_others_get_the_previous_summary(client, campaign, monkeypatch):
+    from donations import statement
+
+    pledge = factories.pledge_make(campaign, amount=5_000_000_000, name="Công ty Bình Minh")
+    for number in range(3):
+        factories.payment_make(pledge, amount=1_000 + number)
+    assert "<dd>3</dd>" in client.get(URL).content.decode()
+    factories.payment_make(pledge, amount=777_777)
+    # Another request holds the right to compute the new summary: this one is served the last.
+    monkeypatch.setattr(statement.cache, "add", lambda *args, **kwargs: False)
+    page = client.get(URL).content.decode()
+    assert "<dd>3</dd>" in page and "777.777\u00a0₫" in page  # the lines are always live
+    monkeypatch.undo()
+    assert "<dd>4</dd>" in client.get(URL).content.decode()
+
+
+def test_without_the_cache_the_statement_is_computed_not_an_error(client, campaign, monkeypatch):
+    from donations import statement
+
+    class DownCache:
+        def __getattr__(self, name):
+            def refuse(*args, **kwargs):
+                raise ConnectionError("redis is down")
+            return refuse
+
+    pledge = factories.pledge_make(campaign, amount=5_000_000_000, name="Công ty Bình Minh")
+    factories.payment_make(pledge, amount=2_345_000)
+    monkeypatch.setattr(statement, "cache", DownCache())
+    response = client.get(URL)
+    assert response.status_code == 200 and "2.345.000\u00a0₫" in text(response)
+
+
 # --- downloads ---------------------------------------------------------------------------------
 
 def test_the_csv_holds_every_line_day_totals_and_balances(client, hundred):
