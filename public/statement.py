@@ -64,10 +64,6 @@ class StatementSearchForm(forms.Form):
     def clean_reference(self):
         return self.cleaned_data["reference"].strip().upper()
 
-    def search(self) -> statements.StatementSearch:
-        data = self.cleaned_data
-        return statements.StatementSearch(amount=data["amount"], day=data["day"], reference=data["reference"])
-
 
 def _search(request) -> tuple[StatementSearchForm, statements.StatementSearch]:
     """The visitor's search; a field that does not read keeps its message and searches nothing."""
