@@ -210,6 +210,8 @@ class Payment(models.Model):
                 name="payment_void_has_reason_and_time",
             ),
         ]
+        # The public statement pages payments by (received_on, id): a keyset walk of this index.
+        indexes = [models.Index(fields=["received_on", "id"], name="payment_received_order")]
 
     def __str__(self):
         return f"{self.donor} – {self.amount}"
@@ -217,6 +219,42 @@ class Payment(models.Model):
     @property
     def is_voided(self) -> bool:
         return self.voided_at is not None
+
+
+class HonorRollRemovalRequest(models.Model):
+    """A donor's request, from their own pledge page, that their name leave the public pages.
+
+    The page is anonymous (the pledge's reference is the donor's bearer secret), and an anonymous
+    caller never changes an existing record: the request is a row of its own. It takes effect at
+    once for what the public sees (`donations.progress.publicly_named`: a pledge with a request is
+    not named, whatever its consent said), and a treasurer closes it through
+    `services.honor_roll_removal_close`, which turns the pledge's listing off with an audit row.
+    One request per pledge: asking twice creates nothing new.
+    """
+
+    pledge = models.OneToOneField(
+        Pledge, verbose_name=_("cam kết"), on_delete=models.PROTECT, related_name="honor_roll_removal"
+    )
+    requested_at = models.DateTimeField(_("thời điểm yêu cầu"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("thời điểm xử lý"), null=True, blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người xử lý"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", editable=False,
+    )
+
+    audit_unit_path = "pledge__campaign__unit"
+
+    class Meta:
+        verbose_name = _("yêu cầu rút tên khỏi bảng vàng")
+        verbose_name_plural = _("yêu cầu rút tên khỏi bảng vàng")
+        ordering = ["closed_at", "-requested_at"]
+
+    def __str__(self):
+        return str(self.pledge_id)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
 
 class BankStatementImport(models.Model):

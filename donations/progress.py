@@ -15,7 +15,11 @@ only a bank, a cashier or a treasurer can make that count. Definitions:
   money received on it. Cancelled pledges count nothing;
 - pledged: the sum of the public amounts; pledges: those whose public amount is not zero;
 - donors: the number of distinct donors of those pledges;
-- the honor roll: donors by money received, never by what they promised.
+- the honor roll: donors by money received, never by what they promised;
+- which name the public sees (`publicly_listed`, `publicly_named`, `public_name`): a donor's name
+  appears on a public page (the honor roll, the statement) only for a pledge the donor asked to
+  list (`list_on_honor_roll`), not anonymous, and with no removal request
+  (`HonorRollRemovalRequest`: privacy first, the request hides the name before anyone handles it).
 
 Pledges and payments are summed in separate subqueries: joining both tables in one query would
 repeat each pledge once per payment and inflate the sums.
@@ -43,16 +47,36 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Campaign
 from donations.models import Donor, Payment, Pledge
 from fundmgr.ledger.models import Fund
 
 ANONYMOUS_DONOR = _("Nhà hảo tâm ẩn danh")
+# On the statement, before the end of the bank reference: "Nhà hảo tâm …22CD".
+UNNAMED_DONOR = pgettext_lazy("a donor not named in public", "Nhà hảo tâm")
 HONOR_ROLL_PAGE_SIZE = 50
 # Far beyond any real honor roll (50 million donors); larger page numbers are refused before they
 # become an OFFSET that the database could not even represent.
 HONOR_ROLL_MAX_PAGE = 999_999
+
+
+def publicly_listed(prefix: str = "") -> Q:
+    """Pledges (with `prefix="pledge__"`: payments) whose money the honor roll may list: the donor
+    asked for it and has not asked since to be removed."""
+    return Q(**{f"{prefix}list_on_honor_roll": True, f"{prefix}honor_roll_removal__isnull": True})
+
+
+def publicly_named(prefix: str = "") -> Q:
+    """Pledges (or payments) whose donor's name the public may read: listed and not anonymous."""
+    return publicly_listed(prefix) & Q(**{f"{prefix}anonymous": False})
+
+
+def public_name(prefix: str = "pledge__", name: str = "donor__name") -> Case:
+    """The donor's name where the public may read it, else "": the one rule of the honor roll and
+    the statement. A hidden name never leaves the database, so no template can show it by mistake."""
+    return Case(When(publicly_named(prefix), then=F(name)), default=Value(""), output_field=CharField())
 
 
 def _live_pledges():
@@ -236,7 +260,8 @@ def honor_roll_rows(campaign: Campaign) -> QuerySet:
     """The bảng vàng as rows `(anonymous, shown_name, donor_kind, amount)`, most money received first.
 
     One row per donor and per choice of anonymity: the money received (payments not voided) on
-    the donor's pledges of the campaign that the donor asked to list on the honor roll. What a
+    the donor's pledges of the campaign that the donor asked to list on the honor roll and has not
+    asked to remove (`publicly_listed`). What a
     donor promised does not count here, only what arrived, so nobody reaches the roll by typing.
     A donor who gave once in their name and once anonymously has two rows, and the anonymous one
     is not tied to the name. Its name does not even leave the database (an empty string), and
@@ -245,14 +270,9 @@ def honor_roll_rows(campaign: Campaign) -> QuerySet:
     order is total, so pages never overlap or skip a row.
     """
     return (
-        Payment.objects.not_voided().filter(pledge__campaign=campaign, pledge__list_on_honor_roll=True)
+        Payment.objects.not_voided().filter(publicly_listed("pledge__"), pledge__campaign=campaign)
         .order_by().values("donor", "donor__kind", "pledge__anonymous")
-        .annotate(
-            total=Sum("amount"),
-            first_payment=Min("pk"),
-            shown_name=Max(Case(When(pledge__anonymous=True, then=Value("")), default=F("donor__name"),
-                                output_field=CharField())),
-        )
+        .annotate(total=Sum("amount"), first_payment=Min("pk"), shown_name=Max(public_name()))
         .order_by("-total", "first_payment")
         .values_list("pledge__anonymous", "shown_name", "donor__kind", "total")
     )

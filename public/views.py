@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 from campaigns.models import Campaign
 from donations import progress as selectors
 from donations import selectors as donation_selectors
-from donations.models import Pledge
-from donations.services import pledge_create
+from donations.models import HonorRollRemovalRequest, Pledge
+from donations.services import honor_roll_removal_request, pledge_create
 from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.vietqr import qr_svg, transfer_memo, vietqr_payload
 from fundmgr.security import rate_limit
@@ -33,6 +33,7 @@ PER_EMAIL_DEFAULT = "5/h"
 # The confirmation page answers to whoever holds the reference: a donor comes back a few times,
 # someone guessing references (5 characters of 31) tries many. Per client address, per minute.
 DETAIL_PER_IP_DEFAULT = "30/m"
+REMOVAL_PER_IP_DEFAULT = "10/m"
 
 
 def _rate(name: str, default: str) -> str:
@@ -93,18 +94,22 @@ def pledge_form(request, slug):
     return response
 
 
+def _address_limited(request, bucket: str, setting: str, default: str):
+    """The 429 page when this address has gone past the rate `setting` (else `default`), else None."""
+    if rate_limit.hit(bucket, rate_limit.client_ip(request), _rate(setting, default)):
+        return None
+    response = render(request, "429.html", {"retry_after_seconds": 60}, status=429)
+    response["Retry-After"] = "60"
+    return response
+
+
 def _reference_guesses_limited(request):
     """The 429 page when this address has asked for too many pledge references, else None.
 
     Counted before the lookup: a guess that finds nothing costs as much as one that finds a
     pledge. The confirmation page and the "check my gift" page share the count: both answer to
     whoever holds the reference."""
-    rate = _rate("PLEDGE_DETAIL_RATE_LIMIT_PER_IP", DETAIL_PER_IP_DEFAULT)
-    if rate_limit.hit("pledge-detail-ip", rate_limit.client_ip(request), rate):
-        return None
-    response = render(request, "429.html", {"retry_after_seconds": 60}, status=429)
-    response["Retry-After"] = "60"
-    return response
+    return _address_limited(request, "pledge-detail-ip", "PLEDGE_DETAIL_RATE_LIMIT_PER_IP", DETAIL_PER_IP_DEFAULT)
 
 
 def _public_pledge(reference: str, *related: str) -> Pledge:
@@ -119,7 +124,7 @@ def _public_pledge(reference: str, *related: str) -> Pledge:
 def pledge_detail(request, reference):
     if limited := _reference_guesses_limited(request):
         return limited
-    pledge = _public_pledge(reference, "fund")
+    pledge = _public_pledge(reference, "fund", "honor_roll_removal")
     campaign = pledge.campaign
     installments = list(pledge.installments.all())
     paid = donation_selectors.pledge_paid(pledge)
@@ -138,6 +143,10 @@ def pledge_detail(request, reference):
         "due_display": format_vnd(due) if due else "",
         "memo": memo,
     }
+    try:
+        context["honor_roll_removal"] = pledge.honor_roll_removal  # joined above: no query
+    except HonorRollRemovalRequest.DoesNotExist:
+        context["honor_roll_removal"] = None
     if due:
         payload = vietqr_payload(
             bank_bin=campaign.bank_bin, account_number=campaign.bank_account_number, amount=due, memo=memo
@@ -167,6 +176,26 @@ def pledge_verify(request, reference):
     }
     response = render(request, "public/pledge_verify.html", context)
     response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["POST"])
+def honor_roll_removal(request, reference):
+    """The donor asks, from their own pledge page, that their name leave the public pages.
+
+    Whoever holds the reference may ask (it is the donor's bearer secret); the request is a new
+    row that hides the name at once, and asking again adds nothing (`honor_roll_removal_request`).
+    CSRF protects the form (the middleware), and the rate limit counts before the lookup, as on
+    the pledge page, so a guesser pays for every reference tried.
+    """
+    if limited := _address_limited(
+        request, "honor-roll-removal-ip", "HONOR_ROLL_REMOVAL_RATE_LIMIT_PER_IP", REMOVAL_PER_IP_DEFAULT
+    ):
+        return limited
+    pledge = _public_pledge(reference)
+    honor_roll_removal_request(pledge=pledge)
+    response = redirect(f"{reverse('public:pledge-detail', args=[pledge.reference])}?removal=1#bang-vang")
+    response.status_code = 303
     return response
 
 

@@ -33,6 +33,7 @@ from .donors import (  # noqa: F401
     email_normalize,
     tax_code_normalize,
 )
+from .honor_roll import honor_roll_removal_close, honor_roll_removal_request  # noqa: F401
 from .payments import (  # noqa: F401
     PAYMENT_AUDIT_FIELDS,
     PAYMENT_VOID_FIELDS,

@@ -462,6 +462,35 @@ def fund_statement_rows(request: ExportRequest) -> Iterator[list]:
         yield [label, gettext("Số dư cuối kỳ"), None, None, closing]
 
 
+def fund_statement_totals(request: ExportRequest, *, fund_ids=None) -> dict[int, tuple[int, int, int, int]]:
+    """{fund id: (opening, money in, money out, closing)} of `fund_ids` (None: every fund): the
+    totals of `fund_statement_rows`, with its definitions (a fund's assets for the balances,
+    credits and debits to its other accounts for money in and out) but without its breakdown by
+    source, in one GROUP BY. For a page that needs a few funds' balances (the public statement):
+    the breakdown groups payments one by one, as many rows as there are payments.
+    tests/public/test_statement.py holds the two to the same figures."""
+    condition = _line_filter(request, dates=False)
+    if condition is None:
+        return {}
+    if fund_ids is not None:
+        condition &= Q(fund_id__in=sorted(fund_ids))
+    params = request.params or {}
+    lines, _sums = _period_sums(request, condition)
+    assets = Q(account__kind=Account.Kind.ASSET)
+    before = Q(entry__date__lt=params["date_from"]) if params.get("date_from") else Q(pk__in=[])
+    inside = Q(entry__date__gte=params["date_from"]) if params.get("date_from") else Q()
+    rows = lines.values("fund_id").annotate(
+        opening=Sum(F("debit") - F("credit"), filter=assets & before, default=0),
+        assets_change=Sum(F("debit") - F("credit"), filter=assets & inside, default=0),
+        money_in=Sum("credit", filter=~assets & inside, default=0),
+        money_out=Sum("debit", filter=~assets & inside, default=0),
+    )
+    return {
+        row["fund_id"]: (row["opening"], row["money_in"], row["money_out"], row["opening"] + row["assets_change"])
+        for row in rows
+    }
+
+
 # --- registration --------------------------------------------------------------------------------
 def exporters_register() -> None:
     """Called by `LedgerConfig.ready()`."""

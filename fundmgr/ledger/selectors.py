@@ -28,6 +28,7 @@ from .formatting import format_vnd
 from .hashing import GENESIS_HASH, entry_hash, source_label
 from .models import Account, Fund, JournalEntry, JournalLine, LedgerChainHead
 from .references import all_references, document_problems
+from .sources import source_groupers, source_groups
 
 logger = logging.getLogger(__name__)
 
@@ -419,3 +420,58 @@ def _entry_structure_problems(lines, fund_codes) -> list[str]:
                 "fund": fund_codes[fund_id], "difference": difference,
             })
     return problems
+
+
+# --- money out by source group, for the public statement ---------------------------------------
+@dataclass(frozen=True)
+class MoneyOutGroup:
+    """Money out of some funds in a period for one source group (a scholarship program) and one
+    posting unit: how many documents (a disbursement pays one student's award) and how much."""
+
+    label: str
+    unit_name: str
+    documents: int
+    amount: int
+
+
+def money_out_by_group(*, fund_ids: Iterable[int], date_from: datetime.date, date_to: datetime.date) -> list[MoneyOutGroup]:
+    """The debits to non-asset accounts (expenses) of `fund_ids` between the dates, for documents
+    whose type has a source grouper (`fundmgr.ledger.sources`), per group label and posting unit.
+
+    Reversing entries are left out (a reversal is not money out), so a group's amount is the fund
+    statement's "out" item of the same label (`exporters.fund_statement_rows`). Only counts and
+    labels leave here: the ledger knows no person, and a grouper names programs, not students.
+    Queries: the content types, the movements per document, one per grouped type, the units.
+    """
+    groupers = source_groupers()
+    source_types = {
+        pk: f"{app}.{model}" for pk, app, model in ContentType.objects.values_list("pk", "app_label", "model")
+        if f"{app}.{model}" in groupers
+    }
+    documents = (
+        JournalLine.objects.filter(
+            fund_id__in=list(fund_ids), entry__date__gte=date_from, entry__date__lte=date_to,
+            entry__reverses__isnull=True, entry__source_type_id__in=sorted(source_types), debit__gt=0,
+        )
+        .exclude(account__kind=Account.Kind.ASSET)
+        .order_by().values_list("entry__source_type_id", "entry__source_id", "entry__unit_id")
+        .annotate(amount=Sum("debit"))
+    )
+    ids_by_type: dict[int, set[str]] = {}
+    rows = list(documents)
+    for type_id, source_id, _unit_id, _amount in rows:
+        ids_by_type.setdefault(type_id, set()).add(source_id)
+    labels = {type_id: source_groups(source_types[type_id], ids) for type_id, ids in sorted(ids_by_type.items())}
+    totals: dict[tuple[str, int], list] = {}
+    for type_id, source_id, unit_id, amount in rows:
+        label = labels[type_id].get(source_id)
+        if label is None:
+            continue  # a document its grouper does not name: in the fund's total only
+        total = totals.setdefault((label, unit_id), [set(), 0])
+        total[0].add((type_id, source_id))
+        total[1] += amount
+    units = dict(OrgUnit.objects.filter(pk__in={unit_id for _label, unit_id in totals}).values_list("pk", "name"))
+    return sorted(
+        (MoneyOutGroup(label, units[unit_id], len(sources), amount) for (label, unit_id), (sources, amount) in totals.items()),
+        key=lambda group: (group.label, group.unit_name),
+    )

@@ -183,6 +183,6 @@ def test_the_form_and_the_confirmation_cost_few_queries(client, campaign, django
     # 1. the campaign (with its default fund), 2. the campaign's funds for the radio buttons
     with django_assert_num_queries(2):
         assert client.get(f"/c/{campaign.slug}/pledge/").status_code == 200
-    # 1. the pledge with its campaign and fund, 2. its installments, 3. the sum of its payments
+    # 1. the pledge with its campaign, fund and removal request, 2. its installments, 3. the sum of its payments
     with django_assert_num_queries(3):
         assert client.get(f"/p/{pledge.reference}/").status_code == 200

@@ -1,0 +1,384 @@
+"""The public statement (sao kê): money in line by line and by day, money out by program and
+unit, opening and closing balance per fund, for a campaign or for a unit's year.
+
+What the public reads, and why:
+- money in is the payments received in the period, voided ones excepted (the rule of
+  `donations.progress`): date, amount, receipt number, and the donor's name only where
+  `progress.public_name` allows it. Anyone else is "Nhà hảo tâm" followed by the last four
+  characters of the bank's transaction reference, which the donor finds on their own bank
+  statement and which tells nobody else who they are. Never the pledge reference: it is the bearer
+  secret of the donor's page `/p/<reference>/`, five random characters, and showing even its end
+  would leave a guesser one character to find. A cash or in-kind gift has no bank reference; its
+  receipt number, printed on the donor's receipt, identifies it;
+- money out comes from the ledger (`fundmgr.ledger.selectors.money_out_by_group`): per program
+  and paying unit, an amount and a count of awards paid, never a student;
+- balances per fund are the fund statement's totals (`fundmgr.ledger.exporters.fund_statement_totals`,
+  the same definitions as `fund_statement_rows`), so the statement and the treasurer's report
+  cannot disagree.
+
+Cost: lines are read by keyset on (received_on, id) (the index `payment_received_order`), one
+query per page whatever the number of payments. The sums (per day, the totals, the funds, money
+out) are computed once and cached under the ledger's chain head and the last payment's id (read
+as two subqueries of the campaign's or unit's own row, `version_annotations`): any new payment
+or voiding moves one of them, so a cached summary is never stale, and a page between two
+payments costs no sum over millions of rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Count, Q, Subquery, Sum
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import Campaign
+from donations.models import Payment
+from donations.progress import UNNAMED_DONOR, public_name
+from fundmgr.core.exporting import AMOUNT, DATE, INTEGER, TEXT, Column, ExportRequest
+from fundmgr.ledger.exporters import fund_statement_totals
+from fundmgr.ledger.models import Fund, LedgerChainHead
+from fundmgr.ledger.selectors import MoneyOutGroup, money_out_by_group
+from fundmgr.orgs.models import OrgUnit
+
+PAGE_SIZE = 50
+# The characters of the bank reference that follow "Nhà hảo tâm" (see the module's docstring).
+REFERENCE_TAIL = 4
+REFERENCE_SEARCH_MAX = 40
+_CACHE_SECONDS = 24 * 3600
+# How long one request may hold the right to compute a summary (a crashed one lets go by then).
+_COMPUTING_SECONDS = 120
+logger = logging.getLogger(__name__)
+_CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(\d{1,18})$")
+
+
+@dataclass(frozen=True)
+class StatementScope:
+    """What one statement covers: its payments (a Q over Payment), its funds and its period."""
+
+    key: str  # the cache's name for it: "campaign:12", "unit:3"
+    payments: Q
+    fund_ids: tuple[int, ...]
+    date_from: datetime.date
+    date_to: datetime.date
+    # The books' version (`version_annotations`) when the caller read it with its own row; "" to
+    # read it with a query of its own.
+    version: str = ""
+
+
+def version_annotations() -> dict:
+    """The ledger's chain head and the last payment's id, as annotations of the row a page reads
+    anyway (the campaign, the unit): what a new payment, a voiding or any posting changes."""
+    return {
+        "books_head": Subquery(LedgerChainHead.objects.order_by().values("last_hash")[:1]),
+        "books_last_payment": Subquery(Payment.objects.order_by("-pk").values("pk")[:1]),
+    }
+
+
+def _version_of(row) -> str:
+    """The version read by `version_annotations` on `row`, or ""."""
+    if not hasattr(row, "books_head"):
+        return ""
+    return f"{row.books_head or ''}:{row.books_last_payment or 0}"
+
+
+def campaign_scope(campaign: Campaign, *, today: datetime.date) -> StatementScope:
+    """From the campaign's first day to today: money keeps arriving, and awards keep being paid
+    from its funds, after the campaign closes. Every payment of the campaign counts, also one
+    received before its first day (a pledge paid early): the period then starts on that payment's
+    day (`StatementSummary.date_from`), so the statement's total is the campaign page's."""
+    date_to = max(today, campaign.starts_on)
+    return StatementScope(
+        key=f"campaign:{campaign.pk}",
+        payments=Q(pledge__campaign=campaign, received_on__lte=date_to),
+        fund_ids=tuple(sorted(campaign.funds.values_list("pk", flat=True))),
+        date_from=campaign.starts_on,
+        date_to=date_to,
+        version=_version_of(campaign),
+    )
+
+
+def unit_year_scope(unit: OrgUnit, year: int) -> StatementScope:
+    """Every fund the unit manages, over the calendar year: the year of its books (receipts and
+    vouchers are numbered per calendar year, and the reports' periods are calendar dates)."""
+    date_from, date_to = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    return StatementScope(
+        key=f"unit:{unit.pk}",
+        payments=Q(fund__unit=unit, received_on__gte=date_from, received_on__lte=date_to),
+        fund_ids=tuple(sorted(Fund.objects.filter(unit=unit).values_list("pk", flat=True))),
+        date_from=date_from,
+        date_to=date_to,
+        version=_version_of(unit),
+    )
+
+
+# --- the summary (cached) ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class FundBalance:
+    label: str  # "QKH-TH Quỹ Khuyến học tỉnh Thanh Hóa", as in the fund statement
+    opening: int
+    money_in: int
+    money_out: int
+    closing: int
+
+
+@dataclass(frozen=True)
+class StatementSummary:
+    date_from: datetime.date  # the scope's, or the first payment's day if that is earlier
+    received: int  # the payments of the scope, not voided
+    payment_count: int
+    days: dict[datetime.date, tuple[int, int]]  # day → (amount, number of payments)
+    funds: list[FundBalance]
+    money_out: list[MoneyOutGroup]
+
+    @property
+    def money_out_total(self) -> int:
+        return sum(group.amount for group in self.money_out)
+
+    @property
+    def awards_count(self) -> int:
+        return sum(group.documents for group in self.money_out)
+
+
+def _version() -> str:
+    """The books' version in a query of its own (a scope built without it)."""
+    row = OrgUnit.objects.annotate(**version_annotations()).order_by().first()
+    return _version_of(row) if row is not None else ":0"
+
+
+def statement_summary(scope: StatementScope) -> StatementSummary:
+    """The scope's sums: from the cache, else computed and cached. No query when the scope
+    carries the books' version, one otherwise.
+
+    After a posting, the first request computes the new summary; requests that arrive while it
+    does (a lock in the cache) get the previous summary, a few seconds old, instead of all summing
+    a million rows at once. Without the cache (Redis down) every request computes: slower, never
+    wrong, never an error page.
+    """
+    version = scope.version or _version()
+    name = f"statement:v1:{scope.key}:{scope.date_from}:{scope.date_to}:{','.join(map(str, scope.fund_ids))}"
+    key, latest_key, lock_key = f"{name}:{version}", f"{name}:latest", f"{name}:{version}:computing"
+    try:
+        summary = cache.get(key)
+        if summary is not None:
+            return summary
+        if not cache.add(lock_key, 1, _COMPUTING_SECONDS):
+            previous = cache.get(latest_key)
+            if previous is not None:
+                return previous
+    except Exception as error:  # noqa: BLE001 - redis-py's ConnectionError, TimeoutError, …
+        logger.warning("statement summary not cached, the cache is unavailable (%s: %s)", type(error).__name__, error)
+        return _summary_compute(scope)
+    try:
+        summary = _summary_compute(scope)
+        cache.set_many({key: summary, latest_key: summary}, _CACHE_SECONDS)
+    finally:
+        try:
+            cache.delete(lock_key)
+        except Exception:  # noqa: BLE001 - the lock expires by itself
+            logger.warning("statement summary lock %s left to expire", lock_key)
+    return summary
+
+
+def _summary_compute(scope: StatementScope) -> StatementSummary:
+    days = {
+        day: (total, count)
+        for day, total, count in Payment.objects.not_voided().filter(scope.payments).order_by()
+        .values_list("received_on").annotate(total=Sum("amount"), count=Count("pk")).order_by("received_on")
+    }
+    date_from = min([scope.date_from, *days])
+    return StatementSummary(
+        date_from=date_from,
+        received=sum(total for total, _count in days.values()),
+        payment_count=sum(count for _total, count in days.values()),
+        days=days,
+        funds=fund_balances(scope, date_from=date_from),
+        money_out=money_out_by_group(fund_ids=scope.fund_ids, date_from=date_from, date_to=scope.date_to),
+    )
+
+
+def fund_balances(scope: StatementScope, *, date_from: datetime.date) -> list[FundBalance]:
+    """Per fund of the scope: the fund statement's opening, money in, money out and closing
+    (`fund_statement_totals`, the totals of `fund_statement_rows`) from `date_from` to the
+    scope's end, in fund code order."""
+    request = ExportRequest(params={"date_from": date_from, "date_to": scope.date_to})
+    totals = fund_statement_totals(request, fund_ids=scope.fund_ids)
+    return [
+        FundBalance(f"{code} {name}", *totals.get(pk, (0, 0, 0, 0)))
+        for pk, code, name in Fund.objects.filter(pk__in=scope.fund_ids).order_by("code").values_list("pk", "code", "name")
+    ]
+
+
+# --- the lines ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StatementSearch:
+    amount: int | None = None
+    day: datetime.date | None = None
+    reference: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.amount is not None or self.day is not None or bool(self.reference)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    pk: int
+    received_on: datetime.date
+    amount: int
+    method: str
+    receipt_number: str
+    public_name: str  # "" unless the donor may be named (`progress.public_name`)
+    reference_tail: str
+
+    @property
+    def donor(self) -> str:
+        if self.public_name:
+            return self.public_name
+        if self.reference_tail:
+            return f"{UNNAMED_DONOR} …{self.reference_tail}"
+        return str(UNNAMED_DONOR)
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.received_on.isoformat()}.{self.pk}"
+
+
+@dataclass
+class StatementDay:
+    day: datetime.date
+    total: int  # the whole day's money in, not only the lines shown
+    count: int
+    lines: list[StatementLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StatementPage:
+    days: list[StatementDay]
+    next_cursor: str  # "" on the last page
+    previous_cursor: str  # "" on the first page
+
+
+def cursor_parse(text: str) -> tuple[datetime.date, int] | None:
+    """"2026-02-17.123" → (that day, 123); None for anything else."""
+    match = _CURSOR.match(text or "")
+    if match is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(match.group(1)), int(match.group(2))
+    except ValueError:
+        return None
+
+
+def _lines(scope: StatementScope, search: StatementSearch):
+    payments = Payment.objects.not_voided().filter(scope.payments)
+    if search.amount is not None:
+        payments = payments.filter(amount=search.amount)
+    if search.day is not None:
+        payments = payments.filter(received_on=search.day)
+    if search.reference:
+        reference = search.reference[:REFERENCE_SEARCH_MAX]
+        payments = payments.filter(Q(bank_reference__iendswith=reference) | Q(receipt__number__iexact=reference))
+    # Only these columns leave the database: no contact, and a name only where it may be shown.
+    return payments.annotate(shown_name=public_name()).values_list(
+        "pk", "received_on", "amount", "method", "receipt__number", "shown_name", "bank_reference"
+    )
+
+
+def _line(row) -> StatementLine:
+    pk, received_on, amount, method, receipt_number, shown_name, bank_reference = row
+    return StatementLine(
+        pk=pk, received_on=received_on, amount=amount, method=method, receipt_number=receipt_number or "",
+        public_name=shown_name or "", reference_tail=(bank_reference or "")[-REFERENCE_TAIL:],
+    )
+
+
+def statement_page(
+    scope: StatementScope, summary: StatementSummary, *, search: StatementSearch = StatementSearch(),
+    after: tuple[datetime.date, int] | None = None, before: tuple[datetime.date, int] | None = None,
+    per_page: int = PAGE_SIZE,
+) -> StatementPage:
+    """One page of lines in (received_on, id) order, after or before a cursor: one query.
+
+    One line more than the page is read to know whether another page follows. The keyset bound
+    on the day is a range the index serves; only the lines of the cursor's own day are filtered.
+    """
+    lines = _lines(scope, search)
+    if before is not None:
+        day, pk = before
+        lines = lines.filter(Q(received_on__lt=day) | Q(received_on=day, pk__lt=pk), received_on__lte=day)
+        rows = list(lines.order_by("-received_on", "-pk")[: per_page + 1])
+        more_before, rows = len(rows) > per_page, rows[:per_page][::-1]
+        more_after = True
+    else:
+        if after is not None:
+            day, pk = after
+            lines = lines.filter(Q(received_on__gt=day) | Q(received_on=day, pk__gt=pk), received_on__gte=day)
+        rows = list(lines.order_by("received_on", "pk")[: per_page + 1])
+        more_after, rows = len(rows) > per_page, rows[:per_page]
+        more_before = after is not None
+    page_lines = [_line(row) for row in rows]
+    days: list[StatementDay] = []
+    for line in page_lines:
+        if not days or days[-1].day != line.received_on:
+            total, count = summary.days.get(line.received_on, (0, 0))
+            days.append(StatementDay(line.received_on, total, count))
+        days[-1].lines.append(line)
+    return StatementPage(
+        days=days,
+        next_cursor=page_lines[-1].cursor if page_lines and more_after else "",
+        previous_cursor=page_lines[0].cursor if page_lines and more_before else "",
+    )
+
+
+def statement_lines_all(scope: StatementScope, search: StatementSearch, *, chunk_size: int = 5000) -> Iterator[StatementLine]:
+    """Every line of the search in order, streamed (the downloads)."""
+    for row in _lines(scope, search).order_by("received_on", "pk").iterator(chunk_size=chunk_size):
+        yield _line(row)
+
+
+def statement_lines_count(scope: StatementScope, search: StatementSearch, *, limit: int) -> int:
+    """How many lines the search has, counting no further than `limit` (the PDF's bound)."""
+    return len(_lines(scope, search).order_by().values_list("pk", flat=True)[: limit + 1])
+
+
+# --- the downloads (CSV, PDF): one table -----------------------------------------------------------
+STATEMENT_COLUMNS = (
+    Column(_("Mục"), TEXT),
+    Column(_("Ngày"), DATE),
+    Column(_("Diễn giải"), TEXT),
+    Column(_("Số phiếu thu"), TEXT),
+    Column(_("Số tiền thu"), AMOUNT),
+    Column(_("Số tiền chi"), AMOUNT),
+    Column(_("Số suất học bổng"), INTEGER),
+    Column(_("Số dư"), AMOUNT),
+)
+
+
+def statement_rows(summary: StatementSummary, lines: Iterator[StatementLine], *, date_from, date_to) -> Iterator[list]:
+    """The statement as rows of `STATEMENT_COLUMNS`: the funds' opening balances, money in line by
+    line with each day's total after its lines, money out by program and unit, the funds' money in
+    and out and closing balances. The CSV and the PDF write these same rows."""
+    opening, money_in, money_out = gettext("Số dư đầu kỳ"), gettext("Khoản thu"), gettext("Khoản chi")
+    for fund in summary.funds:
+        yield [opening, date_from, fund.label, "", None, None, None, fund.opening]
+    day, day_total = None, None
+    for line in lines:
+        if line.received_on != day:
+            if day is not None:
+                yield [gettext("Tổng thu trong ngày"), day, "", "", day_total, None, None, None]
+            day, day_total = line.received_on, summary.days.get(line.received_on, (0, 0))[0]
+        yield [money_in, line.received_on, line.donor, line.receipt_number, line.amount, None, None, None]
+    if day is not None:
+        yield [gettext("Tổng thu trong ngày"), day, "", "", day_total, None, None, None]
+    for group in summary.money_out:
+        yield [money_out, None, f"{group.label} – {group.unit_name}", "", None, group.amount, group.documents, None]
+    for fund in summary.funds:
+        yield [gettext("Thu, chi của quỹ trong kỳ"), None, fund.label, "", fund.money_in, fund.money_out, None, None]
+    for fund in summary.funds:
+        yield [gettext("Số dư cuối kỳ"), date_to, fund.label, "", None, None, None, fund.closing]
