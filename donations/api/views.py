@@ -10,6 +10,7 @@ ValidationError becomes a 400 with the same field names, a reused idempotency ke
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 
 from campaigns.models import Campaign
@@ -71,6 +72,8 @@ class PledgeViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Rea
         pledges = pledges.prefetch_related(Prefetch("installments", queryset=PledgeInstallment.objects.order_by("number")))
         return selectors.pledge_list(pledges)
 
+    # The answer is the pledge as the list shows it (201 new, 200 a repeated Idempotency-Key).
+    @extend_schema(request=PledgeCreateSerializer, responses={201: PledgeSerializer, 200: PledgeSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -112,6 +115,8 @@ class PaymentViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Re
         payments = Payment.objects.select_related("donor", "pledge", "fund", "unit").order_by("-pk")
         return _viewable(payments, self.request.user, "unit")
 
+    # The answer is the payment as the list shows it (201 new, 200 a repeated Idempotency-Key).
+    @extend_schema(request=PaymentCreateSerializer, responses={201: PaymentSerializer, 200: PaymentSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
