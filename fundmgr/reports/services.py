@@ -48,6 +48,7 @@ from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
 from fundmgr.core import exporting, outbox
 from fundmgr.core.exporting import WRITERS, Exporter, ExportRequest, Manifest, export_write, format_allowed
+from fundmgr.idempotency.services import idempotent_create
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import Membership, OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
@@ -160,14 +161,17 @@ RUN_AUDIT_FIELDS = ["kind", "domain", "parameters", "format", "unit", "personal"
 
 def report_run_create(
     *, kind: str, data, format: str, by, unit: OrgUnit | None = None, schedule: ReportSchedule | None = None,
-    period: str = "",
+    period: str = "", idempotency_key: str | None = None,
 ) -> ReportRun:
     """Ask for a run of exporter `kind` with the form data `data`, as `by`, over `unit`'s subtree
     (None: all of `by`'s scope). PermissionDenied without EXPORT in the exporter's domain there;
     ValidationError for an unknown report or format, or parameters the form refuses.
 
     `by=None` is the system (a schedule, `report_schedules_due`): no permission check, the run
-    reads `unit`'s whole subtree; only services pass it, never a view."""
+    reads `unit`'s whole subtree; only services pass it, never a view.
+
+    A repeat of `idempotency_key` (keys are the asking user's own) with the same request returns
+    the first run, marked `replayed`, and starts nothing; with another request it is refused."""
     exporter = exporter_of(kind)
     format_check(exporter, format)
     if by is not None and not user_can(by, Action.EXPORT, exporter.domain, unit):
@@ -177,7 +181,7 @@ def report_run_create(
     unit_ids = export_unit_ids(by, exporter.domain, unit)
     personal = _personal(by, exporter.domain, unit_ids)
     inline = _small(exporter, _export_request(exporter, params, unit_ids, personal, by))
-    with transaction.atomic():
+    def record() -> ReportRun:
         run = ReportRun.objects.create(
             kind=exporter.name, domain=exporter.domain, parameters=raw, format=format, requested_by=by, unit=unit,
             unit_ids=None if unit_ids is None else sorted(unit_ids), personal=personal, schedule=schedule,
@@ -188,6 +192,15 @@ def report_run_create(
             after={name: getattr(run, ReportRun._meta.get_field(name).attname) for name in RUN_AUDIT_FIELDS},
         )
         transaction.on_commit(lambda: _start(run, inline=inline))
+        return run
+
+    with transaction.atomic():
+        run, created = idempotent_create(
+            scope=f"report-run:{by.pk if by is not None else 'system'}", key=idempotency_key,
+            content={"kind": exporter.name, "parameters": raw, "format": format, "unit": unit, "period": period},
+            model=ReportRun, create=record,
+        )
+    run.replayed = not created
     return run
 
 

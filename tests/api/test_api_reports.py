@@ -75,6 +75,20 @@ def test_a_run_not_done_yet_is_polled_and_its_file_is_a_409(api, campaign, setti
     assert api.get(f"{URL}{run['id']}/file/").status_code == 409
 
 
+def test_a_repeated_idempotency_key_returns_the_first_run_and_starts_nothing(api, campaign):
+    body = {"kind": "general_journal", "format": "csv", "unit": "TH",
+            "parameters": {"date_from": DAY.isoformat(), "date_to": DAY.isoformat()}}
+    unkeyed = [api.post(URL, body, format="json").status_code for _ in range(2)]  # no key: a run each time
+    one = api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="bao-cao-1")
+    two = api.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="bao-cao-1")
+    other = api.post(URL, {**body, "format": "xlsx"}, format="json", HTTP_IDEMPOTENCY_KEY="bao-cao-1")
+
+    assert (unkeyed, one.status_code, two.status_code) == ([201, 201], 201, 200)
+    assert two.json()["id"] == one.json()["id"]
+    assert other.status_code == 422 and list(other.json()["errors"]) == ["idempotency_key"]
+    assert ReportRun.objects.count() == 3
+
+
 def test_refusals(api, stranger, unit, other_unit, django_capture_on_commit_callbacks):
     assert ask(api, django_capture_on_commit_callbacks, kind="khong-co").status_code == 400
     bad_dates = ask(api, django_capture_on_commit_callbacks, parameters={"date_from": "2026-02-01", "date_to": "2026-01-01"})

@@ -17,11 +17,11 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
-from rest_framework.response import Response
 
 from fundmgr.api.errors import service_errors
 from fundmgr.api.filtering import StrictFilterBackend
 from fundmgr.api.filters import StableOrderingFilter
+from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.renderers import FileDownloadNegotiation
 from fundmgr.core.outbox import JobStatus
 from fundmgr.orgs.models import OrgUnit
@@ -108,7 +108,7 @@ def _with_progress(runs):
     return runs
 
 
-class ReportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ReportRunViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Report runs you asked for, and those of the units where you may export their report's domain."""
 
     # Each run belongs to its report's domain (`ReportRun.domain`, the exporter's): money for the
@@ -134,7 +134,7 @@ class ReportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_object(self):
         return _with_progress([super().get_object()])[0]
 
-    @extend_schema(request=ReportRunCreateSerializer, responses={201: ReportRunSerializer})
+    @extend_schema(request=ReportRunCreateSerializer, responses={201: ReportRunSerializer, 200: ReportRunSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -147,12 +147,15 @@ class ReportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         try:
             run = services.report_run_create(
                 kind=data["kind"], data=data["parameters"], format=data["format"], by=request.user, unit=unit,
+                idempotency_key=self.idempotency_key(),
             )
         except DjangoValidationError as error:
             raise service_errors(error) from None
+        replayed = run.replayed
         run = _with_progress([self.get_queryset().get(pk=run.pk)])[0]
-        return Response(ReportRunSerializer(run, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
+        return self.created_response(
+            ReportRunSerializer(run, context=self.get_serializer_context()).data, created=not replayed
+        )
 
     @extend_schema(
         responses={
