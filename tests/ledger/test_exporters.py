@@ -290,4 +290,4 @@ def test_export_ledger_options(two_communes, tmp_path):
     with pytest.raises(Exception, match="no fund with the code 'NOPE'"):
         call_command("export_ledger", str(tmp_path / "x.csv"), "--fund", "NOPE")
     with pytest.raises(Exception, match="date_from"):
-        call_command("export_ledger", str(tmp_path / "x.csv"), "--from", "31/12/2025")
+        call_command("export_ledger", str(tmp_path / "x.csv"), "--from", "32/12/2025")

@@ -1,5 +1,6 @@
 """Production settings, security headers, the Content Security Policy and the error pages."""
 
+import base64
 import os
 import secrets
 import string
@@ -25,6 +26,8 @@ def production_environment(**extra):
         DEBUG="0",
         SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(50)),
         ALLOWED_HOSTS="example.vn",
+        # Production signs its transparency checkpoints with a key from the environment (or a file).
+        TRANSPARENCY_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         **extra,
     )
     return environment
