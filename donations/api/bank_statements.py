@@ -76,8 +76,8 @@ class LineFilter(django_filters.FilterSet):
 # --- serializers --------------------------------------------------------------------------------
 class StatementSerializer(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    campaign = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    campaign = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = BankStatementImport
@@ -100,8 +100,10 @@ class StatementUploadSerializer(serializers.Serializer):
 
 class LineSerializer(serializers.ModelSerializer):
     statement = serializers.PrimaryKeyRelatedField(read_only=True)
-    pledge = serializers.SlugRelatedField(slug_field="reference", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    pledge = serializers.SlugRelatedField(slug_field="reference", read_only=True, allow_null=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # "" until the line is matched: a choice or blank.
+    matched_by = serializers.ChoiceField(choices=BankStatementLine.MatchedBy.choices, read_only=True, allow_blank=True)
 
     class Meta:
         model = BankStatementLine

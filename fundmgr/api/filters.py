@@ -10,6 +10,8 @@ reading their names once (`names_matching`): one query however many rows match.
 """
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
 from fundmgr.core.contacts import name_normalize
@@ -22,6 +24,13 @@ class StableOrderingFilter(OrderingFilter):
         parameter["description"] = "sort by one of these fields; a leading '-' sorts descending"
         parameter["schema"] = {"type": "string", "enum": [f"{sign}{field}" for field in fields for sign in ("", "-")]}
         return [parameter]
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        # DRF drops an order it does not know and answers unsorted; a typo here is a 400.
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        if len(valid) != len([field for field in fields if field]):
+            raise ValidationError({self.ordering_param: [_("Không sắp xếp được theo trường này.")]})
+        return valid
 
     def get_ordering(self, request, queryset, view):
         ordering = list(super().get_ordering(request, queryset, view) or [])

@@ -49,7 +49,7 @@ class JournalLineSerializer(serializers.ModelSerializer):
 class JournalEntrySerializer(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     source = serializers.SerializerMethodField(help_text="the source document, `app.model:id`; empty when none")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     total = serializers.SerializerMethodField(help_text="the sum of the debits (= the sum of the credits)")
     lines = JournalLineSerializer(many=True, read_only=True)
 

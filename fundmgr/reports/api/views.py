@@ -58,7 +58,7 @@ class ProgressSerializer(serializers.Serializer):
 
 class ReportRunSerializer(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     title = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField(
         help_text="rows written so far and rows in all (null while unknown); a running run's from its worker",
