@@ -60,7 +60,7 @@ class ReceiptFilter(django_filters.FilterSet):
 class ReceiptSerializer(serializers.ModelSerializer):
     unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     amount_display = serializers.SerializerMethodField()
-    voided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    voided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Receipt

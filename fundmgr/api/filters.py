@@ -33,6 +33,8 @@ class StableOrderingFilter(OrderingFilter):
         return valid
 
     def get_ordering(self, request, queryset, view):
+        if request.query_params.get(self.ordering_param, None) == "":
+            raise ValidationError({self.ordering_param: [_("Không sắp xếp được theo trường này.")]})
         ordering = list(super().get_ordering(request, queryset, view) or [])
         if not any(field.lstrip("-") in ("pk", "id") for field in ordering):
             descending = bool(ordering) and ordering[0].startswith("-")

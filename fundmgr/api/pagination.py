@@ -141,6 +141,13 @@ class ApiCursorPagination(CursorPagination):
         position = self._get_position_from_instance(self.page[0], self.ordering) if self.page else self.previous_position
         return self.encode_cursor(Cursor(offset=0, reverse=True, position=position))
 
+    def decode_cursor(self, request):
+        # A cursor that is not one of ours is bad input (400, naming it), not a missing page.
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+
     def _after(self, queryset, order: str, position: str):
         """Rows strictly after `position` (the keyset [value, pk]) in the order `order` names."""
         try:
@@ -149,7 +156,7 @@ class ApiCursorPagination(CursorPagination):
             lookup = "lt" if order.startswith("-") else "gt"
             return queryset.filter(Q(**{f"{field}__{lookup}": value}) | Q(**{field: value, f"pk__{lookup}": int(pk)}))
         except (TypeError, ValueError, DjangoValidationError):
-            raise NotFound(self.invalid_cursor_message) from None
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
 
 
 def _keyset_ordering(ordering) -> tuple[str, ...]:
