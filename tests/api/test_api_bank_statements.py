@@ -7,21 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from donations.models import BankStatementImport, BankStatementLine, Payment, Pledge
 from donations.services import pledge_create
 
-from .money_fixtures import (
-    DAY,
-    api,
-    auditor,
-    campaign,
-    client_for,
-    fresh,
-    fund,
-    other_campaign,
-    other_fund,
-    other_unit,
-    stranger,
-    treasurer,
-    unit,
-)
+from .money_fixtures import *  # noqa: F403  (the fixtures, by name)
+from .money_fixtures import DAY, client_for, fresh
 
 pytestmark = pytest.mark.django_db
 

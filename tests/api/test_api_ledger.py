@@ -11,23 +11,8 @@ from fundmgr.idempotency.models import IdempotencyKey
 from fundmgr.ledger import services as ledger_services
 from fundmgr.ledger.models import Fund, JournalEntry
 
-from .money_fixtures import (
-    DAY,
-    api,
-    auditor,
-    campaign,
-    client_for,
-    fresh,
-    fund,
-    other_campaign,
-    other_fund,
-    other_unit,
-    pledges_paid,
-    second_fund,
-    stranger,
-    treasurer,
-    unit,
-)
+from .money_fixtures import *  # noqa: F403  (the fixtures, by name)
+from .money_fixtures import DAY, client_for, fresh, pledges_paid
 
 pytestmark = pytest.mark.django_db
 

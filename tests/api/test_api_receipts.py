@@ -9,21 +9,8 @@ from donations.models import Payment
 from fundmgr.ledger.models import JournalEntry
 from receipts.models import Receipt
 
-from .money_fixtures import (
-    api,
-    auditor,
-    campaign,
-    client_for,
-    fresh,
-    fund,
-    other_campaign,
-    other_fund,
-    other_unit,
-    pledges_paid,
-    stranger,
-    treasurer,
-    unit,
-)
+from .money_fixtures import *  # noqa: F403  (the fixtures, by name)
+from .money_fixtures import client_for, fresh, pledges_paid
 
 pytestmark = pytest.mark.django_db
 

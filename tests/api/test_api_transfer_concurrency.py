@@ -15,14 +15,8 @@ from fundmgr.ledger.models import JournalEntry
 from fundmgr.ledger.services import Line, entry_post
 from tests.ledger.helpers import chart_install
 
-from .money_fixtures import (
-    DAY,
-    client_for,
-    fund,
-    second_fund,
-    treasurer,
-    unit,
-)
+from .money_fixtures import *  # noqa: F403  (the fixtures, by name)
+from .money_fixtures import DAY, client_for
 
 KEYS = 4
 REPEATS = 3
