@@ -1,33 +1,23 @@
-"""Logs to prove things about: the demo data, or made-up entries, synced, with a checkpoint over them.
-
-Until the checkpoint service lands, the checkpoint row is written here with the stored root and a
-dummy signature; when `seed_demo` leaves a checkpoint of the same size, that one is used.
-"""
+"""Logs to prove things about: the demo data, or made-up entries, synced, with a checkpoint over them,
+signed as the daily job signs it (`checkpoint_take`, with the tests' development key)."""
 
 import hashlib
 from pathlib import Path
 
 from django.core.management import call_command
-from django.utils import timezone
 
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Account, Fund, JournalEntry, JournalLine
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.transparency import tree
 from fundmgr.transparency.models import Checkpoint
+from fundmgr.transparency.services import checkpoint_take
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "transparency_verify.py"
 
 
 def checkpoint_over_the_log() -> Checkpoint:
-    size = tree.tree_sync()
-    existing = Checkpoint.objects.filter(tree_size=size).first()
-    if existing is not None:
-        return existing
-    return Checkpoint.objects.create(
-        tree_size=size, root_hash=tree.root(size).hex(), created_at=timezone.now(),
-        origin="test", key_id="test", signature="dummy-signature",
-    )
+    """A signed checkpoint over the whole log (the last one when the log has not grown since)."""
+    return checkpoint_take()
 
 
 def seed_demo_with_checkpoint(settings) -> Checkpoint:
