@@ -12,7 +12,7 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,8 +53,15 @@ def api_token_check(*, user, name: str, scope: str, expires_at, now=None) -> Non
         raise ValidationError(errors)
 
 
+def _check_may_manage(by, user) -> None:
+    """A person manages their own tokens; a superuser anyone's (`by=None`: the system)."""
+    if by is not None and not (by.is_active and by.is_superuser) and by.pk != user.pk:
+        raise PermissionDenied(_("Bạn chỉ quản lý được khóa API của chính mình."))
+
+
 def api_token_create(*, user, name: str, scope: str, expires_at: datetime.datetime, by=None) -> tuple[ApiToken, str]:
     """A new token for `user`: `(row, plain token)`. The plain token exists only in this answer."""
+    _check_may_manage(by, user)
     now = timezone.now()
     api_token_check(user=user, name=name, scope=scope, expires_at=expires_at, now=now)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -70,7 +77,8 @@ def api_token_create(*, user, name: str, scope: str, expires_at: datetime.dateti
 def api_token_revoke(*, token: ApiToken, by=None) -> ApiToken:
     """Revoke `token` from now on; revoking it again changes nothing."""
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+        _check_may_manage(by, token.user)
         if token.revoked_at is not None:
             return token
         before = audit_fields(token, ["revoked_at"])

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -32,6 +33,7 @@ from fundmgr.audit.services import audit_record
 from fundmgr.core import merkle, outbox
 from fundmgr.ledger.models import JournalEntry
 from fundmgr.orgs.models import Membership
+from fundmgr.orgs.roles import Action, Domain, user_can
 
 from . import signing, tree
 from .models import Checkpoint, CheckpointDelivery
@@ -53,7 +55,10 @@ def checkpoint_take(*, by=None) -> Checkpoint:
 
     Before signing, the new tree must extend the last checkpoint (same root at its size): the key
     never signs a history that contradicts what it signed before (CheckpointRefused).
+    A person needs the ledger's export capability (`by=None`: the daily job, the command, the demo).
     """
+    if by is not None and not user_can(by, Action.EXPORT, Domain.LEDGER):
+        raise PermissionDenied(_("Bạn không có quyền lấy điểm kiểm chứng."))
     signing.signing_key()  # no key: fail before anything is written
     with transaction.atomic():
         _checkpoint_lock()

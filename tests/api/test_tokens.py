@@ -4,7 +4,7 @@ import datetime
 import hashlib
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from fundmgr.api.models import ApiToken
@@ -143,3 +143,16 @@ def test_the_admin_revokes_and_lists_only_ones_own_tokens(client, treasurer, mak
     mine.refresh_from_db()
     assert mine.revoked_at is not None
     assert token_client(plain).get("/api/v1/pledges/").status_code == 401
+
+
+def test_the_service_lets_a_person_manage_only_their_own_tokens(treasurer, make_user):
+    other = make_user("kiemtra", role="auditor", unit=treasurer.memberships.first().unit)
+    expires = timezone.now() + datetime.timedelta(days=30)
+    with pytest.raises(PermissionDenied):
+        api_token_create(user=treasurer, name="không phải của tôi", scope=ApiToken.Scope.READ, expires_at=expires, by=other)
+    token, _plain = api_token_create(user=treasurer, name="của tôi", scope=ApiToken.Scope.READ, expires_at=expires, by=treasurer)
+    with pytest.raises(PermissionDenied):
+        api_token_revoke(token=token, by=other)
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+    root = make_user("root", superuser=True)
+    assert api_token_revoke(token=token, by=root).revoked_at is not None

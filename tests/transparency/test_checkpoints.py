@@ -173,3 +173,17 @@ def test_a_lost_e_mail_is_sent_by_the_outbox_requeue(post, auditor, django_captu
         assert outbox.requeue_stale() == 1
     assert [message.to for message in mail.outbox] == [[auditor.email]]
     assert CheckpointDelivery.objects.get().status == "done"
+
+
+def test_a_person_without_the_ledgers_export_right_takes_no_checkpoint(post, province):
+    from django.core.exceptions import PermissionDenied
+
+    from fundmgr.orgs.models import Membership
+
+    from .conftest import member
+
+    post()
+    nominator = member(province, Membership.Role.NOMINATOR, "decu")
+    with pytest.raises(PermissionDenied):
+        services.checkpoint_take(by=nominator)
+    assert not Checkpoint.objects.exists()
