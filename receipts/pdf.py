@@ -43,6 +43,7 @@ class Wording:
     receipt must not say "người nộp tiền" or "Số tiền", nor carry the cash form's Mẫu 01-TT."""
 
     title: str
+    footer_name: str  # the document's name in the footer line, before its number
     form_number: str | None  # the form's identification, top right
     payer: str
     reason: str
@@ -53,6 +54,7 @@ class Wording:
 
 MONEY_WORDING = Wording(
     title="PHIẾU THU",
+    footer_name="Phiếu thu số",
     form_number="Mẫu số 01 - TT",
     payer="Họ và tên người nộp tiền:",
     reason="Lý do nộp:",
@@ -70,6 +72,7 @@ _HEAD, _ACCOUNTANT, _PAYER, _PREPARER, _CASHIER = MONEY_WORDING.signatures
 IN_KIND_WORDING = dataclasses.replace(
     MONEY_WORDING,
     title="BIÊN NHẬN HIỆN VẬT",
+    footer_name="Biên nhận hiện vật số",
     form_number=None,
     payer="Họ và tên người trao hiện vật:",
     reason="Nội dung:",
@@ -211,6 +214,6 @@ class _Layout(FormLayout):
         size = self.size - 2.5
         self.text(self.left, y, f"Mã xác thực: {doc.verification_code}", font=BOLD, size=size, color=GREY)
         self.text(
-            self.right, y, f"Phiếu thu số {doc.number} · {doc.payment_method_label} · phát hành lúc {issued}",
+            self.right, y, f"{_wording(doc).footer_name} {doc.number} · {doc.payment_method_label} · phát hành lúc {issued}",
             size=size, align="right", color=GREY,
         )
