@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/fundmgr
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 export TEST_REDIS_URL
 
-.PHONY: run test test-sqlite test-postgres lint venv messages migrate seed clean
+.PHONY: run test test-sqlite test-postgres lint venv messages migrate seed clean bench
 
 venv: $(VENV)/.installed
 
@@ -60,6 +60,10 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) scripts/import_graph.py
+
+# Every benchmark against its baseline at 10k, 100k and 1M (PostgreSQL; BENCH_SIZES=... for others).
+bench: venv messages
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var/test.sqlite3* .pytest_cache
