@@ -44,6 +44,8 @@ def scaled(size: int) -> dict[str, list[str]]:
 ONCE = {  # size does not change what these measure
     "pledge_form": ["pledge_form.py", "--pledges", "300", "--database-url", f"{PG}/fundmgr_bench_pledge"],
     "receipt_pdf": ["receipt_pdf.py", "--receipts", "300"],
+    # A Tết evening: pledges by form and API, payments, the campaign page, a report; then the check.
+    "load": ["load.py", "--seconds", "60"],
 }
 RATIO_AT_END = re.compile(r"ratio.*?(\d+(?:\.\d+)?)\s*$", re.IGNORECASE)
 TIMES_BASELINE = re.compile(r"\sx\s*(\d+(?:\.\d+)?)")  # "x 5.1": times the baseline's time
@@ -56,6 +58,8 @@ def ratio_lines(output: str) -> list[tuple[str, str]]:
         found = RATIO_AT_END.search(line) or TIMES_BASELINE.search(line)
         if found:
             rows.append((" ".join(line.split()), found.group(1)))
+        elif line.startswith(("check:", "CHECK FAILED")):  # the load test's verdict
+            rows.append((line.strip(), "–"))
     return rows
 
 
