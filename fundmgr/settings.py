@@ -12,6 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -218,6 +219,17 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queues per kind of job (docs/operations.md, "Sizing"). A worker started without `-Q` consumes
+# every queue listed here (the embedded mode, the tests, a small site); a large site runs workers
+# per queue, so that a long report or import never delays what a donor is waiting for.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "donors", "imports", "reports")]
+CELERY_TASK_ROUTES = {
+    "receipts.tasks.*": {"queue": "donors"},  # receipt PDFs and e-mails, annual statements
+    "donations.tasks.*": {"queue": "donors"},  # pledge confirmations and reminders
+    "fundmgr.reports.tasks.*": {"queue": "reports"},  # exports, whatever their size
+    "fundmgr.ledger.tasks.*": {"queue": "reports"},  # the nightly verify_ledger reads every line
+}
 
 # --- Pledge reminders (beat, daily at 08:00; donations.services.pledge_reminders_due) ------------
 # An e-mail this many days before an installment is due, and this many days after it (if unpaid);
