@@ -124,7 +124,7 @@ class Student(models.Model):
         validators=[RegexValidator(r"^\d{6,19}$", _("Số tài khoản gồm 6 đến 19 chữ số, không dấu cách."))],
     )
     bank_account_holder = models.CharField(
-        _("chủ tài khoản"), max_length=120, blank=True,
+        _("chủ tài khoản nhận"), max_length=120, blank=True,
         help_text=_("Tên đúng như ngân hàng đăng ký (thường là cha, mẹ hoặc người giám hộ)."),
     )
     bank_code = models.CharField(_("ngân hàng"), max_length=10, blank=True, choices=BANKS)
@@ -521,7 +521,7 @@ class TransferBatch(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Chờ ngân hàng xác nhận")
         DONE = "done", _("Đã đối chiếu xong")
-        CANCELLED = "cancelled", _("Đã hủy")
+        CANCELLED = "cancelled", _("Đã hủy lô")
 
     program = models.ForeignKey(
         ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="transfer_batches"
@@ -531,7 +531,7 @@ class TransferBatch(models.Model):
         help_text=_("Học sinh của đơn vị này và các đơn vị trực thuộc."),
     )
     status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    line_count = models.PositiveIntegerField(_("số dòng"))
+    line_count = models.PositiveIntegerField(_("số dòng chuyển khoản"))
     total_amount = models.BigIntegerField(_("tổng tiền"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -554,15 +554,15 @@ class TransferLine(models.Model):
         PENDING = "pending", _("Chờ kết quả")
         PAID = "paid", _("Đã chuyển")
         FAILED = "failed", _("Không thành công")
-        CANCELLED = "cancelled", _("Đã hủy")
+        CANCELLED = "cancelled", _("Hủy cùng lô")
 
     batch = models.ForeignKey(TransferBatch, on_delete=models.PROTECT, related_name="lines")
     award = models.ForeignKey(Award, verbose_name=_("suất học bổng"), on_delete=models.PROTECT, related_name="transfer_lines")
     number = models.PositiveIntegerField(_("STT"))
     amount = models.BigIntegerField(_("số tiền"))
     # The account as the file gave it to the bank (personal data: erased with the student's).
-    account_number = models.CharField(_("số tài khoản"), max_length=19)
-    account_holder = models.CharField(_("chủ tài khoản"), max_length=120)
+    account_number = models.CharField(_("số tài khoản nhận"), max_length=19)
+    account_holder = models.CharField(_("chủ tài khoản nhận"), max_length=120)
     bank_code = models.CharField(_("ngân hàng"), max_length=10)
     description = models.CharField(_("nội dung"), max_length=50)
     status = models.CharField(_("kết quả"), max_length=10, choices=Status.choices, default=Status.PENDING)

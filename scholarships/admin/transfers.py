@@ -131,7 +131,7 @@ class TransferBatchAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
             for line in batch.lines.select_related("award", "disbursement").order_by("number")
         ]
         return html_table(
-            [_("STT"), _("mã suất"), _("mã hồ sơ"), _("chủ tài khoản"), _("số tài khoản"), _("ngân hàng"), _("số tiền"),
+            [_("STT"), _("mã suất"), _("mã hồ sơ"), _("chủ tài khoản nhận"), _("số tài khoản nhận"), _("ngân hàng"), _("số tiền"),
              _("kết quả"), _("phiếu chi / ghi chú")], rows,
         )
 
