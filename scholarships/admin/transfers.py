@@ -111,12 +111,16 @@ class TransferBatchAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
     @admin.display(description=gettext_lazy("thao tác"))
     def actions_display(self, batch):
         request = batch.viewer_request
-        buttons = [(reverse("admin:scholarships_transferbatch_file", args=[batch.pk]), _("Tải tệp cho ngân hàng (CSV)"))]
+        buttons = []
+        if RecipientAccess(request.user).allows(batch.program.unit):  # the file names the families
+            buttons.append((reverse("admin:scholarships_transferbatch_file", args=[batch.pk]), _("Tải tệp cho ngân hàng (CSV)")))
         if batch.status == TransferBatch.Status.OPEN and self._may_pay(request, batch):
             buttons += [
                 (reverse("admin:scholarships_transferbatch_confirm", args=[batch.pk]), _("Nhập kết quả của ngân hàng")),
                 (reverse("admin:scholarships_transferbatch_cancel", args=[batch.pk]), _("Hủy lô")),
             ]
+        if not buttons:
+            return "–"
         return format_html(" ".join(['<a class="button" href="{}">{}</a>'] * len(buttons)),
                            *[part for button in buttons for part in button])
 

@@ -215,3 +215,15 @@ def test_the_admin_makes_a_batch_gives_its_file_and_takes_the_result(scene, unit
     client.force_login(other)
     assert client.get(reverse("admin:scholarships_transferbatch_file", args=[batch.pk])).status_code == 404
     assert client.get(reverse("admin:scholarships_transferbatch_change", args=[batch.pk])).status_code in (302, 404)
+
+
+def test_the_auditor_reads_a_batch_masked_without_its_file(scene, units, people, client):
+    from django.urls import reverse
+
+    _fund, program, _students, _awards = scene
+    batch = transfers.transfer_batch_create(program=program, unit=units.commune_a, by=people["treasurer"])
+    client.force_login(people["auditor"])
+    page = client.get(reverse("admin:scholarships_transferbatch_change", args=[batch.pk])).content.decode()
+    assert "L.V.S." in page and "Lò Văn Sáng" not in page and "1000000000" not in page
+    assert "Tải tệp cho ngân hàng" not in page and "Nhập kết quả" not in page
+    assert client.get(reverse("admin:scholarships_transferbatch_file", args=[batch.pk])).status_code == 403
