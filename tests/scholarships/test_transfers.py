@@ -227,3 +227,38 @@ def test_the_auditor_reads_a_batch_masked_without_its_file(scene, units, people,
     assert "L.V.S." in page and "Lò Văn Sáng" not in page and "1000000000" not in page
     assert "Tải tệp cho ngân hàng" not in page and "Nhập kết quả" not in page
     assert client.get(reverse("admin:scholarships_transferbatch_file", args=[batch.pk])).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_batches_and_uploads(units, people):
+    """Two treasurers' screens make a batch of the same awards at once: one batch gets them, the other
+    is refused; then the same result file is uploaded twice at once: each line is paid once."""
+    from django.db import connection
+
+    from .test_awards_concurrency import race
+
+    fund, program, students, _paid = ceremony_scene(units, people, in_a=4, in_b=0, pay=False)
+    for index, student in enumerate(students):
+        Student.objects.filter(pk=student.pk).update(
+            bank_account_number=f"20{index:08d}", bank_account_holder=student.guardian_name, bank_code="VCB",
+        )
+    made = []
+
+    def make(_item):
+        try:
+            made.append(transfers.transfer_batch_create(program=program, unit=units.commune_a, by=None))
+        except ValidationError as error:
+            made.append(error.code)
+
+    race(make, [1, 2], threads=2)
+    batches = [item for item in made if isinstance(item, TransferBatch)]
+    assert len(batches) == 1 and batches[0].line_count == 4, made
+    assert TransferLine.objects.count() == 4
+    (batch,) = batches
+    upload = result_file([f"{number},Thành công,FT{number}" for number in range(1, 5)])
+    before = expense(fund)
+    counts = race(lambda _item: transfers.transfer_batch_confirm(batch=batch, content=upload, paid_on=DAY, by=None),
+                  [1, 2], threads=2)
+    assert counts == {"ok": 2}, counts
+    assert Disbursement.objects.count() == 4
+    assert expense(fund) - before == 4 * AWARD
