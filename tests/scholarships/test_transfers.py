@@ -233,7 +233,6 @@ def test_the_auditor_reads_a_batch_masked_without_its_file(scene, units, people,
 def test_racing_batches_and_uploads(units, people):
     """Two treasurers' screens make a batch of the same awards at once: one batch gets them, the other
     is refused; then the same result file is uploaded twice at once: each line is paid once."""
-    from django.db import connection
 
     from .test_awards_concurrency import race
 
