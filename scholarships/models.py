@@ -57,7 +57,6 @@ BANKS = (
     ("OCB", "OCB – Phương Đông"),
     ("SEAB", "SeABank – Đông Nam Á"),
 )
-BANK_NAMES = dict(BANKS)
 
 
 # A circumstance's code (the ledger's `Circumstance`, which fund restrictions and rubrics name)

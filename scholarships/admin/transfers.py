@@ -21,7 +21,7 @@ from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, user_can
 
-from ..models import BANK_NAMES, TransferBatch
+from ..models import TransferBatch, TransferLine
 from ..privacy import RecipientAccess, masked_name
 from ..services import papers, transfers
 from .common import html_table, pdf_response, record_code, refusal_message, require_rights
@@ -115,10 +115,11 @@ class TransferBatchAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
         if RecipientAccess(request.user).allows(batch.program.unit):  # the file names the families
             buttons.append((reverse("admin:scholarships_transferbatch_file", args=[batch.pk]), _("Tải tệp cho ngân hàng (CSV)")))
         if batch.status == TransferBatch.Status.OPEN and self._may_pay(request, batch):
-            buttons += [
-                (reverse("admin:scholarships_transferbatch_confirm", args=[batch.pk]), _("Nhập kết quả của ngân hàng")),
-                (reverse("admin:scholarships_transferbatch_cancel", args=[batch.pk]), _("Hủy lô")),
-            ]
+            buttons.append(
+                (reverse("admin:scholarships_transferbatch_confirm", args=[batch.pk]), _("Nhập kết quả của ngân hàng"))
+            )
+            if not batch.lines.exclude(status=TransferLine.Status.PENDING).exists():  # the bank has said nothing yet
+                buttons.append((reverse("admin:scholarships_transferbatch_cancel", args=[batch.pk]), _("Hủy lô")))
         if not buttons:
             return "–"
         return format_html(" ".join(['<a class="button" href="{}">{}</a>'] * len(buttons)),
@@ -129,7 +130,7 @@ class TransferBatchAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
         shows = RecipientAccess(batch.viewer_request.user).allows(batch.program.unit)
         rows = [
             (line.number, str(line.award), record_code(line.award.student_id), masked_name(line.account_holder, shows),
-             line.account_number if shows else "***", BANK_NAMES.get(line.bank_code, line.bank_code),
+             line.account_number if shows else "***", line.bank_code,
              vnd_or_dash(line.amount), line.get_status_display(),
              line.disbursement.number if line.disbursement_id else (line.result_note or "–"))
             for line in batch.lines.select_related("award", "disbursement").order_by("number")
