@@ -22,12 +22,13 @@ class ScholarshipsConfig(AppConfig):
 
         register_source_grouper("scholarships.disbursement", disbursement_programs)
 
-        # The awards book of the reports.
+        # The awards book and the award list of the reports.
         from fundmgr.core.exporting import register
 
-        from .exporters import AWARDS_DISBURSEMENTS
+        from .exporters import AWARD_LIST, AWARDS_DISBURSEMENTS
 
         register(AWARDS_DISBURSEMENTS)
+        register(AWARD_LIST)
 
     def seed_demo(self) -> str:
         """Demo students in Lam Sơn, Hạc Thành and a few other communes (`manage.py seed_demo`; idempotent)."""

@@ -16,6 +16,7 @@ it stay, so the ledger still adds up.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +31,31 @@ from fundmgr.orgs.models import OrgUnit
 # same fields for `scholarships.*`.
 PERSONAL_FIELDS = (
     "full_name", "date_of_birth", "guardian_name", "guardian_phone", "address", "national_id",
-    "circumstances_note",
+    "circumstances_note", "bank_account_number", "bank_account_holder",
+)
+
+# The banks a transfer batch may pay into: the short code Vietnamese banks use in their bulk-payment
+# ("chi hộ", "chi lương") templates, and the name a treasurer reads. A bank missing here is added
+# here (the batch file carries the code as written).
+BANKS = (
+    ("VCB", "Vietcombank – Ngoại thương Việt Nam"),
+    ("BIDV", "BIDV – Đầu tư và Phát triển Việt Nam"),
+    ("CTG", "VietinBank – Công thương Việt Nam"),
+    ("VBA", "Agribank – Nông nghiệp và Phát triển Nông thôn"),
+    ("VBSP", "Ngân hàng Chính sách xã hội"),
+    ("TCB", "Techcombank – Kỹ thương Việt Nam"),
+    ("MB", "MB – Quân đội"),
+    ("ACB", "ACB – Á Châu"),
+    ("VPB", "VPBank – Việt Nam Thịnh Vượng"),
+    ("TPB", "TPBank – Tiên Phong"),
+    ("STB", "Sacombank – Sài Gòn Thương Tín"),
+    ("SHB", "SHB – Sài Gòn – Hà Nội"),
+    ("HDB", "HDBank – Phát triển TP. Hồ Chí Minh"),
+    ("VIB", "VIB – Quốc tế Việt Nam"),
+    ("LPB", "LPBank – Lộc Phát Việt Nam"),
+    ("MSB", "MSB – Hàng Hải Việt Nam"),
+    ("OCB", "OCB – Phương Đông"),
+    ("SEAB", "SeABank – Đông Nam Á"),
 )
 
 
@@ -91,6 +116,17 @@ class Student(models.Model):
         validators=[RegexValidator(r"^\d{12}$", _("Số định danh cá nhân gồm đúng 12 chữ số."))],
     )
     circumstances_note = models.TextField(_("hoàn cảnh gia đình"), max_length=2000, blank=True)
+    # The account an award paid by transfer goes to: most often the parent's or guardian's (a minor
+    # rarely has one). Personal data like the rest; the bank code is not (it identifies nobody).
+    bank_account_number = models.CharField(
+        _("số tài khoản nhận học bổng"), max_length=19, blank=True,
+        validators=[RegexValidator(r"^\d{6,19}$", _("Số tài khoản gồm 6 đến 19 chữ số, không dấu cách."))],
+    )
+    bank_account_holder = models.CharField(
+        _("chủ tài khoản nhận"), max_length=120, blank=True,
+        help_text=_("Tên đúng như ngân hàng đăng ký (thường là cha, mẹ hoặc người giám hộ)."),
+    )
+    bank_code = models.CharField(_("ngân hàng"), max_length=10, blank=True, choices=BANKS)
     # --- facts for scoring and allocation --------------------------------------------------
     school_name = models.CharField(_("trường"), max_length=200, error_messages={"blank": _("Cần nhập tên trường.")})
     school_level = models.CharField(_("cấp học"), max_length=20, choices=SchoolLevel.choices)
@@ -144,6 +180,20 @@ class Student(models.Model):
                 violation_error_message=_("Một hộ chỉ thuộc diện hộ nghèo hoặc hộ cận nghèo, không thể cả hai."),
             ),
         ]
+
+    def clean(self):
+        super().clean()
+        bank = (self.bank_account_number, self.bank_account_holder, self.bank_code)
+        if any(bank) and not all(bank):
+            message = _("Tài khoản nhận học bổng cần đủ số tài khoản, chủ tài khoản và ngân hàng.")
+            raise ValidationError({
+                name: message for name, value in zip(("bank_account_number", "bank_account_holder", "bank_code"), bank, strict=True)
+                if not value
+            })
+
+    @property
+    def has_bank_account(self) -> bool:
+        return bool(self.bank_account_number and self.bank_account_holder and self.bank_code)
 
     def __str__(self):
         # The public code, never the name: `str()` ends up in log lines, messages and audit labels.
@@ -455,3 +505,86 @@ class Disbursement(models.Model):
     @property
     def is_reversed(self) -> bool:
         return self.reversed_at is not None
+
+
+# --- bank-transfer batches ----------------------------------------------------------------------------
+#
+# Awards paid by bank transfer go to the bank in one bulk-payment file ("chi hộ"): a batch lists
+# approved awards of one program to the students of one unit (and below), with the account each is
+# paid into as it was when the file was made. The bank's result file comes back; each successful
+# line becomes a disbursement (`services.awards.award_disburse`), a failed one leaves its award
+# approved. While a line waits for the bank its award is in no other batch (the constraint below).
+
+
+class TransferBatch(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Chờ ngân hàng xác nhận")
+        DONE = "done", _("Đã đối chiếu xong")
+        CANCELLED = "cancelled", _("Đã hủy lô")
+
+    program = models.ForeignKey(
+        ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="transfer_batches"
+    )
+    recipients_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("đơn vị nhận"), on_delete=models.PROTECT, related_name="+",
+        help_text=_("Học sinh của đơn vị này và các đơn vị trực thuộc."),
+    )
+    status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    line_count = models.PositiveIntegerField(_("số dòng chuyển khoản"))
+    total_amount = models.BigIntegerField(_("tổng tiền"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("ngày lập"), auto_now_add=True)
+
+    audit_unit_path = "program__unit"
+
+    class Meta:
+        verbose_name = _("lệnh chuyển khoản theo lô")
+        verbose_name_plural = pgettext_lazy("plural", "lệnh chuyển khoản theo lô")
+        ordering = ["-pk"]
+
+    def __str__(self):
+        return f"CK-{self.pk:06d}" if self.pk else "CK-(mới)"
+
+
+class TransferLine(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ kết quả")
+        PAID = "paid", _("Đã chuyển")
+        FAILED = "failed", _("Không thành công")
+        CANCELLED = "cancelled", _("Hủy cùng lô")
+
+    batch = models.ForeignKey(TransferBatch, on_delete=models.PROTECT, related_name="lines")
+    award = models.ForeignKey(Award, verbose_name=_("suất học bổng"), on_delete=models.PROTECT, related_name="transfer_lines")
+    number = models.PositiveIntegerField(_("STT"))
+    amount = models.BigIntegerField(_("số tiền"))
+    # The account as the file gave it to the bank (personal data: erased with the student's).
+    account_number = models.CharField(_("số tài khoản nhận"), max_length=19)
+    account_holder = models.CharField(_("chủ tài khoản nhận"), max_length=120)
+    bank_code = models.CharField(_("ngân hàng"), max_length=10)
+    description = models.CharField(_("nội dung"), max_length=50)
+    status = models.CharField(_("kết quả"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    bank_reference = models.CharField(_("mã giao dịch ngân hàng"), max_length=100, blank=True)
+    result_note = models.CharField(_("ghi chú của ngân hàng"), max_length=300, blank=True)
+    disbursement = models.OneToOneField(
+        Disbursement, verbose_name=_("phiếu chi"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    audit_unit_path = "batch__program__unit"
+
+    class Meta:
+        verbose_name = _("dòng chuyển khoản")
+        verbose_name_plural = pgettext_lazy("plural", "dòng chuyển khoản")
+        ordering = ["batch_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "number"], name="transfer_line_number_unique"),
+            # An award waits on the bank in one batch at most.
+            models.UniqueConstraint(
+                fields=["award"], condition=models.Q(status="pending"), name="transfer_line_one_pending_per_award",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transfer_line_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.batch}-{self.number:03d}"

@@ -1,4 +1,4 @@
-"""The papers of a scholarship payment: the payment voucher (phiếu chi) and the signature list.
+"""The papers of a scholarship payment: the payment voucher (phiếu chi), the signature list, the certificate.
 
 - **Phiếu chi**, Mẫu số 02-TT (Thông tư 200/2014/TT-BTC, also 133/2016): the unit and its address
   top left, the form's number top right; "PHIẾU CHI" with its date; book, number and the accounts
@@ -12,6 +12,10 @@
   A4 landscape, one row per payment (STT, student, school, class, guardian, amount in figures
   and in words, a box to sign), "Cộng trang" under each page's rows, the grand total in figures
   and in words on the last page, then the signatures.
+
+- **Giấy chứng nhận** (award certificate), one landscape page per award (A4, or A5): the awarding
+  unit and the national motto, the title, the child's name, class and school, the program and the
+  school year, the amount when asked for, the date and the head of the unit's signature block.
 
 Everything printed comes from plain data (`VoucherDocument`, `SignatureListDocument`) that the
 services build, already masked for the reader (`services.papers`); this module reads no database.
@@ -350,3 +354,84 @@ def _page_number(canvas: Canvas, number: int, count: int) -> None:
     canvas.setFillColor(GREY)
     canvas.drawRightString(LIST_PAGE[0] - _MARGIN, _MARGIN * 0.5, f"Trang {number}/{count}")
     canvas.restoreState()
+
+
+# --- the award certificate ------------------------------------------------------------------------------
+
+CERTIFICATE_PAGE_SIZES = {"A4": landscape(A4), "A5": landscape(A5)}
+CERTIFICATE_RED = colors.Color(0.65, 0.08, 0.08)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """One page: what a giấy chứng nhận prints (already masked for the reader by the service)."""
+
+    unit_name: str  # the program's unit, which awards it
+    student_name: str
+    student_code: str
+    class_line: str  # "học sinh lớp 7, Trường THCS Lam Sơn"
+    program_name: str
+    school_year: str
+    number: str  # "GCN-HB-000012"
+    day: datetime.date
+    place: str = ""  # "Thanh Hóa", before the date
+    amount: int | None = None  # printed only when given
+    signer_title: str = "CHỦ TỊCH"
+
+
+def certificates_pdf_render(certificates: Sequence[Certificate], *, page_size: str = "A4") -> bytes:
+    """The certificates as one PDF, a landscape page each (A4 by default, or A5)."""
+    fonts_register()
+    page_size = (page_size or "A4").upper()
+    if page_size not in CERTIFICATE_PAGE_SIZES:
+        raise ValueError(f"unknown certificate page size {page_size!r}; one of {sorted(CERTIFICATE_PAGE_SIZES)}")
+    page = CERTIFICATE_PAGE_SIZES[page_size]
+    buffer = io.BytesIO()
+    author = certificates[0].unit_name if certificates else ""
+    canvas = _canvas(buffer, page, title="Giấy chứng nhận học bổng", author=author, subject="Giấy chứng nhận học bổng")
+    for certificate in certificates:
+        _certificate_page(canvas, page, certificate)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _certificate_page(canvas: Canvas, page, doc: Certificate) -> None:
+    width, height = page
+    scale = width / landscape(A4)[0]  # A5 is the same page at 0.71
+    layout = FormLayout(canvas, page, large=True)
+    margin = 10 * mm * scale
+    canvas.saveState()
+    canvas.setStrokeColor(CERTIFICATE_RED)
+    canvas.setLineWidth(2.5 * scale)
+    canvas.rect(margin, margin, width - 2 * margin, height - 2 * margin)
+    canvas.setLineWidth(0.8 * scale)
+    inner = margin + 2.5 * mm * scale
+    canvas.rect(inner, inner, width - 2 * inner, height - 2 * inner)
+    canvas.restoreState()
+
+    def line(y_mm: float, text: str, *, font=REGULAR, size: float = 13, x=None, align="center", color=colors.black):
+        layout.text(width / 2 if x is None else x, height - y_mm * mm * scale, text, font=font, size=size * scale,
+                    align=align, color=color)
+
+    left, right = width * 0.24, width * 0.72
+    line(24, nfc(doc.unit_name).upper(), font=BOLD, size=11.5, x=left)
+    line(29.5, "———————", size=9, x=left)
+    line(24, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font=BOLD, size=11.5, x=right)
+    line(29.5, "Độc lập – Tự do – Hạnh phúc", font=BOLD, size=11.5, x=right)
+    line(35, f"Số: {doc.number}", size=9.5, x=left, color=GREY)
+    line(58, "GIẤY CHỨNG NHẬN", font=BOLD, size=34, color=CERTIFICATE_RED)
+    line(68, "HỌC BỔNG KHUYẾN HỌC", font=BOLD, size=15, color=CERTIFICATE_RED)
+    line(84, f"{doc.unit_name} chứng nhận em", font=ITALIC, size=13)
+    line(101, doc.student_name, font=BOLD, size=26)
+    line(111, f"({doc.student_code}) {doc.class_line}", size=12)
+    line(124, f"đã được nhận học bổng “{doc.program_name}” năm học {doc.school_year}", size=14)
+    if doc.amount is not None:
+        line(134, f"Trị giá: {format_vnd(doc.amount)} ({vnd_in_words(doc.amount, round_suffix=True)})", size=12)
+    line(145, "vì đã có thành tích vượt khó, học tốt. Chúc em chăm ngoan, tiếp tục tiến bộ!", font=ITALIC, size=12)
+    when = date_in_words(doc.day)
+    place = f"{doc.place}, {when[0].lower()}{when[1:]}" if doc.place else when
+    line(160, place, font=ITALIC, size=11.5, x=right)
+    line(167, f"TM. {nfc(doc.unit_name).upper()}", font=BOLD, size=10.5, x=right)
+    line(173, doc.signer_title, font=BOLD, size=11.5, x=right)
+    line(179, "(Ký, họ tên, đóng dấu)", font=ITALIC, size=9.5, x=right, color=GREY)

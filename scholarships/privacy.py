@@ -30,6 +30,8 @@ MASK_KINDS = {
     "address": REDACT,
     "national_id": REDACT,
     "circumstances_note": REDACT,
+    "bank_account_number": REDACT,
+    "bank_account_holder": NAME,
 }
 
 

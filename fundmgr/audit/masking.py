@@ -44,6 +44,7 @@ DEFAULT_PERSONAL_FIELDS: dict[str, dict[str, str]] = {
         "address": REDACT, "date_of_birth": REDACT, "birth_date": REDACT,
         "national_id": REDACT, "citizen_id": REDACT, "bank_account_number": REDACT,
         "circumstances_note": REDACT, "recipient_name": NAME,
+        "bank_account_holder": NAME, "account_number": REDACT, "account_holder": NAME,
     },
     "receipts.receipt": {"payer_address": REDACT, "address": REDACT},
     "auth.user": {"email": EMAIL, "password": REDACT},

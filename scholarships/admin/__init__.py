@@ -1,6 +1,6 @@
 """The admin of the scholarships app, one module per model: `students` (records, with personal data
 guarded), and the scholarship pipeline: `programs`, `nominations`, `allocation_runs`, `awards`,
-`disbursements`. Their forms are in `forms`, their shared filters and helpers in `common`.
+`disbursements`, `transfers` (bank-transfer batches; the awards' batch and certificate actions). Their forms are in `forms`, their shared filters and helpers in `common`.
 
 The committee creates a program (funds with budgets, unit quotas, a rubric) and runs the
 allocation; nominators nominate the students of their units; the committee approves or rejects
@@ -11,4 +11,4 @@ those actions. Lists name a child by the record's code (HS-000123), never by nam
 built from the id, so these lists do not even load a child's personal fields.
 """
 
-from . import allocation_runs, awards, disbursements, nominations, programs, students  # noqa: F401  (registration is the effect)
+from . import allocation_runs, awards, disbursements, nominations, programs, students, transfers  # noqa: F401  (registration is the effect)

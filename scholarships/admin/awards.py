@@ -35,10 +35,11 @@ from .common import (
     require_rights,
 )
 from .forms import DisburseForm, RejectForm
+from .transfers import AwardPapersActions
 
 
 @admin.register(Award)
-class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, CodeSearchMixin, admin.ModelAdmin):
+class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, CodeSearchMixin, AwardPapersActions, admin.ModelAdmin):
     scope_field = "program__unit"
     permission_domain = Domain.AWARDS
     list_display = [
@@ -50,7 +51,7 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, CodeSearchMixin, admin.Mo
     list_select_related = ["program", "decided_by"]
     search_fields = ["program__code"]
     code_lookups = {"HB-": "pk", "HS-": "student_id"}
-    actions = ["approve_action", "reject_action", "pay_action"]
+    actions = ["approve_action", "reject_action", "pay_action", "transfer_batch_action", "certificates_action"]
     fields_shown = [
         "code_display", "program", "student_code", "school_year", "amount_display", "shares_display", "status",
         "run_display", "decider_display", "decided_at", "decision_reason", "disbursement_display",

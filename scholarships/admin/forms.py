@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fundmgr.adminkit.forms import AmountField, UploadForm
+from fundmgr.adminkit.forms import AmountField, TableFileField, UploadForm
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with
@@ -256,3 +256,29 @@ class StudentImportForm(UploadForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
         self.fields["unit"].queryset = visible_units(user, roles=roles_with(Action.ADD, Domain.STUDENTS))
+
+
+# --- papers and transfers of awards ---------------------------------------------------------------
+
+class CertificatesForm(forms.Form):
+    day = forms.DateField(label=gettext_lazy("ngày ghi trên giấy"), widget=AdminDateWidget, initial=timezone.localdate)
+    show_amount = forms.BooleanField(label=gettext_lazy("ghi số tiền học bổng"), required=False)
+    page_size = forms.ChoiceField(
+        label=gettext_lazy("khổ giấy"), choices=[("A4", gettext_lazy("A4 ngang")), ("A5", gettext_lazy("A5 ngang"))],
+        initial="A4",
+    )
+
+
+class TransferResultForm(forms.Form):
+    paid_on = forms.DateField(
+        label=gettext_lazy("ngày ngân hàng chuyển tiền"), widget=AdminDateWidget, initial=timezone.localdate,
+        help_text=gettext_lazy("Ngày ghi trên các phiếu chi lập cho các dòng chuyển thành công."),
+    )
+    file = TableFileField(label=gettext_lazy("Tệp CSV hoặc Excel (.xlsx)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "Tệp kết quả của ngân hàng (CSV hoặc Excel): cột STT (hoặc mã dòng CK-000001-001), Trạng thái (thành công / "
+            "thất bại), Mã giao dịch; có thể thêm Số tiền (được đối chiếu) và Ghi chú."
+        )

@@ -108,6 +108,9 @@ class StudentAdmin(ScopedAdminMixin, CodeSearchMixin, _Masked, admin.ModelAdmin)
             "full_name", "date_of_birth", "gender", "guardian_name", "guardian_phone", "address", "national_id",
             "circumstances_note",
         )}),
+        (gettext_lazy("Tài khoản nhận học bổng (khi chi chuyển khoản)"), {"fields": (
+            "bank_account_number", "bank_account_holder", "bank_code",
+        )}),
     )
     fieldsets_facts = (
         (gettext_lazy("Học tập"), {"fields": ("unit", "school_name", "school_level", "grade", "average_score", "academic_rank")}),
@@ -126,8 +129,10 @@ class StudentAdmin(ScopedAdminMixin, CodeSearchMixin, _Masked, admin.ModelAdmin)
     def get_fieldsets(self, request, obj=None):
         personal = self.fieldsets_personal
         if not self._shows_personal(request, obj):
-            masked = tuple(f"{name}_masked" if name in PERSONAL_FIELDS else name for name in personal[0][1]["fields"])
-            personal = ((personal[0][0], {"fields": masked}),)
+            personal = tuple(
+                (title, {"fields": tuple(f"{name}_masked" if name in PERSONAL_FIELDS else name for name in options["fields"])})
+                for title, options in personal
+            )
         bookkeeping = ((gettext_lazy("Lưu trữ"), {"fields": ("code_display", "created_at", "last_activity_on", "anonymised_at")}),)
         return personal + self.fieldsets_facts + (bookkeeping if obj is not None else ())
 

@@ -4,8 +4,10 @@
 - `student_import`: students from a school's file;
 - `awards`: programs, nominations, allocation runs, the committee's decisions, disbursements and
   their reversal (imported as `from scholarships.services import awards`);
-- `papers`: the voucher (phiếu chi) and the signature list of payments as PDF, for a reader, logged
-  (imported as `from scholarships.services import papers`).
+- `papers`: the voucher (phiếu chi), the signature list and the award certificates as PDF, for a reader, logged
+  (imported as `from scholarships.services import papers`);
+- `transfers`: awards paid by bank transfer in batches: the bank's file and its result
+  (imported as `from scholarships.services import transfers`).
 
 The student services are re-exported here: `from scholarships import services`.
 """

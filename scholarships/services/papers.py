@@ -1,4 +1,5 @@
-"""The papers of a scholarship payment, for a reader: the voucher (phiếu chi) and the signature list.
+"""The papers of a scholarship payment, for a reader: the voucher (phiếu chi), the signature list and the
+award certificates (giấy chứng nhận).
 
 Each rendering is a use case: the reader must see the payments of the paying unit (money `view`:
 the treasurer, the auditor), the names on the paper follow `privacy.RecipientAccess` (the
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fundmgr.audit.masking import REDACT, mask_value
 from fundmgr.ledger import accounts
@@ -20,8 +23,8 @@ from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
 from scholarships import papers, selectors
-from scholarships.models import Disbursement, ScholarshipProgram, Student
-from scholarships.privacy import RecipientAccess, masked_name
+from scholarships.models import Award, Disbursement, ScholarshipProgram, Student
+from scholarships.privacy import PersonalAccess, RecipientAccess, masked_name
 
 from .students import student_views_record
 
@@ -116,3 +119,57 @@ def signature_list_pdf(
             channel=SIGNATURE_LIST_CHANNEL, shows_personal=shows_names,
         )
     return pdf, disbursements
+
+
+# --- award certificates ---------------------------------------------------------------------------------
+
+CERTIFICATE_CHANNEL = "giay_chung_nhan"
+
+
+def certificate_shows_name(*, by, award: Award, personal: PersonalAccess, recipients: RecipientAccess) -> bool:
+    """A certificate names the child for who may read the child's name: `view_personal` in the
+    child's unit (the committee, the nominator) or the papers of the program's payments (the
+    treasurer who pays, `privacy.RecipientAccess`); anyone else prints initials."""
+    return personal.allows(award.student) or recipients.allows(award.program.unit)
+
+
+def award_certificates_pdf(
+    *, awards, by, day: datetime.date | None = None, show_amount: bool = False, page_size: str = "A4",
+) -> bytes:
+    """One PDF, a page per award (approved or paid), in the order given; a view row for each child.
+
+    `by` must read awards in each program's unit (awards `view`), as the awards admin scopes them.
+    """
+    ids = [award.pk for award in awards]
+    by_id = Award.objects.select_related("program__unit", "student__unit").in_bulk(ids)
+    chosen = [by_id[pk] for pk in ids if pk in by_id]
+    access_units(by, {award.program.unit for award in chosen}, action=Action.VIEW, domain=Domain.AWARDS)
+    refused = [str(award) for award in chosen if award.status not in Award.HOLDS_THE_STUDENTS_YEAR]
+    if refused:
+        raise ValidationError(
+            _("Chỉ cấp giấy chứng nhận cho suất đã duyệt hoặc đã chi: %(awards)s.") % {"awards": ", ".join(refused)},
+            code="not_awarded",
+        )
+    if not chosen:
+        raise ValidationError(_("Hãy chọn ít nhất một suất học bổng."), code="empty")
+    personal, recipients = PersonalAccess(by), RecipientAccess(by)
+    day = day or timezone.localdate()
+    pages, shown = [], {}
+    for award in chosen:
+        student, program = award.student, award.program
+        shows = certificate_shows_name(by=by, award=award, personal=personal, recipients=recipients)
+        shown[student.pk] = shows
+        pages.append(papers.Certificate(
+            unit_name=program.unit.name, student_name=masked_name(student.full_name, shows), student_code=student.code,
+            class_line=f"học sinh {_class_line(student)}, {student.school_name}"
+            if student.school_level != Student.SchoolLevel.HIGHER else f"sinh viên {_class_line(student)}, {student.school_name}",
+            program_name=program.name, school_year=award.school_year, number=f"GCN-{award}", day=day,
+            amount=award.amount if show_amount else None,
+        ))
+    pdf = papers.certificates_pdf_render(pages, page_size=page_size)
+    with transaction.atomic():
+        for shows in (True, False):
+            students = [award.student for award in chosen if shown[award.student_id] is shows]
+            if students:
+                student_views_record(students=students, viewer=by, channel=CERTIFICATE_CHANNEL, shows_personal=shows)
+    return pdf

@@ -26,7 +26,7 @@ from fundmgr.core.contacts import name_clean, phone_normalize
 from fundmgr.core.dates import birth_date_errors
 from fundmgr.orgs.models import OrgUnit
 from scholarships import exporters
-from scholarships.models import PERSONAL_FIELDS, Student
+from scholarships.models import PERSONAL_FIELDS, Student, TransferLine
 from scholarships.privacy import PersonalAccess
 
 # The fields a person may set; bookkeeping (unit, dates, anonymisation) is the services' own.
@@ -34,6 +34,7 @@ EDITABLE_FIELDS = (
     "full_name", "date_of_birth", "gender", "guardian_name", "guardian_phone", "address", "national_id",
     "circumstances_note", "school_name", "school_level", "grade", "average_score", "academic_rank",
     "poor_household", "near_poor_household", "orphan", "disability", "ethnic_minority", "remote_area",
+    "bank_account_number", "bank_account_holder", "bank_code",
 )
 # Recorded in the audit row of a creation (personal ones masked there by `audit_record`).
 AUDITED_FIELDS = ("unit", *EDITABLE_FIELDS)
@@ -51,6 +52,8 @@ def student_clean(student: Student) -> None:
     # Names without invisible characters: one of zero-width spaces only is an empty name.
     student.full_name = name_clean(student.full_name)
     student.guardian_name = name_clean(student.guardian_name)
+    student.bank_account_holder = name_clean(student.bank_account_holder)
+    student.bank_account_number = "".join((student.bank_account_number or "").split())
     student.school_name = " ".join((student.school_name or "").split())
     student.national_id = (student.national_id or "").strip()
     student.guardian_phone = phone_normalize(student.guardian_phone, field="guardian_phone")
@@ -153,6 +156,10 @@ def student_anonymise(*, student: Student, by=None, reason: str) -> Student:
         raise ValidationError({"reason": [_("Cần ghi lý do ẩn danh.")]})
     with transaction.atomic():
         anonymise(student, PERSONAL_FIELDS, actor=by)
+        # The bank code alone names nobody, but goes with the account; the transfer files' copies of
+        # the account go too (the lines keep their amounts, the ledger still adds up).
+        Student.objects.filter(pk=student.pk).update(bank_code="")
+        TransferLine.objects.filter(award__student=student).update(account_number="", account_holder="")
         Student.objects.filter(pk=student.pk, anonymised_at__isnull=True).update(anonymised_at=timezone.now())
         audit_record(
             action=AuditEvent.Action.TRANSITION, model_label=Student._meta.label_lower, object_id=student.pk,

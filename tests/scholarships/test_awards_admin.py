@@ -248,7 +248,7 @@ def test_one_refusal_does_not_undo_the_other_approvals(client, people, proposed,
 def test_the_committee_cannot_pay(client, people, proposed):
     awards.award_approve(award=proposed["A"])
     client.force_login(people["committee"])
-    assert offered_actions(client) == ["approve_action", "reject_action"]
+    assert offered_actions(client) == ["approve_action", "reject_action", "certificates_action"]
 
     act(client, AWARDS, "pay_action", [proposed["A"]], apply="1", method="cash",
         paid_on=timezone.localdate().isoformat(), recipient_name="Bố")
@@ -261,7 +261,7 @@ def test_the_treasurer_pays_one_award_and_gets_a_voucher_number(client, people, 
     for letter in "AB":
         awards.award_approve(award=proposed[letter], by=people["committee"])
     client.force_login(people["treasurer"])
-    assert offered_actions(client) == ["pay_action"]
+    assert offered_actions(client) == ["pay_action", "transfer_batch_action", "certificates_action"]
 
     act(client, AWARDS, "pay_action", [proposed["A"], proposed["B"]])
     assert messages_of(client) == ["Hãy chọn đúng một suất học bổng để chi trả."]
@@ -317,7 +317,7 @@ def paid(proposed, people):
 def test_the_auditor_sees_everything_read_only_and_has_no_actions(client, people, program, paid):
     client.force_login(people["auditor"])
     # No actions that write, not even delete; only the papers to read (masked for the auditor).
-    read_actions = {PROGRAMS: ["signature_list_action"], DISBURSEMENTS: ["voucher_action"]}
+    read_actions = {PROGRAMS: ["signature_list_action"], DISBURSEMENTS: ["voucher_action"], AWARDS: ["certificates_action"]}
     for name in (PROGRAMS, AWARDS, RUNS, NOMINATIONS, DISBURSEMENTS):
         response = client.get(reverse(name))
         assert response.status_code == 200, name
