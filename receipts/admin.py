@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from donations import services as donations_services
-from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
 from fundmgr.core import outbox
 from fundmgr.core.money import format_vnd
@@ -60,7 +60,8 @@ class DeliveryInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ReceiptAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    amounts_shown = {"amount": "amount_display"}
     scope_field = "unit"
     permission_domain = Domain.MONEY
     list_display = [
@@ -321,7 +322,8 @@ class ReceiptDeliveryAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmi
 
 
 @admin.register(DonorAnnualStatement)
-class DonorAnnualStatementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class DonorAnnualStatementAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    amounts_shown = {"total_amount": "total_display"}
     scope_field = "donor__unit"
     permission_domain = Domain.MONEY
     list_display = ["donor", "year", "status", "receipt_count", "total_display", "recipient", "attempts", "updated_at"]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from campaigns.models import Campaign
 from donations import selectors, services
 from donations.models import Donor, Payment, Pledge, PledgeInstallment
-from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.forms import AmountField, UploadForm, form_errors_from, vnd_or_dash
 from fundmgr.adminkit.pages import form_page, upload_page
 from fundmgr.adminkit.scoping import ScopedAdminMixin
@@ -115,7 +115,8 @@ class RecordPaymentForm(forms.Form):
 
 
 @admin.register(Pledge)
-class PledgeAdmin(ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
+class PledgeAdmin(AmountsShownMixin, ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
+    amounts_shown = {"amount": "amount_display"}
     scope_field = "campaign__unit"
     permission_domain = Domain.MONEY
     donor_lookup = "donor"

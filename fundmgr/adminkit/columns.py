@@ -20,3 +20,30 @@ def amount_column(field: str, description, *, ordering: str | None = None, zero_
 
     column.__name__ = f"{field}_display"
     return column
+
+
+class AmountsShownMixin:
+    """A change page that shows its money fields as `1.000.000 ₫`, not as the stored `1000000`.
+
+    `amounts_shown` maps each money field to the admin's column that prints it (an `amount_column`):
+
+        amounts_shown = {"amount": "amount_display"}
+
+    The field leaves the form (it is shown, not typed: such rows change only through services) and
+    the column takes its place among the fields and the read-only fields.
+    """
+
+    amounts_shown: dict[str, str] = {}
+
+    def _shown(self, names):
+        return [self.amounts_shown.get(name, name) if isinstance(name, str) else name for name in names]
+
+    def get_fields(self, request, obj=None):
+        return self._shown(super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = self._shown(super().get_readonly_fields(request, obj))
+        return readonly + [column for column in self.amounts_shown.values() if column not in readonly]
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or []), *self.amounts_shown]

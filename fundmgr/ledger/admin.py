@@ -29,7 +29,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.forms import form_errors_from, vnd_or_dash
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
@@ -303,7 +303,8 @@ class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.Model
 
 
 @admin.register(JournalLine)
-class JournalLineAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class JournalLineAdmin(AmountsShownMixin, JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    amounts_shown = {"debit": "debit_display", "credit": "credit_display"}
     scope_field = "entry__unit"
     permission_domain = Domain.LEDGER
     list_display = [
