@@ -137,9 +137,8 @@ class PledgeAdmin(AmountsShownMixin, ScopedAdminMixin, DonorSearchMixin, admin.M
     def get_queryset(self, request):
         return selectors.pledge_due_amounts(selectors.pledge_list(super().get_queryset(request)))
 
-    def get_readonly_fields(self, request, obj=None):
-        # A pledge changes only through its actions (payments, cancel, write off).
-        return [field.name for field in Pledge._meta.fields if field.name != "id"]
+    # A pledge changes only through its actions (payments, cancel, write off).
+    readonly_fields = [field.name for field in Pledge._meta.fields if field.name != "id"]
 
     amount_display = amount_column("amount", gettext_lazy("số tiền"), ordering="amount")
 
