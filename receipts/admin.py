@@ -64,8 +64,10 @@ class ReceiptAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admi
     amounts_shown = {"amount": "amount_display"}
     scope_field = "unit"
     permission_domain = Domain.MONEY
+    # These columns fit a 1366 px laptop next to the sidebars (tests/adminkit/test_admin_lists_browser.py);
+    # the unit is a filter, and on the receipt.
     list_display = [
-        "number_display", "date_display", "unit", "payer_name", "amount_display", "state_display",
+        "number_display", "date_display", "payer_name", "amount_display", "state_display",
         "pdf_status_display", "email_status_display",
     ]
     list_display_links = ["number_display"]
@@ -85,7 +87,7 @@ class ReceiptAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admi
     change_form_template = "admin/receipts/receipt/change_form.html"
 
     class Media:
-        css = {"all": ["receipts/admin.css"]}
+        css = {"all": ["receipts/admin.css", "css/admin-lists.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

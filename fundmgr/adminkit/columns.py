@@ -30,20 +30,36 @@ class AmountsShownMixin:
         amounts_shown = {"amount": "amount_display"}
 
     The field leaves the form (it is shown, not typed: such rows change only through services) and
-    the column takes its place among the fields and the read-only fields.
+    the column takes its place among the fields and the read-only fields. With `amounts_typed`, the
+    field stays an input (an `AmountFieldsMixin` field) for whoever may change the row, and is shown
+    as text to whoever may only view it.
     """
 
     amounts_shown: dict[str, str] = {}
+    amounts_typed = False
 
-    def _shown(self, names):
-        return [self.amounts_shown.get(name, name) if isinstance(name, str) else name for name in names]
+    def _amounts_as_text(self, request, obj) -> dict[str, str]:
+        if self.amounts_typed and self.has_change_permission(request, obj):
+            return {}
+        return self.amounts_shown
+
+    def _shown(self, names, shown):
+        return [shown.get(name, name) if isinstance(name, str) else name for name in names]
 
     def get_fields(self, request, obj=None):
-        return self._shown(super().get_fields(request, obj))
+        return self._shown(super().get_fields(request, obj), self._amounts_as_text(request, obj))
+
+    def get_fieldsets(self, request, obj=None):
+        shown = self._amounts_as_text(request, obj)
+        return [
+            (name, {**options, "fields": self._shown(options["fields"], shown)})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = self._shown(super().get_readonly_fields(request, obj))
-        return readonly + [column for column in self.amounts_shown.values() if column not in readonly]
+        shown = self._amounts_as_text(request, obj)
+        readonly = self._shown(super().get_readonly_fields(request, obj), shown)
+        return readonly + [column for column in shown.values() if column not in readonly]
 
     def get_exclude(self, request, obj=None):
-        return [*(super().get_exclude(request, obj) or []), *self.amounts_shown]
+        return [*(super().get_exclude(request, obj) or []), *self._amounts_as_text(request, obj)]

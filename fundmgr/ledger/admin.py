@@ -42,7 +42,7 @@ from .models import Fund, JournalEntry, JournalLine, LedgerVerification
 from .selectors import fund_money_by_month, funds_attach_available, funds_with_balances
 from .services import endowment_principal_record, fund_save, fund_transfer, interest_record
 
-ADMIN_CSS = {"all": ["ledger/admin.css", "css/charts.css"]}
+ADMIN_CSS = {"all": ["ledger/admin.css", "css/charts.css", "css/admin-lists.css"]}
 MEMO_CHARACTERS = 40  # a memo cut to this length keeps a journal list's rows to one or two lines
 
 

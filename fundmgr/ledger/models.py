@@ -21,7 +21,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fundmgr.core.append_only import AppendOnlyError, AppendOnlyModel
-from fundmgr.core.money import format_vnd
 from fundmgr.orgs.models import OrgUnit
 
 from .hashing import GENESIS_HASH  # the `previous_hash` of the first entry
@@ -182,9 +181,10 @@ class JournalLine(LedgerAppendOnlyModel):
         ]
 
     def __str__(self):
+        # No amount: the line's own page and its entry's table show it in their columns.
         if self.debit:
-            return _("%(account)s Nợ %(amount)s") % {"account": self.account.code, "amount": format_vnd(self.debit)}
-        return _("%(account)s Có %(amount)s") % {"account": self.account.code, "amount": format_vnd(self.credit)}
+            return _("Dòng Nợ %(account)s của bút toán #%(entry)s") % {"account": self.account.code, "entry": self.entry_id}
+        return _("Dòng Có %(account)s của bút toán #%(entry)s") % {"account": self.account.code, "entry": self.entry_id}
 
 
 class LedgerChainHead(models.Model):

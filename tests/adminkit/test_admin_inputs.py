@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from fundmgr.adminkit.forms import AmountField
 from fundmgr.orgs.models import Membership
-from tests.api.endpoints import _pledges, _programs, make_awards, world_make
+from tests.api.endpoints import _pledges, make_awards, world_make
 from tests.conftest import unit_tree
 
 MONEY_FIELDS = {"amount", "goal", "total_amount", "amount_matched", "award_amount", "budget", "funded_amount", "debit", "credit"}
