@@ -35,7 +35,7 @@ class Campaign(models.Model):
     bank_name = models.CharField(_("ngân hàng"), max_length=100)
     bank_account_number = models.CharField(_("số tài khoản"), max_length=19)
     bank_account_name = models.CharField(_("chủ tài khoản"), max_length=100)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("chiến dịch")

@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
+from fundmgr.core.money import format_vnd
 from fundmgr.core.outbox import OutboxJob
 from fundmgr.ledger.models import Fund, JournalEntry
 from fundmgr.orgs.models import OrgUnit
@@ -30,7 +31,7 @@ class Donor(models.Model):
 
     kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices, default=Kind.INDIVIDUAL)
     name = models.CharField(_("họ tên / tên đơn vị"), max_length=200)
-    name_normalized = models.CharField(max_length=200, db_index=True, editable=False)
+    name_normalized = models.CharField(_("tên viết không dấu"), max_length=200, db_index=True, editable=False)
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
     phone = models.CharField(_("điện thoại"), max_length=20, blank=True, db_index=True, help_text=_("Dạng E.164, ví dụ +84912345678."))
     tax_code = models.CharField(_("mã số thuế"), max_length=14, blank=True, db_index=True)
@@ -43,7 +44,7 @@ class Donor(models.Model):
     merged_into = models.ForeignKey(
         "self", verbose_name=_("đã gộp vào"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_donors"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("nhà hảo tâm")
@@ -81,7 +82,7 @@ class Pledge(models.Model):
     # The key it was created with (informational): repeats are answered through `fundmgr.idempotency`,
     # where keys are scoped to the channel and unit that made them. NULL, not "", for "no key":
     # the column was unique once, and the rows made without a key keep NULL.
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
+    idempotency_key = models.CharField(_("khóa chống ghi trùng"), max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
     # The donor's name and contacts as typed with the pledge, kept whatever becomes of the donor record.
     contact_name = models.CharField(_("họ tên đã khai"), max_length=200, blank=True, editable=False)
     contact_email = models.CharField(_("e-mail đã khai"), max_length=254, blank=True, editable=False)
@@ -99,9 +100,9 @@ class Pledge(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("người hủy / xóa nợ"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
     )
-    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(_("đóng lúc"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("người tạo"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("ngày cam kết"), auto_now_add=True)
     # What a visitor typed into the public form counts nowhere in public until a treasurer confirms
@@ -131,7 +132,7 @@ class Pledge(models.Model):
 
 
 class PledgeInstallment(models.Model):
-    pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="installments")
+    pledge = models.ForeignKey(Pledge, verbose_name=_("cam kết"), on_delete=models.CASCADE, related_name="installments")
     number = models.PositiveSmallIntegerField(_("đợt"))
     due_on = models.DateField(_("hạn nộp"))
     amount = models.BigIntegerField(_("số tiền"))
@@ -148,7 +149,7 @@ class PledgeInstallment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.pledge_id}/{self.number}"  # the pledge's id and the installment's number, no query
+        return _("Đợt %(number)s của %(pledge)s") % {"number": self.number, "pledge": self.pledge.reference}
 
 
 class PaymentQuerySet(models.QuerySet):
@@ -178,12 +179,12 @@ class Payment(models.Model):
     overpayment_reason = models.CharField(_("lý do nộp thừa"), max_length=500, blank=True, editable=False)
     # Set in the same transaction right after the entry is posted (the entry names the payment as its source).
     journal_entry = models.OneToOneField(
-        JournalEntry, null=True, on_delete=models.PROTECT, related_name="+", editable=False
+        JournalEntry, verbose_name=_("bút toán"), null=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("người ghi"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("ghi sổ lúc"), auto_now_add=True)
     # Voiding (`services.payment_void`): the reversal of `journal_entry`, the reason, who and when.
     voided_at = models.DateTimeField(_("thời điểm hủy"), null=True, blank=True, editable=False)
     void_reason = models.CharField(_("lý do hủy"), max_length=500, blank=True, editable=False)
@@ -214,7 +215,7 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["received_on", "id"], name="payment_received_order")]
 
     def __str__(self):
-        return f"{self.donor} – {self.amount}"
+        return f"{self.donor} – {format_vnd(self.amount)}"
 
     @property
     def is_voided(self) -> bool:
@@ -250,7 +251,7 @@ class HonorRollRemovalRequest(models.Model):
         ordering = ["closed_at", "-requested_at"]
 
     def __str__(self):
-        return str(self.pledge_id)
+        return _("Xin gỡ tên của %(pledge)s") % {"pledge": self.pledge.reference}
 
     @property
     def is_closed(self) -> bool:
@@ -351,7 +352,7 @@ class BankStatementLine(models.Model):
         constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="bank_line_amount_positive")]
 
     def __str__(self):
-        return f"{self.transaction_date:%d/%m/%Y} {self.amount} {self.memo[:40]}"
+        return f"{self.transaction_date:%d/%m/%Y} {format_vnd(self.amount)} {self.memo[:40]}"
 
 
 class PledgeEmail(OutboxJob):
@@ -436,4 +437,4 @@ class PledgeEmail(OutboxJob):
         ]
 
     def __str__(self):
-        return f"{self.pledge_id} {self.kind} {self.installment_id or ''}: {self.status}"
+        return f"{self.get_kind_display()} – {self.pledge.reference}: {self.get_status_display()}"

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from donations import services as donations_services
-from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
 from fundmgr.core import outbox
 from fundmgr.core.money import format_vnd
@@ -60,11 +60,14 @@ class DeliveryInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ReceiptAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    amounts_shown = {"amount": "amount_display"}
     scope_field = "unit"
     permission_domain = Domain.MONEY
+    # These columns fit a 1366 px laptop next to the sidebars (tests/adminkit/test_admin_lists_browser.py);
+    # the unit is a filter, and on the receipt.
     list_display = [
-        "number_display", "date_display", "unit", "payer_name", "amount_display", "state_display",
+        "number_display", "date_display", "payer_name", "amount_display", "state_display",
         "pdf_status_display", "email_status_display",
     ]
     list_display_links = ["number_display"]
@@ -84,7 +87,7 @@ class ReceiptAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/receipts/receipt/change_form.html"
 
     class Media:
-        css = {"all": ["receipts/admin.css"]}
+        css = {"all": ["receipts/admin.css", "css/admin-lists.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -321,7 +324,8 @@ class ReceiptDeliveryAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmi
 
 
 @admin.register(DonorAnnualStatement)
-class DonorAnnualStatementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class DonorAnnualStatementAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    amounts_shown = {"total_amount": "total_display"}
     scope_field = "donor__unit"
     permission_domain = Domain.MONEY
     list_display = ["donor", "year", "status", "receipt_count", "total_display", "recipient", "attempts", "updated_at"]

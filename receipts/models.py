@@ -224,7 +224,7 @@ class ReceiptDelivery(OutboxJob):
         indexes = [models.Index(fields=["status", "updated_at"])]
 
     def __str__(self):
-        return f"{self.receipt_id} {self.channel}: {self.status}"
+        return f"{self.get_channel_display()} – {self.receipt}: {self.get_status_display()}"
 
     def delete(self, *args, **kwargs):
         raise ReceiptFrozenError("The delivery record of a receipt is never deleted.")
@@ -249,4 +249,4 @@ class DonorAnnualStatement(OutboxJob):
         ]
 
     def __str__(self):
-        return f"{self.donor_id}/{self.year}: {self.status}"
+        return _("Bảng kê năm %(year)s của %(donor)s") % {"year": self.year, "donor": self.donor}

@@ -22,6 +22,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fundmgr.core.money import format_vnd
 from fundmgr.core.numbering import NumberCounter
 from fundmgr.ledger.models import Circumstance
 from fundmgr.orgs.models import OrgUnit
@@ -149,7 +150,8 @@ class Student(models.Model):
     remote_area = models.BooleanField(_("vùng sâu, vùng xa"), default=False)
     # --- bookkeeping -------------------------------------------------------------------------
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("người tạo"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
     last_activity_on = models.DateField(
@@ -247,7 +249,8 @@ class ScholarshipProgram(models.Model):
     rubric = models.JSONField(_("thang điểm"), default=list, help_text=_("Các tiêu chí chấm điểm (xem hướng dẫn)."))
     status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.OPEN)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("người tạo"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("ngày tạo"), auto_now_add=True)
 
@@ -266,7 +269,7 @@ class ScholarshipProgram(models.Model):
 class ProgramFund(models.Model):
     """A fund a program may pay from, and how much of it the program may use."""
 
-    program = models.ForeignKey(ScholarshipProgram, on_delete=models.CASCADE, related_name="program_funds")
+    program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.CASCADE, related_name="program_funds")
     fund = models.ForeignKey("ledger.Fund", verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="+")
     budget = models.BigIntegerField(_("ngân sách dành cho chương trình (đồng)"))
 
@@ -281,13 +284,13 @@ class ProgramFund(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.program_id}/{self.fund_id}"
+        return _("%(fund)s cho %(program)s") % {"fund": self.fund, "program": self.program.code}
 
 
 class ProgramQuota(models.Model):
     """At most `max_awards` awards of the program to students nominated by `unit`."""
 
-    program = models.ForeignKey(ScholarshipProgram, on_delete=models.CASCADE, related_name="quotas")
+    program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.CASCADE, related_name="quotas")
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="+")
     max_awards = models.PositiveIntegerField(_("số suất tối đa"))
 
@@ -297,7 +300,7 @@ class ProgramQuota(models.Model):
         constraints = [models.UniqueConstraint(fields=["program", "unit"], name="program_quota_unique")]
 
     def __str__(self):
-        return f"{self.unit_id}: {self.max_awards}"
+        return _("%(unit)s: tối đa %(count)s suất") % {"unit": self.unit, "count": self.max_awards}
 
 
 class Nomination(models.Model):
@@ -306,7 +309,7 @@ class Nomination(models.Model):
     program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="nominations")
     student = models.ForeignKey(Student, verbose_name=_("học sinh"), on_delete=models.PROTECT, related_name="nominations")
     nominated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("người đề cử"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("ngày đề cử"), auto_now_add=True)
     score = models.IntegerField(_("điểm"))
@@ -329,7 +332,8 @@ class AllocationRun(models.Model):
 
     program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="runs")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("người tạo"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("thời điểm chạy"), auto_now_add=True)
     inputs = models.JSONField(_("dữ liệu đầu vào"))
@@ -346,7 +350,7 @@ class AllocationRun(models.Model):
         ordering = ["-pk"]
 
     def __str__(self):
-        return f"#{self.pk} {self.program.code}"
+        return _("Lần phân bổ %(number)s của %(program)s") % {"number": self.pk, "program": self.program.code}
 
 
 class AwardQuerySet(models.QuerySet):
@@ -367,8 +371,8 @@ class Award(models.Model):
 
     program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="awards")
     student = models.ForeignKey(Student, verbose_name=_("học sinh"), on_delete=models.PROTECT, related_name="awards")
-    nomination = models.ForeignKey(Nomination, on_delete=models.PROTECT, related_name="awards")
-    run = models.ForeignKey(AllocationRun, null=True, blank=True, on_delete=models.PROTECT, related_name="awards")
+    nomination = models.ForeignKey(Nomination, verbose_name=_("đề cử"), on_delete=models.PROTECT, related_name="awards")
+    run = models.ForeignKey(AllocationRun, verbose_name=_("lần phân bổ"), null=True, blank=True, on_delete=models.PROTECT, related_name="awards")
     school_year = models.CharField(_("năm học"), max_length=9, editable=False)
     amount = models.BigIntegerField(_("số tiền"))
     status = models.CharField(_("trạng thái"), max_length=12, choices=Status.choices, default=Status.PROPOSED)
@@ -417,7 +421,7 @@ class Award(models.Model):
 class AwardShare(models.Model):
     """The part of an award paid from one fund (the allocation may split an award)."""
 
-    award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="shares")
+    award = models.ForeignKey(Award, verbose_name=_("suất học bổng"), on_delete=models.PROTECT, related_name="shares")
     fund = models.ForeignKey("ledger.Fund", verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="+")
     amount = models.BigIntegerField(_("số tiền"))
 
@@ -432,7 +436,7 @@ class AwardShare(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.award_id}/{self.fund_id}: {self.amount}"
+        return _("%(amount)s từ %(fund)s") % {"amount": format_vnd(self.amount), "fund": self.fund}
 
 
 class DisbursementCounter(NumberCounter):
@@ -464,11 +468,12 @@ class Disbursement(models.Model):
     bank_reference = models.CharField(_("mã giao dịch ngân hàng"), max_length=100, blank=True)
     # Set in the same transaction right after the entry is posted (the entry names this row as its
     # source, so the row is saved first); never empty once committed.
-    entry = models.OneToOneField("ledger.JournalEntry", null=True, on_delete=models.PROTECT, related_name="+")
+    entry = models.OneToOneField("ledger.JournalEntry", verbose_name=_("bút toán"), null=True, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("người tạo"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
     # A reversal (`services.awards.disbursement_reverse`): the money came back (a bounced transfer, a
     # payment in error); the voucher keeps its number and is printed with the stamp "ĐÃ HỦY / HOÀN".
     reversed_at = models.DateTimeField(_("thời điểm hủy / hoàn"), null=True, blank=True)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.models import Campaign
 from donations import bank_statement
 from donations.models import BankStatementImport, BankStatementLine, Pledge
-from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.forms import TableFileField
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter
@@ -46,7 +46,8 @@ class StatementUploadForm(forms.Form):
 
 
 @admin.register(BankStatementImport)
-class BankStatementImportAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class BankStatementImportAdmin(AmountsShownMixin, ScopedAdminMixin, admin.ModelAdmin):
+    amounts_shown = {"amount_matched": "amount_matched_display"}
     scope_field = "unit"
     permission_domain = Domain.MONEY
     list_display = [
@@ -105,7 +106,8 @@ class MatchForm(forms.Form):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class BankStatementLineAdmin(AmountsShownMixin, ScopedAdminMixin, admin.ModelAdmin):
+    amounts_shown = {"amount": "amount_display"}
     scope_field = "statement__unit"
     permission_domain = Domain.MONEY
     list_display = [

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from campaigns import services
 from campaigns.models import Campaign
 from donations import progress as selectors
-from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.forms import AmountFieldsMixin
 from fundmgr.adminkit.scoping import ScopedAdminMixin
 from fundmgr.core.charts import progress_chart_svg
@@ -27,7 +27,9 @@ from fundmgr.orgs.scoping import scope_queryset
 
 
 @admin.register(Campaign)
-class CampaignAdmin(AmountFieldsMixin, ScopedAdminMixin, admin.ModelAdmin):
+class CampaignAdmin(AmountsShownMixin, AmountFieldsMixin, ScopedAdminMixin, admin.ModelAdmin):
+    amounts_shown = {"goal": "goal_display"}
+    amounts_typed = True  # an input for the treasurer, text for the auditor
     scope_field = "unit"
     amount_fields = ("goal",)
     permission_domain = Domain.MONEY

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
 from donations.models import Payment
-from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.orgs.roles import Domain
 
@@ -15,7 +15,8 @@ from .common import DonorSearchMixin, FundFilter, PaymentCampaignFilter
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
+class PaymentAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, DonorSearchMixin, admin.ModelAdmin):
+    amounts_shown = {"amount": "amount_display"}
     scope_field = "unit"
     permission_domain = Domain.MONEY
     donor_lookup = "donor"

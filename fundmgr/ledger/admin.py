@@ -29,7 +29,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fundmgr.adminkit.columns import amount_column
+from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.forms import form_errors_from, vnd_or_dash
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
@@ -42,7 +42,7 @@ from .models import Fund, JournalEntry, JournalLine, LedgerVerification
 from .selectors import fund_money_by_month, funds_attach_available, funds_with_balances
 from .services import endowment_principal_record, fund_save, fund_transfer, interest_record
 
-ADMIN_CSS = {"all": ["ledger/admin.css", "css/charts.css"]}
+ADMIN_CSS = {"all": ["ledger/admin.css", "css/charts.css", "css/admin-lists.css"]}
 MEMO_CHARACTERS = 40  # a memo cut to this length keeps a journal list's rows to one or two lines
 
 
@@ -303,7 +303,8 @@ class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.Model
 
 
 @admin.register(JournalLine)
-class JournalLineAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class JournalLineAdmin(AmountsShownMixin, JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    amounts_shown = {"debit": "debit_display", "credit": "credit_display"}
     scope_field = "entry__unit"
     permission_domain = Domain.LEDGER
     list_display = [

@@ -67,7 +67,7 @@ class Fund(models.Model):
         help_text=_("Vốn gốc được bảo toàn; chỉ được chi từ tiền lãi."),
     )
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("quỹ")
@@ -141,8 +141,8 @@ class JournalEntry(LedgerAppendOnlyModel):
         on_delete=models.PROTECT, related_name="+",
     )
     created_at = models.DateTimeField(_("thời điểm ghi"), auto_now_add=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    previous_hash = models.CharField(_("mã băm của bút toán trước"), max_length=64)
+    hash = models.CharField(_("mã băm"), max_length=64, unique=True)
 
     class Meta:
         verbose_name = _("bút toán")
@@ -162,7 +162,7 @@ class JournalEntry(LedgerAppendOnlyModel):
 class JournalLine(LedgerAppendOnlyModel):
     app_role_privileges = ("SELECT", "INSERT")
 
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    entry = models.ForeignKey(JournalEntry, verbose_name=_("bút toán"), on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(Account, verbose_name=_("tài khoản"), on_delete=models.PROTECT, related_name="lines")
     fund = models.ForeignKey(Fund, verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="lines")
     debit = models.BigIntegerField(_("Nợ"), default=0)
@@ -181,8 +181,10 @@ class JournalLine(LedgerAppendOnlyModel):
         ]
 
     def __str__(self):
-        side = f"Nợ {self.debit}" if self.debit else f"Có {self.credit}"
-        return f"{self.account.code} {side}"
+        # No amount: the line's own page and its entry's table show it in their columns.
+        if self.debit:
+            return _("Dòng Nợ %(account)s của bút toán #%(entry)s") % {"account": self.account.code, "entry": self.entry_id}
+        return _("Dòng Có %(account)s của bút toán #%(entry)s") % {"account": self.account.code, "entry": self.entry_id}
 
 
 class LedgerChainHead(models.Model):
@@ -199,9 +201,9 @@ class LedgerChainHead(models.Model):
     # link forward, to the newest entry, and refuses DELETE even to the owner.
     app_role_privileges = ("SELECT", "INSERT", "UPDATE")
 
-    last_entry_id = models.BigIntegerField(null=True, blank=True)
-    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
-    entry_count = models.BigIntegerField(default=0)
+    last_entry_id = models.BigIntegerField(_("bút toán cuối"), null=True, blank=True)
+    last_hash = models.CharField(_("mã băm cuối"), max_length=64, default=GENESIS_HASH)
+    entry_count = models.BigIntegerField(_("số bút toán"), default=0)
 
     class Meta:
         verbose_name = _("đầu chuỗi sổ cái")

@@ -26,7 +26,7 @@ class OrgUnit(models.Model):
         "self", verbose_name=_("đơn vị cấp trên"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="children",
     )
-    path = models.CharField(max_length=255, editable=False, db_index=True)
+    path = models.CharField(_("đường dẫn trong cây"), max_length=255, editable=False, db_index=True)
     address = models.CharField(_("địa chỉ"), max_length=300, blank=True)
     administrative_code = models.CharField(
         _("mã đơn vị hành chính"), max_length=20, blank=True,

@@ -155,3 +155,6 @@ class ReportDelivery(OutboxJob):
         ordering = ["-updated_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["run", "user"], name="reports_delivery_one_per_user")]
         indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self):
+        return f"{self.run} → {self.user}: {self.get_status_display()}"

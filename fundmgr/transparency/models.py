@@ -9,6 +9,7 @@ never lives in the database) and copied outside it. Both are append-only: histor
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -68,7 +69,7 @@ class Checkpoint(AppendOnlyModel):
         ordering = ["-tree_size"]
 
     def __str__(self):
-        return f"{self.tree_size} {self.root_hash[:12]} {self.created_at:%d/%m/%Y %H:%M}"
+        return _("Điểm kiểm chứng %(size)s bút toán, %(date)s") % {"size": self.tree_size, "date": f"{timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"}
 
     @property
     def signed(self) -> SignedCheckpoint:
@@ -98,3 +99,6 @@ class CheckpointDelivery(OutboxJob):
             models.UniqueConstraint(fields=["checkpoint", "user"], name="transparency_delivery_one_per_user"),
         ]
         indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self):
+        return f"{self.checkpoint} → {self.user}: {self.get_status_display()}"

@@ -46,6 +46,8 @@ class StudentForm(forms.ModelForm):
     class Meta:
         model = Student
         fields = ["unit", *services.EDITABLE_FIELDS]
+        # The average is typed with a decimal comma in Vietnamese (`8,5`), a point in English.
+        localized_fields = ["average_score"]
 
     def _post_clean(self):
         # The services clean a student (names, phone, the model's rules); run the same here so
