@@ -23,19 +23,15 @@ from fundmgr.api.filtering import StrictFilterBackend
 from fundmgr.api.filters import StableOrderingFilter
 from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.pagination import ApiCursorPagination
+from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.core.contacts import name_normalize
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, roles_with
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import Action, Domain
 
 from .. import bank_statement
 from ..models import BankStatementImport, BankStatementLine, Pledge
 
 FORMAT_CHOICES = [("auto", "auto"), *BankStatementImport.Format.choices]
-
-
-def _viewable(queryset, user, unit_field):
-    return scope_queryset(queryset, user, unit_field, roles=roles_with(Action.VIEW, Domain.MONEY))
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -124,7 +120,7 @@ class LineIgnoreSerializer(serializers.Serializer):
 
 
 # --- views --------------------------------------------------------------------------------------
-class BankStatementViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class BankStatementViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Imported statements of the user's units; POST a file to import one (a file imported before
     adds no line; a repeat of an Idempotency-Key answers the first import)."""
 
@@ -140,7 +136,7 @@ class BankStatementViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, views
 
     def get_queryset(self):
         statements = BankStatementImport.objects.select_related("unit", "campaign", "created_by")
-        return _viewable(statements, self.request.user, "unit")
+        return self.scoped(statements)
 
     @extend_schema(
         request={"multipart/form-data": StatementUploadSerializer},
@@ -177,12 +173,13 @@ class BankStatementViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, views
         return self.created_response(StatementSerializer(statement).data, created=not replayed)
 
 
-class BankStatementLineViewSet(viewsets.ReadOnlyModelViewSet):
+class BankStatementLineViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """The credit lines of the user's units' statements: what became of each (matched, waiting, set aside)."""
 
     api_domain = Domain.MONEY
     # Matching records a payment (as the admin's bank-match screen does); ignoring marks the line.
     api_actions = {"match": Action.ADD, "ignore": Action.CHANGE}
+    scope_path = "statement__unit"
     serializer_class = LineSerializer
     filterset_class = LineFilter
     filter_backends = [StrictFilterBackend, StableOrderingFilter]
@@ -192,7 +189,7 @@ class BankStatementLineViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         lines = BankStatementLine.objects.select_related("pledge", "resolved_by")
-        return _viewable(lines, self.request.user, "statement__unit")
+        return self.scoped(lines)
 
     @extend_schema(request=LineMatchSerializer, responses={200: LineSerializer})
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
@@ -201,7 +198,7 @@ class BankStatementLineViewSet(viewsets.ReadOnlyModelViewSet):
         line = self.get_object()
         serializer = LineMatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pledge = _viewable(Pledge.objects.all(), request.user, "campaign__unit").filter(
+        pledge = self.scoped(Pledge.objects.all(), "campaign__unit").filter(
             reference=serializer.validated_data["pledge"].strip().upper()
         ).first()
         if pledge is None:

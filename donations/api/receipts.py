@@ -28,10 +28,10 @@ from fundmgr.api.filters import StableOrderingFilter
 from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.pagination import ApiCursorPagination
 from fundmgr.api.renderers import FileDownloadNegotiation
+from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import format_vnd
-from fundmgr.orgs.roles import Action, Domain, roles_with
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import Action, Domain
 from receipts.models import Receipt
 from receipts.pdf import document_from_receipt, receipt_pdf_render
 
@@ -83,7 +83,7 @@ class ReceiptVoidSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, help_text="why the receipt is voided; printed on the stamped copy")
 
 
-class ReceiptViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
+class ReceiptViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
     """The receipt register of the user's units. A receipt is identified by its id: its number
     (PT-2026-000123) is unique only inside its issuing unit."""
 
@@ -102,7 +102,7 @@ class ReceiptViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         receipts = Receipt.objects.select_related("unit", "voided_by")
-        return scope_queryset(receipts, self.request.user, "unit", roles=roles_with(Action.VIEW, self.api_domain))
+        return self.scoped(receipts)
 
     @extend_schema(
         responses={

@@ -2,7 +2,7 @@
 their disbursements. Thin: find the records a request names, call the one service the admin
 calls, shape the answer.
 
-- Reads are scoped with `scope_queryset` by the view's `domain` (the `fundmgr.orgs.roles.Domain`
+- Reads are scoped by `ScopedQuerysetMixin` with the view's `api_domain` (the `fundmgr.orgs.roles.Domain`
   it belongs to; the permission-matrix test reads it) and run a fixed number of queries.
 - Student records are masked per row (`selectors.students_visible_to`): a list logs the rows it
   shows unmasked, a detail read is always logged, as in the admin (docs/students.md). Other
@@ -26,10 +26,10 @@ from rest_framework.response import Response
 
 from fundmgr.api.errors import service_errors
 from fundmgr.api.idempotency import IdempotentCreateMixin
+from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import Action, Domain, user_can
 
 from .. import selectors, services
 from ..models import AllocationRun, Award, AwardShare, Disbursement, Nomination, ScholarshipProgram, Student
@@ -135,7 +135,7 @@ class StudentViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Re
         return self.created_response(StudentSerializer(student).data, created=not replayed)
 
 
-class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
+class ProgramViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Scholarship programs in the user's units, with their funds, budgets and quotas (read only:
     programs are made and run by the committee in the admin)."""
 
@@ -147,10 +147,10 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
         programs = ScholarshipProgram.objects.select_related("unit").prefetch_related(
             "program_funds__fund", "quotas__unit"
         ).order_by("pk")
-        return scope_queryset(programs, self.request.user, "unit", roles=roles_with(Action.VIEW, Domain.AWARDS))
+        return self.scoped(programs)
 
 
-class NominationViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class NominationViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Nominations of the students in the user's units, each with its score and breakdown.
 
     `awards.nomination_create` checks that the user may add students in the child's unit (the
@@ -158,6 +158,7 @@ class NominationViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets
     """
 
     api_domain = Domain.STUDENTS
+    scope_path = "student__unit"
     filterset_class = NominationFilter
 
     def get_serializer_class(self):
@@ -165,7 +166,7 @@ class NominationViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets
 
     def get_queryset(self):
         nominations = Nomination.objects.select_related("program", "student__unit").order_by("pk")
-        return scope_queryset(nominations, self.request.user, "student__unit", roles=roles_with(Action.VIEW, Domain.STUDENTS))
+        return self.scoped(nominations)
 
     @extend_schema(
         request=NominationCreateSerializer,
@@ -192,11 +193,12 @@ class NominationViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: AllocationRunDetailSerializer, **NOT_FOUND}))
-class AllocationRunViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AllocationRunViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Allocation runs of the programs in the user's units. A run's page lists every nominee's
     decision with its explanation; the list leaves them out (a run may hold thousands)."""
 
     api_domain = Domain.AWARDS
+    scope_path = "program__unit"
     filterset_class = AllocationRunFilter
 
     def get_serializer_class(self):
@@ -208,7 +210,7 @@ class AllocationRunViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, views
         runs = AllocationRun.objects.select_related("program").order_by("-pk")
         if self.action == "list":
             runs = runs.defer("inputs", "decisions")
-        return scope_queryset(runs, self.request.user, "program__unit", roles=roles_with(Action.VIEW, Domain.AWARDS))
+        return self.scoped(runs)
 
     def _detail(self, run: AllocationRun, **kwargs) -> Response:
         fund_ids = [fund["fund"] for fund in run.inputs.get("funds", [])]
@@ -242,12 +244,13 @@ class AllocationRunViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, views
         )
 
 
-class AwardViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
+class AwardViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
     """Awards of the programs in the user's units: status, amount, funds and voucher number; the
     committee's decisions (approve, reject with a reason, grant an override with a reason)."""
 
     api_domain = Domain.AWARDS
     api_actions = {"approve": Action.APPROVE, "reject": Action.APPROVE, "grant": Action.APPROVE}
+    scope_path = "program__unit"
     # A grant commits the fund's money: it takes an Idempotency-Key.
     idempotent_actions = frozenset({"grant"})
     serializer_class = AwardSerializer
@@ -259,9 +262,7 @@ class AwardViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
         )
 
     def get_queryset(self):
-        return scope_queryset(
-            self._awards().order_by("pk"), self.request.user, "program__unit", roles=roles_with(Action.VIEW, Domain.AWARDS)
-        )
+        return self.scoped(self._awards().order_by("pk"))
 
     def _award_to_decide(self) -> Award:
         # An award the user may not even see is not found (404), like on a read; one they see but
@@ -315,7 +316,7 @@ class AwardViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
         return self._answer(award, status=status.HTTP_200_OK if award.replayed else status.HTTP_201_CREATED)
 
 
-class DisbursementViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DisbursementViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Vouchers (phiếu chi) of the units the user may read money in; paying an approved award
     (`awards.award_disburse`: the voucher number and the journal entry) with an Idempotency-Key."""
 
@@ -328,7 +329,7 @@ class DisbursementViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewse
     def get_queryset(self):
         vouchers = Disbursement.objects.select_related("award__program", "award__student", "unit").order_by("-pk")
         vouchers = vouchers.annotate(shows_recipient=selectors.recipient_access(self.request.user))
-        return scope_queryset(vouchers, self.request.user, "unit", roles=roles_with(Action.VIEW, Domain.MONEY))
+        return self.scoped(vouchers)
 
     @extend_schema(
         request=DisbursementCreateSerializer,
