@@ -10,7 +10,9 @@ Design
 - Every credit line gets a key (`line_key`): the bank's own transaction reference, or, when the
   bank gives none, a hash of date, amount, memo, counterparty and the occurrence of that same
   tuple in the file. `BankStatementLine.bank_reference` is unique, and so is the payment's: a
-  file imported twice, or two statements that overlap, add nothing the second time.
+  file imported twice, or two statements that overlap, add nothing the second time (the second
+  import is recorded, with no new line). An import sent with an idempotency key is not even
+  recorded twice: a repeat of the key answers the first import.
 - Matching, in order: a pledge reference found in the memo (tolerant of lost diacritics,
   spaces, dashes and case: "ung ho tkh26 7kq3m" is TKH26-7KQ3M); else exactly one open pledge
   with the same amount (the pledge's, or what is still outstanding on it) whose donor's name,
@@ -44,6 +46,7 @@ from fundmgr.audit.services import audit_change, audit_create, audit_fields
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import AmountError, parse_vnd
 from fundmgr.core.tabular import TableRow, columns_find, table_read
+from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.roles import Action, Domain
 
@@ -415,25 +418,49 @@ IMPORT_AUDIT_FIELDS = ["unit", "campaign", "file_name", "file_sha256", "format",
 
 
 def statement_import(
-    *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None
+    *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None,
+    channel: str = "admin", idempotency_key: str | None = None,
 ) -> BankStatementImport:
     """Import a statement file for `unit`'s bank account: store new lines, match, record payments.
 
     Raises StatementError (nothing written) when the file cannot be read. Importing a file that
     was imported before stores and records nothing new. The unit's (and the campaign's) money must
     be `created_by`'s to add to (PermissionDenied otherwise, before the file is read).
+
+    A repeat of `idempotency_key` (scoped to `channel` and the unit) with the same file, name,
+    campaign and format returns the first import (with `replayed` set) and does nothing; with
+    another request it is refused. The key commits with the import's row, before its lines are
+    written chunk by chunk: a concurrent repeat waits for that commit and answers the first
+    import, whose counters may still be filling in (its lines are never written twice: each line's
+    key is unique).
     """
     access_units(created_by, [unit, campaign.unit if campaign is not None else None], action=Action.ADD,
                  domain=Domain.MONEY)
     parsed = statement_parse(content, format)
     keys = line_keys(parsed.rows)
-    with transaction.atomic():
+    file_sha256 = hashlib.sha256(content).hexdigest()
+    request = {
+        "unit": unit.pk, "campaign": campaign.pk if campaign is not None else None, "file_name": file_name[:255],
+        "file_sha256": file_sha256, "format": format,
+    }
+
+    def statement_create() -> BankStatementImport:
         statement = BankStatementImport.objects.create(
-            unit=unit, campaign=campaign, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(),
+            unit=unit, campaign=campaign, file_name=file_name[:255], file_sha256=file_sha256,
             format=parsed.layout.code, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows,
             created_by=created_by,
         )
         audit_create(statement, IMPORT_AUDIT_FIELDS, actor=created_by)
+        return statement
+
+    with transaction.atomic():
+        statement, created = idempotent_create(
+            scope=scope_of(channel, unit), key=idempotency_key, content=request, model=BankStatementImport,
+            create=statement_create,
+        )
+    statement.replayed = not created
+    if not created:
+        return statement
     index = PledgeIndex.load(unit=unit, campaign=campaign)
     pairs = list(zip(parsed.rows, keys, strict=True))
     for start in range(0, len(pairs), CHUNK_SIZE):

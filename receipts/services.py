@@ -54,6 +54,7 @@ from fundmgr.core import outbox
 from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.numbering import counter_lock, number_take
 from fundmgr.core.outbox import STALE_AFTER, JobStatus, enqueue
+from fundmgr.idempotency.services import AlreadyDone
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import JournalLine
 from fundmgr.orgs.roles import Action, Domain, user_can
@@ -377,11 +378,18 @@ def receipt_void_check(*, receipt: Receipt, reason: str, voided_by) -> tuple[Rec
         raise ValidationError({"reason": ValidationError(_("Hãy ghi lý do hủy phiếu thu."), code="reason_required")})
     if len(reason) > 500:
         raise ValidationError({"reason": ValidationError(_("Lý do dài quá 500 ký tự."), code="max_length")})
-    _check_may_change(voided_by, receipt.unit)
+    receipt_void_access(receipt=receipt, voided_by=voided_by)
     receipt = Receipt.objects.select_for_update(of=("self",)).select_related("payment").get(pk=receipt.pk)
     if receipt.is_voided:
-        raise ValidationError(_("Phiếu thu %(number)s đã bị hủy trước đó.") % {"number": receipt.number}, code="already_voided")
+        # Never a second void (nor a second reversal): the API answers it with a 409.
+        raise AlreadyDone(_("Phiếu thu %(number)s đã bị hủy trước đó.") % {"number": receipt.number}, code="already_voided")
     return receipt, reason
+
+
+def receipt_void_access(*, receipt: Receipt, voided_by) -> None:
+    """Refuse (PermissionDenied) a user who may not void `receipt`: a treasurer (or unit admin) of
+    the issuing unit or a unit above it may."""
+    _check_may_change(voided_by, receipt.unit)
 
 
 def receipt_void_reversal_reason(receipt: Receipt, reason: str) -> str:

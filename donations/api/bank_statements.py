@@ -11,8 +11,8 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -21,20 +21,17 @@ from campaigns.models import Campaign
 from fundmgr.api.errors import service_errors
 from fundmgr.api.filtering import StrictFilterBackend
 from fundmgr.api.filters import StableOrderingFilter
+from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.pagination import ApiCursorPagination
+from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.core.contacts import name_normalize
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, roles_with
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import Action, Domain
 
 from .. import bank_statement
 from ..models import BankStatementImport, BankStatementLine, Pledge
 
 FORMAT_CHOICES = [("auto", "auto"), *BankStatementImport.Format.choices]
-
-
-def _viewable(queryset, user, unit_field):
-    return scope_queryset(queryset, user, unit_field, roles=roles_with(Action.VIEW, Domain.MONEY))
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -123,9 +120,9 @@ class LineIgnoreSerializer(serializers.Serializer):
 
 
 # --- views --------------------------------------------------------------------------------------
-class BankStatementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class BankStatementViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Imported statements of the user's units; POST a file to import one (a file imported before
-    adds nothing)."""
+    adds no line; a repeat of an Idempotency-Key answers the first import)."""
 
     api_domain = Domain.MONEY
     parser_classes = [MultiPartParser]  # an upload is a file; nothing else is written here
@@ -139,9 +136,15 @@ class BankStatementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 
     def get_queryset(self):
         statements = BankStatementImport.objects.select_related("unit", "campaign", "created_by")
-        return _viewable(statements, self.request.user, "unit")
+        return self.scoped(statements)
 
-    @extend_schema(request={"multipart/form-data": StatementUploadSerializer}, responses={201: StatementSerializer})
+    @extend_schema(
+        request={"multipart/form-data": StatementUploadSerializer},
+        responses={
+            201: StatementSerializer,
+            200: OpenApiResponse(StatementSerializer, description="a repeated Idempotency-Key: the first import"),
+        },
+    )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -159,22 +162,24 @@ class BankStatementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         try:
             statement = bank_statement.statement_import(
                 unit=unit, campaign=campaign, file_name=upload.name, content=upload.read(), format=data["format"],
-                created_by=request.user,
+                created_by=request.user, channel="api", idempotency_key=self.idempotency_key(),
             )
         except bank_statement.StatementError as error:
             raise serializers.ValidationError({"file": error.messages}) from None
         except DjangoValidationError as error:
             raise service_errors(error) from None
+        replayed = statement.replayed
         statement = self.get_queryset().get(pk=statement.pk)
-        return Response(StatementSerializer(statement).data, status=status.HTTP_201_CREATED)
+        return self.created_response(StatementSerializer(statement).data, created=not replayed)
 
 
-class BankStatementLineViewSet(viewsets.ReadOnlyModelViewSet):
+class BankStatementLineViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """The credit lines of the user's units' statements: what became of each (matched, waiting, set aside)."""
 
     api_domain = Domain.MONEY
     # Matching records a payment (as the admin's bank-match screen does); ignoring marks the line.
     api_actions = {"match": Action.ADD, "ignore": Action.CHANGE}
+    scope_path = "statement__unit"
     serializer_class = LineSerializer
     filterset_class = LineFilter
     filter_backends = [StrictFilterBackend, StableOrderingFilter]
@@ -184,7 +189,7 @@ class BankStatementLineViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         lines = BankStatementLine.objects.select_related("pledge", "resolved_by")
-        return _viewable(lines, self.request.user, "statement__unit")
+        return self.scoped(lines)
 
     @extend_schema(request=LineMatchSerializer, responses={200: LineSerializer})
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
@@ -193,7 +198,7 @@ class BankStatementLineViewSet(viewsets.ReadOnlyModelViewSet):
         line = self.get_object()
         serializer = LineMatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        pledge = _viewable(Pledge.objects.all(), request.user, "campaign__unit").filter(
+        pledge = self.scoped(Pledge.objects.all(), "campaign__unit").filter(
             reference=serializer.validated_data["pledge"].strip().upper()
         ).first()
         if pledge is None:

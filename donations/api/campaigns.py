@@ -15,9 +15,9 @@ from rest_framework import serializers, viewsets
 from campaigns.models import Campaign
 from fundmgr.api.filtering import StrictFilterBackend
 from fundmgr.api.filters import StableOrderingFilter, names_matching
+from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.core.money import format_vnd
-from fundmgr.orgs.roles import Action, Domain, roles_with
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import Domain
 
 from ..progress import campaigns_with_progress
 
@@ -77,7 +77,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         return format_vnd(campaign.received)
 
 
-class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+class CampaignViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Open and closed campaigns for everyone (no sign-in); signed in, also your units' drafts."""
 
     api_domain = Domain.MONEY
@@ -95,7 +95,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         campaigns = Campaign.objects.all()
         public = Q(status__in=PUBLIC_STATUSES)
         if user.is_authenticated:
-            own = scope_queryset(campaigns, user, "unit", roles=roles_with(Action.VIEW, self.api_domain))
+            own = self.scoped(campaigns)
             campaigns = campaigns.filter(public | Q(pk__in=own.values("pk")))
         else:
             campaigns = campaigns.filter(public)

@@ -5,6 +5,9 @@ The resource lives with the money-in API because voiding is the money-in use cas
 receipt), which the receipts app may not call. The list is the user's units' receipts (domain
 money), paged by cursor (it grows with every payment), in a fixed number of queries.
 
+Voiding takes an Idempotency-Key: a repeat answers the voided receipt (200); without the key, a
+receipt voided before is a 409, never a second void or a second reversing entry.
+
 The PDF is the stored one when the job has rendered it, else drawn from the receipt's frozen copy
 (the same bytes the job would store): a download never waits for the worker and never writes.
 """
@@ -22,12 +25,13 @@ from rest_framework.response import Response
 from fundmgr.api.errors import service_errors
 from fundmgr.api.filtering import StrictFilterBackend
 from fundmgr.api.filters import StableOrderingFilter
+from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.pagination import ApiCursorPagination
 from fundmgr.api.renderers import FileDownloadNegotiation
+from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import format_vnd
-from fundmgr.orgs.roles import Action, Domain, roles_with
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import Action, Domain
 from receipts.models import Receipt
 from receipts.pdf import document_from_receipt, receipt_pdf_render
 
@@ -79,10 +83,14 @@ class ReceiptVoidSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, help_text="why the receipt is voided; printed on the stamped copy")
 
 
-class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
+class ReceiptViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
     """The receipt register of the user's units. A receipt is identified by its id: its number
     (PT-2026-000123) is unique only inside its issuing unit."""
 
+    # Voiding writes a reversing entry: it takes an Idempotency-Key, and a receipt voided before
+    # (without the key of that void) is a 409.
+    idempotent_actions = frozenset({"void"})
+    conflict_actions = frozenset({"void"})
     api_domain = Domain.MONEY
     api_actions = {"pdf": Action.VIEW, "void": Action.CHANGE}
     serializer_class = ReceiptSerializer
@@ -94,7 +102,7 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         receipts = Receipt.objects.select_related("unit", "voided_by")
-        return scope_queryset(receipts, self.request.user, "unit", roles=roles_with(Action.VIEW, self.api_domain))
+        return self.scoped(receipts)
 
     @extend_schema(
         responses={
@@ -117,12 +125,19 @@ class ReceiptViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=ReceiptVoidSerializer, responses={200: ReceiptSerializer})
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def void(self, request, pk=None):
-        """Void the receipt and its payment (the payment's entry is reversed); the number stays in the register."""
+        """Void the receipt and its payment (the payment's entry is reversed); the number stays in the register.
+
+        A repeat with the same Idempotency-Key and reason answers the voided receipt again (200);
+        a receipt voided before is otherwise a 409 (`already_voided`).
+        """
         receipt = self.get_object()
         serializer = ReceiptVoidSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            services.receipt_void(receipt=receipt, reason=serializer.validated_data["reason"], voided_by=request.user)
+            services.receipt_void(
+                receipt=receipt, reason=serializer.validated_data["reason"], voided_by=request.user, channel="api",
+                idempotency_key=self.idempotency_key(),
+            )
         except DjangoValidationError as error:
             raise service_errors(error) from None
         return Response(ReceiptSerializer(self.get_queryset().get(pk=receipt.pk)).data)

@@ -1,6 +1,6 @@
 """API views: read donors, pledges and payments in the user's units; create through the services.
 
-Lists are scoped with `scope_queryset` (domain money, the roles that may view it) and run a
+Lists are scoped by `ScopedQuerysetMixin` (domain money, the roles that may view it) and run a
 fixed number of queries (related rows joined, installments prefetched, sums as subqueries).
 A write validates the shape of the input, finds the records it names, and calls one service, which
 checks that each of them lies in the user's units (a refusal is a 403); the service's
@@ -19,10 +19,10 @@ from fundmgr.api.filtering import StrictFilterBackend
 from fundmgr.api.filters import StableOrderingFilter
 from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.pagination import ApiCursorPagination
+from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, roles_with
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import Domain
 
 from .. import selectors, services
 from ..models import Donor, Payment, Pledge, PledgeInstallment
@@ -35,15 +35,10 @@ from .serializers import (
     PledgeSerializer,
 )
 
-
-def _viewable(queryset, user, unit_field):
-    return scope_queryset(queryset, user, unit_field, roles=roles_with(Action.VIEW, Domain.MONEY))
-
-
 FILTERS = [StrictFilterBackend, StableOrderingFilter]
 
 
-class DonorViewSet(viewsets.ReadOnlyModelViewSet):
+class DonorViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     api_domain = Domain.MONEY
     serializer_class = DonorSerializer
     filterset_class = DonorFilter
@@ -53,11 +48,12 @@ class DonorViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         donors = Donor.objects.select_related("unit").order_by("pk")
-        return selectors.donor_totals(_viewable(donors, self.request.user, "unit"))
+        return selectors.donor_totals(self.scoped(donors))
 
 
-class PledgeViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PledgeViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     api_domain = Domain.MONEY
+    scope_path = "campaign__unit"
     filterset_class = PledgeFilter
     filter_backends = FILTERS
     ordering_fields = ["id", "created_at", "amount"]
@@ -68,7 +64,7 @@ class PledgeViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Rea
         return PledgeCreateSerializer if self.action == "create" else PledgeSerializer
 
     def get_queryset(self):
-        pledges = _viewable(Pledge.objects.order_by("-pk"), self.request.user, "campaign__unit")
+        pledges = self.scoped(Pledge.objects.order_by("-pk"))
         pledges = pledges.prefetch_related(Prefetch("installments", queryset=PledgeInstallment.objects.order_by("number")))
         return selectors.pledge_list(pledges)
 
@@ -78,7 +74,7 @@ class PledgeViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Rea
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        campaign = _viewable(Campaign.objects.select_related("unit"), request.user, "unit").filter(slug=data.pop("campaign")).first()
+        campaign = self.scoped(Campaign.objects.select_related("unit"), "unit").filter(slug=data.pop("campaign")).first()
         if campaign is None:
             raise serializers.ValidationError({"campaign": [_("Không tìm thấy chiến dịch.")]})
         fund_code = data.pop("fund", "")
@@ -99,7 +95,7 @@ class PledgeViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Rea
         return self.created_response(PledgeSerializer(pledge).data, created=created)
 
 
-class PaymentViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PaymentViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     api_domain = Domain.MONEY
     filterset_class = PaymentFilter
     filter_backends = FILTERS
@@ -113,7 +109,7 @@ class PaymentViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Re
 
     def get_queryset(self):
         payments = Payment.objects.select_related("donor", "pledge", "fund", "unit").order_by("-pk")
-        return _viewable(payments, self.request.user, "unit")
+        return self.scoped(payments)
 
     # The answer is the payment as the list shows it (201 new, 200 a repeated Idempotency-Key).
     @extend_schema(request=PaymentCreateSerializer, responses={201: PaymentSerializer, 200: PaymentSerializer})
@@ -124,14 +120,14 @@ class PaymentViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Re
         user = request.user
         pledge = donor = fund = None
         if data.get("pledge"):
-            pledge = _viewable(Pledge.objects.select_related("donor", "campaign__unit"), user, "campaign__unit").filter(
+            pledge = self.scoped(Pledge.objects.select_related("donor", "campaign__unit"), "campaign__unit").filter(
                 reference=data["pledge"].strip().upper()
             ).first()
             if pledge is None:
                 raise serializers.ValidationError({"pledge": [_("Không tìm thấy cam kết.")]})
             donor = pledge.donor
         else:
-            donor = _viewable(Donor.objects.select_related("unit"), user, "unit").filter(pk=data.get("donor")).first()
+            donor = self.scoped(Donor.objects.select_related("unit")).filter(pk=data.get("donor")).first()
             if donor is None:
                 raise serializers.ValidationError({"donor": [_("Hãy chỉ rõ cam kết hoặc nhà hảo tâm.")]})
             # Found by code whatever its unit: the service refuses one outside the user's units.

@@ -10,7 +10,8 @@ too large, a CSRF failure) and turns an unhandled exception under /api/ into a J
 
 A service's refusal becomes an answer here too: a Django ValidationError is a 400 with the same
 field names and messages; an idempotency key reused for another request is a 422 that reveals
-nothing of the first.
+nothing of the first; a request for what was done already (`AlreadyDone`: a receipt voided
+before) is a 409 with the service's code.
 """
 
 import logging
@@ -25,7 +26,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from fundmgr.idempotency.services import IdempotencyKeyReused
+from fundmgr.idempotency.services import AlreadyDone, IdempotencyKeyReused
 
 logger = logging.getLogger("django.request")
 
@@ -35,9 +36,16 @@ class IdempotencyKeyConflict(APIException):
     default_code = "idempotency_key_reused"
 
 
+class StateConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 def service_errors(error: DjangoValidationError) -> APIException:
     if isinstance(error, IdempotencyKeyReused):
         return IdempotencyKeyConflict({"idempotency_key": error.message_dict["idempotency_key"]})
+    if isinstance(error, AlreadyDone):
+        return StateConflict(" ".join(error.messages), code=getattr(error, "code", None) or StateConflict.default_code)
     if hasattr(error, "error_dict"):
         detail = {
             ("non_field_errors" if field == "__all__" else field): messages

@@ -4,7 +4,8 @@ each operation can give besides its success, the `Idempotency-Key` header, and t
 Which error statuses an operation documents follows from what the platform does to it:
 every operation can answer 401 (bad token), 403 (role, read-only token), 406 (Accept), 429
 (throttle) and 500; one with query parameters or a body can answer 400; one with a path parameter
-404; one with a body 413 and 415; an idempotent POST 422.
+404; one with a body 413 and 415; an idempotent POST 422; an action a view names in
+`conflict_actions` 409 (done already: a receipt voided before).
 """
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -30,7 +31,7 @@ ERROR_SCHEMA = {
 ERROR_DESCRIPTIONS = {
     400: "invalid input", 401: "no, unknown, expired or revoked credentials", 403: "not allowed",
     404: "not found, or outside the caller's units", 406: "no acceptable representation",
-    413: "body too large", 415: "unsupported media type", 422: "idempotency key reused for another body",
+    409: "done already (a receipt voided before)", 413: "body too large", 415: "unsupported media type", 422: "idempotency key reused for another body",
     429: "throttled (see Retry-After)", 500: "server error",
 }
 
@@ -87,6 +88,8 @@ class ApiAutoSchema(AutoSchema):
             codes += [413, 415]
         if self._is_idempotent():
             codes.append(422)
+        if getattr(self.view, "action", None) in getattr(self.view, "conflict_actions", ()):
+            codes.append(409)
         return sorted(codes)
 
 

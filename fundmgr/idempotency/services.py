@@ -1,5 +1,6 @@
-"""Idempotent creation: the one mechanism behind every money-creating write (pledge, payment,
-transfer, disbursement), whatever channel calls it.
+"""Idempotent creation: the one mechanism behind every write that creates money or documents
+(pledge, payment, transfer, disbursement, bank-statement import, receipt void, award grant,
+allocation run, student, nomination, report run), whatever channel calls it.
 
 `idempotent_create` inserts the key's row first, in the caller's transaction and a savepoint,
 then creates the record and points the row at it. A concurrent repeat blocks on the unique
@@ -33,6 +34,12 @@ class IdempotencyKeyReused(ValidationError):
                 _("Khóa chống gửi trùng này đã được dùng cho một yêu cầu khác."), code="idempotency_key_reused"
             )]}
         )
+
+
+class AlreadyDone(ValidationError):
+    """The request asks for what was done already (a receipt voided before): refused, nothing
+    written. A ValidationError for forms and the admin; the API answers it with a 409 (a repeat
+    sent without an idempotency key meets this instead of the first answer)."""
 
 
 def key_clean(key) -> str | None:

@@ -2,7 +2,7 @@
 their disbursements. Thin: find the records a request names, call the one service the admin
 calls, shape the answer.
 
-- Reads are scoped with `scope_queryset` by the view's `domain` (the `fundmgr.orgs.roles.Domain`
+- Reads are scoped by `ScopedQuerysetMixin` with the view's `api_domain` (the `fundmgr.orgs.roles.Domain`
   it belongs to; the permission-matrix test reads it) and run a fixed number of queries.
 - Student records are masked per row (`selectors.students_visible_to`): a list logs the rows it
   shows unmasked, a detail read is always logged, as in the admin (docs/students.md). Other
@@ -10,23 +10,26 @@ calls, shape the answer.
 - A write finds the records it names whatever their unit and lets the service refuse one outside
   the user's units (`access_units`: a 403), so another unit's record is a 403 here, not a 404;
   the service's ValidationError is a 400 with its field names, a reused idempotency key a 422.
+- Every POST that creates a record (student, nomination, allocation run, award grant, voucher)
+  takes an Idempotency-Key (`IdempotentCreateMixin`): the service answers a repeat with the
+  first record (200) and refuses the same key with another body (422).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from fundmgr.api.errors import service_errors
+from fundmgr.api.idempotency import IdempotentCreateMixin
+from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import Action, Domain, user_can
 
 from .. import selectors, services
 from ..models import AllocationRun, Award, AwardShare, Disbursement, Nomination, ScholarshipProgram, Student
@@ -61,10 +64,12 @@ REFUSALS = {
     403: OpenApiResponse(description="Not signed in, or no right in the record's unit."),
 }
 NOT_FOUND = {404: OpenApiResponse(description="No such record.")}
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="A repeat with the same key and body returns the first answer (200); another body is a 422.",
-)
+
+
+def replay(serializer, what: str) -> dict:
+    """The 200 of a repeated Idempotency-Key in the schema (the header and the 422 come with
+    `IdempotentCreateMixin`, `fundmgr.api.schema`)."""
+    return {200: OpenApiResponse(serializer, description=f"A repeat of an Idempotency-Key: {what}.")}
 
 
 def _service_call(call):
@@ -79,7 +84,7 @@ def _not_found(field: str, message: str):
     return serializers.ValidationError({field: [message]})
 
 
-class StudentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class StudentViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     api_domain = Domain.STUDENTS
     filterset_class = StudentFilter
 
@@ -108,7 +113,10 @@ class StudentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(StudentSerializer(student).data)
 
-    @extend_schema(request=StudentCreateSerializer, responses={201: StudentSerializer, **REFUSALS})
+    @extend_schema(
+        request=StudentCreateSerializer,
+        responses={201: StudentSerializer, **replay(StudentSerializer, "the first record"), **REFUSALS},
+    )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -118,12 +126,16 @@ class StudentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise _not_found("unit", _("Không tìm thấy đơn vị."))
         if not user_can(request.user, Action.ADD, Domain.STUDENTS, unit):
             raise PermissionDenied()
-        student = _service_call(lambda: services.student_create(unit=unit, created_by=request.user, **data))
+        key = self.idempotency_key()
+        student = _service_call(lambda: services.student_create(
+            unit=unit, created_by=request.user, channel="api", idempotency_key=key, **data
+        ))
+        replayed = student.replayed
         student = self.get_queryset().get(pk=student.pk)
-        return Response(StudentSerializer(student).data, status=status.HTTP_201_CREATED)
+        return self.created_response(StudentSerializer(student).data, created=not replayed)
 
 
-class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
+class ProgramViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Scholarship programs in the user's units, with their funds, budgets and quotas (read only:
     programs are made and run by the committee in the admin)."""
 
@@ -135,10 +147,10 @@ class ProgramViewSet(viewsets.ReadOnlyModelViewSet):
         programs = ScholarshipProgram.objects.select_related("unit").prefetch_related(
             "program_funds__fund", "quotas__unit"
         ).order_by("pk")
-        return scope_queryset(programs, self.request.user, "unit", roles=roles_with(Action.VIEW, Domain.AWARDS))
+        return self.scoped(programs)
 
 
-class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class NominationViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Nominations of the students in the user's units, each with its score and breakdown.
 
     `awards.nomination_create` checks that the user may add students in the child's unit (the
@@ -146,6 +158,7 @@ class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """
 
     api_domain = Domain.STUDENTS
+    scope_path = "student__unit"
     filterset_class = NominationFilter
 
     def get_serializer_class(self):
@@ -153,9 +166,12 @@ class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         nominations = Nomination.objects.select_related("program", "student__unit").order_by("pk")
-        return scope_queryset(nominations, self.request.user, "student__unit", roles=roles_with(Action.VIEW, Domain.STUDENTS))
+        return self.scoped(nominations)
 
-    @extend_schema(request=NominationCreateSerializer, responses={201: NominationSerializer, **REFUSALS})
+    @extend_schema(
+        request=NominationCreateSerializer,
+        responses={201: NominationSerializer, **replay(NominationSerializer, "the first nomination"), **REFUSALS},
+    )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -167,19 +183,22 @@ class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         student = Student.objects.select_related("unit").filter(pk=number).first() if number is not None else None
         if student is None:
             raise _not_found("student", _("Không tìm thấy hồ sơ học sinh."))
-        nomination = _service_call(
-            lambda: awards.nomination_create(program=program, student=student, by=request.user)
-        )
+        key = self.idempotency_key()
+        nomination = _service_call(lambda: awards.nomination_create(
+            program=program, student=student, by=request.user, channel="api", idempotency_key=key,
+        ))
+        replayed = nomination.replayed
         nomination = Nomination.objects.select_related("program", "student__unit").get(pk=nomination.pk)
-        return Response(NominationSerializer(nomination).data, status=status.HTTP_201_CREATED)
+        return self.created_response(NominationSerializer(nomination).data, created=not replayed)
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: AllocationRunDetailSerializer, **NOT_FOUND}))
-class AllocationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AllocationRunViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Allocation runs of the programs in the user's units. A run's page lists every nominee's
     decision with its explanation; the list leaves them out (a run may hold thousands)."""
 
     api_domain = Domain.AWARDS
+    scope_path = "program__unit"
     filterset_class = AllocationRunFilter
 
     def get_serializer_class(self):
@@ -191,7 +210,7 @@ class AllocationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         runs = AllocationRun.objects.select_related("program").order_by("-pk")
         if self.action == "list":
             runs = runs.defer("inputs", "decisions")
-        return scope_queryset(runs, self.request.user, "program__unit", roles=roles_with(Action.VIEW, Domain.AWARDS))
+        return self.scoped(runs)
 
     def _detail(self, run: AllocationRun, **kwargs) -> Response:
         fund_ids = [fund["fund"] for fund in run.inputs.get("funds", [])]
@@ -201,7 +220,12 @@ class AllocationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     def retrieve(self, request, *args, **kwargs):
         return self._detail(self.get_object())
 
-    @extend_schema(request=AllocationRunCreateSerializer, responses={201: AllocationRunDetailSerializer, **REFUSALS})
+    @extend_schema(
+        request=AllocationRunCreateSerializer,
+        responses={
+            201: AllocationRunDetailSerializer, **replay(AllocationRunDetailSerializer, "the first run"), **REFUSALS,
+        },
+    )
     def create(self, request, *args, **kwargs):
         """Run the program's allocation now (inline): the run proposes awards, approves none."""
         serializer = self.get_serializer(data=request.data)
@@ -210,16 +234,25 @@ class AllocationRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         program = ScholarshipProgram.objects.select_related("unit").filter(code=code).first()
         if program is None:
             raise _not_found("program", _("Không tìm thấy chương trình."))
-        run = _service_call(lambda: awards.allocation_run(program=program, by=request.user))
-        return self._detail(AllocationRun.objects.select_related("program").get(pk=run.pk), status=status.HTTP_201_CREATED)
+        key = self.idempotency_key()
+        run = _service_call(lambda: awards.allocation_run(
+            program=program, by=request.user, channel="api", idempotency_key=key,
+        ))
+        return self._detail(
+            AllocationRun.objects.select_related("program").get(pk=run.pk),
+            status=status.HTTP_200_OK if run.replayed else status.HTTP_201_CREATED,
+        )
 
 
-class AwardViewSet(viewsets.ReadOnlyModelViewSet):
+class AwardViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
     """Awards of the programs in the user's units: status, amount, funds and voucher number; the
     committee's decisions (approve, reject with a reason, grant an override with a reason)."""
 
     api_domain = Domain.AWARDS
     api_actions = {"approve": Action.APPROVE, "reject": Action.APPROVE, "grant": Action.APPROVE}
+    scope_path = "program__unit"
+    # A grant commits the fund's money: it takes an Idempotency-Key.
+    idempotent_actions = frozenset({"grant"})
     serializer_class = AwardSerializer
     filterset_class = AwardFilter
 
@@ -229,9 +262,7 @@ class AwardViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     def get_queryset(self):
-        return scope_queryset(
-            self._awards().order_by("pk"), self.request.user, "program__unit", roles=roles_with(Action.VIEW, Domain.AWARDS)
-        )
+        return self.scoped(self._awards().order_by("pk"))
 
     def _award_to_decide(self) -> Award:
         # An award the user may not even see is not found (404), like on a read; one they see but
@@ -262,7 +293,10 @@ class AwardViewSet(viewsets.ReadOnlyModelViewSet):
         reason = serializer.validated_data["reason"]
         return self._answer(_service_call(lambda: awards.award_reject(award=award, by=request.user, reason=reason)))
 
-    @extend_schema(request=AwardGrantSerializer, responses={201: AwardSerializer, **REFUSALS})
+    @extend_schema(
+        request=AwardGrantSerializer,
+        responses={201: AwardSerializer, **replay(AwardSerializer, "the first award"), **REFUSALS},
+    )
     @action(detail=False, methods=["post"])
     def grant(self, request):
         """The committee's override: an award to a nominee the run did not fund, from one fund, with a reason."""
@@ -275,13 +309,14 @@ class AwardViewSet(viewsets.ReadOnlyModelViewSet):
         fund = Fund.objects.filter(code=data["fund"].strip().upper()).first()
         if fund is None:
             raise _not_found("fund", _("Không tìm thấy quỹ có mã này."))
-        award = _service_call(
-            lambda: awards.award_grant(nomination=nomination, fund=fund, by=request.user, reason=data["reason"])
-        )
-        return self._answer(award, status=status.HTTP_201_CREATED)
+        key = self.idempotency_key()
+        award = _service_call(lambda: awards.award_grant(
+            nomination=nomination, fund=fund, by=request.user, reason=data["reason"], channel="api", idempotency_key=key,
+        ))
+        return self._answer(award, status=status.HTTP_200_OK if award.replayed else status.HTTP_201_CREATED)
 
 
-class DisbursementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class DisbursementViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Vouchers (phiếu chi) of the units the user may read money in; paying an approved award
     (`awards.award_disburse`: the voucher number and the journal entry) with an Idempotency-Key."""
 
@@ -294,16 +329,11 @@ class DisbursementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     def get_queryset(self):
         vouchers = Disbursement.objects.select_related("award__program", "award__student", "unit").order_by("-pk")
         vouchers = vouchers.annotate(shows_recipient=selectors.recipient_access(self.request.user))
-        return scope_queryset(vouchers, self.request.user, "unit", roles=roles_with(Action.VIEW, Domain.MONEY))
+        return self.scoped(vouchers)
 
     @extend_schema(
-        request=DisbursementCreateSerializer, parameters=[IDEMPOTENCY_KEY],
-        responses={
-            201: DisbursementSerializer,
-            200: OpenApiResponse(DisbursementSerializer, description="A repeat of an Idempotency-Key: the first voucher."),
-            **REFUSALS,
-            422: OpenApiResponse(description="The Idempotency-Key was used for another request."),
-        },
+        request=DisbursementCreateSerializer,
+        responses={201: DisbursementSerializer, **replay(DisbursementSerializer, "the first voucher"), **REFUSALS},
     )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -312,10 +342,10 @@ class DisbursementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
         award = Award.objects.filter(pk=data["award"]).first()
         if award is None:
             raise _not_found("award", _("Không tìm thấy suất học bổng."))
-        key = request.headers.get("Idempotency-Key", "")
+        key = self.idempotency_key()
         disbursement = _service_call(lambda: awards.award_disburse(
             award=award, method=data["method"], paid_on=data["paid_on"], recipient_name=data["recipient_name"],
-            bank_reference=data["bank_reference"], by=request.user, channel="api", idempotency_key=key or None,
+            bank_reference=data["bank_reference"], by=request.user, channel="api", idempotency_key=key,
         ))
         # Paying needs `add` on money in the unit, which every role that has it may also read.
         return Response(

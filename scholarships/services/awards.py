@@ -165,12 +165,28 @@ def student_facts(student: Student) -> dict:
     }
 
 
-def nomination_create(*, program: ScholarshipProgram, student: Student, by=None) -> Nomination:
+def nomination_create(
+    *, program: ScholarshipProgram, student: Student, by=None, channel: str = "admin",
+    idempotency_key: str | None = None,
+) -> Nomination:
     """Propose `student` for `program`, scored now by the program's rubric (with its breakdown).
 
     `by` must hold `add` on students in the child's unit: the nominator's right, as in the admin.
+    A repeat of `idempotency_key` (scoped to `channel` and the child's unit) with the same program
+    and student returns the first nomination (with `replayed` set); with another request it is refused.
     """
     access_units(by, [student.unit], action=Action.ADD, domain=Domain.STUDENTS)
+    with transaction.atomic():
+        nomination, created = idempotent_create(
+            scope=scope_of(channel, student.unit_id), key=idempotency_key,
+            content={"program": program.pk, "student": student.pk}, model=Nomination,
+            create=lambda: _nomination_create(program=program, student=student, by=by),
+        )
+    nomination.replayed = not created
+    return nomination
+
+
+def _nomination_create(*, program: ScholarshipProgram, student: Student, by) -> Nomination:
     if program.status != ScholarshipProgram.Status.OPEN:
         raise ValidationError(_("Chương trình đã khóa, không nhận đề cử."), code="closed")
     if student.is_anonymised:
@@ -221,16 +237,34 @@ def _program_funds_used(program: ScholarshipProgram) -> dict[int, int]:
     return {row["fund_id"]: row["total"] for row in rows}
 
 
-def allocation_run(*, program: ScholarshipProgram, by=None) -> AllocationRun:
+def allocation_run(
+    *, program: ScholarshipProgram, by=None, channel: str = "admin", idempotency_key: str | None = None,
+) -> AllocationRun:
+    """Decide the program's awards now (`_allocation_run`).
+
+    A repeat of `idempotency_key` (scoped to `channel` and the program's unit) for the same program
+    returns the first run (with `replayed` set) and decides nothing again; another program is refused.
+    """
+    access_units(by, [program.unit], action=Action.ADD, domain=Domain.AWARDS)
+    with transaction.atomic():
+        run, created = idempotent_create(
+            scope=scope_of(channel, program.unit_id), key=idempotency_key, content={"program": program.pk},
+            model=AllocationRun, create=lambda: _allocation_run(program=program, by=by),
+        )
+    run.replayed = not created
+    return run
+
+
+def _allocation_run(*, program: ScholarshipProgram, by) -> AllocationRun:
     """Decide the program's awards now: who is funded, from which funds, and why not the others.
 
-    `by` must hold `add` on awards in the program's unit. Deterministic for the same database state. Candidates: the nominations without an approved
+    `by` must hold `add` on awards in the program's unit (`allocation_run` checks it). Deterministic
+    for the same database state. Candidates: the nominations without an approved
     or paid award. Budgets: what the program may still use of each fund (its budget minus this
     program's approved and paid awards), never more than the fund has available in the ledger
     (which already leaves aside every approved award). Earlier proposals of the program that the
     committee has not decided are superseded.
     """
-    access_units(by, [program.unit], action=Action.ADD, domain=Domain.AWARDS)
     if program.status != ScholarshipProgram.Status.OPEN:
         raise ValidationError(_("Chương trình đã khóa."), code="closed")
     with transaction.atomic():
@@ -400,7 +434,31 @@ def award_reject(*, award: Award, by=None, reason: str) -> Award:
     return award
 
 
-def award_grant(*, nomination: Nomination, fund: Fund, by=None, reason: str) -> Award:
+def award_grant(
+    *, nomination: Nomination, fund: Fund, by=None, reason: str, channel: str = "admin",
+    idempotency_key: str | None = None,
+) -> Award:
+    """The committee's override (`_award_grant`): an approved award, a commitment of the fund's money.
+
+    A repeat of `idempotency_key` (scoped to `channel` and the program's unit) with the same
+    nomination, fund and reason returns the first award (with `replayed` set); with another
+    request it is refused.
+    """
+    request = {"nomination": nomination.pk, "fund": fund.pk, "reason": (reason or "").strip()}
+    unit_id = (
+        ScholarshipProgram.objects.filter(nominations=nomination.pk).values_list("unit_id", flat=True).first()
+        if idempotency_key else None
+    )
+    with transaction.atomic():
+        award, created = idempotent_create(
+            scope=scope_of(channel, unit_id), key=idempotency_key, content=request, model=Award,
+            create=lambda: _award_grant(nomination=nomination, fund=fund, by=by, reason=reason),
+        )
+    award.replayed = not created
+    return award
+
+
+def _award_grant(*, nomination: Nomination, fund: Fund, by, reason: str) -> Award:
     """The committee awards a nominee the run did not fund (an override), from one fund, with a reason.
 
     The award is approved at once and is a commitment like any other. Still refused: a fund

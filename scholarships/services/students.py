@@ -24,6 +24,7 @@ from fundmgr.audit.privacy import anonymise
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_record_many
 from fundmgr.core.contacts import name_clean, phone_normalize
 from fundmgr.core.dates import birth_date_errors
+from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.orgs.models import OrgUnit
 from scholarships import exporters
 from scholarships.models import PERSONAL_FIELDS, Student, TransferLine
@@ -79,14 +80,29 @@ def _unknown_fields(fields) -> None:
         raise TypeError(f"not editable student fields: {unknown}")
 
 
-def student_create(*, unit: OrgUnit, created_by=None, **fields) -> Student:
-    """Record a student nominated by `unit`; ValidationError (by field) when anything is invalid."""
+def student_create(
+    *, unit: OrgUnit, created_by=None, channel: str = "admin", idempotency_key: str | None = None, **fields
+) -> Student:
+    """Record a student nominated by `unit`; ValidationError (by field) when anything is invalid.
+
+    A repeat of `idempotency_key` (scoped to `channel` and `unit`) with the same fields returns the
+    first record (with `replayed` set); with other fields it is refused.
+    """
     _unknown_fields(fields)
-    student = Student(unit=unit, created_by=created_by, last_activity_on=_today(), **fields)
-    student_clean(student)
-    with transaction.atomic():
+
+    def create() -> Student:
+        student = Student(unit=unit, created_by=created_by, last_activity_on=_today(), **fields)
+        student_clean(student)
         student.save()
         audit_create(student, AUDITED_FIELDS, actor=created_by)
+        return student
+
+    with transaction.atomic():
+        student, created = idempotent_create(
+            scope=scope_of(channel, unit), key=idempotency_key, content={"unit": unit.pk, **fields}, model=Student,
+            create=create,
+        )
+    student.replayed = not created
     return student
 
 

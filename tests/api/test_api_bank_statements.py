@@ -1,11 +1,13 @@
-"""Bank statements in the API: upload (multipart) through `statement_import`, the lines, a match
-by hand through `bank_line_match`; scoped, and refused for another unit."""
+"""Bank statements in the API: upload (multipart) through `statement_import` (a repeated
+Idempotency-Key answers the first import, the same file without one adds no line), the lines, a
+match by hand through `bank_line_match`; scoped, and refused for another unit."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from donations.models import BankStatementImport, BankStatementLine, Payment, Pledge
 from donations.services import pledge_create
+from fundmgr.audit.models import AuditEvent
 
 from .money_fixtures import *  # noqa: F403  (the fixtures, by name)
 from .money_fixtures import DAY, client_for, fresh
@@ -22,8 +24,9 @@ def generic(*rows) -> bytes:
 
 
 def upload(client, content: bytes, **fields):
+    headers = {name: fields.pop(name) for name in list(fields) if name.startswith("HTTP_")}
     data = {"unit": "TH", "file": SimpleUploadedFile("sao-ke.csv", content, content_type="text/csv"), **fields}
-    return client.post(STATEMENTS, data, format="multipart")
+    return client.post(STATEMENTS, data, format="multipart", **headers)
 
 
 def make_pledge(campaign, name, amount):
@@ -57,6 +60,41 @@ def test_upload_matches_by_reference_and_queues_the_rest(api, treasurer, campaig
     again = upload(api, content)
     assert again.status_code == 201 and again.json()["lines_new"] == 0
     assert (BankStatementLine.objects.count(), Payment.objects.count()) == (2, 1)
+
+
+def test_a_repeated_key_answers_the_first_import_and_writes_nothing(api, campaign):
+    pledge = make_pledge(campaign, "Nguyễn Văn Đức", 5_000_000)
+    day = DAY.strftime("%d/%m/%Y")
+    content = generic((day, "5.000.000", f"ung ho {pledge.reference}", "FT001", "NGUYEN VAN DUC"))
+    first = upload(api, content, HTTP_IDEMPOTENCY_KEY="sao-ke-1")
+    assert (first.status_code, first.json()["lines_matched"]) == (201, 1)
+    counts = (BankStatementImport.objects.count(), BankStatementLine.objects.count(), Payment.objects.count())
+    events = AuditEvent.objects.count()
+
+    repeat = upload(api, content, HTTP_IDEMPOTENCY_KEY="sao-ke-1")
+    assert (repeat.status_code, repeat.json()) == (200, first.json())
+    # Another file (other bytes), another campaign or another format under the same key: a 422.
+    other_file = generic((day, "700.000", "chuyen tien", "FT002", "PHAM MINH"))
+    for refused in (
+        upload(api, other_file, HTTP_IDEMPOTENCY_KEY="sao-ke-1"),
+        upload(api, content, campaign=campaign.slug, HTTP_IDEMPOTENCY_KEY="sao-ke-1"),
+        upload(api, content, format="generic", HTTP_IDEMPOTENCY_KEY="sao-ke-1"),
+    ):
+        assert refused.status_code == 422, refused.json()
+        assert (refused.json()["code"], list(refused.json()["errors"])) == ("idempotency_key_reused", ["idempotency_key"])
+        assert set(refused.json()) == {"code", "message", "errors"}
+    assert (BankStatementImport.objects.count(), BankStatementLine.objects.count(), Payment.objects.count()) == counts
+    assert AuditEvent.objects.count() == events
+
+
+def test_the_same_file_without_a_key_is_a_second_import_with_no_new_line(api, campaign):
+    pledge = make_pledge(campaign, "Nguyễn Văn Đức", 5_000_000)
+    content = generic((DAY.strftime("%d/%m/%Y"), "5.000.000", f"ung ho {pledge.reference}", "", "NGUYEN VAN DUC"))
+    assert upload(api, content).json()["lines_matched"] == 1
+    again = upload(api, content)  # no bank reference: the line's key is a hash of its content
+    assert again.status_code == 201
+    assert (again.json()["lines_credit"], again.json()["lines_new"], again.json()["lines_matched"]) == (1, 0, 0)
+    assert (BankStatementImport.objects.count(), BankStatementLine.objects.count(), Payment.objects.count()) == (2, 1, 1)
 
 
 def test_an_unreadable_file_is_a_400_on_the_file(api, unit):

@@ -1,4 +1,5 @@
-"""Receipts in the API: the scoped register, a real PDF, voiding through `receipt_void`."""
+"""Receipts in the API: the scoped register, a real PDF, voiding through `receipt_void` (a repeat
+of its Idempotency-Key answers the voided receipt; a receipt voided before is otherwise a 409)."""
 
 import io
 
@@ -6,8 +7,9 @@ import pytest
 from pypdf import PdfReader
 
 from donations.models import Payment
+from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger.models import JournalEntry
-from receipts.models import Receipt
+from receipts.models import Receipt, ReceiptDelivery
 
 from .money_fixtures import *  # noqa: F403  (the fixtures, by name)
 from .money_fixtures import client_for, fresh, pledges_paid
@@ -80,13 +82,42 @@ def test_void_with_a_reason_voids_the_payment_and_reverses_its_entry(api, treasu
     assert payment.is_voided and JournalEntry.objects.count() == entries + 1
     reversal = JournalEntry.objects.latest("pk")
     assert (reversal.reverses_id, body["void_entry"]) == (payment.journal_entry_id, reversal.pk)
+    # Voided before, and no key of that void: a 409 in the one format, never a second reversal.
     again = api.post(f"{URL}{receipt.pk}/void/", {"reason": "Lần nữa"}, format="json")
-    assert again.status_code == 400 and JournalEntry.objects.count() == entries + 1
+    assert (again.status_code, again.json()) == (409, {
+        "code": "already_voided", "message": f"Phiếu thu {receipt.number} đã bị hủy trước đó.", "errors": {},
+    })
+    assert JournalEntry.objects.count() == entries + 1
     # The voided receipt stays in the register, with its number, and its PDF is stamped.
     assert api.get(URL, {"state": "voided"}).json()["results"][0]["number"] == receipt.number
     pdf = api.get(f"{URL}{receipt.pk}/pdf/")
     content = b"".join(pdf.streaming_content) if pdf.streaming else pdf.content
     assert "ĐÃ HỦY" in _pdf_text(content).upper()
+
+
+def test_a_repeated_void_key_answers_the_voided_receipt_and_writes_nothing(api, campaign):
+    pledges_paid(campaign, 2, paid=1_000_000)
+    receipt, other = Receipt.objects.order_by("pk")
+    first = api.post(f"{URL}{receipt.pk}/void/", {"reason": "Ghi nhầm"}, format="json", HTTP_IDEMPOTENCY_KEY="huy-1")
+    assert first.status_code == 200, first.json()
+    entries, events = JournalEntry.objects.count(), AuditEvent.objects.count()
+    deliveries = ReceiptDelivery.objects.count()
+
+    repeat = api.post(f"{URL}{receipt.pk}/void/", {"reason": "Ghi nhầm"}, format="json", HTTP_IDEMPOTENCY_KEY="huy-1")
+    assert (repeat.status_code, repeat.json()) == (200, first.json())
+    # The same key with another reason, or for another receipt: a 422 that reveals nothing.
+    for url, reason in ((f"{URL}{receipt.pk}/void/", "Lý do khác"), (f"{URL}{other.pk}/void/", "Ghi nhầm")):
+        refused = api.post(url, {"reason": reason}, format="json", HTTP_IDEMPOTENCY_KEY="huy-1")
+        assert refused.status_code == 422
+        assert refused.json() == {
+            "code": "idempotency_key_reused", "message": "Khóa chống gửi trùng này đã được dùng cho một yêu cầu khác.",
+            "errors": {"idempotency_key": ["Khóa chống gửi trùng này đã được dùng cho một yêu cầu khác."]},
+        }
+    assert (JournalEntry.objects.count(), AuditEvent.objects.count(), ReceiptDelivery.objects.count()) == (
+        entries, events, deliveries
+    )
+    assert list(Receipt.objects.order_by("pk").values_list("state", flat=True)) == ["voided", "issued"]
+    assert Payment.objects.filter(voided_at__isnull=False).count() == 1
 
 
 def test_only_a_treasurer_of_the_unit_voids(auditor, stranger, campaign):

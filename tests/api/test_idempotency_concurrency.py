@@ -3,6 +3,8 @@
 40 POSTs at once (30 distinct Idempotency-Keys, 10 of them sent twice), each from its own thread
 with its own database connection, released together by a barrier: exactly 30 records; every
 repeat answers the first record (200, or 409 if it ever had to give up waiting), none a 5xx.
+For payments, pledges, bank-statement uploads (each file pays a pledge: 30 imports, 30 lines, 30
+payments) and vouchers (30 approved awards: 30 vouchers, 30 journal entries).
 The key's unique index makes the second request wait for the first one's commit
 (`fundmgr/idempotency/services.py`), so no timing decides the outcome.
 """
@@ -12,22 +14,26 @@ import threading
 from collections import defaultdict
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.utils import timezone
 
-from donations.models import Payment, Pledge
+from donations.models import BankStatementImport, BankStatementLine, Payment, Pledge
 from fundmgr.idempotency.models import IdempotencyKey
+from fundmgr.ledger.models import JournalEntry
 from receipts.models import Receipt
+from scholarships.models import Award, Disbursement
+from scholarships.services import awards
 
 from .conftest import token_client, token_for
-from .endpoints import _pledges, world_make
+from .endpoints import _pledges, make_awards, world_make
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 DISTINCT, REPEATED = 30, 10
 
 
-def fire_at_once(plain_token: str, url: str, body_of) -> list[tuple[str, int, dict]]:
+def fire_at_once(plain_token: str, url: str, body_of, *, body_format="json") -> list[tuple[str, int, dict]]:
     keys = [f"key-{number:02d}" for number in range(DISTINCT)]
     requests = keys + keys[:REPEATED]
     random.Random(14).shuffle(requests)
@@ -39,7 +45,7 @@ def fire_at_once(plain_token: str, url: str, body_of) -> list[tuple[str, int, di
         client = token_client(plain_token)
         try:
             barrier.wait(timeout=60)
-            response = client.post(url, body_of(key), format="json", HTTP_IDEMPOTENCY_KEY=key)
+            response = client.post(url, body_of(key), format=body_format, HTTP_IDEMPOTENCY_KEY=key)
             with lock:
                 answers.append((key, response.status_code, response.json()))
         finally:
@@ -102,3 +108,56 @@ def test_forty_concurrent_pledges_with_ten_repeated_keys_make_thirty(units, trea
     assert {value for replies in by_key.values() for _status, value in replies} == set(
         Pledge.objects.values_list("reference", flat=True)
     )
+
+
+def statement_file(key: str, pledge) -> SimpleUploadedFile:
+    day = timezone.localdate().strftime("%d/%m/%Y")
+    content = (
+        "Ngày giao dịch,Số tiền ghi có,Nội dung,Số tham chiếu,Tên người chuyển\n"
+        f"{day},100000,ung ho {pledge.reference},FT-{key},NGUOI CHUYEN\n"
+    ).encode()
+    return SimpleUploadedFile(f"sao-ke-{key}.csv", content, content_type="text/csv")
+
+
+def test_forty_concurrent_statement_uploads_with_ten_repeated_keys_make_thirty(units, treasurer):
+    world = world_make(units)
+    (pledge,) = _pledges(world, units.commune_a, 1)
+    Pledge.objects.filter(pk=pledge.pk).update(amount=100_000_000)
+
+    answers = fire_at_once(token_for(treasurer), "/api/v1/bank-statements/", lambda key: {
+        "unit": units.commune_a.code, "file": statement_file(key, pledge),
+    }, body_format="multipart")
+
+    by_key = check_answers(answers, "id")
+    assert BankStatementImport.objects.count() == DISTINCT
+    assert {value for replies in by_key.values() for _status, value in replies} == set(
+        BankStatementImport.objects.values_list("pk", flat=True)
+    )
+    # Each file's one line, stored and paid once: never a second payment of a line.
+    assert BankStatementLine.objects.filter(status="matched").count() == DISTINCT
+    assert Payment.objects.count() == DISTINCT
+    assert sorted(Payment.objects.values_list("bank_reference", flat=True)) == sorted(f"FT-key-{n:02d}" for n in range(DISTINCT))
+
+
+def test_forty_concurrent_vouchers_with_ten_repeated_keys_make_thirty(units, treasurer):
+    world = world_make(units)
+    approved = [
+        awards.award_approve(award=Award.objects.get(pk=row["pk"])).pk for row in make_awards(world, units.commune_a, DISTINCT)
+    ]
+    award_of = {f"key-{number:02d}": pk for number, pk in enumerate(approved)}
+    entries = JournalEntry.objects.count()
+    today = timezone.localdate().isoformat()
+
+    answers = fire_at_once(token_for(treasurer), "/api/v1/disbursements/", lambda key: {
+        "award": award_of[key], "method": "cash", "paid_on": today, "recipient_name": "Người giám hộ",
+    })
+
+    by_key = check_answers(answers, "id")
+    assert Disbursement.objects.count() == DISTINCT
+    assert JournalEntry.objects.count() == entries + DISTINCT
+    assert set(Award.objects.values_list("status", flat=True)) == {"paid"}
+    assert {value for replies in by_key.values() for _status, value in replies} == set(
+        Disbursement.objects.values_list("pk", flat=True)
+    )
+    # Gap-free voucher numbers, one per award.
+    assert sorted(Disbursement.objects.values_list("sequence", flat=True)) == list(range(1, DISTINCT + 1))

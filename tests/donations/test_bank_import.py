@@ -11,6 +11,7 @@ from django.utils import timezone
 from donations.bank_statement import StatementError, bank_line_ignore, bank_line_match, statement_import
 from donations.models import BankStatementImport, BankStatementLine, Payment, Pledge
 from donations.services import pledge_cancel, pledge_create
+from fundmgr.idempotency.services import IdempotencyKeyReused
 from fundmgr.ledger.models import JournalEntry
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +106,21 @@ def test_second_import_of_the_same_file_creates_nothing(campaign, unit):
     second = statement_import(unit=unit, file_name="a.csv", content=content)
     assert (BankStatementLine.objects.count(), Payment.objects.count(), JournalEntry.objects.count()) == counts
     assert (first.lines_new, second.lines_credit, second.lines_new, second.lines_matched) == (3, 3, 0, 0)
+
+
+def test_a_repeated_idempotency_key_answers_the_first_import(campaign, unit):
+    pledge = make_pledge(campaign, "Nguyễn Văn Đức", 5_000_000)
+    content = generic((DAY, "1.000.000", f"ung ho {pledge.reference}", "FT1", "NGUYEN VAN DUC"))
+    first = statement_import(unit=unit, file_name="a.csv", content=content, idempotency_key="k-1")
+    counts = (BankStatementImport.objects.count(), BankStatementLine.objects.count(), Payment.objects.count())
+    assert (first.replayed, counts) == (False, (1, 1, 1))
+
+    again = statement_import(unit=unit, file_name="a.csv", content=content, idempotency_key="k-1")
+    assert (again.pk, again.replayed, again.lines_matched) == (first.pk, True, 1)
+    with pytest.raises(IdempotencyKeyReused):
+        other = generic((DAY, "1.000.000", f"ung ho {pledge.reference}", "FT2", "NGUYEN VAN DUC"))
+        statement_import(unit=unit, file_name="a.csv", content=other, idempotency_key="k-1")
+    assert (BankStatementImport.objects.count(), BankStatementLine.objects.count(), Payment.objects.count()) == counts
 
 
 def test_unreadable_file_writes_nothing(unit):

@@ -1,6 +1,6 @@
 """API views of the ledger: funds with their balances, the journal (read-only), transfers between funds.
 
-Lists are scoped with `scope_queryset` (funds: domain money; the journal: domain ledger) and run a
+Lists are scoped by `ScopedQuerysetMixin` (funds: domain money; the journal: domain ledger) and run a
 fixed number of queries: balances are subqueries of the list's one query (`funds_with_balances`),
 commitments one query per registered source for the whole page (`funds_attach_available`), an
 entry's lines one prefetch for the page. The journal is long, so it pages by cursor.
@@ -18,10 +18,11 @@ from rest_framework.response import Response
 from fundmgr.api.errors import service_errors
 from fundmgr.api.filtering import StrictFilterBackend
 from fundmgr.api.filters import StableOrderingFilter
+from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.pagination import ApiCursorPagination
+from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, roles_with
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import Domain
 
 from .. import selectors, services
 from ..models import Fund, JournalEntry, JournalLine
@@ -31,16 +32,15 @@ from .serializers import FundSerializer, JournalEntrySerializer, TransferCreateS
 FILTERS = [StrictFilterBackend, StableOrderingFilter]
 
 
-def _entries_visible_to(user):
-    """Journal entries `user` may read (domain ledger), with their lines: one prefetch for a page."""
+def _entries():
+    """Journal entries with their lines (one prefetch for a page); scoped by the caller (domain ledger)."""
     lines = JournalLine.objects.select_related("account", "fund").order_by("pk")
-    entries = JournalEntry.objects.select_related("unit", "source_type", "created_by").prefetch_related(
+    return JournalEntry.objects.select_related("unit", "source_type", "created_by").prefetch_related(
         Prefetch("lines", queryset=lines)
     )
-    return scope_queryset(entries, user, "unit", roles=roles_with(Action.VIEW, Domain.LEDGER))
 
 
-class FundViewSet(viewsets.ReadOnlyModelViewSet):
+class FundViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Funds of the user's units with their balance and what they may still pay."""
 
     api_domain = Domain.MONEY
@@ -52,10 +52,7 @@ class FundViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
 
     def get_queryset(self):
-        funds = scope_queryset(
-            Fund.objects.select_related("unit").prefetch_related("restricted_units"),
-            self.request.user, "unit", roles=roles_with(Action.VIEW, self.api_domain),
-        )
+        funds = self.scoped(Fund.objects.select_related("unit").prefetch_related("restricted_units"))
         return selectors.funds_with_balances(funds)
 
     def paginate_queryset(self, queryset):
@@ -66,7 +63,7 @@ class FundViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.funds_attach_available([super().get_object()])[0]
 
 
-class JournalEntryViewSet(viewsets.ReadOnlyModelViewSet):
+class JournalEntryViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Posted journal entries with their lines, newest first; never changed (a correction is a reversal)."""
 
     api_domain = Domain.LEDGER
@@ -78,10 +75,10 @@ class JournalEntryViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["-pk"]
 
     def get_queryset(self):
-        return _entries_visible_to(self.request.user)
+        return self.scoped(_entries())
 
 
-class TransferViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+class TransferViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Move money from one fund to another: one balanced journal entry (account 336 on each side)."""
 
     api_domain = Domain.MONEY
@@ -114,17 +111,17 @@ class TransferViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
             unit = OrgUnit.objects.filter(code=data["unit"]).first()
             if unit is None:
                 raise serializers.ValidationError({"unit": [_("Không tìm thấy đơn vị.")]})
-        key = data.get("idempotency_key") or request.headers.get("Idempotency-Key", "")
+        key = self.idempotency_key(dict(data))
         try:
             entry = services.fund_transfer(
                 from_fund=from_fund, to_fund=to_fund, amount=data["amount"], date=data["date"], memo=data["memo"],
-                unit=unit, created_by=request.user, channel="api", idempotency_key=key or None,
+                unit=unit, created_by=request.user, channel="api", idempotency_key=key,
             )
         except DjangoValidationError as error:
             raise service_errors(error) from None
         replayed = entry.replayed
         # Read back as the journal shows it (whoever may add money may read the ledger of their units).
-        entry = _entries_visible_to(request.user).get(pk=entry.pk)
+        entry = self.scoped(_entries(), domain=Domain.LEDGER).get(pk=entry.pk)
         return Response(
             JournalEntrySerializer(entry).data, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
         )
