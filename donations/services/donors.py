@@ -31,6 +31,8 @@ from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
 
+from .tallies import tally_donor_refresh
+
 logger = logging.getLogger(__name__)
 
 
@@ -202,6 +204,13 @@ def donor_merge(*, keep: Donor, merge: Donor, by=None, copy_contacts: bool = Tru
     moved_payments = sorted(Payment.objects.filter(donor=merge).values_list("pk", flat=True))
     Pledge.objects.filter(donor=merge).update(donor=keep)
     Payment.objects.filter(donor=merge).update(donor=keep)
+    # The honor roll and donor count of each campaign the pledges were in: both donors' rows, in
+    # primary-key order (as the donor rows above) so that two merges cannot deadlock.
+    for campaign_id, fund_id in sorted(
+        Pledge.objects.filter(pk__in=moved_pledges).order_by().values_list("campaign_id", "fund_id").distinct()
+    ):
+        for donor_id in sorted([keep.pk, merge.pk]):
+            tally_donor_refresh(campaign_id=campaign_id, donor_id=donor_id, fund_id=fund_id)
     keep_before = audit_fields(keep, [*DONOR_CONTACT_FIELDS, "honor_roll_consent", "email_consent"])
     changed = ["merged_into"]
     for field in DONOR_CONTACT_FIELDS:
