@@ -99,7 +99,7 @@ def test_the_totals_equal_a_full_recount_after_a_random_history(seed, unit, fund
     campaign = campaign_make(unit=unit, fund=fund, funds=[second_fund])
     counts = _random_history(random.Random(seed), campaign, [fund, second_fund], treasurer, steps=40)
     # The sequence did what it is meant to test (each seed draws each kind of write).
-    assert counts.get("pay", 0) >= 10 and counts.get("void", 0) >= 2, counts
+    assert counts.get("pay", 0) >= 10 and counts.get("void", 0) >= 1, counts
 
     kept, recounted = progress.campaign_figures(campaign), progress.campaign_figures(campaign, recount=True)
     assert kept == recounted
