@@ -2,7 +2,6 @@
 opening one per call, and a connection that failed is not handed to the next caller."""
 
 import kombu
-import pytest
 import redis
 
 from fundmgr.celery import app as celery_app
