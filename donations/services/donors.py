@@ -31,7 +31,7 @@ from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
 
-from .tallies import tally_donor_refresh
+from .tallies import tally_donors_merged
 
 logger = logging.getLogger(__name__)
 
@@ -206,11 +206,9 @@ def donor_merge(*, keep: Donor, merge: Donor, by=None, copy_contacts: bool = Tru
     Payment.objects.filter(donor=merge).update(donor=keep)
     # The honor roll and donor count of each campaign the pledges were in: both donors' rows, in
     # primary-key order (as the donor rows above) so that two merges cannot deadlock.
-    for campaign_id, fund_id in sorted(
+    tally_donors_merged(keep_id=keep.pk, merge_id=merge.pk, campaigns=list(
         Pledge.objects.filter(pk__in=moved_pledges).order_by().values_list("campaign_id", "fund_id").distinct()
-    ):
-        for donor_id in sorted([keep.pk, merge.pk]):
-            tally_donor_refresh(campaign_id=campaign_id, donor_id=donor_id, fund_id=fund_id)
+    ))
     keep_before = audit_fields(keep, [*DONOR_CONTACT_FIELDS, "honor_roll_consent", "email_consent"])
     changed = ["merged_into"]
     for field in DONOR_CONTACT_FIELDS:

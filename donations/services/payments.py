@@ -281,20 +281,22 @@ def payment_void(*, payment: Payment, reason: str, by, reversal_reason: str | No
         if payment.is_voided:
             raise ValidationError(_("Khoản thu này đã bị hủy trước đó."), code="payment_already_voided")
         before = audit_fields(payment, PAYMENT_VOID_FIELDS)
+        payment.voided_at = timezone.now()
+        payment.void_reason = reason
+        payment.voided_by = by
+        payment.save(update_fields=["voided_at", "void_reason", "voided_by"])
+        if pledge is not None:
+            paid_after = selectors.pledge_paid(pledge)
+            pledge_status_refresh(pledge, by=by, paid=paid_after)
+            # Before the ledger's chain head, in the order `payment_record` takes its locks.
+            tally_payment_added(payment=payment, pledge=pledge, paid_before=paid_after + payment.amount, sign=-1)
         if payment.journal_entry is not None:
             payment.void_entry = entry_reverse(
                 entry=payment.journal_entry, reason=reversal_reason or f"Hủy khoản thu #{payment.pk}: {reason}",
                 created_by=by, date=timezone.localdate(),
             )
-        payment.voided_at = timezone.now()
-        payment.void_reason = reason
-        payment.voided_by = by
-        payment.save(update_fields=PAYMENT_VOID_FIELDS)
+            payment.save(update_fields=["void_entry"])
         audit_change(payment, before, action=AuditEvent.Action.TRANSITION, actor=by)
-        if pledge is not None:
-            paid_after = selectors.pledge_paid(pledge)
-            pledge_status_refresh(pledge, by=by, paid=paid_after)
-            tally_payment_added(payment=payment, pledge=pledge, paid_before=paid_after + payment.amount, sign=-1)
     return payment
 
 

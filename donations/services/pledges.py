@@ -26,7 +26,7 @@ from fundmgr.orgs.access import access_units
 from fundmgr.orgs.roles import Action, Domain
 
 from .donors import _donor_create, donor_fields_clean, donor_find_or_create, donor_merge, donor_suggestion
-from .tallies import public_amount, tally_pledge_donor, tally_pledge_moved
+from .tallies import public_amount, tally_pledge_moved
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +261,6 @@ def _pledge_insert(
         # Recorded by the association: its amount counts in public at once. A form pledge counts
         # nothing until money arrives or a treasurer confirms it, so the form's path skips this.
         tally_pledge_moved(pledge=pledge, before=0, after=public_amount(pledge, 0))
-        tally_pledge_donor(pledge)
     return pledge
 
 
@@ -324,7 +323,6 @@ def _pledge_close(*, pledge: Pledge, reason: str, by, status: str, action: str) 
     audit_change(pledge, before, action=AuditEvent.Action.TRANSITION, actor=by)
     if public_before:
         tally_pledge_moved(pledge=pledge, before=public_before, after=0)
-        tally_pledge_donor(pledge)
     return pledge
 
 
@@ -375,7 +373,6 @@ def pledge_confirm(*, pledge: Pledge, by) -> Pledge:
     pledge.save(update_fields=PLEDGE_CONFIRM_FIELDS)
     audit_change(pledge, before, action=AuditEvent.Action.TRANSITION, actor=by)
     tally_pledge_moved(pledge=pledge, before=public_before, after=public_amount(pledge, received))
-    tally_pledge_donor(pledge)
     return pledge
 
 

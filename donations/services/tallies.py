@@ -65,27 +65,40 @@ def tally_add(*, campaign_id: int, fund_id: int, day: datetime.date, shard: int,
 
 def tally_pledge_moved(*, pledge: Pledge, before: int, after: int, day: datetime.date | None = None,
                        shard: int | None = None, received: int = 0) -> None:
-    """The pledge's public amount went from `before` to `after` (and `received` arrived on it)."""
+    """The pledge's public amount went from `before` to `after` (and `received` arrived on it, on
+    `day`): refresh its donor's rows, then add to one counter row.
+
+    Every writer takes its locks in the same order (the pledge, the donor's rows, one counter
+    row, and only then the ledger's chain head and the receipt counter), and touches one counter
+    row per transaction, so two writers cannot wait for each other in a cycle."""
+    donor_count = tally_donor_refresh(campaign_id=pledge.campaign_id, donor_id=pledge.donor_id)
     tally_add(
         campaign_id=pledge.campaign_id, fund_id=pledge.fund_id, day=day or timezone.localdate(),
         shard=pledge.pk if shard is None else shard,
-        received=received, pledged=after - before, pledge_count=(after > 0) - (before > 0),
+        received=received, pledged=after - before, pledge_count=(after > 0) - (before > 0), donor_count=donor_count,
     )
 
 
-def tally_donor_refresh(*, campaign_id: int, donor_id: int, fund_id: int) -> None:
+def tally_donor_refresh(*, campaign_id: int, donor_id: int) -> int:
     """Recompute the donor's rows in the campaign (honor roll and public amount) from the donor's
-    own pledges and payments, and move the campaign's donor count if the donor started or stopped
-    counting. The rows are locked first: a concurrent refresh of the same donor waits, then reads
-    what the first one committed (each statement of READ COMMITTED sees the latest commits)."""
-    CampaignDonorTally.objects.bulk_create(
-        [CampaignDonorTally(campaign_id=campaign_id, donor_id=donor_id, anonymous=anonymous) for anonymous in (False, True)],
-        ignore_conflicts=True,
-    )
-    rows = {
-        row.anonymous: row
-        for row in CampaignDonorTally.objects.select_for_update().filter(campaign_id=campaign_id, donor_id=donor_id).order_by("pk")
-    }
+    own pledges and payments; returns how the campaign's donor count moves (-1, 0, 1), for the
+    caller's counter row. The rows are locked first: a concurrent refresh of the same donor waits,
+    then reads what the first one committed (each statement of READ COMMITTED sees the latest
+    commits)."""
+    def locked_rows():
+        return {
+            row.anonymous: row
+            for row in CampaignDonorTally.objects.select_for_update().filter(campaign_id=campaign_id, donor_id=donor_id)
+            .order_by("pk")
+        }
+
+    rows = locked_rows()
+    if len(rows) < 2:  # the donor's first figure in this campaign: make both rows, then lock them
+        CampaignDonorTally.objects.bulk_create(
+            [CampaignDonorTally(campaign_id=campaign_id, donor_id=donor_id, anonymous=anonymous) for anonymous in (False, True)],
+            ignore_conflicts=True,
+        )
+        rows = locked_rows()
     pledged = dict(
         public_pledges().filter(campaign_id=campaign_id, donor_id=donor_id).order_by().values("anonymous")
         .annotate(total=Sum("public_amount")).values_list("anonymous", "total")
@@ -104,26 +117,33 @@ def tally_donor_refresh(*, campaign_id: int, donor_id: int, fund_id: int) -> Non
         if any(getattr(row, field) != value for field, value in new.items()):
             CampaignDonorTally.objects.filter(pk=row.pk).update(**new)
     counted_after = sum(pledged.values()) > 0
-    if counted_before != counted_after:
-        tally_add(
-            campaign_id=campaign_id, fund_id=fund_id, day=timezone.localdate(), shard=donor_id,
-            donor_count=1 if counted_after else -1,
-        )
+    return counted_after - counted_before
 
 
 def tally_payment_added(*, payment: Payment, pledge: Pledge, paid_before: int, sign: int = 1) -> None:
-    """A payment of `pledge` was recorded (`sign` 1) or voided (-1); `paid_before` is what was paid
-    on the pledge, not voided, before this change."""
+    """A payment of `pledge` was recorded (`sign` 1) or marked voided (-1); `paid_before` is what
+    was paid on the pledge, not voided, before this change."""
     paid_after = paid_before + sign * payment.amount
     tally_pledge_moved(
         pledge=pledge, before=public_amount(pledge, paid_before), after=public_amount(pledge, paid_after),
         day=payment.received_on, shard=payment.pk, received=sign * payment.amount,
     )
-    tally_donor_refresh(campaign_id=pledge.campaign_id, donor_id=payment.donor_id, fund_id=pledge.fund_id)
 
 
 def tally_pledge_donor(pledge: Pledge) -> None:
-    tally_donor_refresh(campaign_id=pledge.campaign_id, donor_id=pledge.donor_id, fund_id=pledge.fund_id)
+    """Something about the pledge's listing changed (a removal request): its donor's rows."""
+    tally_pledge_moved(pledge=pledge, before=0, after=0)
+
+
+def tally_donors_merged(*, keep_id: int, merge_id: int, campaigns: list[tuple[int, int]]) -> None:
+    """The pledges of donor `merge_id` moved to `keep_id`: both donors' rows in each of the
+    `(campaign, fund)` the pledges were in, in primary-key order, then one counter row."""
+    for campaign_id, fund_id in sorted(dict(campaigns).items()):
+        donor_count = sum(
+            tally_donor_refresh(campaign_id=campaign_id, donor_id=donor_id) for donor_id in sorted([keep_id, merge_id])
+        )
+        tally_add(campaign_id=campaign_id, fund_id=fund_id, day=timezone.localdate(), shard=keep_id,
+                  donor_count=donor_count)
 
 
 @transaction.atomic
