@@ -285,9 +285,9 @@ def payment_void(*, payment: Payment, reason: str, by, reversal_reason: str | No
         payment.void_reason = reason
         payment.voided_by = by
         payment.save(update_fields=["voided_at", "void_reason", "voided_by"])
+        paid_after = None
         if pledge is not None:
             paid_after = selectors.pledge_paid(pledge)
-            pledge_status_refresh(pledge, by=by, paid=paid_after)
             # Before the ledger's chain head, in the order `payment_record` takes its locks.
             tally_payment_added(payment=payment, pledge=pledge, paid_before=paid_after + payment.amount, sign=-1)
         if payment.journal_entry is not None:
@@ -297,6 +297,8 @@ def payment_void(*, payment: Payment, reason: str, by, reversal_reason: str | No
             )
             payment.save(update_fields=["void_entry"])
         audit_change(payment, before, action=AuditEvent.Action.TRANSITION, actor=by)
+        if pledge is not None:
+            pledge_status_refresh(pledge, by=by, paid=paid_after)
     return payment
 
 
