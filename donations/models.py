@@ -438,3 +438,75 @@ class PledgeEmail(OutboxJob):
 
     def __str__(self):
         return f"{self.get_kind_display()} – {self.pledge.reference}: {self.get_status_display()}"
+
+
+# --- the campaign page's running totals -----------------------------------------------------------
+# Maintained by `donations/services/tallies.py` in the transaction of every write that moves a
+# public figure, read by `donations/progress.py`, rebuilt and checked by `manage.py campaign_tallies`.
+# Neither table is a record: each can be rebuilt from the pledges and payments at any time.
+
+TALLY_SHARDS = 8
+
+
+class CampaignTally(models.Model):
+    """Additive counters of a campaign, per fund, day and shard: summing the rows of a campaign
+    gives its public totals, grouping them by fund or day gives the page's breakdowns.
+
+    Writers add to a row with one upsert (`received = received + n`); a row is a lock point only
+    for writers of the same campaign, fund, day and shard (`payment.pk % TALLY_SHARDS`), so eight
+    treasurers recording money into one fund on one day rarely wait for each other. A campaign
+    has at most funds × days × shards rows, however many pledges and payments it holds.
+
+    `day` is the payment's `received_on` for `received` (the chart's money by day), and the day of
+    the event for the other columns (only their sums are read).
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    fund = models.ForeignKey(Fund, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    shard = models.PositiveSmallIntegerField()
+    received = models.BigIntegerField(default=0)  # payments not voided, on the campaign's pledges
+    pledged = models.BigIntegerField(default=0)  # the public amounts (`progress.public_pledges`)
+    pledge_count = models.IntegerField(default=0)  # pledges whose public amount is not zero
+    donor_count = models.IntegerField(default=0)  # donors with a public amount not zero
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "fund", "day", "shard"], name="campaign_tally_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.fund_id}/{self.day}/{self.shard}"
+
+
+class CampaignDonorTally(models.Model):
+    """One donor's figures in one campaign, per choice of anonymity: the honor roll's row.
+
+    `honor_total` is the money received (payments not voided) on the donor's pledges that are
+    listed (`progress.publicly_listed`), `first_payment` the first of those payments (the roll's
+    tie-break); `public_pledged` the public amounts of the donor's live pledges (the donor count).
+    Recomputed from the donor's own pledges and payments under this row's lock, so its cost is
+    the donor's history, never the campaign's.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    donor = models.ForeignKey(Donor, on_delete=models.CASCADE, related_name="+")
+    anonymous = models.BooleanField()
+    honor_total = models.BigIntegerField(default=0)
+    first_payment = models.BigIntegerField(null=True)
+    public_pledged = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "donor", "anonymous"], name="campaign_donor_tally_key"),
+        ]
+        # The honor roll: a campaign's rows by money received, then by the first payment.
+        indexes = [
+            models.Index(
+                "campaign", models.F("honor_total").desc(), "first_payment", name="campaign_donor_honor_roll",
+                condition=models.Q(honor_total__gt=0),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.donor_id}/{self.anonymous}"

@@ -9,7 +9,7 @@ only a bank, a cashier or a treasurer can make that count. Definitions:
 
 - received: the sum of the payments made against the campaign's pledges, voided ones excepted
   (`Payment.objects.not_voided()`: a voided payment was reversed in the ledger);
-- a pledge's public amount (`_public_pledges`): for a pledge a treasurer confirmed
+- a pledge's public amount (`public_pledges`): for a pledge a treasurer confirmed
   (`Pledge.confirmed_at`: recorded in the admin, the API or an import, or confirmed later with
   `pledge_confirm`), its amount; for one typed into the public form and not confirmed, only the
   money received on it. Cancelled pledges count nothing;
@@ -50,7 +50,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Campaign
-from donations.models import Donor, Payment, Pledge
+from donations.models import CampaignDonorTally, CampaignTally, Donor, Payment, Pledge
 from fundmgr.ledger.models import Fund
 
 ANONYMOUS_DONOR = _("Nhà hảo tâm ẩn danh")
@@ -89,7 +89,7 @@ def _sum_subquery(queryset: QuerySet, group_field: str, sum_field: str = "amount
     return Coalesce(Subquery(aggregate, output_field=BigIntegerField()), Value(0))
 
 
-def _public_pledges() -> QuerySet:
+def public_pledges() -> QuerySet:
     """Live pledges that count in public, each with `public_amount` (see the module's docstring).
 
     The money received on a pledge that nobody confirmed is a correlated subquery, read only for
@@ -104,15 +104,16 @@ def _public_pledges() -> QuerySet:
     ).filter(public_amount__gt=0)
 
 
-def campaigns_with_progress(queryset: QuerySet | None = None) -> QuerySet:
-    """`queryset` (all campaigns by default) annotated with `pledged`, `received`, `donor_count`."""
+def campaigns_with_progress_recount(queryset: QuerySet | None = None) -> QuerySet:
+    """`queryset` (all campaigns by default) annotated with `pledged`, `received`, `donor_count`,
+    summed over every pledge and payment (the recount that checks the tallies)."""
     queryset = Campaign.objects.all() if queryset is None else queryset
     donors = (
-        _public_pledges().filter(campaign=OuterRef("pk")).order_by().values("campaign")
+        public_pledges().filter(campaign=OuterRef("pk")).order_by().values("campaign")
         .annotate(count=Count("donor", distinct=True)).values("count")
     )
     return queryset.annotate(
-        pledged=_sum_subquery(_public_pledges().filter(campaign=OuterRef("pk")), "campaign", "public_amount"),
+        pledged=_sum_subquery(public_pledges().filter(campaign=OuterRef("pk")), "campaign", "public_amount"),
         received=_sum_subquery(Payment.objects.not_voided().filter(pledge__campaign=OuterRef("pk")), "pledge__campaign"),
         donor_count=Coalesce(Subquery(donors, output_field=IntegerField()), Value(0)),
     )
@@ -155,17 +156,18 @@ class Share:
     pledge_count: int = 0
 
 
-def progress_by_fund(campaign: Campaign) -> list[Share]:
-    """Pledged and received per fund of the campaign, in the campaign's fund order (one query)."""
-    public_pledges = _public_pledges().filter(campaign=campaign, fund=OuterRef("pk"))
+def progress_by_fund_recount(campaign: Campaign) -> list[Share]:
+    """Pledged and received per fund of the campaign, in the campaign's fund order (one query over
+    every pledge and payment: the recount)."""
+    pledges = public_pledges().filter(campaign=campaign, fund=OuterRef("pk"))
     funds = (
         Fund.objects.filter(campaigns=campaign)
         .annotate(
-            pledged=_sum_subquery(public_pledges, "fund", "public_amount"),
+            pledged=_sum_subquery(pledges, "fund", "public_amount"),
             received=_sum_subquery(Payment.objects.not_voided().filter(pledge__campaign=campaign, fund=OuterRef("pk")), "fund"),
             pledge_count=Coalesce(
                 Subquery(
-                    public_pledges.order_by().values("fund").annotate(count=Count("pk")).values("count"),
+                    pledges.order_by().values("fund").annotate(count=Count("pk")).values("count"),
                     output_field=IntegerField(),
                 ),
                 Value(0),
@@ -180,7 +182,7 @@ def progress_by_donor_kind(campaign: Campaign) -> list[Share]:
     """Pledged and received per kind of donor (individual, business, agency, organisation): 2 queries."""
     pledged = {
         row["donor__kind"]: row
-        for row in _public_pledges().filter(campaign=campaign).order_by().values("donor__kind")
+        for row in public_pledges().filter(campaign=campaign).order_by().values("donor__kind")
         .annotate(total=Sum("public_amount"), count=Count("pk"))
     }
     received = dict(
@@ -203,7 +205,7 @@ def progress_by_unit(campaign: Campaign) -> list[Share]:
     """
     pledged = {
         row["donor__unit"]: row
-        for row in _public_pledges().filter(campaign=campaign).order_by().values(
+        for row in public_pledges().filter(campaign=campaign).order_by().values(
             "donor__unit", "donor__unit__name", "donor__unit__path"
         ).annotate(total=Sum("public_amount"), count=Count("pk"))
     }
@@ -222,8 +224,9 @@ def progress_by_unit(campaign: Campaign) -> list[Share]:
     ]
 
 
-def received_by_day(campaign: Campaign) -> list[tuple[datetime.date, int]]:
-    """`(day, amount received that day)` for each day with money in, oldest first (one query)."""
+def received_by_day_recount(campaign: Campaign) -> list[tuple[datetime.date, int]]:
+    """`(day, amount received that day)` for each day with money in, oldest first (one query over
+    every payment: the recount)."""
     rows = (
         Payment.objects.not_voided().filter(pledge__campaign=campaign).order_by().values("received_on")
         .annotate(total=Sum("amount")).order_by("received_on").values_list("received_on", "total")
@@ -256,8 +259,8 @@ class HonorRollPage:
         return (self.number - 1) * self.per_page + 1
 
 
-def honor_roll_rows(campaign: Campaign) -> QuerySet:
-    """The bảng vàng as rows `(anonymous, shown_name, donor_kind, amount)`, most money received first.
+def honor_roll_rows_recount(campaign: Campaign) -> QuerySet:
+    """The bảng vàng, summed over every payment (the recount), as rows `(anonymous, shown_name, donor_kind, amount)`, most money received first.
 
     One row per donor and per choice of anonymity: the money received (payments not voided) on
     the donor's pledges of the campaign that the donor asked to list on the honor roll and has not
@@ -299,6 +302,77 @@ def honor_roll(
     return HonorRollPage(entries=entries, number=page, has_next=len(rows) > per_page, per_page=per_page)
 
 
+# --- the figures from the running totals (`donations/services/tallies.py`) -----------------------
+# The page reads these: a campaign's totals are a sum of at most funds × days × shards counter
+# rows, and the honor roll a walk of an index, whatever the number of pledges and payments.
+
+
+def _tally_sum(field: str, **match):
+    rows = CampaignTally.objects.filter(**match).order_by().values("campaign").annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(rows, output_field=BigIntegerField()), Value(0))
+
+
+def campaigns_with_progress(queryset: QuerySet | None = None) -> QuerySet:
+    """`queryset` (all campaigns by default) annotated with `pledged`, `received`, `donor_count`."""
+    queryset = Campaign.objects.all() if queryset is None else queryset
+    return queryset.annotate(
+        pledged=_tally_sum("pledged", campaign=OuterRef("pk")),
+        received=_tally_sum("received", campaign=OuterRef("pk")),
+        donor_count=_tally_sum("donor_count", campaign=OuterRef("pk")),
+    )
+
+
+def progress_by_fund(campaign: Campaign) -> list[Share]:
+    """Pledged and received per fund of the campaign, in the campaign's fund order (one query)."""
+    funds = (
+        Fund.objects.filter(campaigns=campaign)
+        .annotate(
+            pledged=_tally_sum("pledged", campaign=campaign, fund=OuterRef("pk")),
+            received=_tally_sum("received", campaign=campaign, fund=OuterRef("pk")),
+            pledge_count=_tally_sum("pledge_count", campaign=campaign, fund=OuterRef("pk")),
+        )
+        .order_by("code")
+    )
+    return [Share(fund.pk, fund.name, fund.pledged, fund.received, fund.pledge_count) for fund in funds]
+
+
+def received_by_day(campaign: Campaign) -> list[tuple[datetime.date, int]]:
+    """`(day, amount received that day)` for each day with money in, oldest first (one query)."""
+    rows = (
+        CampaignTally.objects.filter(campaign=campaign).order_by().values("day").annotate(total=Sum("received"))
+        .filter(total__gt=0).order_by("day").values_list("day", "total")
+    )
+    return list(rows)
+
+
+def honor_roll_rows(campaign: Campaign) -> QuerySet:
+    """The bảng vàng as rows `(anonymous, shown_name, donor_kind, amount)`, most money received
+    first, read along an index of the donors' running totals (`CampaignDonorTally`); the same rows
+    as `honor_roll_rows_recount`, which states the rule."""
+    return (
+        CampaignDonorTally.objects.filter(campaign=campaign, honor_total__gt=0)
+        .order_by("-honor_total", "first_payment")
+        .annotate(shown_name=Case(When(anonymous=False, then=F("donor__name")), default=Value(""), output_field=CharField()))
+        .values_list("anonymous", "shown_name", "donor__kind", "honor_total")
+    )
+
+
+def campaign_figures(campaign: Campaign, *, recount: bool = False) -> dict:
+    """Every public figure of the campaign, from the running totals or (`recount`) summed afresh
+    over every pledge and payment: the two must be equal (`manage.py campaign_tallies --check`)."""
+    with_progress = campaigns_with_progress_recount if recount else campaigns_with_progress
+    totals = with_progress(Campaign.objects.filter(pk=campaign.pk)).get()
+    funds = (progress_by_fund_recount if recount else progress_by_fund)(campaign)
+    return {
+        "pledged": totals.pledged,
+        "received": totals.received,
+        "donor_count": totals.donor_count,
+        "funds": [(share.key, share.pledged, share.received, share.pledge_count) for share in funds],
+        "days": (received_by_day_recount if recount else received_by_day)(campaign),
+        "honor_roll": [tuple(row) for row in (honor_roll_rows_recount if recount else honor_roll_rows)(campaign)],
+    }
+
+
 def open_campaigns() -> QuerySet:
     return campaigns_with_progress(Campaign.objects.filter(status=Campaign.Status.OPEN)).select_related("unit")
 
@@ -310,3 +384,13 @@ def public_campaign(slug: str) -> Campaign | None:
         .select_related("unit", "default_fund")
         .first()
     )
+
+
+def tally_mismatches(campaigns: QuerySet | None = None) -> list[tuple[Campaign, str, object, object]]:
+    """`(campaign, figure, from the running totals, recounted)` for every public figure where the
+    two differ; empty when the totals are right. The auditor's check (`manage.py campaign_tallies`)."""
+    mismatches = []
+    for campaign in (Campaign.objects.all() if campaigns is None else campaigns).order_by("pk"):
+        kept, recounted = campaign_figures(campaign), campaign_figures(campaign, recount=True)
+        mismatches += [(campaign, name, kept[name], recounted[name]) for name in kept if kept[name] != recounted[name]]
+    return mismatches

@@ -31,6 +31,8 @@ from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
 
+from .tallies import tally_donors_merged
+
 logger = logging.getLogger(__name__)
 
 
@@ -202,6 +204,11 @@ def donor_merge(*, keep: Donor, merge: Donor, by=None, copy_contacts: bool = Tru
     moved_payments = sorted(Payment.objects.filter(donor=merge).values_list("pk", flat=True))
     Pledge.objects.filter(donor=merge).update(donor=keep)
     Payment.objects.filter(donor=merge).update(donor=keep)
+    # The honor roll and donor count of each campaign the pledges were in: both donors' rows, in
+    # primary-key order (as the donor rows above) so that two merges cannot deadlock.
+    tally_donors_merged(keep_id=keep.pk, merge_id=merge.pk, campaigns=list(
+        Pledge.objects.filter(pk__in=moved_pledges).order_by().values_list("campaign_id", "fund_id").distinct()
+    ))
     keep_before = audit_fields(keep, [*DONOR_CONTACT_FIELDS, "honor_roll_consent", "email_consent"])
     changed = ["merged_into"]
     for field in DONOR_CONTACT_FIELDS:

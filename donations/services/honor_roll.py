@@ -19,6 +19,8 @@ from fundmgr.audit.services import audit_change, audit_create, audit_fields
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.roles import Action, Domain
 
+from .tallies import tally_pledge_donor
+
 
 def honor_roll_removal_request(*, pledge: Pledge) -> tuple[HonorRollRemovalRequest, bool]:
     """The pledge's removal request, created unless one exists: (request, created).
@@ -33,6 +35,7 @@ def honor_roll_removal_request(*, pledge: Pledge) -> tuple[HonorRollRemovalReque
         with transaction.atomic():
             removal = HonorRollRemovalRequest.objects.create(pledge=pledge)
             audit_create(removal, ["pledge"])
+            tally_pledge_donor(pledge)  # the name and its money leave the honor roll at once
     except IntegrityError:
         return HonorRollRemovalRequest.objects.get(pledge=pledge), False
     return removal, True
@@ -57,4 +60,5 @@ def honor_roll_removal_close(*, removal: HonorRollRemovalRequest, by) -> HonorRo
     removal.closed_at, removal.closed_by = timezone.now(), by
     removal.save(update_fields=["closed_at", "closed_by"])
     audit_change(removal, closed_before, actor=by, action=AuditEvent.Action.TRANSITION)
+    tally_pledge_donor(pledge)
     return removal

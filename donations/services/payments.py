@@ -28,6 +28,7 @@ from fundmgr.orgs.roles import Action, Domain
 from receipts import services as receipts_services
 
 from .pledges import CLOSED_STATUSES, amount_errors
+from .tallies import tally_payment_added
 
 logger = logging.getLogger(__name__)
 
@@ -190,9 +191,10 @@ def _payment_record(
 ) -> Payment:
     if pledge is not None:
         # The row lock serialises payments of one pledge, so each sees the others' amounts. The
-        # campaign comes along (not locked: `of`) for the unit of the status change's audit row.
+        # fund and campaign come along, not locked (`of`): money coming in never overspends a
+        # fund, so payments into one fund do not wait for each other (docs/performance.md).
         pledge = (
-            Pledge.objects.select_for_update(of=("self", "fund")).select_related("fund__unit", "campaign__unit")
+            Pledge.objects.select_for_update(of=("self",)).select_related("fund__unit", "campaign__unit")
             .get(pk=pledge.pk)
         )
     target_fund = pledge.fund if pledge is not None else fund
@@ -217,6 +219,13 @@ def _payment_record(
         received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
         overpayment_reason=overpayment_reason if pledge is not None else "",
     )
+    if pledge is not None:
+        pledge_status_refresh(pledge, by=recorded_by, paid=paid_before + amount)
+        # The campaign page's running totals (sharded counters, the donor's own row).
+        tally_payment_added(payment=payment, pledge=pledge, paid_before=paid_before)
+    # What every payment waits for comes last, so that it is held only until the commit that
+    # follows: the ledger's chain head (one for the whole ledger) and the receipt counter of the
+    # unit and year (docs/performance.md). The entry names the payment, the receipt the entry.
     # The ledger's rule: the money (or goods) account of the method, against donation income.
     debit_account, credit_account = accounts.METHOD_ACCOUNTS[method], accounts.DONATION_INCOME_ACCOUNTS[method]
     entry = entry_post(
@@ -230,9 +239,8 @@ def _payment_record(
     payment.journal_entry = entry
     payment.save(update_fields=["journal_entry"])
     audit_create(payment, PAYMENT_AUDIT_FIELDS, actor=recorded_by)
-    if pledge is not None:
-        pledge_status_refresh(pledge, by=recorded_by, paid=paid_before + amount)
-    # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service.
+    # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service:
+    # the gap-free number is the last lock taken before the commit.
     receipts_services.receipt_issue(payment=payment, issued_by=recorded_by)
     return payment
 
@@ -273,18 +281,24 @@ def payment_void(*, payment: Payment, reason: str, by, reversal_reason: str | No
         if payment.is_voided:
             raise ValidationError(_("Khoản thu này đã bị hủy trước đó."), code="payment_already_voided")
         before = audit_fields(payment, PAYMENT_VOID_FIELDS)
+        payment.voided_at = timezone.now()
+        payment.void_reason = reason
+        payment.voided_by = by
+        payment.save(update_fields=["voided_at", "void_reason", "voided_by"])
+        paid_after = None
+        if pledge is not None:
+            paid_after = selectors.pledge_paid(pledge)
+            # Before the ledger's chain head, in the order `payment_record` takes its locks.
+            tally_payment_added(payment=payment, pledge=pledge, paid_before=paid_after + payment.amount, sign=-1)
         if payment.journal_entry is not None:
             payment.void_entry = entry_reverse(
                 entry=payment.journal_entry, reason=reversal_reason or f"Hủy khoản thu #{payment.pk}: {reason}",
                 created_by=by, date=timezone.localdate(),
             )
-        payment.voided_at = timezone.now()
-        payment.void_reason = reason
-        payment.voided_by = by
-        payment.save(update_fields=PAYMENT_VOID_FIELDS)
+            payment.save(update_fields=["void_entry"])
         audit_change(payment, before, action=AuditEvent.Action.TRANSITION, actor=by)
         if pledge is not None:
-            pledge_status_refresh(pledge, by=by)
+            pledge_status_refresh(pledge, by=by, paid=paid_after)
     return payment
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign
-from donations import emails
+from donations import emails, selectors
 from donations.models import Donor, Pledge, PledgeEmail, PledgeInstallment
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
@@ -26,6 +26,7 @@ from fundmgr.orgs.access import access_units
 from fundmgr.orgs.roles import Action, Domain
 
 from .donors import _donor_create, donor_fields_clean, donor_find_or_create, donor_merge, donor_suggestion
+from .tallies import public_amount, tally_pledge_moved
 
 logger = logging.getLogger(__name__)
 
@@ -256,6 +257,10 @@ def _pledge_insert(
         for number, due_on, part in installment_schedule(amount=amount, installments=installments, start=today)
     )
     audit_create(pledge, PLEDGE_AUDIT_FIELDS, actor=created_by, extra={"installments": installments})
+    if pledge.confirmed_at is not None:
+        # Recorded by the association: its amount counts in public at once. A form pledge counts
+        # nothing until money arrives or a treasurer confirms it, so the form's path skips this.
+        tally_pledge_moved(pledge=pledge, before=0, after=public_amount(pledge, 0))
     return pledge
 
 
@@ -308,12 +313,16 @@ def _pledge_close(*, pledge: Pledge, reason: str, by, status: str, action: str) 
     if errors:
         raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
     before = audit_fields(pledge, PLEDGE_CLOSE_FIELDS)
+    # A cancelled pledge (nothing paid on it) leaves the public figures; a written-off one stays.
+    public_before = public_amount(pledge, 0) if status == Pledge.Status.CANCELLED else 0
     pledge.status = status
     pledge.closed_reason = reason
     pledge.closed_by = by
     pledge.closed_at = timezone.now()
     pledge.save(update_fields=["status", "closed_reason", "closed_by", "closed_at"])
     audit_change(pledge, before, action=AuditEvent.Action.TRANSITION, actor=by)
+    if public_before:
+        tally_pledge_moved(pledge=pledge, before=public_before, after=0)
     return pledge
 
 
@@ -357,10 +366,13 @@ def pledge_confirm(*, pledge: Pledge, by) -> Pledge:
             code="pledge_closed",
         )
     before = audit_fields(pledge, PLEDGE_CONFIRM_FIELDS)
+    received = selectors.pledge_paid(pledge)  # under the pledge's lock, as payments read it
+    public_before = public_amount(pledge, received)
     pledge.confirmed_at = timezone.now()
     pledge.confirmed_by = by
     pledge.save(update_fields=PLEDGE_CONFIRM_FIELDS)
     audit_change(pledge, before, action=AuditEvent.Action.TRANSITION, actor=by)
+    tally_pledge_moved(pledge=pledge, before=public_before, after=public_amount(pledge, received))
     return pledge
 
 

@@ -181,12 +181,22 @@ def enqueue_many(jobs) -> int:
                 logger.warning("%s%r failed; the requeue job will retry it", task.name, tuple(args), exc_info=True)
         return sent
     try:
-        with app.connection_for_write() as broker:
-            broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_CONNECT_TIMEOUT)
-            for task, args in jobs:
-                task.apply_async(args=args, retry=False, connection=broker)
-                sent += 1
-    except Exception as error:  # kombu and redis connection errors
+        # A connection of the app's pool (one per process and thread at a time, `broker_pool_limit`
+        # in all), not a new one per call: opening a Redis connection cost about as much as the
+        # payment's SQL (docs/performance.md). A connection that failed is closed before it goes
+        # back, so the next caller connects afresh (after a Redis restart, for example).
+        with app.pool.acquire(block=True, timeout=BROKER_CONNECT_TIMEOUT) as broker:
+            try:
+                broker.ensure_connection(
+                    max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_CONNECT_TIMEOUT
+                )
+                for task, args in jobs:
+                    task.apply_async(args=args, retry=False, connection=broker)
+                    sent += 1
+            except Exception:
+                broker.close()
+                raise
+    except Exception as error:  # kombu and redis connection errors, or no free connection in time
         task, args = jobs[sent]
         logger.warning(
             "could not enqueue %s%r; the requeue job will retry it (%s: %s)", task.name, tuple(args),

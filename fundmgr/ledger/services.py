@@ -96,12 +96,16 @@ def funds_lock(funds: Iterable[Fund]) -> list[Fund]:
 
     The fixed order is what keeps two transactions that lock the same funds from deadlocking.
     On SQLite the IMMEDIATE transaction already holds the database's write lock.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: spenders still queue on each other, but rows that merely
+    reference the fund (a payment, its journal lines) take a KEY SHARE lock on it for their
+    foreign key, which FOR UPDATE would block: money coming in would wait for a disbursement.
     """
     ids = sorted({fund.pk for fund in funds})
     connection = connections[Fund.objects.db]
     if not connection.in_atomic_block:
         raise TransactionManagementError("funds_lock() must run inside transaction.atomic().")
-    return list(Fund.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    return list(Fund.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
 
 
 def spend_guard(*, fund_amounts: Mapping[Fund, int]) -> None:

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from donations.models import Payment, Pledge
+from donations.selectors import pledge_paid
 from donations.services import pledge_create
+from donations.services.tallies import tally_payment_added
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.models import OrgUnit
 
@@ -67,11 +69,22 @@ def pledge_make(campaign, *, amount=1_000_000, name="Nguyễn Văn An", email=""
 
 
 def payment_make(pledge, *, amount, received_on=None, unit=None) -> Payment:
-    """A payment row as the payments service leaves it (the ledger entry does not matter here)."""
-    return Payment.objects.create(
+    """A payment row as the payments service leaves it, with the campaign page's running totals
+    (the ledger entry and the receipt do not matter here)."""
+    paid_before = pledge_paid(pledge)
+    payment = Payment.objects.create(
         donor=pledge.donor, pledge=pledge, fund=pledge.fund, unit=unit or pledge.campaign.unit, amount=amount,
         method=Payment.Method.BANK_TRANSFER, received_on=received_on or timezone.localdate(),
     )
+    tally_payment_added(payment=payment, pledge=pledge, paid_before=paid_before)
+    return payment
+
+
+def payment_void_row(payment: Payment) -> None:
+    """Mark a payment voided as `payment_void` leaves it, with the running totals (no ledger)."""
+    Payment.objects.filter(pk=payment.pk).update(voided_at=timezone.now(), void_reason="Ghi nhầm")
+    pledge = Pledge.objects.get(pk=payment.pledge_id)
+    tally_payment_added(payment=payment, pledge=pledge, paid_before=pledge_paid(pledge) + payment.amount, sign=-1)
 
 
 def started_token(seconds_ago: float) -> str:

@@ -11,10 +11,9 @@ So: pledged 62.000.000 (the cancelled pledge does not count), received 30.000.00
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from donations import progress as selectors
-from donations.models import Pledge
+from donations.services import pledge_cancel
 from fundmgr.orgs.models import OrgUnit
 
 from . import factories
@@ -36,7 +35,7 @@ def worked_example(campaign, unit):
     company = factories.pledge_make(campaign, amount=50_000_000, name="Công ty B", kind="business",
                                     tax_code="0100112437", email="b@example.com", fund=general)
     cancelled = factories.pledge_make(campaign, amount=7_000_000, name="Trần Cường", email="c@example.com")
-    Pledge.objects.filter(pk=cancelled.pk).update(status=Pledge.Status.CANCELLED)
+    pledge_cancel(pledge=cancelled, reason="Ghi nhầm", by=None)
     factories.payment_make(an, amount=4_000_000, received_on=DAY_1)
     factories.payment_make(an, amount=6_000_000, received_on=DAY_3)
     factories.payment_make(company, amount=20_000_000, received_on=DAY_3, unit=ward)
@@ -115,7 +114,7 @@ def test_a_voided_payment_is_received_nowhere(campaign, worked_example, unit):
     # An's second payment (6.000.000 on day 3) is voided: its receipt was voided and the ledger
     # entry reversed (`payment_void`); the row stays, but the money was never received.
     voided = worked_example["an"].payments.get(amount=6_000_000)
-    type(voided).objects.filter(pk=voided.pk).update(voided_at=timezone.now(), void_reason="Ghi nhầm")
+    factories.payment_void_row(voided)
 
     assert selectors.campaign_progress(campaign).received == 24_000_000
     assert {c.slug: c.received for c in selectors.campaigns_with_progress()} == {campaign.slug: 24_000_000}

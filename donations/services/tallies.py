@@ -1,0 +1,213 @@
+"""The campaign page's running totals, kept in the transaction of every write that moves them.
+
+The public figures of a campaign (`donations/progress.py`: received, pledged, pledges, donors, by
+fund and by day, and the honor roll) used to be summed over every pledge and payment on every
+request, a cost that grew with the campaign's history. They now come from two small tables
+(`donations.models.CampaignTally`, `CampaignDonorTally`) that these functions change, in the
+caller's transaction, whenever a service writes something that moves a public figure:
+
+| write (service) | what moves |
+|---|---|
+| a payment on a pledge (`payment_record`) | received (its fund, its day), the pledge's public amount if nobody confirmed it, the donor's honor roll row |
+| its void (`payment_void`, from `receipt_void`) | the same, backwards |
+| a pledge recorded by the association (`pledge_create`, not from the form) | pledged, pledges, the donor |
+| a form pledge confirmed (`pledge_confirm`) | its public amount becomes its amount |
+| a pledge cancelled (`pledge_cancel`) | its public amount becomes 0 (a write-off changes nothing public) |
+| a removal request (`honor_roll_removal_request`) | the donor's honor roll row |
+| a donor merge (`donor_merge`) | both donors' rows, the donor count |
+
+Counters are added to with one upsert each (`received = received + n`), so concurrent writers
+never overwrite each other; the per-fund counters are spread over days and `TALLY_SHARDS` shards
+so that concurrent payments into one fund rarely lock the same row. A donor's honor roll rows are
+recomputed from that donor's own pledges and payments under their row lock: cost and contention
+are one donor's, never the campaign's. The rule of what counts stays in `donations/progress.py`
+(`public_pledges`, `publicly_listed`); `donations/tally_check.py` recounts everything the old way
+and compares (`manage.py campaign_tallies --check`), and `--rebuild` starts the tables afresh.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection, transaction
+from django.db.models import Count, Min, Sum
+from django.utils import timezone
+
+from donations.models import TALLY_SHARDS, CampaignDonorTally, CampaignTally, Payment, Pledge
+from donations.progress import public_pledges, publicly_listed
+
+_COUNTERS = ("received", "pledged", "pledge_count", "donor_count")
+
+
+def public_amount(pledge: Pledge, received: int) -> int:
+    """What the pledge counts as pledged in public when `received` was paid on it (the rule of
+    `progress.public_pledges`, for one pledge in memory)."""
+    if pledge.status == Pledge.Status.CANCELLED:
+        return 0
+    return pledge.amount if pledge.confirmed_at is not None else received
+
+
+def tally_add(*, campaign_id: int, fund_id: int, day: datetime.date, shard: int, **counters: int) -> None:
+    """Add `counters` (received, pledged, pledge_count, donor_count) to one row, created if need be."""
+    values = [int(counters.get(name, 0)) for name in _COUNTERS]
+    if not any(values):
+        return
+    table = connection.ops.quote_name(CampaignTally._meta.db_table)
+    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in _COUNTERS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, fund_id, day, shard, {', '.join(_COUNTERS)}) "
+            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            f"ON CONFLICT (campaign_id, fund_id, day, shard) DO UPDATE SET {updates}",
+            [campaign_id, fund_id, connection.ops.adapt_datefield_value(day), shard % TALLY_SHARDS, *values],
+        )
+
+
+def tally_pledge_moved(*, pledge: Pledge, before: int, after: int, day: datetime.date | None = None,
+                       shard: int | None = None, received: int = 0) -> None:
+    """The pledge's public amount went from `before` to `after` (and `received` arrived on it, on
+    `day`): refresh its donor's rows, then add to one counter row.
+
+    Every writer takes its locks in the same order (the pledge, the donor's rows, one counter
+    row, and only then the ledger's chain head and the receipt counter), and touches one counter
+    row per transaction, so two writers cannot wait for each other in a cycle."""
+    donor_count = tally_donor_refresh(campaign_id=pledge.campaign_id, donor_id=pledge.donor_id)
+    tally_add(
+        campaign_id=pledge.campaign_id, fund_id=pledge.fund_id, day=day or timezone.localdate(),
+        shard=pledge.pk if shard is None else shard,
+        received=received, pledged=after - before, pledge_count=(after > 0) - (before > 0), donor_count=donor_count,
+    )
+
+
+def tally_donor_refresh(*, campaign_id: int, donor_id: int) -> int:
+    """Recompute the donor's rows in the campaign (honor roll and public amount) from the donor's
+    own pledges and payments; returns how the campaign's donor count moves (-1, 0, 1), for the
+    caller's counter row. The rows are locked first: a concurrent refresh of the same donor waits,
+    then reads what the first one committed (each statement of READ COMMITTED sees the latest
+    commits)."""
+    def locked_rows():
+        return {
+            row.anonymous: row
+            for row in CampaignDonorTally.objects.select_for_update().filter(campaign_id=campaign_id, donor_id=donor_id)
+            .order_by("pk")
+        }
+
+    rows = locked_rows()
+    if len(rows) < 2:  # the donor's first figure in this campaign: make both rows, then lock them
+        CampaignDonorTally.objects.bulk_create(
+            [CampaignDonorTally(campaign_id=campaign_id, donor_id=donor_id, anonymous=anonymous) for anonymous in (False, True)],
+            ignore_conflicts=True,
+        )
+        rows = locked_rows()
+    pledged = dict(
+        public_pledges().filter(campaign_id=campaign_id, donor_id=donor_id).order_by().values("anonymous")
+        .annotate(total=Sum("public_amount")).values_list("anonymous", "total")
+    )
+    honor = {
+        anonymous: (total, first)
+        for anonymous, total, first in Payment.objects.not_voided()
+        .filter(publicly_listed("pledge__"), pledge__campaign_id=campaign_id, donor_id=donor_id)
+        .order_by().values("pledge__anonymous").annotate(total=Sum("amount"), first=Min("pk"))
+        .values_list("pledge__anonymous", "total", "first")
+    }
+    counted_before = sum(row.public_pledged for row in rows.values()) > 0
+    for anonymous, row in rows.items():
+        total, first = honor.get(anonymous, (0, None))
+        new = {"honor_total": total or 0, "first_payment": first, "public_pledged": pledged.get(anonymous) or 0}
+        if any(getattr(row, field) != value for field, value in new.items()):
+            CampaignDonorTally.objects.filter(pk=row.pk).update(**new)
+    counted_after = sum(pledged.values()) > 0
+    return counted_after - counted_before
+
+
+def tally_payment_added(*, payment: Payment, pledge: Pledge, paid_before: int, sign: int = 1) -> None:
+    """A payment of `pledge` was recorded (`sign` 1) or marked voided (-1); `paid_before` is what
+    was paid on the pledge, not voided, before this change."""
+    paid_after = paid_before + sign * payment.amount
+    tally_pledge_moved(
+        pledge=pledge, before=public_amount(pledge, paid_before), after=public_amount(pledge, paid_after),
+        day=payment.received_on, shard=payment.pk, received=sign * payment.amount,
+    )
+
+
+def tally_pledge_donor(pledge: Pledge) -> None:
+    """Something about the pledge's listing changed (a removal request): its donor's rows."""
+    tally_pledge_moved(pledge=pledge, before=0, after=0)
+
+
+def tally_donors_merged(*, keep_id: int, merge_id: int, campaigns: list[tuple[int, int]]) -> None:
+    """The pledges of donor `merge_id` moved to `keep_id`: both donors' rows in each of the
+    `(campaign, fund)` the pledges were in, in primary-key order, then one counter row."""
+    for campaign_id, fund_id in sorted(dict(campaigns).items()):
+        donor_count = sum(
+            tally_donor_refresh(campaign_id=campaign_id, donor_id=donor_id) for donor_id in sorted([keep_id, merge_id])
+        )
+        tally_add(campaign_id=campaign_id, fund_id=fund_id, day=timezone.localdate(), shard=keep_id,
+                  donor_count=donor_count)
+
+
+@transaction.atomic
+def tallies_rebuild(*, campaign_ids: list[int] | None = None) -> int:
+    """Drop the running totals (of `campaign_ids`, else of every campaign) and sum them afresh from
+    the pledges and payments, by a handful of GROUP BY queries; the number of rows written.
+
+    For a migration, a repair, or an auditor who wants the figures from the records alone. Run it
+    while nobody records money: a payment committed during the rebuild may be counted twice or not
+    at all (`manage.py campaign_tallies --check` tells).
+    """
+    tallies, donors = CampaignTally.objects.all(), CampaignDonorTally.objects.all()
+    pledges, payments = public_pledges(), Payment.objects.not_voided().filter(pledge__isnull=False)
+    if campaign_ids is not None:
+        tallies, donors = tallies.filter(campaign_id__in=campaign_ids), donors.filter(campaign_id__in=campaign_ids)
+        pledges, payments = pledges.filter(campaign_id__in=campaign_ids), payments.filter(pledge__campaign_id__in=campaign_ids)
+    tallies.delete()
+    donors.delete()
+    today = timezone.localdate()
+    rows: dict[tuple, CampaignTally] = {}
+
+    def row(campaign_id, fund_id, day) -> CampaignTally:
+        key = (campaign_id, fund_id, day)
+        if key not in rows:
+            rows[key] = CampaignTally(campaign_id=campaign_id, fund_id=fund_id, day=day, shard=0)
+        return rows[key]
+
+    for campaign_id, fund_id, day, total in (
+        payments.order_by().values("pledge__campaign", "fund", "received_on").annotate(total=Sum("amount"))
+        .values_list("pledge__campaign", "fund", "received_on", "total")
+    ):
+        row(campaign_id, fund_id, day).received = total
+    for campaign_id, fund_id, total, count in (
+        pledges.order_by().values("campaign", "fund").annotate(total=Sum("public_amount"), count=Count("pk"))
+        .values_list("campaign", "fund", "total", "count")
+    ):
+        tally = row(campaign_id, fund_id, today)
+        tally.pledged, tally.pledge_count = total, count
+    for campaign_id, fund_id, count in (
+        pledges.order_by().values("campaign").annotate(count=Count("donor", distinct=True), fund=Min("fund"))
+        .values_list("campaign", "fund", "count")
+    ):
+        row(campaign_id, fund_id, today).donor_count = count
+    CampaignTally.objects.bulk_create(rows.values(), batch_size=1000)
+
+    donor_rows: dict[tuple, CampaignDonorTally] = {}
+
+    def donor_row(campaign_id, donor_id, anonymous) -> CampaignDonorTally:
+        key = (campaign_id, donor_id, anonymous)
+        if key not in donor_rows:
+            donor_rows[key] = CampaignDonorTally(campaign_id=campaign_id, donor_id=donor_id, anonymous=anonymous)
+        return donor_rows[key]
+
+    for campaign_id, donor_id, anonymous, total in (
+        pledges.order_by().values("campaign", "donor", "anonymous").annotate(total=Sum("public_amount"))
+        .values_list("campaign", "donor", "anonymous", "total")
+    ):
+        donor_row(campaign_id, donor_id, anonymous).public_pledged = total
+    for campaign_id, donor_id, anonymous, total, first in (
+        payments.filter(publicly_listed("pledge__")).order_by().values("pledge__campaign", "donor", "pledge__anonymous")
+        .annotate(total=Sum("amount"), first=Min("pk"))
+        .values_list("pledge__campaign", "donor", "pledge__anonymous", "total", "first")
+    ):
+        entry = donor_row(campaign_id, donor_id, anonymous)
+        entry.honor_total, entry.first_payment = total, first
+    CampaignDonorTally.objects.bulk_create(donor_rows.values(), batch_size=1000)
+    return len(rows) + len(donor_rows)

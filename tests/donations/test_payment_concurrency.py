@@ -1,0 +1,108 @@
+"""Payments into one fund do not queue behind each other on the fund (PostgreSQL).
+
+`payment_record` locks the pledge it pays (payments of one pledge must see each other's
+amounts), the donor's honor roll row, one of the campaign's sharded counter rows, and, last,
+the ledger's chain head and the receipt counter of the unit and year, held only until the
+commit that follows. It does not lock the fund: money coming in never overspends it.
+
+- Eight threads, each paying its own donor's pledge into the same fund, started at a barrier,
+  all commit; the receipts of the unit's year are numbered 1..8 without a gap; the ledger
+  verifies; the campaign's totals equal a full recount.
+- While another transaction holds the fund's lock (`funds_lock`, as a disbursement does while it
+  checks the balance), a payment into that fund commits: with a lock timeout, a wait would fail
+  it. (The lock is FOR NO KEY UPDATE: a FOR UPDATE would block even the foreign-key check of
+  the payment's row.)
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from donations import progress, services
+from donations.models import Payment, Pledge
+from fundmgr.ledger.services import funds_lock, ledger_verify
+from receipts.models import Receipt
+
+from .conftest import campaign_make
+
+WRITERS = 8
+
+
+def _pledge(campaign, treasurer, index) -> Pledge:
+    pledge, _ = services.pledge_create(
+        campaign=campaign, donor_name=f"Nhà hảo tâm {index}", donor_kind="individual", email=f"d{index}@example.vn",
+        amount=10_000_000, list_on_honor_roll=True, channel=Pledge.Channel.ADMIN, created_by=treasurer,
+    )
+    return pledge
+
+
+def _pay(pledge_pk, treasurer_pk, start, amount):
+    from django.contrib.auth import get_user_model
+
+    try:
+        pledge = Pledge.objects.select_related("donor", "campaign__unit").get(pk=pledge_pk)
+        treasurer = get_user_model().objects.get(pk=treasurer_pk)
+        if start is not None:
+            start.wait(timeout=60)
+        with connection.cursor() as cursor:
+            # A payment that waited this long on a lock fails instead of passing late.
+            cursor.execute("SET lock_timeout = '20s'")
+        payment = services.payment_record(
+            donor=pledge.donor, pledge=pledge, amount=amount, method="cash", unit=pledge.campaign.unit,
+            received_on=timezone.localdate(), recorded_by=treasurer,
+        )
+        return payment.pk
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_concurrent_payments_into_one_fund_all_commit_with_gap_free_receipts(unit, fund, treasurer):
+    campaign = campaign_make(unit=unit, fund=fund)
+    pledges = [_pledge(campaign, treasurer, index) for index in range(WRITERS)]
+    start = threading.Barrier(WRITERS)
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        futures = [pool.submit(_pay, pledge.pk, treasurer.pk, start, 1_000_000 + index)
+                   for index, pledge in enumerate(pledges)]
+        payment_pks = [future.result(timeout=120) for future in futures]  # re-raises a thread's error
+
+    assert len(set(payment_pks)) == WRITERS
+    assert Payment.objects.filter(fund=fund).count() == WRITERS
+    year = timezone.localdate().year
+    assert sorted(Receipt.objects.filter(unit=unit, year=year).values_list("sequence", flat=True)) == list(
+        range(1, WRITERS + 1))
+    assert ledger_verify().ok
+    figures = progress.campaign_figures(campaign)
+    assert figures == progress.campaign_figures(campaign, recount=True)
+    assert figures["received"] == sum(1_000_000 + index for index in range(WRITERS))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_does_not_wait_for_a_transaction_holding_the_funds_lock(unit, fund, treasurer):
+    campaign = campaign_make(unit=unit, fund=fund)
+    pledge = _pledge(campaign, treasurer, 1)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_fund():
+        try:
+            with transaction.atomic():
+                funds_lock([fund])  # as a disbursement or an award approval holds it
+                locked.set()
+                release.wait(timeout=120)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        holder = pool.submit(hold_the_fund)
+        assert locked.wait(timeout=60)
+        try:
+            payment_pk = pool.submit(_pay, pledge.pk, treasurer.pk, None, 2_000_000).result(timeout=120)
+        finally:
+            release.set()
+        holder.result(timeout=60)
+    assert Payment.objects.get(pk=payment_pk).receipt.sequence == 1
