@@ -146,6 +146,8 @@ class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """
 
     api_domain = Domain.STUDENTS
+    # Scoring again is the committee's decision (awards), on a record of the students' domain.
+    api_actions = {"score": (Domain.AWARDS, Action.CHANGE)}
     filterset_class = NominationFilter
 
     def get_serializer_class(self):
@@ -172,6 +174,16 @@ class NominationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         nomination = Nomination.objects.select_related("program", "student__unit").get(pk=nomination.pk)
         return Response(NominationSerializer(nomination).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: NominationSerializer, **REFUSALS, **NOT_FOUND})
+    @action(detail=True, methods=["post"])
+    def score(self, request, pk=None):
+        """Score the nomination again with the program's rubric as it is now (the committee's decision;
+        refused to a member who declared a conflict of interest with the student)."""
+        nomination = self.get_object()
+        nomination = _service_call(lambda: awards.nomination_score(nomination=nomination, by=request.user))
+        nomination = Nomination.objects.select_related("program", "student__unit").get(pk=nomination.pk)
+        return Response(NominationSerializer(nomination).data)
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: AllocationRunDetailSerializer, **NOT_FOUND}))
