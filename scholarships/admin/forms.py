@@ -281,6 +281,12 @@ KIND_CHOICES = [
     ("bands", gettext_lazy("Theo mức (điểm theo ngưỡng)")),
 ]
 
+POINTS_MESSAGES = {
+    "invalid": gettext_lazy("Số điểm phải là một số nguyên."),
+    "min_value": gettext_lazy("Số điểm phải là số nguyên không âm."),
+    "max_value": gettext_lazy("Số điểm không được lớn hơn 100.000."),
+}
+
 
 def _number_text(value) -> str:
     return "" if value is None else str(value).replace(",", ".")
@@ -304,7 +310,7 @@ class CriterionForm(forms.Form):
         choices=[("", "—"), (gettext_lazy("Có / không"), BOOLEAN_FACTS), (gettext_lazy("Số"), NUMBER_FACTS)],
     )
     points = forms.IntegerField(label=gettext_lazy("Điểm"), required=False, min_value=0, max_value=100_000,
-                                widget=forms.NumberInput(attrs={"size": 5}))
+                                widget=forms.NumberInput(attrs={"size": 5}), error_messages=POINTS_MESSAGES)
     minimum = forms.CharField(label=gettext_lazy("Nhỏ nhất"), required=False, max_length=12,
                               widget=forms.TextInput(attrs={"size": 5}))
     maximum = forms.CharField(label=gettext_lazy("Lớn nhất"), required=False, max_length=12,
@@ -319,7 +325,7 @@ class CriterionForm(forms.Form):
             )
             self.fields[f"band_{number}_points"] = forms.IntegerField(
                 label=_("Mức %(number)d: điểm") % {"number": number}, required=False, min_value=0, max_value=100_000,
-                widget=forms.NumberInput(attrs={"size": 5}),
+                widget=forms.NumberInput(attrs={"size": 5}), error_messages=POINTS_MESSAGES,
             )
 
     @property
