@@ -573,14 +573,14 @@ class AllocationJob(OutboxJob):
 
     program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người yêu cầu"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL, verbose_name=_("người yêu cầu chạy"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
     progress = models.PositiveSmallIntegerField(_("tiến độ (%)"), default=0)
     run = models.OneToOneField(
         AllocationRun, verbose_name=_("lần phân bổ"), null=True, blank=True, on_delete=models.PROTECT, related_name="job",
     )
-    done_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
+    done_at = models.DateTimeField(_("hoàn tất lúc"), null=True, blank=True)
 
     audit_unit_path = "program__unit"
 

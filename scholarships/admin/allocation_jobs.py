@@ -38,11 +38,11 @@ class AllocationJobAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
     ]
     readonly_fields = fields
 
-    @admin.display(description=gettext_lazy("người yêu cầu"))
+    @admin.display(description=gettext_lazy("người yêu cầu chạy"))
     def requester_display(self, job):
         return person_name(job.requested_by)
 
-    @admin.display(description=gettext_lazy("tiến độ"), ordering="progress")
+    @admin.display(description=gettext_lazy("tiến độ phân bổ"), ordering="progress")
     def progress_display(self, job):
         return format_html(
             '<progress class="allocation-progress" max="100" value="{}">{} %</progress> <span>{} %</span>',

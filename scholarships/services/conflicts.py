@@ -137,7 +137,7 @@ def conflict_withdraw(*, declaration: ConflictDeclaration, reason: str, by) -> C
     if not reason:
         raise ValidationError({"reason": [_("Cần ghi lý do rút lại khai báo.")]})
     if len(reason) > 500:
-        raise ValidationError({"reason": [_("Lý do dài quá 500 ký tự.")]})
+        raise ValidationError({"reason": [_("Lý do rút lại dài quá 500 ký tự.")]})
     with transaction.atomic():
         declaration = ConflictDeclaration.objects.select_for_update().get(pk=declaration.pk)
         if by is not None and by.pk != declaration.member_id and not by.is_superuser:
