@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -162,7 +163,7 @@ class ConflictDeclarationAdmin(admin.ModelAdmin):
     def withdrawn_display(self, declaration):
         if declaration.withdrawn_at is None:
             return "–"
-        return declaration.withdrawn_at.astimezone().strftime("%d/%m/%Y")
+        return timezone.localtime(declaration.withdrawn_at).strftime("%d/%m/%Y")
 
     @admin.display(description=gettext_lazy("người rút lại"))
     def withdrawn_by_display(self, declaration):

@@ -264,7 +264,7 @@ class StudentImportForm(UploadForm):
 
 # --- the rubric, criterion by criterion (no JSON) --------------------------------------------------
 
-BAND_ROWS = 5
+BAND_ROWS = 5  # at least; a criterion stored with more bands gets as many rows, plus one
 # The facts `awards.student_facts` gives a rubric: yes/no facts and numbers.
 BOOLEAN_FACTS = [
     ("excellent_rank", gettext_lazy("Học lực xuất sắc")),
@@ -316,9 +316,10 @@ class CriterionForm(forms.Form):
     maximum = forms.CharField(label=gettext_lazy("Lớn nhất"), required=False, max_length=12,
                               widget=forms.TextInput(attrs={"size": 5}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, band_rows: int = BAND_ROWS, **kwargs):
         super().__init__(*args, **kwargs)
-        for number in range(1, BAND_ROWS + 1):
+        self.band_rows = band_rows
+        for number in range(1, band_rows + 1):
             self.fields[f"band_{number}_at_least"] = forms.CharField(
                 label=_("Mức %(number)d: từ") % {"number": number}, required=False, max_length=12,
                 widget=forms.TextInput(attrs={"size": 5}),
@@ -330,7 +331,7 @@ class CriterionForm(forms.Form):
 
     @property
     def band_fields(self):
-        return [(self[f"band_{number}_at_least"], self[f"band_{number}_points"]) for number in range(1, BAND_ROWS + 1)]
+        return [(self[f"band_{number}_at_least"], self[f"band_{number}_points"]) for number in range(1, self.band_rows + 1)]
 
     def clean(self):
         data = super().clean()
@@ -352,7 +353,7 @@ class CriterionForm(forms.Form):
             if data.get("fact") not in dict(NUMBER_FACTS):
                 self.add_error("fact", _("Tiêu chí theo mức: hãy chọn một dữ liệu là số (ví dụ điểm trung bình)."))
             bands = []
-            for number in range(1, BAND_ROWS + 1):
+            for number in range(1, self.band_rows + 1):
                 at_least, points = data.get(f"band_{number}_at_least", "").strip(), data.get(f"band_{number}_points")
                 if not at_least and points is None:
                     continue
@@ -391,6 +392,13 @@ class _RubricFormSet(forms.BaseFormSet):
 
 RubricFormSet = forms.formset_factory(CriterionForm, formset=_RubricFormSet, extra=2, can_delete=True, max_num=40,
                                       validate_max=True)
+
+
+def rubric_band_rows(rubric) -> int:
+    """How many band rows each criterion's form has: never fewer than a stored criterion's bands
+    (editing must not drop one), plus one free row, and at least `BAND_ROWS`."""
+    longest = max((len(item.get("bands") or []) for item in rubric or [] if isinstance(item, dict)), default=0)
+    return max(BAND_ROWS, longest + 1)
 
 
 def rubric_initial(rubric) -> list[dict]:

@@ -39,7 +39,7 @@ from .common import (
     refusal_message,
     require_rights,
 )
-from .forms import ProgramAddForm, RubricFormSet, SignatureListForm, rubric_initial
+from .forms import ProgramAddForm, RubricFormSet, SignatureListForm, rubric_band_rows, rubric_initial
 
 
 class _ProgramInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
@@ -198,8 +198,10 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
             raise Http404
         if not user_can(request.user, Action.CHANGE, Domain.AWARDS, program.unit):
             raise PermissionDenied
-        formset = RubricFormSet(request.POST or None, initial=None if request.method == "POST" else rubric_initial(program.rubric),
-                                prefix="criteria")
+        formset = RubricFormSet(
+            request.POST or None, initial=None if request.method == "POST" else rubric_initial(program.rubric),
+            prefix="criteria", form_kwargs={"band_rows": rubric_band_rows(program.rubric)},
+        )
         preview = None
         if request.method == "POST" and formset.is_valid():
             if "_preview" in request.POST:

@@ -45,8 +45,26 @@ def test_the_page_shows_the_rubric_as_criteria_and_bands(client, people, program
     (form, *extra) = page.context["formset"].forms
     assert (form["code"].value(), form["kind"].value(), form["fact"].value()) == ("gpa", "bands", "average_score")
     assert (form["band_1_at_least"].value(), form["band_1_points"].value()) == ("9.5", 95)
+    # Six bands stored: six rows filled and one free (never fewer rows than bands: none is dropped).
+    assert [(at_least.value(), points.value()) for at_least, points in form.band_fields] == [
+        ("9.5", 95), ("9.0", 90), ("8.5", 85), ("8.0", 80), ("7.5", 75), ("7.0", 70), (None, None),
+    ]
     assert len(extra) == 2  # two empty rows to add criteria
     assert "JSON" not in page.content.decode()
+
+
+def test_the_rubric_as_shown_previews_the_scores_given_and_saves_back_unchanged(client, people, program, six):
+    client.force_login(people["committee"])
+    shown = client.get(rubric_url(program)).context["formset"]
+    data = {"criteria-TOTAL_FORMS": "1", "criteria-INITIAL_FORMS": "1", "criteria-MIN_NUM_FORMS": "0",
+            "criteria-MAX_NUM_FORMS": "40"}
+    data.update({f"criteria-0-{name}": value for name, value in shown.forms[0].initial.items()})
+    preview = client.post(rubric_url(program), {**data, "_preview": "1"}).context["preview"]
+    assert [row["new"] for row in preview] == [row["current"] for row in preview] == [95, 90, 85, 80, 75, 70]
+
+    assert client.post(rubric_url(program), {**data, "_save": "1"}).status_code == 302
+    program.refresh_from_db()
+    assert program.rubric == [{**RUBRIC[0], "minimum": "0", "maximum": "10"}]
 
 
 def test_a_valid_rubric_is_saved_and_the_scores_stay_until_scored_again(client, people, program, six):
