@@ -164,6 +164,15 @@ class _StudentChoiceField(forms.ModelChoiceField):
         }
 
 
+class _StudentAutocomplete(AutocompleteSelect):
+    """The admin's autocomplete for a nominee; a value that is not a record id (a hand-made POST) is
+    not looked up when the form is shown again (Django's widget would query with it and fail)."""
+
+    def optgroups(self, name, value, attr=None):
+        value = [item for item in value if str(item).isascii() and str(item).isdigit() and len(str(item)) <= 18]
+        return super().optgroups(name, value, attr)
+
+
 class NominationAddForm(forms.Form):
     program = forms.ModelChoiceField(
         label=gettext_lazy("Chương trình"), queryset=ScholarshipProgram.objects.none(),
@@ -184,7 +193,7 @@ class NominationAddForm(forms.Form):
         self.fields["student"].queryset = selectors.students_nominable_by(user)
         if admin_site is not None:
             field = self.fields["student"]
-            field.widget = AutocompleteSelect(Nomination._meta.get_field("student"), admin_site)
+            field.widget = _StudentAutocomplete(Nomination._meta.get_field("student"), admin_site)
             field.widget.choices = field.choices
 
 
