@@ -78,7 +78,7 @@ def test_a_valid_rubric_is_saved_and_the_scores_stay_until_scored_again(client, 
         {"code": "gpa", "label": "Điểm trung bình", "kind": "bands", "fact": "average_score",
          "bands": [{"at_least": "9.0", "points": 40}, {"at_least": "8", "points": 20}], "minimum": "0", "maximum": "10"},
     ]
-    event = AuditEvent.objects.filter(model_label="scholarships.scholarshipprogram", action="change").get()
+    event = AuditEvent.objects.filter(source="service", model_label="scholarships.scholarshipprogram", action="change").get()
     assert event.actor == people["committee"] and event.before == {"rubric": RUBRIC}
     # Scores given are decisions on the record: unchanged until the committee scores again.
     assert Nomination.objects.get(student=six["B"]).score == 90
