@@ -58,7 +58,7 @@ higher-priority candidates.
 """
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -478,11 +478,14 @@ def allocate(
     funds: Iterable[Fund],
     quotas: Mapping[int, int] | None = None,
     quota_labels: Mapping[int, QuotaLabel] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AllocationResult:
     """Decide every candidate's award; see the module docstring for the rules.
 
     `quotas` maps a unit id to the most awards its students may receive in this run;
     `quota_labels`, by the same unit ids, what the explanations say of those quotas.
+    `progress(done, total)`, when given, hears how many candidates have been decided, about
+    fifty times in a run (a large program's job shows it); it does not change the result.
     """
     candidates = list(candidates)
     funds = list(funds)
@@ -505,7 +508,10 @@ def allocate(
     placed: list[int] = []
     outcomes: list[tuple[Reason, tuple[int, ...], int | None, int | None]] = []
 
+    report_every = max(1, len(ordered_candidates) // 50)
     for index, candidate in enumerate(ordered_candidates):
+        if progress is not None and index % report_every == 0:
+            progress(index, len(ordered_candidates))
         eligible = tuple(number for number, fund in enumerate(ordered_funds) if fund.admits(candidate))
         available = quota = None
         quota_of_unit = quotas.get(candidate.unit_id)

@@ -30,6 +30,14 @@ class ScholarshipsConfig(AppConfig):
         register(AWARDS_DISBURSEMENTS)
         register(AWARD_LIST)
 
+        # A large program's allocation is a job of the outbox: its requeue job sends a lost one again.
+        from fundmgr.core import outbox
+
+        from . import tasks
+        from .models import AllocationJob
+
+        outbox.register(AllocationJob, lambda job: (tasks.allocation_job_task, (job.pk,)))
+
     def seed_demo(self) -> str:
         """Demo students in Lam Sơn, Hạc Thành and a few other communes (`manage.py seed_demo`; idempotent)."""
         from .demo import seed_demo

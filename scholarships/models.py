@@ -24,6 +24,7 @@ from django.utils.translation import pgettext_lazy
 
 from fundmgr.core.money import format_vnd
 from fundmgr.core.numbering import NumberCounter
+from fundmgr.core.outbox import OutboxJob
 from fundmgr.ledger.models import Circumstance
 from fundmgr.orgs.models import OrgUnit
 
@@ -314,6 +315,17 @@ class Nomination(models.Model):
     created_at = models.DateTimeField(_("ngày đề cử"), auto_now_add=True)
     score = models.IntegerField(_("điểm"))
     score_breakdown = models.JSONField(_("chi tiết điểm"), default=list)
+    # Set when a committee member scores the nomination again (`awards.nomination_score`); the
+    # first score is the rubric's at nomination, by nobody's decision.
+    scored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người chấm lại"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    scored_at = models.DateTimeField(_("chấm lại lúc"), null=True, blank=True)
+    scorer_declared_no_conflict = models.BooleanField(
+        _("người chấm không khai xung đột lợi ích"), default=False,
+        help_text=_("Khi chấm lại, người chấm không có khai báo xung đột lợi ích nào với hồ sơ này."),
+    )
 
     audit_unit_path = "student__unit"
 
@@ -382,6 +394,11 @@ class Award(models.Model):
     )
     decided_at = models.DateTimeField(_("thời điểm quyết định"), null=True, blank=True)
     decision_reason = models.CharField(_("lý do (khi khác đề xuất)"), max_length=500, blank=True)
+    # Every decision checks `conflicts.conflict_for` first: True says the decider had declared no
+    # conflict of interest with this student when deciding (a decision with one is refused).
+    decider_declared_no_conflict = models.BooleanField(
+        _("người quyết định không khai xung đột lợi ích"), default=False,
+    )
 
     objects = AwardQuerySet.as_manager()
     audit_unit_path = "program__unit"
@@ -593,3 +610,126 @@ class TransferLine(models.Model):
 
     def __str__(self):
         return f"{self.batch}-{self.number:03d}"
+
+
+# --- the committee's integrity: declared conflicts of interest ------------------------------------
+#
+# A committee member declares what they must not decide on: a relative (one student), their own
+# school (a school's name as students' records write it) or their own unit (its students and those
+# of the units below it). `services.conflicts.conflict_for(member, nomination)` is the one rule that
+# reads these rows; every deciding service (scoring, approving, rejecting, granting) asks it and
+# refuses a member it names, whatever the channel. A declaration is never deleted: withdrawing it
+# keeps the row with who withdrew it, when and why, so the record shows what was declared when a
+# decision was taken.
+
+class ConflictDeclaration(models.Model):
+    class Kind(models.TextChoices):
+        RELATIVE = "relative", _("Người thân (một học sinh cụ thể)")
+        SCHOOL = "school", _("Trường của tôi")
+        UNIT = "unit", _("Đơn vị của tôi")
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("thành viên hội đồng"), on_delete=models.PROTECT,
+        related_name="conflict_declarations",
+    )
+    # The committee the member sits on (a unit where they may approve awards): who else reads the
+    # declaration (that unit's administrators and auditors) is decided by it.
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("hội đồng của đơn vị"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("loại xung đột"), max_length=10, choices=Kind.choices)
+    student = models.ForeignKey(
+        Student, verbose_name=_("học sinh"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    school_name = models.CharField(_("tên trường"), max_length=200, blank=True)
+    conflict_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("đơn vị có xung đột"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    note = models.CharField(_("ghi chú"), max_length=500, blank=True)
+    declared_at = models.DateTimeField(_("khai lúc"), auto_now_add=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người khai"), null=True, on_delete=models.PROTECT, related_name="+",
+    )
+    withdrawn_at = models.DateTimeField(_("rút lại lúc"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người rút lại"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    withdrawal_reason = models.CharField(_("lý do rút lại"), max_length=500, blank=True)
+
+    audit_unit_path = "unit"
+
+    class Meta:
+        verbose_name = _("khai báo xung đột lợi ích")
+        verbose_name_plural = pgettext_lazy("plural", "khai báo xung đột lợi ích")
+        ordering = ["-declared_at", "-pk"]
+        indexes = [models.Index(fields=["member", "withdrawn_at"], name="conflict_member_active_idx")]
+        constraints = [
+            # Each kind names exactly its one object.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="relative", student__isnull=False, school_name="", conflict_unit__isnull=True)
+                    | (models.Q(kind="school", student__isnull=True, conflict_unit__isnull=True) & ~models.Q(school_name=""))
+                    | models.Q(kind="unit", student__isnull=True, school_name="", conflict_unit__isnull=False)
+                ),
+                name="conflict_declaration_names_its_object",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True, withdrawal_reason="")
+                | (models.Q(withdrawn_at__isnull=False) & ~models.Q(withdrawal_reason="")),
+                name="conflict_withdrawal_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return f"XĐ-{self.pk:06d}" if self.pk else "XĐ-(mới)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+    def describe(self) -> str:
+        """What the conflict is about, in words (the refusal message names it)."""
+        if self.kind == self.Kind.RELATIVE:
+            return _("người thân: học sinh %(code)s") % {"code": Student(pk=self.student_id).code}
+        if self.kind == self.Kind.SCHOOL:
+            return _("trường của mình: %(school)s") % {"school": self.school_name}
+        return _("đơn vị của mình: %(unit)s") % {"unit": self.conflict_unit.name if self.conflict_unit_id else ""}
+
+
+# --- allocation jobs: a large program's run in the worker -----------------------------------------
+
+class AllocationJob(OutboxJob):
+    """A request to run a program's allocation in the worker, and how far it has got.
+
+    Written with its audit row in the requester's transaction and enqueued after commit (the
+    outbox); the worker runs `services.allocation_jobs.allocation_job_execute`, which writes the run
+    and marks the job done in one transaction (so a job never makes two runs). `progress` (0–100)
+    is written from a connection of its own while the run's transaction is open, so the admin's
+    page, which refreshes itself, shows it moving.
+    """
+
+    done_field = "done_at"
+
+    program = models.ForeignKey(ScholarshipProgram, verbose_name=_("chương trình"), on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người yêu cầu chạy"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    progress = models.PositiveSmallIntegerField(_("tiến độ (%)"), default=0)
+    run = models.OneToOneField(
+        AllocationRun, verbose_name=_("lần phân bổ"), null=True, blank=True, on_delete=models.PROTECT, related_name="job",
+    )
+    done_at = models.DateTimeField(_("hoàn tất lúc"), null=True, blank=True)
+
+    audit_unit_path = "program__unit"
+
+    class Meta:
+        verbose_name = _("yêu cầu chạy phân bổ")
+        verbose_name_plural = pgettext_lazy("plural", "yêu cầu chạy phân bổ")
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["status", "updated_at"], name="allocation_job_status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="allocation_job_progress_0_to_100"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.program.code}"

@@ -44,6 +44,18 @@ def students_visible_to(user, queryset: QuerySet[Student] | None = None) -> Quer
     return scoped.annotate(shows_personal=shows_personal)
 
 
+def students_nominable_by(user) -> QuerySet[Student]:
+    """The students `user` may nominate: in the units where they may add students, not anonymised.
+
+    The nomination form's choices and its autocomplete's search both start from it, so the search
+    never shows a child outside those units (a committee member or an auditor who may view more
+    students still finds only these)."""
+    students = students_visible_to(user, Student.objects.not_anonymised())
+    return scope_queryset(students, user, "unit", roles=roles_with(Action.ADD, Domain.STUDENTS)).order_by(
+        "unit__path", "school_name", "grade", "pk"
+    )
+
+
 # --- programs -------------------------------------------------------------------------------------
 
 def programs_with_counts(queryset: QuerySet[ScholarshipProgram]) -> QuerySet[ScholarshipProgram]:

@@ -8,6 +8,9 @@ A viewset says what it is about and, for its own actions, which capability each 
         api_actions = {"void": Action.CHANGE, "pdf": Action.VIEW}
         public_actions = frozenset()          # actions anonymous callers may use (read only)
 
+An action about another domain than the view's names both: `{"score": (Domain.AWARDS, Action.CHANGE)}`
+(a nomination is the students' record; scoring it is the committee's decision).
+
 The standard actions need the capability of their name (`list`, `retrieve`: view; `create`: add;
 `update`, `partial_update`: change; `destroy`: delete). A caller passes if `user_can` grants
 the capability in some unit; which rows it may see or touch is the queryset's scope (a row
@@ -46,6 +49,8 @@ def required_capability(view, action: str) -> tuple[str, str]:
     capability = {**STANDARD_ACTIONS, **getattr(view, "api_actions", {})}.get(action)
     if capability is None:
         raise ImproperlyConfigured(f"{type(view).__name__}.{action} has no capability in api_actions")
+    if isinstance(capability, tuple):
+        return capability
     return domain, capability
 
 

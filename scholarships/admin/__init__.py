@@ -11,4 +11,14 @@ those actions. Lists name a child by the record's code (HS-000123), never by nam
 built from the id, so these lists do not even load a child's personal fields.
 """
 
-from . import allocation_runs, awards, disbursements, nominations, programs, students, transfers  # noqa: F401  (registration is the effect)
+from . import (  # noqa: F401  (registration is the effect)
+    allocation_jobs,
+    allocation_runs,
+    awards,
+    conflicts,
+    disbursements,
+    nominations,
+    programs,
+    students,
+    transfers,
+)

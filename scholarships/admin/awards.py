@@ -54,7 +54,8 @@ class AwardAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, CodeSearchMixin, AwardPap
     actions = ["approve_action", "reject_action", "pay_action", "transfer_batch_action", "certificates_action"]
     fields_shown = [
         "code_display", "program", "student_code", "school_year", "amount_display", "shares_display", "status",
-        "run_display", "decider_display", "decided_at", "decision_reason", "disbursement_display",
+        "run_display", "decider_display", "decided_at", "decider_declared_no_conflict", "decision_reason",
+        "disbursement_display",
     ]
 
     # Awards are proposed by an allocation run and then only decided or paid, by the actions below.

@@ -6,21 +6,22 @@ from __future__ import annotations
 import json
 
 from django import forms
-from django.contrib.admin.widgets import AdminDateWidget
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fundmgr.adminkit.forms import AmountField, TableFileField, UploadForm
-from fundmgr.ledger.models import Fund
+from fundmgr.ledger.models import Circumstance, Fund
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with
 from fundmgr.orgs.scoping import scope_queryset, visible_units
 
-from .. import selectors
+from .. import scoring, selectors
 from ..models import (
     Disbursement,
+    Nomination,
     ScholarshipProgram,
     Student,
 )
@@ -163,6 +164,15 @@ class _StudentChoiceField(forms.ModelChoiceField):
         }
 
 
+class _StudentAutocomplete(AutocompleteSelect):
+    """The admin's autocomplete for a nominee; a value that is not a record id (a hand-made POST) is
+    not looked up when the form is shown again (Django's widget would query with it and fail)."""
+
+    def optgroups(self, name, value, attr=None):
+        value = [item for item in value if str(item).isascii() and str(item).isdigit() and len(str(item)) <= 18]
+        return super().optgroups(name, value, attr)
+
+
 class NominationAddForm(forms.Form):
     program = forms.ModelChoiceField(
         label=gettext_lazy("Chương trình"), queryset=ScholarshipProgram.objects.none(),
@@ -175,13 +185,16 @@ class NominationAddForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, admin_site=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["program"].queryset = selectors.programs_open_for_nominations(user)
-        students = selectors.students_visible_to(user, Student.objects.not_anonymised())
-        self.fields["student"].queryset = scope_queryset(
-            students, user, "unit", roles=roles_with(Action.ADD, Domain.STUDENTS)
-        ).order_by("unit__path", "school_name", "grade", "pk")
+        # The same scope as the autocomplete's search (`StudentAdmin.get_search_results`): what the
+        # widget offers and what the form accepts are one set.
+        self.fields["student"].queryset = selectors.students_nominable_by(user)
+        if admin_site is not None:
+            field = self.fields["student"]
+            field.widget = _StudentAutocomplete(Nomination._meta.get_field("student"), admin_site)
+            field.widget.choices = field.choices
 
 
 class RejectForm(forms.Form):
@@ -282,3 +295,155 @@ class TransferResultForm(forms.Form):
             "Tệp kết quả của ngân hàng (CSV hoặc Excel): cột STT (hoặc mã dòng CK-000001-001), Trạng thái (thành công / "
             "thất bại), Mã giao dịch; có thể thêm Số tiền (được đối chiếu) và Ghi chú."
         )
+
+
+# --- the rubric, criterion by criterion (no JSON) --------------------------------------------------
+
+BAND_ROWS = 5  # at least; a criterion stored with more bands gets as many rows, plus one
+# The facts `awards.student_facts` gives a rubric: yes/no facts and numbers.
+BOOLEAN_FACTS = [
+    ("excellent_rank", gettext_lazy("Học lực xuất sắc")),
+    ("very_good_rank", gettext_lazy("Học lực giỏi")),
+]
+NUMBER_FACTS = [
+    ("average_score", gettext_lazy("Điểm trung bình")),
+    ("grade", gettext_lazy("Lớp / năm học")),
+]
+KIND_CHOICES = [
+    ("", gettext_lazy("— chọn loại —")),
+    ("circumstance", gettext_lazy("Hoàn cảnh (cộng điểm khi có)")),
+    ("boolean", gettext_lazy("Có / không (cộng điểm khi có)")),
+    ("bands", gettext_lazy("Theo mức (điểm theo ngưỡng)")),
+]
+
+POINTS_MESSAGES = {
+    "invalid": gettext_lazy("Số điểm phải là một số nguyên."),
+    "min_value": gettext_lazy("Số điểm phải là số nguyên không âm."),
+    "max_value": gettext_lazy("Số điểm không được lớn hơn 100.000."),
+}
+
+
+def _number_text(value) -> str:
+    return "" if value is None else str(value).replace(",", ".")
+
+
+class CriterionForm(forms.Form):
+    """One criterion of a rubric; the fields that apply depend on its kind (the help texts say which)."""
+
+    code = forms.CharField(
+        label=gettext_lazy("Mã"), max_length=40,
+        help_text=gettext_lazy("Chữ thường không dấu, chữ số, gạch dưới; ví dụ: ho_ngheo."),
+        widget=forms.TextInput(attrs={"size": 12}),
+    )
+    label = forms.CharField(label=gettext_lazy("Tên tiêu chí"), max_length=200, widget=forms.TextInput(attrs={"size": 24}))
+    kind = forms.ChoiceField(label=gettext_lazy("Loại"), choices=KIND_CHOICES)
+    circumstance = forms.ChoiceField(
+        label=gettext_lazy("Hoàn cảnh"), required=False, choices=[("", "—"), *Circumstance.choices],
+    )
+    fact = forms.ChoiceField(
+        label=gettext_lazy("Dữ liệu"), required=False,
+        choices=[("", "—"), (gettext_lazy("Có / không"), BOOLEAN_FACTS), (gettext_lazy("Số"), NUMBER_FACTS)],
+    )
+    points = forms.IntegerField(label=gettext_lazy("Điểm"), required=False, min_value=0, max_value=100_000,
+                                widget=forms.NumberInput(attrs={"size": 5}), error_messages=POINTS_MESSAGES)
+    minimum = forms.CharField(label=gettext_lazy("Nhỏ nhất"), required=False, max_length=12,
+                              widget=forms.TextInput(attrs={"size": 5}))
+    maximum = forms.CharField(label=gettext_lazy("Lớn nhất"), required=False, max_length=12,
+                              widget=forms.TextInput(attrs={"size": 5}))
+
+    def __init__(self, *args, band_rows: int = BAND_ROWS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.band_rows = band_rows
+        for number in range(1, band_rows + 1):
+            self.fields[f"band_{number}_at_least"] = forms.CharField(
+                label=_("Mức %(number)d: từ") % {"number": number}, required=False, max_length=12,
+                widget=forms.TextInput(attrs={"size": 5}),
+            )
+            self.fields[f"band_{number}_points"] = forms.IntegerField(
+                label=_("Mức %(number)d: điểm") % {"number": number}, required=False, min_value=0, max_value=100_000,
+                widget=forms.NumberInput(attrs={"size": 5}), error_messages=POINTS_MESSAGES,
+            )
+
+    @property
+    def band_fields(self):
+        return [(self[f"band_{number}_at_least"], self[f"band_{number}_points"]) for number in range(1, self.band_rows + 1)]
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if not kind or self.errors:
+            return data
+        criterion = {"code": data.get("code", ""), "label": data.get("label", ""), "kind": kind}
+        if kind in ("circumstance", "boolean") and data.get("points") is None:
+            self.add_error("points", _("Cần nhập số điểm của tiêu chí."))
+        if kind == "circumstance":
+            if not data.get("circumstance"):
+                self.add_error("circumstance", _("Tiêu chí theo hoàn cảnh: hãy chọn hoàn cảnh."))
+            criterion.update(circumstance=data.get("circumstance"), points=data.get("points"))
+        elif kind == "boolean":
+            if data.get("fact") not in dict(BOOLEAN_FACTS):
+                self.add_error("fact", _("Tiêu chí có / không: hãy chọn một dữ liệu có / không (ví dụ học lực xuất sắc)."))
+            criterion.update(fact=data.get("fact"), points=data.get("points"))
+        else:
+            if data.get("fact") not in dict(NUMBER_FACTS):
+                self.add_error("fact", _("Tiêu chí theo mức: hãy chọn một dữ liệu là số (ví dụ điểm trung bình)."))
+            bands = []
+            for number in range(1, self.band_rows + 1):
+                at_least, points = data.get(f"band_{number}_at_least", "").strip(), data.get(f"band_{number}_points")
+                if not at_least and points is None:
+                    continue
+                if not at_least or points is None:
+                    self.add_error(f"band_{number}_at_least",
+                                   _("Mức %(number)d: cần cả ngưỡng và số điểm, hoặc để trống cả hai.") % {"number": number})
+                    continue
+                bands.append({"at_least": _number_text(at_least), "points": points})
+            if not bands:
+                self.add_error("band_1_at_least", _("Tiêu chí theo mức cần ít nhất một mức (ngưỡng và điểm)."))
+            criterion.update(fact=data.get("fact"), bands=bands)
+            for bound in ("minimum", "maximum"):
+                if data.get(bound, "").strip():
+                    criterion[bound] = _number_text(data[bound].strip())
+        data["criterion"] = criterion
+        return data
+
+
+class _RubricFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        self.rubric = []
+        if any(self.errors):
+            return
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if form.cleaned_data.get("criterion"):
+                self.rubric.append(form.cleaned_data["criterion"])
+        # The rubric's own rules (codes unique, thresholds inside the bounds, …): the scoring module's.
+        try:
+            scoring.rubric_validate(self.rubric)
+        except scoring.RubricError as error:
+            raise ValidationError(error.message) from None
+
+
+RubricFormSet = forms.formset_factory(CriterionForm, formset=_RubricFormSet, extra=2, can_delete=True, max_num=40,
+                                      validate_max=True)
+
+
+def rubric_band_rows(rubric) -> int:
+    """How many band rows each criterion's form has: never fewer than a stored criterion's bands
+    (editing must not drop one), plus one free row, and at least `BAND_ROWS`."""
+    longest = max((len(item.get("bands") or []) for item in rubric or [] if isinstance(item, dict)), default=0)
+    return max(BAND_ROWS, longest + 1)
+
+
+def rubric_initial(rubric) -> list[dict]:
+    """A stored rubric as the formset's initial rows."""
+    rows = []
+    for item in rubric or []:
+        row = {key: item.get(key) for key in ("code", "label", "kind", "circumstance", "fact", "points")}
+        row["minimum"], row["maximum"] = _number_text(item.get("minimum")), _number_text(item.get("maximum"))
+        for number, band in enumerate(item.get("bands") or [], start=1):
+            row[f"band_{number}_at_least"] = _number_text(band.get("at_least"))
+            row[f"band_{number}_points"] = band.get("points")
+        rows.append({key: value for key, value in row.items() if value not in (None, "")})
+    return rows

@@ -29,6 +29,7 @@ from .common import (
     NominationUnitFilter,
     person_name,
     record_code,
+    refusal_message,
     require_rights,
 )
 from .forms import GrantForm, NominationAddForm
@@ -41,10 +42,16 @@ class NominationAdmin(ScopedAdminMixin, CodeSearchMixin, admin.ModelAdmin):
     list_display = ["student_code", "program", "score", "nominator_display", "created_at"]
     list_display_links = ["student_code"]
     list_filter = [NominationProgramFilter, NominationUnitFilter]
-    list_select_related = ["program", "nominated_by"]
+    list_select_related = ["program", "nominated_by", "scored_by"]
     search_fields = ["program__code"]
     code_lookups = {"HS-": "student_id"}
-    fields_shown = ["program", "student_code", "score", "breakdown_display", "nominator_display", "created_at"]
+    fields_shown = [
+        "program", "student_code", "score", "breakdown_display", "nominator_display", "created_at", "scorer_display",
+        "scored_at", "scorer_declared_no_conflict",
+    ]
+    # The nominee is picked by typing (a unit has thousands of children); the search is scoped by
+    # `StudentAdmin.get_search_results` to the students the user may nominate.
+    autocomplete_fields = ["student"]
 
     def has_change_permission(self, request, obj=None):
         return False  # the score is the rubric's, given once at nomination
@@ -70,10 +77,34 @@ class NominationAdmin(ScopedAdminMixin, CodeSearchMixin, admin.ModelAdmin):
     def breakdown_display(self, nomination):
         return _breakdown_table(nomination.score_breakdown, nomination.score)
 
-    actions = ["grant_action"]
+    @admin.display(description=gettext_lazy("người chấm lại"))
+    def scorer_display(self, nomination):
+        return person_name(nomination.scored_by)
+
+    actions = ["score_action", "grant_action"]
 
     def has_grant_permission(self, request):
         return user_can(request.user, Action.APPROVE, Domain.AWARDS)
+
+    def has_score_permission(self, request):
+        return user_can(request.user, Action.CHANGE, Domain.AWARDS)
+
+    @admin.action(description=gettext_lazy("Chấm điểm lại theo thang điểm hiện hành"), permissions=["score"])
+    def score_action(self, request, queryset):
+        """The committee scores the selected nominations again (after the rubric changed); each one in
+        its own transaction, so a refusal (a declared conflict of interest) leaves the others scored."""
+        selected = list(queryset.select_related("program__unit").order_by("pk"))
+        require_rights(request, Action.CHANGE, Domain.AWARDS, [nomination.program.unit for nomination in selected])
+        scored = 0
+        for nomination in selected:
+            try:
+                awards.nomination_score(nomination=nomination, by=request.user)
+            except ValidationError as error:
+                self.message_user(request, refusal_message(nomination, error), messages.ERROR)
+            else:
+                scored += 1
+        if scored:
+            self.message_user(request, _("Đã chấm lại %(count)d đề cử.") % {"count": scored})
 
     @admin.action(description=gettext_lazy("Cấp học bổng ngoài đề xuất (cần lý do)"), permissions=["grant"])
     def grant_action(self, request, queryset):
@@ -109,7 +140,7 @@ class NominationAdmin(ScopedAdminMixin, CodeSearchMixin, admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = NominationAddForm(request.POST or None, user=request.user)
+        form = NominationAddForm(request.POST or None, user=request.user, admin_site=self.admin_site)
         if request.method == "POST" and form.is_valid():
             program, student = form.cleaned_data["program"], form.cleaned_data["student"]
             require_rights(request, Action.ADD, Domain.STUDENTS, [student.unit])

@@ -4,13 +4,12 @@ actions (run the allocation, close).
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -30,7 +29,7 @@ from ..models import (
     AllocationRun,
     ScholarshipProgram,
 )
-from ..services import awards
+from ..services import allocation_jobs, awards
 from ..services.papers import signature_list_pdf
 from .common import (
     AwardsUnitFilter,
@@ -40,7 +39,7 @@ from .common import (
     refusal_message,
     require_rights,
 )
-from .forms import ProgramAddForm, SignatureListForm
+from .forms import ProgramAddForm, RubricFormSet, SignatureListForm, rubric_band_rows, rubric_initial
 
 
 class _ProgramInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
@@ -141,7 +140,12 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("thang điểm"))
     def rubric_display(self, program):
-        return format_html("<pre>{}</pre>", json.dumps(program.rubric, ensure_ascii=False, indent=2))
+        table = html_table(
+            [_("Mã"), _("Tiêu chí"), _("Cách tính điểm")], [(item.get("code"), item.get("label"), _rubric_rule(item))
+                                                          for item in program.rubric or []],
+        )
+        return format_html('{}<p><a href="{}">{}</a></p>', table,
+                           reverse("admin:scholarships_scholarshipprogram_rubric", args=[program.pk]), _("Sửa thang điểm"))
 
     @admin.display(description=gettext_lazy("người tạo"))
     def creator_display(self, program):
@@ -177,23 +181,74 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:scholarships_scholarshipprogram_change", args=[program.pk]))
         return form_page(self, request, title=_("Thêm chương trình học bổng"), form=form, submit_label=_("Lưu"))
 
+    # --- the rubric, edited criterion by criterion, with a preview ----------------------------------
+    def get_urls(self):
+        return [
+            path("<path:object_id>/rubric/", self.admin_site.admin_view(self.rubric_view),
+                 name="scholarships_scholarshipprogram_rubric"),
+            *super().get_urls(),
+        ]
+
+    def rubric_view(self, request, object_id):
+        """Edit the rubric as criteria, points and bands; "Xem trước" scores the program's nominations
+        under the edited rubric (`awards.rubric_preview`, the scoring of the services) and saves nothing;
+        "Lưu" saves it through `awards.program_rubric_update`."""
+        program = self.get_object(request, object_id)
+        if program is None:
+            raise Http404
+        if not user_can(request.user, Action.CHANGE, Domain.AWARDS, program.unit):
+            raise PermissionDenied
+        formset = RubricFormSet(
+            request.POST or None, initial=None if request.method == "POST" else rubric_initial(program.rubric),
+            prefix="criteria", form_kwargs={"band_rows": rubric_band_rows(program.rubric)},
+        )
+        preview = None
+        if request.method == "POST" and formset.is_valid():
+            if "_preview" in request.POST:
+                preview = [
+                    {"student": nomination.student.code, "current": nomination.score,
+                     "new": result.total if result else None, "error": error,
+                     "breakdown": "; ".join(f"{item.label}: {item.points}" for item in result.breakdown) if result else ""}
+                    for nomination, result, error in awards.rubric_preview(program=program, rubric=formset.rubric)
+                ]
+            else:
+                try:
+                    awards.program_rubric_update(program=program, rubric=formset.rubric, by=request.user)
+                except ValidationError as error:
+                    formset._non_form_errors = formset.error_class(error.messages, error_class="nonform")
+                else:
+                    self.message_user(request, _("Đã lưu thang điểm của %(program)s. Điểm của các đề cử đã có giữ nguyên "
+                                                 "cho tới khi hội đồng chấm lại.") % {"program": program})
+                    return HttpResponseRedirect(reverse("admin:scholarships_scholarshipprogram_change", args=[program.pk]))
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "original": program,
+            "title": _("Thang điểm của %(program)s") % {"program": program}, "formset": formset, "preview": preview,
+            "changelist_url": reverse("admin:scholarships_scholarshipprogram_changelist"),
+            "program_url": reverse("admin:scholarships_scholarshipprogram_change", args=[program.pk]),
+        }
+        return TemplateResponse(request, "admin/scholarships/scholarshipprogram/rubric.html", context)
+
     # --- actions --------------------------------------------------------------------------------
     @admin.action(description=gettext_lazy("Chạy phân bổ"), permissions=["run_allocation"])
     def run_allocation_action(self, request, queryset):
+        """Each program's run is a job of the worker (a large program takes a while); the page of the
+        job shows its progress and, once done, the run."""
         programs = list(queryset.select_related("unit").order_by("pk"))
         require_rights(request, Action.ADD, Domain.AWARDS, [program.unit for program in programs])
+        jobs = []
         for program in programs:
             try:
-                run = awards.allocation_run(program=program, by=request.user)
+                jobs.append(allocation_jobs.allocation_job_create(program=program, by=request.user))
             except ValidationError as error:
                 self.message_user(request, refusal_message(program, error), messages.ERROR)
-            else:
-                self.message_user(request, format_html(
-                    '{} <a href="{}">{}</a>',
-                    _("%(program)s: %(count)d suất được đề xuất, tổng %(amount)s.")
-                    % {"program": program, "count": run.funded_count, "amount": vnd_or_dash(run.funded_amount)},
-                    reverse("admin:scholarships_allocationrun_change", args=[run.pk]), _("Xem từng quyết định"),
-                ))
+        for job in jobs:
+            self.message_user(request, format_html(
+                '{} <a href="{}">{}</a>', _("%(program)s: đã bắt đầu chạy phân bổ.") % {"program": job.program},
+                reverse("admin:scholarships_allocationjob_change", args=[job.pk]), _("Xem tiến độ"),
+            ))
+        if len(jobs) == 1:
+            return HttpResponseRedirect(reverse("admin:scholarships_allocationjob_change", args=[jobs[0].pk]))
+        return None
 
     @admin.action(description=gettext_lazy("Khóa chương trình"), permissions=["close"])
     def close_action(self, request, queryset):
@@ -234,3 +289,16 @@ class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
             intro=_("Các suất đã chi (không tính phiếu chi đã hủy / hoàn) cho học sinh của đơn vị đã chọn và các đơn vị "
                     "trực thuộc, để học sinh hoặc người giám hộ ký nhận khi trao."),
         )
+
+
+def _rubric_rule(item: dict) -> str:
+    """A criterion's rule in words, for the program's page."""
+    if item.get("kind") == "circumstance":
+        return _("%(points)s điểm nếu thuộc diện %(circumstance)s") % {"points": item.get("points"), "circumstance": item.get("circumstance")}
+    if item.get("kind") == "boolean":
+        return _("%(points)s điểm nếu có “%(fact)s”") % {"points": item.get("points"), "fact": item.get("fact")}
+    bands = "; ".join(
+        _("từ %(at_least)s: %(points)s điểm") % {"at_least": str(band.get("at_least")).replace(".", ","), "points": band.get("points")}
+        for band in item.get("bands") or []
+    )
+    return f"{item.get('fact')}: {bands}"

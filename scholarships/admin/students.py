@@ -149,7 +149,16 @@ class StudentAdmin(ScopedAdminMixin, CodeSearchMixin, _Masked, admin.ModelAdmin)
             ]
         return readonly
 
+    def get_queryset_for_autocomplete(self, request, queryset):
+        """The admin's autocomplete asks for students only to pick a nominee (the nomination form):
+        it searches the students this user may nominate, never the wider set they may view."""
+        if request.GET.get("model_name") == "nomination" and request.GET.get("field_name") == "student":
+            return queryset.filter(pk__in=selectors.students_nominable_by(request.user).values("pk"))
+        return queryset.none()  # no other form picks a student by autocomplete
+
     def get_search_results(self, request, queryset, search_term):
+        if request.path == reverse("admin:autocomplete"):
+            queryset = self.get_queryset_for_autocomplete(request, queryset)
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         if term:

@@ -97,7 +97,7 @@ class AwardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Award
         fields = ["id", "code", "program", "student", "school_year", "amount", "status", "shares", "decided_at",
-                  "decision_reason", "voucher"]
+                  "decision_reason", "decider_declared_no_conflict", "voucher"]
         read_only_fields = fields
 
     def get_shares(self, award) -> dict[str, int]:
@@ -117,7 +117,10 @@ class NominationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Nomination
-        fields = ["id", "program", "student", "unit", "score", "score_breakdown", "created_at"]
+        fields = [
+            "id", "program", "student", "unit", "score", "score_breakdown", "created_at", "scored_at",
+            "scorer_declared_no_conflict",
+        ]
         read_only_fields = fields
 
 

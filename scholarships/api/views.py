@@ -159,6 +159,8 @@ class NominationViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.Creat
 
     api_domain = Domain.STUDENTS
     scope_path = "student__unit"
+    # Scoring again is the committee's decision (awards), on a record of the students' domain.
+    api_actions = {"score": (Domain.AWARDS, Action.CHANGE)}
     filterset_class = NominationFilter
 
     def get_serializer_class(self):
@@ -190,6 +192,16 @@ class NominationViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.Creat
         replayed = nomination.replayed
         nomination = Nomination.objects.select_related("program", "student__unit").get(pk=nomination.pk)
         return self.created_response(NominationSerializer(nomination).data, created=not replayed)
+
+    @extend_schema(request=None, responses={200: NominationSerializer, **REFUSALS, **NOT_FOUND})
+    @action(detail=True, methods=["post"])
+    def score(self, request, pk=None):
+        """Score the nomination again with the program's rubric as it is now (the committee's decision;
+        refused to a member who declared a conflict of interest with the student)."""
+        nomination = self.get_object()
+        nomination = _service_call(lambda: awards.nomination_score(nomination=nomination, by=request.user))
+        nomination = Nomination.objects.select_related("program", "student__unit").get(pk=nomination.pk)
+        return Response(NominationSerializer(nomination).data)
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: AllocationRunDetailSerializer, **NOT_FOUND}))

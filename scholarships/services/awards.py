@@ -57,6 +57,8 @@ from scholarships.models import (
     Student,
 )
 
+from .conflicts import NO_CONFLICT, conflict_refuse
+
 VOUCHER_PREFIX = "PC"
 
 
@@ -211,6 +213,73 @@ def _nomination_create(*, program: ScholarshipProgram, student: Student, by) -> 
     return nomination
 
 
+def nomination_score(*, nomination: Nomination, by=None) -> Nomination:
+    """A committee member scores the nomination again with the program's rubric as it is now
+    (after the rubric was edited), with its breakdown; refused to a member who declared a conflict
+    with the student. `by` must hold `change` on awards in the program's unit.
+    """
+    with transaction.atomic():
+        nomination = (
+            Nomination.objects.select_for_update(of=("self",)).select_related("program__unit", "student__unit")
+            .get(pk=nomination.pk)
+        )
+        program, student = nomination.program, nomination.student
+        access_units(by, [program.unit], action=Action.CHANGE, domain=Domain.AWARDS)
+        conflict_refuse(by, student, what=_("chấm điểm hồ sơ này"))
+        if program.status != ScholarshipProgram.Status.OPEN:
+            raise ValidationError(_("Chương trình đã khóa."), code="closed")
+        try:
+            result = scoring.score(program.rubric, student_facts(student))
+        except scoring.FactsError as error:
+            raise ValidationError(error.message, code="facts") from None
+        before = audit_fields(nomination, ["score", "score_breakdown"])
+        nomination.score, nomination.score_breakdown = result.total, result.as_json()["breakdown"]
+        nomination.scored_by, nomination.scored_at, nomination.scorer_declared_no_conflict = by, timezone.now(), True
+        nomination.save(update_fields=["score", "score_breakdown", "scored_by", "scored_at", "scorer_declared_no_conflict"])
+        audit_record(
+            action=AuditEvent.Action.TRANSITION, instance=nomination, actor=by, before=before,
+            after={**audit_fields(nomination, ["score", "score_breakdown", "scored_by"]), **NO_CONFLICT},
+        )
+    return nomination
+
+
+# --- the rubric -----------------------------------------------------------------------------------
+
+def program_rubric_update(*, program: ScholarshipProgram, rubric, by=None) -> ScholarshipProgram:
+    """Replace the program's rubric (validated: `scoring.rubric_validate`). Scores already given stay
+    as they are until the committee scores the nominations again (`nomination_score`): a score is a
+    decision on the record, not a view of the rubric. `by` must hold `change` on awards there."""
+    access_units(by, [program.unit], action=Action.CHANGE, domain=Domain.AWARDS)
+    try:
+        scoring.rubric_validate(rubric)
+    except scoring.RubricError as error:
+        raise ValidationError({"rubric": [error.message]}) from None
+    with transaction.atomic():
+        program = ScholarshipProgram.objects.select_for_update().select_related("unit").get(pk=program.pk)
+        if program.status != ScholarshipProgram.Status.OPEN:
+            raise ValidationError(_("Chương trình đã khóa."), code="closed")
+        before = audit_fields(program, ["rubric"])
+        program.rubric = rubric
+        program.save(update_fields=["rubric"])
+        audit_change(program, before, actor=by)
+    return program
+
+
+def rubric_preview(*, program: ScholarshipProgram, rubric) -> list[tuple[Nomination, scoring.Score | None, str]]:
+    """The program's nominations scored under `rubric` (not saved): [(nomination, score or None,
+    error message)], highest new score first. The same function and facts as `nomination_create`
+    and `nomination_score`, so the preview is what saving and scoring again would give."""
+    scoring.rubric_validate(rubric)
+    rows = []
+    for nomination in program.nominations.select_related("student").order_by("pk"):
+        try:
+            rows.append((nomination, scoring.score(rubric, student_facts(nomination.student)), ""))
+        except scoring.FactsError as error:
+            rows.append((nomination, None, error.message))
+    rows.sort(key=lambda row: (-(row[1].total if row[1] else -1), row[0].pk))
+    return rows
+
+
 # --- allocation runs ------------------------------------------------------------------------------
 
 def _restriction(fund: Fund) -> allocation.FundRestriction | None:
@@ -238,7 +307,7 @@ def _program_funds_used(program: ScholarshipProgram) -> dict[int, int]:
 
 
 def allocation_run(
-    *, program: ScholarshipProgram, by=None, channel: str = "admin", idempotency_key: str | None = None,
+    *, program: ScholarshipProgram, by=None, channel: str = "admin", idempotency_key: str | None = None, progress=None,
 ) -> AllocationRun:
     """Decide the program's awards now (`_allocation_run`).
 
@@ -249,13 +318,13 @@ def allocation_run(
     with transaction.atomic():
         run, created = idempotent_create(
             scope=scope_of(channel, program.unit_id), key=idempotency_key, content={"program": program.pk},
-            model=AllocationRun, create=lambda: _allocation_run(program=program, by=by),
+            model=AllocationRun, create=lambda: _allocation_run(program=program, by=by, progress=progress),
         )
     run.replayed = not created
     return run
 
 
-def _allocation_run(*, program: ScholarshipProgram, by) -> AllocationRun:
+def _allocation_run(*, program: ScholarshipProgram, by, progress=None) -> AllocationRun:
     """Decide the program's awards now: who is funded, from which funds, and why not the others.
 
     `by` must hold `add` on awards in the program's unit (`allocation_run` checks it). Deterministic
@@ -267,7 +336,11 @@ def _allocation_run(*, program: ScholarshipProgram, by) -> AllocationRun:
     """
     if program.status != ScholarshipProgram.Status.OPEN:
         raise ValidationError(_("Chương trình đã khóa."), code="closed")
+    # `progress(percent)`, when given (the worker's job), hears how far the run has got: reading
+    # 0–10 %, deciding 10–80 %, writing the run and its proposals 80–99 %.
+    report = progress or (lambda percent: None)
     with transaction.atomic():
+        report(1)
         # Lock the program's funds: approvals and payments wait, so the budgets read here hold.
         program_funds = list(program.program_funds.select_related("fund").prefetch_related("fund__restricted_units").order_by("fund_id"))
         funds_lock([pf.fund for pf in program_funds])
@@ -323,7 +396,12 @@ def _allocation_run(*, program: ScholarshipProgram, by) -> AllocationRun:
                 )
                 for quota in quotas
             }
-            result = allocation.allocate(candidates=candidates, funds=funds, quotas=quota_left, quota_labels=quota_labels)
+            report(10)
+            result = allocation.allocate(
+                candidates=candidates, funds=funds, quotas=quota_left, quota_labels=quota_labels,
+                progress=lambda done, total: report(10 + 70 * done // max(total, 1)),
+            )
+            report(80)
             explanations = {decision.candidate_id: str(decision.explanation) for decision in result.decisions}
 
         inputs = {
@@ -357,6 +435,7 @@ def _allocation_run(*, program: ScholarshipProgram, by) -> AllocationRun:
             inputs_sha256=hashlib.sha256(canonical.encode()).hexdigest(), decisions=decisions,
             funded_count=len(result.funded), funded_amount=sum(decision.amount for decision in result.funded),
         )
+        report(90)
         Award.objects.filter(program=program, status=Award.Status.PROPOSED).update(status=Award.Status.SUPERSEDED)
         # Two INSERTs for every proposal of the run (bulk_create sets the awards' ids on
         # PostgreSQL and SQLite), not two per award: a large program proposes thousands.
@@ -389,10 +468,19 @@ def _locked_award(award: Award, *, by, action: str, domain: str) -> Award:
     return award
 
 
+def _audit_decision(award: Award, before: dict, *, by) -> None:
+    """The decision's audit row: what changed, who decided, and that they had declared no conflict."""
+    audit_record(
+        action=AuditEvent.Action.TRANSITION, instance=award, actor=by, before=before,
+        after={**audit_fields(award, before), "decided_by_id": award.decided_by_id, **NO_CONFLICT},
+    )
+
+
 def award_approve(*, award: Award, by=None) -> Award:
     """Approve a proposed award; its funds must be able to cover it (they are locked to check)."""
     with transaction.atomic():
         award = _locked_award(award, by=by, action=Action.APPROVE, domain=Domain.AWARDS)
+        conflict_refuse(by, award.student, what=_("duyệt suất %(award)s") % {"award": award})
         if award.status != Award.Status.PROPOSED:
             raise ValidationError(_("Chỉ duyệt được suất đang ở trạng thái đề xuất."), code="not_proposed")
         shares = list(award.shares.select_related("fund").order_by("fund_id"))
@@ -404,16 +492,17 @@ def award_approve(*, award: Award, by=None) -> Award:
         before = audit_fields(award, ["status"])
         award.status = Award.Status.APPROVED
         award.decided_by, award.decided_at = by, timezone.now()
+        award.decider_declared_no_conflict = True
         try:
             with transaction.atomic():
-                award.save(update_fields=["status", "decided_by", "decided_at"])
+                award.save(update_fields=["status", "decided_by", "decided_at", "decider_declared_no_conflict"])
         except IntegrityError:
             raise ValidationError(
                 _("Học sinh đã có một suất học bổng được duyệt trong năm học %(year)s.") % {"year": award.school_year},
                 code="one_per_year",
             ) from None
         Student.objects.filter(pk=award.student_id).update(last_activity_on=timezone.localdate())
-        audit_change(award, before, actor=by, action=AuditEvent.Action.TRANSITION)
+        _audit_decision(award, before, by=by)
     return award
 
 
@@ -424,13 +513,15 @@ def award_reject(*, award: Award, by=None, reason: str) -> Award:
         raise ValidationError({"reason": [_("Cần ghi lý do khi không duyệt một đề xuất.")]})
     with transaction.atomic():
         award = _locked_award(award, by=by, action=Action.APPROVE, domain=Domain.AWARDS)
+        conflict_refuse(by, award.student, what=_("quyết định không duyệt suất %(award)s") % {"award": award})
         if award.status != Award.Status.PROPOSED:
             raise ValidationError(_("Chỉ quyết định được suất đang ở trạng thái đề xuất."), code="not_proposed")
         before = audit_fields(award, ["status", "decision_reason"])
         award.status = Award.Status.REJECTED
         award.decided_by, award.decided_at, award.decision_reason = by, timezone.now(), reason[:500]
-        award.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-        audit_change(award, before, actor=by, action=AuditEvent.Action.TRANSITION)
+        award.decider_declared_no_conflict = True
+        award.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", "decider_declared_no_conflict"])
+        _audit_decision(award, before, by=by)
     return award
 
 
@@ -474,6 +565,7 @@ def _award_grant(*, nomination: Nomination, fund: Fund, by, reason: str) -> Awar
         nomination = Nomination.objects.select_related("program__unit", "student__unit").get(pk=nomination.pk)
         program, student = nomination.program, nomination.student
         access_units(by, [program.unit], action=Action.APPROVE, domain=Domain.AWARDS)
+        conflict_refuse(by, student, what=_("cấp học bổng ngoài đề xuất"))
         if program.status != ScholarshipProgram.Status.OPEN:
             raise ValidationError(_("Chương trình đã khóa."), code="closed")
         program_fund = program.program_funds.filter(fund=fund).first()
@@ -499,7 +591,7 @@ def _award_grant(*, nomination: Nomination, fund: Fund, by, reason: str) -> Awar
                 award = Award.objects.create(
                     program=program, student=student, nomination=nomination, school_year=program.school_year,
                     amount=amount, status=Award.Status.APPROVED, decided_by=by, decided_at=timezone.now(),
-                    decision_reason=reason[:500],
+                    decision_reason=reason[:500], decider_declared_no_conflict=True,
                 )
         except IntegrityError:
             raise ValidationError(
@@ -510,7 +602,7 @@ def _award_grant(*, nomination: Nomination, fund: Fund, by, reason: str) -> Awar
         Student.objects.filter(pk=student.pk).update(last_activity_on=timezone.localdate())
         audit_create(
             award, ["program", "student", "nomination", "amount", "status", "decision_reason"], actor=by,
-            extra={"override": True, "fund": fund.code},
+            extra={"override": True, "fund": fund.code, **NO_CONFLICT},
         )
     return award
 

@@ -42,7 +42,9 @@ def test_the_committee_approves_a_proposal(client, people, proposals):
     assert (response.json()["code"], response.json()["status"]) == (str(award), "approved")
     award.refresh_from_db()
     assert (award.status, award.decided_by) == ("approved", people["committee"])
-    assert transitions(award) == [("hoidong", {"status": "approved"})]
+    assert transitions(award) == [
+        ("hoidong", {"status": "approved", "decided_by_id": people["committee"].pk, "conflict_check": "none_declared"})
+    ]
 
     again = client.post(f"{URL}{award.pk}/approve/")
     assert again.status_code == 400

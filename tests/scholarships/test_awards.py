@@ -169,7 +169,10 @@ def test_approved_awards_are_commitments_the_ledger_keeps_aside(program, six, fu
 
     assert funds_available([general, poor_only]) == {general.pk: 4_000_000, poor_only.pk: 0}
     event = AuditEvent.objects.filter(source="service", model_label="scholarships.award", action="transition").first()
-    assert event.before == {"status": "proposed"} and event.after == {"status": "approved"}
+    # The decision's row names the decider and that they had declared no conflict of interest.
+    assert event.before == {"status": "proposed"} and event.after == {
+        "status": "approved", "decided_by_id": people["committee"].pk, "conflict_check": "none_declared",
+    }
     assert event.unit_id == program.unit_id
     # Anyone else who now spends from the poor-only fund is refused: its money is promised.
     with pytest.raises(InsufficientFunds):

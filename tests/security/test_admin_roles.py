@@ -49,6 +49,13 @@ UNSCOPED = {
     # Anyone with a role makes and revokes API tokens for themselves (a token carries only its
     # user's own rights; `fundmgr/api/admin.py` lists each user's own tokens).
     "api.apitoken": {roles.Action.VIEW: frozenset(Role.values), roles.Action.ADD: frozenset(Role.values)},
+    # Conflict-of-interest declarations (`scholarships/admin/conflicts.py`): a committee member
+    # declares and reads their own; the unit's auditors and administrators read those of their units.
+    "scholarships.conflictdeclaration": {
+        roles.Action.VIEW: roles.roles_with(roles.Action.APPROVE, roles.Domain.AWARDS)
+        | roles.roles_with(roles.Action.EXPORT, roles.Domain.AWARDS) | roles.roles_with(roles.Action.CHANGE, roles.Domain.ORG),
+        roles.Action.ADD: roles.roles_with(roles.Action.APPROVE, roles.Domain.AWARDS),
+    },
 }
 
 
