@@ -20,6 +20,7 @@ from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.forms import TableFileField
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter
+from fundmgr.adminkit.search import FoldedSearchMixin
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, visible_units
 
@@ -46,7 +47,7 @@ class StatementUploadForm(forms.Form):
 
 
 @admin.register(BankStatementImport)
-class BankStatementImportAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class BankStatementImportAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.MONEY
     list_display = [
@@ -105,7 +106,7 @@ class MatchForm(forms.Form):
 
 
 @admin.register(BankStatementLine)
-class BankStatementLineAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class BankStatementLineAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = "statement__unit"
     permission_domain = Domain.MONEY
     list_display = [

@@ -33,6 +33,7 @@ from fundmgr.adminkit.columns import amount_column
 from fundmgr.adminkit.forms import form_errors_from, vnd_or_dash
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
+from fundmgr.adminkit.search import FoldedSearchMixin
 from fundmgr.core.charts import Series, bar_chart_svg
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset
@@ -113,7 +114,7 @@ class FundChangeList(ChangeList):
 
 
 @admin.register(Fund)
-class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class FundAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.MONEY
     list_display = [
@@ -267,7 +268,7 @@ class JournalLineInline(JournalReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.LEDGER
     list_display = ["id", "date", "memo_short", "unit", "source_type", "source_id", "reverses_number", "short_hash"]
