@@ -11,4 +11,4 @@ those actions. Lists name a child by the record's code (HS-000123), never by nam
 built from the id, so these lists do not even load a child's personal fields.
 """
 
-from . import allocation_runs, awards, disbursements, nominations, programs, students  # noqa: F401  (registration is the effect)
+from . import allocation_runs, awards, disbursements, home, nominations, programs, students  # noqa: F401  (registration is the effect)
