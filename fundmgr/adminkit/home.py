@@ -90,18 +90,22 @@ def failed_jobs(request) -> list[HomePanel]:
     """The jobs of the outbox (receipts, e-mails, reports, imports) that failed for good, by kind:
     one COUNT per registered kind whose admin list this user may read, through that admin's own
     scoped queryset."""
-    items = []
+    items, readable = [], False
     for kind in outbox.registered():
         model_admin = admin.site._registry.get(kind.model)
         if model_admin is None or not model_admin.has_view_permission(request):
             continue
+        readable = True
         count = model_admin.get_queryset(request).filter(status=outbox.JobStatus.FAILED).count()
         try:
             url = changelist_url(kind.model, status__exact=outbox.JobStatus.FAILED)
         except NoReverseMatch:
             url = ""
-        label = _("Việc chạy nền bị lỗi: %(kind)s") % {"kind": kind.model._meta.verbose_name_plural}
-        items.append(HomeItem(label=label, count=count, url=url))
+        if count:
+            label = _("Việc chạy nền bị lỗi: %(kind)s") % {"kind": kind.model._meta.verbose_name_plural}
+            items.append(HomeItem(label=label, count=count, url=url))
+    if readable and not items:  # one line says that none failed, rather than one line per kind of job
+        items.append(HomeItem(label=_("việc chạy nền bị lỗi"), count=0))
     return [HomePanel(key=TODO, title=_("Việc cần làm"), order=10, items=items)]
 
 
