@@ -259,7 +259,7 @@ class BankStatementLineAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdm
             for suggestion in suggestions
         ]
         return form_page(
-            self, request, title=_("Khớp dòng sao kê"), form=form, objects=[line], submit_label=_("Khớp"),
+            self, request, title=_("Khớp dòng sao kê"), form=form, submit_label=_("Khớp"),
             intro=_("%(date)s · %(amount)s · %(counterparty)s · “%(memo)s”") % {
                 "date": line.transaction_date.strftime("%d/%m/%Y"), "amount": format_vnd(line.amount),
                 "counterparty": line.counterparty or "–", "memo": line.memo,

@@ -1,7 +1,8 @@
-"""The admin's home as a treasurer and as an auditor see it, at 1366 px, in Vietnamese and English.
+"""The admin's home as a treasurer and as an auditor see it, at 1366 px, in Vietnamese and English,
+and the bank-match screen of a waiting line (its likely pledge matched in one click).
 
 Screenshots: var/test-artifacts/admin-home-treasurer.png, admin-home-treasurer-en.png,
-admin-home-auditor.png.
+admin-home-auditor.png, bank-match-screen.png.
 """
 
 import datetime
@@ -10,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from donations.bank_statement import statement_import
-from donations.models import Payment
+from donations.models import BankStatementLine, Payment
 from donations.services import payment_record
 from fundmgr.orgs.models import Membership
 from tests.campaigns import factories
@@ -41,6 +42,7 @@ def test_the_home_shows_each_role_its_sections(live_server, artifacts_dir, djang
         pledge = factories.pledge_make(campaign, amount=20_000_000, name=f"Nhà hảo tâm {number}")
         payment_record(donor=pledge.donor, pledge=pledge, amount=15_000_000, method=Payment.Method.BANK_TRANSFER,
                        received_on=today, unit=unit, bank_reference=f"FT-HOME-{number}")
+    waiting_for = factories.pledge_make(campaign, amount=300_000, name="Lê Văn An")
     day = (today - datetime.timedelta(days=1)).strftime("%d/%m/%Y")
     statement_import(unit=unit, file_name="sao-ke.csv", content=(
         "Ngày giao dịch,Số tiền ghi có,Nội dung,Số tham chiếu,Tên người chuyển\n"
@@ -64,6 +66,17 @@ def test_the_home_shows_each_role_its_sections(live_server, artifacts_dir, djang
                 page.screenshot(path=str(artifacts_dir / "admin-home-treasurer.png"), full_page=True)
                 page.click("#home-todo a:has-text('dòng sao kê chờ đối soát')")
                 assert "status__exact=unmatched" in page.url
+                # The bank-match screen of a waiting line: Lê Văn An's pledge comes first (the amount,
+                # a name close to the sender's), and one click records the payment.
+                line = BankStatementLine.objects.get(bank_reference="FT-Q1")
+                page.goto(f"{live_server.url}/admin/donations/bankstatementline/{line.pk}/match/")
+                first = page.locator("button[name=choice]").first
+                assert first.get_attribute("value") == waiting_for.reference
+                page.screenshot(path=str(artifacts_dir / "bank-match-screen.png"), full_page=True)
+                first.click()
+                page.wait_for_url("**/bankstatementline/**")
+                line.refresh_from_db()
+                assert (line.status, line.pledge_id) == ("manual", waiting_for.pk)
                 context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
                 page.goto(f"{live_server.url}/admin/")
                 assert "bank lines waiting to be matched" in page.inner_text("#home-panels")
