@@ -99,6 +99,7 @@ def test_an_uploaded_statement_is_imported_by_the_worker_under_a_progress_bar(
             seconds = time.perf_counter() - started
             # The upload's own request, as the browser timed it: from its start to the last byte of
             # the answer (the redirect), in milliseconds.
+            posted.value.finished()
             upload_ms = posted.value.request.timing["responseEnd"]
 
             statement = BankStatementImport.objects.get()
