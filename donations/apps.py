@@ -11,8 +11,8 @@ class DonationsConfig(AppConfig):
         # The pledge e-mails are jobs of the outbox: its requeue job sends a lost one again.
         from fundmgr.core import outbox
 
-        from .models import PledgeEmail
-        from .tasks import pledge_confirmation_send, pledge_email_send_task
+        from .models import BankStatementImport, PledgeEmail
+        from .tasks import bank_statement_import_task, pledge_confirmation_send, pledge_email_send_task
 
         def task_of(email: PledgeEmail) -> tuple:
             if email.kind == PledgeEmail.Kind.CONFIRMATION:
@@ -20,6 +20,8 @@ class DonationsConfig(AppConfig):
             return pledge_email_send_task, (email.pk,)
 
         outbox.register(PledgeEmail, task_of)
+        # An uploaded bank statement is imported by the worker, as a job of the outbox too.
+        outbox.register(BankStatementImport, lambda statement: (bank_statement_import_task, (statement.pk,)))
 
         # The fund statement's money in by campaign.
         from fundmgr.ledger.sources import register_source_grouper

@@ -37,12 +37,13 @@ from collections import Counter, defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
+from fundmgr.core import outbox
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import AmountError, parse_vnd
 from fundmgr.core.tabular import TableRow, columns_find, table_read
@@ -163,8 +164,18 @@ class ParsedStatement:
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d", "%d/%m/%y", "%d.%m.%Y")
 
 
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
 def _parse_date(text: str) -> datetime.date | None:
     text = text.strip().split(" ")[0].split("T")[0]  # "15/01/2026 09:31:12" and ISO date-times
+    if found := _DAY_MONTH_YEAR.fullmatch(text):
+        # The first format, the banks' usual one, without strptime (a third of a long file's reading time).
+        day, month, year = map(int, found.groups())
+        try:
+            return datetime.date(year, month, day)
+        except ValueError:
+            return None
     for date_format in _DATE_FORMATS:
         try:
             return datetime.datetime.strptime(text, date_format).date()
@@ -415,13 +426,95 @@ def _line_settle(line: BankStatementLine, *, pledge: Pledge, matched_by: str, st
 
 
 IMPORT_AUDIT_FIELDS = ["unit", "campaign", "file_name", "file_sha256", "format", "lines_credit", "lines_debit"]
+READ_AUDIT_FIELDS = ["format", "lines_credit", "lines_debit"]
+
+
+def _statement_create(*, unit, campaign, file_name, content, format, created_by, **fields) -> BankStatementImport:
+    """The import's row and its audit row, in the caller's transaction (after the access check)."""
+    access_units(created_by, [unit, campaign.unit if campaign is not None else None], action=Action.ADD,
+                 domain=Domain.MONEY)
+    if format != "auto" and format not in LAYOUTS:
+        raise StatementError([_("Mẫu sao kê không được hỗ trợ: %(format)s.") % {"format": format}])
+    statement = BankStatementImport.objects.create(
+        unit=unit, campaign=campaign, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(),
+        format="" if format == "auto" else format, content=content, created_by=created_by, **fields,
+    )
+    audit_create(statement, IMPORT_AUDIT_FIELDS, actor=created_by)
+    return statement
+
+
+def statement_upload(
+    *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None
+) -> BankStatementImport:
+    """Store a statement file for `unit`'s bank account as a job (pending) and queue it after commit.
+
+    Returns at once: the worker reads, matches and records it (`statement_import_run`), chunk by
+    chunk, counting its progress in `lines_done`; a file that cannot be read makes the job failed,
+    with the reasons, and nothing else is written. PermissionDenied (nothing written) when the
+    unit's (or the campaign's) money is not `created_by`'s to add to.
+    """
+    if not content:
+        raise StatementError([_("Tệp rỗng.")])
+    with transaction.atomic():
+        statement = _statement_create(unit=unit, campaign=campaign, file_name=file_name, content=content,
+                                      format=format, created_by=created_by)
+        transaction.on_commit(lambda: outbox.enqueue_jobs([statement]))
+    return statement
+
+
+def statement_import_run(*, statement_id: int) -> BankStatementImport:
+    """The worker's part of an uploaded import (the task calls it); safe to run twice.
+
+    Under the row's lock: a finished or failed import, or one another worker claimed less than
+    `outbox.STALE_AFTER` ago (its progress touches the row), is left alone. Lines already stored by
+    an attempt that stopped half-way are known by their keys, so running again does only the rest.
+    """
+    with transaction.atomic():
+        statement = BankStatementImport.objects.select_for_update(of=("self",)).select_related("unit", "campaign", "created_by").get(
+            pk=statement_id
+        )
+        if statement.is_finished or statement.status == statement.Status.FAILED:
+            return statement
+        if statement.status == statement.Status.RUNNING and statement.claimed_at and (
+            timezone.now() - statement.claimed_at < outbox.STALE_AFTER
+            and timezone.now() - statement.updated_at < outbox.STALE_AFTER
+        ):
+            return statement
+        outbox.claim(statement, lines_done=0)
+    try:
+        parsed = statement_parse(bytes(statement.content), statement.format or "auto")
+    except StatementError as error:
+        statement.last_error = "\n".join(error.messages)
+        statement.status, statement.updated_at = statement.Status.FAILED, timezone.now()
+        statement.save(update_fields=["last_error", "status", "updated_at"])
+        return statement
+    with transaction.atomic():
+        # What the upload could not know yet: the layout read and the lines' counts.
+        before = audit_fields(statement, READ_AUDIT_FIELDS)
+        statement.format, statement.lines_credit = parsed.layout.code, len(parsed.rows)
+        statement.lines_debit = parsed.debit_rows
+        statement.save(update_fields=[*READ_AUDIT_FIELDS])
+        audit_change(statement, before, actor=statement.created_by)
+    try:
+        _statement_process(statement, parsed, by=statement.created_by)
+    except Exception as error:
+        # Give the claim back, so that the task's retry (or the requeue job) does the rest.
+        outbox.attempt_failed(BankStatementImport, statement.pk, error, count_attempt=False)
+        raise
+    return statement
+
+
+def statement_import_mark_failed(*, statement_id: int, error: str) -> None:
+    """The task gave up (its retries ran out): the import says failed, with the error."""
+    outbox.mark_failed(BankStatementImport.objects.filter(pk=statement_id), error)
 
 
 def statement_import(
     *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None,
     channel: str = "admin", idempotency_key: str | None = None,
 ) -> BankStatementImport:
-    """Import a statement file for `unit`'s bank account: store new lines, match, record payments.
+    """Import a statement file for `unit`'s bank account now, in this process (the command, the API,
+    the demo): store new lines, match, record payments.
 
     Raises StatementError (nothing written) when the file cannot be read. Importing a file that
     was imported before stores and records nothing new. The unit's (and the campaign's) money must
@@ -437,37 +530,44 @@ def statement_import(
     access_units(created_by, [unit, campaign.unit if campaign is not None else None], action=Action.ADD,
                  domain=Domain.MONEY)
     parsed = statement_parse(content, format)
-    keys = line_keys(parsed.rows)
-    file_sha256 = hashlib.sha256(content).hexdigest()
     request = {
         "unit": unit.pk, "campaign": campaign.pk if campaign is not None else None, "file_name": file_name[:255],
-        "file_sha256": file_sha256, "format": format,
+        "file_sha256": hashlib.sha256(content).hexdigest(), "format": format,
     }
-
-    def statement_create() -> BankStatementImport:
-        statement = BankStatementImport.objects.create(
-            unit=unit, campaign=campaign, file_name=file_name[:255], file_sha256=file_sha256,
-            format=parsed.layout.code, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows,
-            created_by=created_by,
-        )
-        audit_create(statement, IMPORT_AUDIT_FIELDS, actor=created_by)
-        return statement
-
     with transaction.atomic():
         statement, created = idempotent_create(
             scope=scope_of(channel, unit), key=idempotency_key, content=request, model=BankStatementImport,
-            create=statement_create,
+            create=lambda: _statement_create(
+                unit=unit, campaign=campaign, file_name=file_name, content=content, format=parsed.layout.code,
+                created_by=created_by, status=BankStatementImport.Status.RUNNING, claimed_at=timezone.now(),
+                attempts=1, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows,
+            ),
         )
     statement.replayed = not created
     if not created:
         return statement
-    index = PledgeIndex.load(unit=unit, campaign=campaign)
+    _statement_process(statement, parsed, by=created_by)
+    return statement
+
+
+def _statement_process(statement: BankStatementImport, parsed: ParsedStatement, *, by) -> None:
+    """Store, match and record a read statement (its format and counts saved) chunk by chunk, each
+    chunk one transaction with its payments and its progress; then count the lines, mark it done."""
+    keys = line_keys(parsed.rows)
+    index = PledgeIndex.load(unit=statement.unit, campaign=statement.campaign)
     pairs = list(zip(parsed.rows, keys, strict=True))
     for start in range(0, len(pairs), CHUNK_SIZE):
+        chunk = pairs[start:start + CHUNK_SIZE]
         with transaction.atomic():
-            _import_chunk(statement, pairs[start:start + CHUNK_SIZE], index, by=created_by)
+            _import_chunk(statement, chunk, index, by=by)
+            BankStatementImport.objects.filter(pk=statement.pk).update(
+                lines_done=start + len(chunk), updated_at=timezone.now()
+            )
     statement_recount(statement)
-    return statement
+    now = timezone.now()
+    statement.status, statement.last_error, statement.lines_done = statement.Status.DONE, "", len(pairs)
+    statement.finished_at = statement.updated_at = now
+    statement.save(update_fields=["status", "last_error", "lines_done", "finished_at", "updated_at"])
 
 
 def _import_chunk(statement, pairs, index: PledgeIndex, *, by) -> None:
@@ -523,6 +623,81 @@ def statement_recount(statement: BankStatementImport) -> None:
     statement.lines_ignored = counts["ignored"]
     statement.amount_matched = counts["amount"] or 0
     statement.save(update_fields=["lines_new", "lines_matched", "lines_unmatched", "lines_ignored", "amount_matched"])
+
+
+# --- suggestions for a line that waits ---------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Suggestion:
+    pledge: Pledge
+    outstanding: int
+    score: int
+    reasons: tuple[str, ...]
+
+
+SUGGESTIONS_MAX = 5
+_CANDIDATES_MAX = 200
+
+
+def bank_line_suggestions(line: BankStatementLine, pledges) -> list[Suggestion]:
+    """The open pledges of `pledges` (already scoped to the reader) a queued line most likely pays,
+    best first, each with its reasons: at most `SUGGESTIONS_MAX`, in two queries.
+
+    Evidence, and its weight: the pledge's reference in the description (100), or only its code
+    without the campaign's prefix (60); the amount equal to what is still to pay on the pledge (40)
+    or to the pledge's amount (25); the donor's name, without diacritics, being the sender's (40) or
+    found in the description (30), or sharing two words or more with them (10). A pledge must have
+    a reference fragment, the amount or the exact name to be a candidate.
+    """
+    from .selectors import pledge_paid_amounts
+
+    pledges = pledges.filter(
+        campaign__unit__path__startswith=line.statement.unit.path,
+        status__in=[Pledge.Status.PLEDGED, Pledge.Status.PARTIALLY_PAID],
+    )
+    if line.statement.campaign_id is not None:
+        pledges = pledges.filter(campaign_id=line.statement.campaign_id)
+    memo_code = _alphanumeric(line.memo)
+    prefixes = set(pledges.values_list("campaign__reference_prefix", flat=True).distinct())
+    windows = {memo_code[i:i + REFERENCE_LENGTH] for i in range(max(len(memo_code) - REFERENCE_LENGTH + 1, 0))}
+    windows = {window for window in windows if all(char in REFERENCE_ALPHABET for char in window)}
+    counterparty, memo_words = _words(line.counterparty), _words(line.memo)
+    query = Q(amount=line.amount) | Q(outstanding=line.amount)
+    if windows and prefixes:
+        query |= Q(reference__in=[f"{prefix}-{window}" for prefix in prefixes for window in windows])
+    if counterparty.strip():
+        query |= Q(donor__name_normalized=name_normalize(" ".join(counterparty.split())))
+    rows = (
+        pledge_paid_amounts(pledges)
+        .annotate(outstanding=F("amount") - F("paid_amount"))
+        .filter(query)
+        .select_related("donor", "campaign")
+        .order_by("-pk")[:_CANDIDATES_MAX]
+    )
+    suggestions = []
+    for pledge in rows:
+        score, reasons = 0, []
+        reference = _alphanumeric(pledge.reference)
+        if reference in memo_code:
+            score, reasons = score + 100, [*reasons, _("mã ủng hộ có trong nội dung")]
+        elif reference[-REFERENCE_LENGTH:] in windows:
+            score, reasons = score + 60, [*reasons, _("mã (không có tiền tố) có trong nội dung")]
+        if pledge.outstanding == line.amount:
+            score, reasons = score + 40, [*reasons, _("số tiền bằng số còn phải nộp")]
+        elif pledge.amount == line.amount:
+            score, reasons = score + 25, [*reasons, _("số tiền bằng số tiền cam kết")]
+        name = _words(pledge.donor.name_normalized)
+        if name.strip() and name == counterparty:
+            score, reasons = score + 40, [*reasons, _("tên người chuyển là tên nhà hảo tâm")]
+        elif name.count(" ") >= 3 and name in memo_words:
+            score, reasons = score + 30, [*reasons, _("tên nhà hảo tâm có trong nội dung")]
+        elif len(set(name.split()) & (set(counterparty.split()) | set(memo_words.split()))) >= 2:
+            score, reasons = score + 10, [*reasons, _("tên gần giống")]
+        suggestions.append(Suggestion(pledge=pledge, outstanding=max(pledge.outstanding, 0), score=score,
+                                      reasons=tuple(reasons)))
+    suggestions.sort(key=lambda suggestion: (-suggestion.score, -suggestion.pledge.pk))
+    return suggestions[:SUGGESTIONS_MAX]
 
 
 # --- the reconciliation queue -----------------------------------------------------------------

@@ -258,8 +258,15 @@ class HonorRollRemovalRequest(models.Model):
         return self.closed_at is not None
 
 
-class BankStatementImport(models.Model):
-    """One bank-statement file imported for a unit's bank account (`donations.bank_statement`)."""
+class BankStatementImport(OutboxJob):
+    """One bank-statement file imported for a unit's bank account (`donations.bank_statement`).
+
+    A job of the outbox (`fundmgr.core.outbox`): the admin's upload stores the file here (pending)
+    and returns; the worker reads it, stores and matches its lines in chunks, and counts them in
+    `lines_done` (the progress bar), then marks it done, or failed with the reasons in `last_error`.
+    """
+
+    done_field = "finished_at"
 
     class Format(models.TextChoices):
         VIETCOMBANK = "vcb", "Vietcombank"
@@ -275,7 +282,11 @@ class BankStatementImport(models.Model):
     )
     file_name = models.CharField(_("tên tệp"), max_length=255)
     file_sha256 = models.CharField(_("SHA-256 của tệp"), max_length=64, db_index=True)
-    format = models.CharField(_("mẫu sao kê"), max_length=20, choices=Format.choices)
+    # The layout asked for, "" for automatic detection, until the file is read; then the one read.
+    format = models.CharField(_("mẫu sao kê"), max_length=20, choices=Format.choices, blank=True)
+    content = models.BinaryField(_("nội dung tệp"), default=bytes, editable=False)
+    lines_done = models.PositiveIntegerField(_("số dòng đã xử lý"), default=0)
+    finished_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
     lines_credit = models.PositiveIntegerField(_("số dòng ghi có"), default=0)
     lines_debit = models.PositiveIntegerField(
         _("số dòng ghi nợ"), default=0, help_text=_("Tiền ra khỏi tài khoản: không phải tiền ủng hộ, không lưu.")

@@ -6,6 +6,10 @@
   `fundmgr.core.outbox.requeue_stale`, through `pledge_email_send_task`, as registered in
   `DonationsConfig.ready`);
 - `pledge_email_send_task(pledge_email_id)`: any pledge e-mail row (the reminders);
+- `bank_statement_import_task(statement_id)`: an uploaded bank statement, queued after commit by
+  `bank_statement.statement_upload` (registered with the outbox in `DonationsConfig.ready`, so a
+  lost message or a killed worker is picked up again by the requeue beat); retried on an
+  unexpected error, then marked failed; a file that cannot be read fails at once, with its reasons;
 - `pledge_reminders_task()`: the daily beat job (08:00 Asia/Ho_Chi_Minh, migration
   `donations/0006`) that creates the reminders due and queues them.
 
@@ -25,7 +29,7 @@ from django.utils import timezone
 
 from fundmgr.core import outbox
 
-from . import services
+from . import bank_statement, services
 from .models import PledgeEmail
 
 logger = logging.getLogger(__name__)
@@ -87,3 +91,16 @@ def pledge_email_send_task(self, pledge_email_id: int) -> str:
 def pledge_reminders_task() -> int:
     """The daily beat job: create today's reminders and queue them; how many rows were new."""
     return services.pledge_reminders_due(today=timezone.localdate()).created
+
+
+class _StatementImportTask(outbox.RetryingJobTask):
+    max_retries = 3
+
+    def give_up(self, args, error):
+        bank_statement.statement_import_mark_failed(statement_id=args[0], error=error)
+
+
+@shared_task(base=_StatementImportTask)
+def bank_statement_import_task(statement_id: int) -> str:
+    statement = bank_statement.statement_import_run(statement_id=statement_id)
+    return statement.status

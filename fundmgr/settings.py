@@ -225,10 +225,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "donors", "imports", "reports")]
 CELERY_TASK_ROUTES = {
+    "donations.tasks.bank_statement_import_task": {"queue": "imports"},  # before the donors' pattern
     "receipts.tasks.*": {"queue": "donors"},  # receipt PDFs and e-mails, annual statements
     "donations.tasks.*": {"queue": "donors"},  # pledge confirmations and reminders
     "fundmgr.reports.tasks.*": {"queue": "reports"},  # exports, whatever their size
     "fundmgr.ledger.tasks.*": {"queue": "reports"},  # the nightly verify_ledger reads every line
+    "scholarships.tasks.allocation_job_task": {"queue": "imports"},  # a large program's run
 }
 
 # --- Pledge reminders (beat, daily at 08:00; donations.services.pledge_reminders_due) ------------

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from donations import services as donations_services
 from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
+from fundmgr.adminkit.search import FoldedSearchMixin
 from fundmgr.core import outbox
 from fundmgr.core.money import format_vnd
 from fundmgr.core.outbox import JobStatus
@@ -60,7 +61,7 @@ class DeliveryInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ReceiptAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     amounts_shown = {"amount": "amount_display"}
     scope_field = "unit"
     permission_domain = Domain.MONEY
@@ -72,7 +73,9 @@ class ReceiptAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admi
     ]
     list_display_links = ["number_display"]
     list_filter = ["state", "year", ("unit", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["number", "payer_name", "verification_code"]
+    search_fields = [
+        "number", "payer_name", "verification_code", "payment__pledge__reference", "payment__bank_reference",
+    ]
     list_select_related = ["unit", "voided_by"]
     date_hierarchy = "receipt_date"
     actions = ["resend_email", "void_receipts"]
@@ -270,7 +273,7 @@ def _stale_minutes() -> int:
 
 
 @admin.register(ReceiptDelivery)
-class ReceiptDeliveryAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class ReceiptDeliveryAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     """The jobs of receipts; filter "cần xử lý" lists the failed and stuck ones."""
 
     scope_field = "receipt__unit"
@@ -324,7 +327,7 @@ class ReceiptDeliveryAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmi
 
 
 @admin.register(DonorAnnualStatement)
-class DonorAnnualStatementAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class DonorAnnualStatementAdmin(AmountsShownMixin, ReadOnlyAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     amounts_shown = {"total_amount": "total_display"}
     scope_field = "donor__unit"
     permission_domain = Domain.MONEY

@@ -14,4 +14,4 @@ List pages run a fixed number of queries whatever the number of rows: related ro
 read their choices once (tests/donations/test_admin.py counts them).
 """
 
-from . import bank_statements, campaigns, donors, honor_roll, payments, pledges  # noqa: F401  (registration is the effect)
+from . import bank_statements, campaigns, donors, home, honor_roll, payments, pledges  # noqa: F401  (registration is the effect)

@@ -19,6 +19,7 @@ from donations import progress as selectors
 from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.forms import AmountFieldsMixin
 from fundmgr.adminkit.scoping import ScopedAdminMixin
+from fundmgr.adminkit.search import FoldedSearchMixin
 from fundmgr.core.charts import progress_chart_svg
 from fundmgr.core.money import format_vnd
 from fundmgr.ledger.models import Fund
@@ -27,7 +28,7 @@ from fundmgr.orgs.scoping import scope_queryset
 
 
 @admin.register(Campaign)
-class CampaignAdmin(AmountsShownMixin, AmountFieldsMixin, ScopedAdminMixin, admin.ModelAdmin):
+class CampaignAdmin(AmountsShownMixin, AmountFieldsMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     amounts_shown = {"goal": "goal_display"}
     amounts_typed = True  # an input for the treasurer, text for the auditor
     scope_field = "unit"

@@ -1,5 +1,5 @@
 """The pieces the donations admin modules share: scoped list filters, the search without
-diacritics, the read-only inline, the reason form and the message of what an action skipped.
+diacritics (and by phone), the read-only inline, the reason form and the message of what an action skipped.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from fundmgr.adminkit.scoping import (
     ScopedChoiceFilter,
     ScopedUnitFilter,
 )
-from fundmgr.core.contacts import name_normalize, phone_normalize
+from fundmgr.adminkit.search import FoldedSearchMixin
+from fundmgr.core.contacts import phone_normalize
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.roles import Domain
 
@@ -102,30 +103,23 @@ class StatementFilter(ScopedChoiceFilter):
 # --- search without diacritics -----------------------------------------------------------------
 
 
-class DonorSearchMixin:
-    """Search the `search_fields`, and also the name without diacritics and the phone in any spelling.
+class DonorSearchMixin(FoldedSearchMixin):
+    """The folded search (`fundmgr.adminkit.search`), and also the donor's phone in any spelling.
 
-    "nguyen van duc" finds "Nguyễn Văn Đức", "0912 345 678" finds "+84912345678". Every lookup
-    follows a many-to-one relation, so a row appears once.
+    "nguyen van duc" finds "Nguyễn Văn Đức" (the folded search), "0912 345 678" finds "+84912345678".
     """
 
     donor_lookup = ""  # path to the Donor ("" on the donor admin itself)
 
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        prefix = f"{self.donor_lookup}__" if self.donor_lookup else ""
-        query = Q(**{f"{prefix}name_normalized__contains": name_normalize(term)})
-        for field in self.search_fields:
-            query |= Q(**{f"{field}__icontains": term})
+    def extra_search(self, request, search_term):
         try:
-            phone = phone_normalize(term)
+            phone = phone_normalize(search_term)
         except ValidationError:
-            phone = ""
-        if phone:
-            query |= Q(**{f"{prefix}phone": phone})
-        return queryset.filter(query), False
+            return None
+        if not phone:
+            return None
+        prefix = f"{self.donor_lookup}__" if self.donor_lookup else ""
+        return Q(**{f"{prefix}phone": phone})
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, ScopedAdminMixin, admin.TabularInline):

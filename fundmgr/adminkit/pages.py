@@ -7,8 +7,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 
-def form_page(model_admin, request, *, title, form, submit_label, intro="", objects=(), action="", link=None):
-    """An intermediate admin page (an action's form, an upload) in the admin's chrome."""
+def form_page(model_admin, request, *, title, form, submit_label, intro="", objects=(), action="", link=None,
+              choices=(), choices_title=""):
+    """An intermediate admin page (an action's form, an upload) in the admin's chrome.
+
+    `choices` are one-click answers shown above the form, best first: dicts with `value` (posted as
+    `choice`), `label`, `detail` and `button`.
+    """
     opts = model_admin.model._meta
     context = {
         **model_admin.admin_site.each_context(request),
@@ -19,6 +24,8 @@ def form_page(model_admin, request, *, title, form, submit_label, intro="", obje
         "action": action,
         "submit_label": submit_label,
         "link": link,
+        "choices": choices,
+        "choices_title": choices_title,
         "opts": opts,
         "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
     }
@@ -45,3 +52,38 @@ def upload_page(model_admin, request, *, form_class, title, run_import, done):
             model_admin.message_user(request, message)
             return HttpResponseRedirect(url)
     return form_page(model_admin, request, title=title, form=form, submit_label=_("Nhập"))
+
+
+def job_progress(*, status: str, label: str, done: int, total: int | None, finished: bool, failed: bool,
+                 message: str = "", next_url: str = "") -> dict:
+    """What a job's progress page shows and its JSON endpoint answers (`progress_page`).
+
+    `total` is None while the job does not know it yet (the file is not read): the bar then moves
+    without a value. `percent` is 100 exactly when the job finished.
+    """
+    if finished:
+        percent = 100
+    elif total:
+        percent = min(99, done * 100 // total)
+    else:
+        percent = 0
+    return {
+        "status": status, "label": label, "done": done, "total": total, "percent": percent,
+        "finished": finished, "failed": failed, "message": message, "next_url": next_url,
+    }
+
+
+def progress_page(model_admin, request, *, title, progress: dict, status_url: str, intro=""):
+    """A job's page in the admin's chrome: a bar that `static/js/job_progress.js` moves by polling
+    `status_url` (JSON, `job_progress`) once a second; without JavaScript the page refreshes itself."""
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "intro": intro,
+        "progress": progress,
+        "status_url": status_url,
+        "opts": opts,
+        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    }
+    return TemplateResponse(request, "admin/job_progress.html", context)

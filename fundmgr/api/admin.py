@@ -12,12 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fundmgr.adminkit.search import FoldedSearchMixin
+
 from .models import ApiToken
 from .services import api_token_check, api_token_create, api_token_revoke
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["name", "user", "scope", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at", "active"]
     list_filter = ["scope"]
     list_select_related = ["user"]

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from fundmgr.adminkit.scoping import ScopedUnitFilter
+from fundmgr.adminkit.search import FoldedSearchMixin
 from fundmgr.orgs.models import Membership
 from fundmgr.orgs.scoping import scope_queryset, user_unit_paths, visible_units
 
@@ -84,7 +85,7 @@ class BypassedServicesFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["occurred_at", "actor_label", "ip", "action", "model_label", "object_id", "unit", "source"]
     list_filter = [
         AuditUnitFilter,

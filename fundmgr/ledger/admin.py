@@ -31,9 +31,12 @@ from django.utils.translation import gettext_lazy as _
 
 from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.forms import form_errors_from, vnd_or_dash
+from fundmgr.adminkit.home import HomeItem, HomePanel, changelist_url, register_home_panels
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
+from fundmgr.adminkit.search import FoldedSearchMixin
 from fundmgr.core.charts import Series, bar_chart_svg
+from fundmgr.core.money import format_vnd
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset
 
@@ -113,7 +116,7 @@ class FundChangeList(ChangeList):
 
 
 @admin.register(Fund)
-class FundAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class FundAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.MONEY
     list_display = [
@@ -267,7 +270,7 @@ class JournalLineInline(JournalReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class JournalEntryAdmin(JournalReadOnlyAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.LEDGER
     list_display = ["id", "date", "memo_short", "unit", "source_type", "source_id", "reverses_number", "short_hash"]
@@ -362,3 +365,50 @@ class LedgerVerificationAdmin(JournalReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return user_can(request.user, Action.VIEW, Domain.LEDGER)
+
+
+# --- the admin's home: balances and checks (`fundmgr.adminkit.home`) ------------------------------
+HOME_FUNDS_SHOWN = 12
+
+
+@register_home_panels
+def ledger_panels(request) -> list[HomePanel]:
+    """Each fund's balance and what it may still pay, drawn side by side, and the last check of the
+    books. One query for the funds (balances are subqueries), one per commitment source, one for
+    the last check."""
+    user = request.user
+    if not user_can(user, Action.VIEW, Domain.LEDGER):
+        return []
+    funds = scope_queryset(Fund.objects.all(), user, "unit", roles=roles_with(Action.VIEW, Domain.LEDGER))
+    funds = list(funds_attach_available(list(funds_with_balances(funds).order_by("code")[:HOME_FUNDS_SHOWN])))
+    chart = bar_chart_svg(
+        title=gettext("Số dư và số dư khả dụng của các quỹ"), categories=[fund.code for fund in funds],
+        series=[
+            Series(gettext("Số dư"), [fund.balance for fund in funds], "chart-bar--in"),
+            Series(gettext("Khả dụng"), [fund.available for fund in funds], "chart-bar--out"),
+        ],
+        dom_id="home-funds",
+    ) if funds else None
+    balances = HomePanel(
+        key="funds", title=gettext("Số dư các quỹ"), order=20,
+        header=[gettext("Quỹ"), gettext("Số dư"), gettext("Khả dụng")],
+        rows=[[fund.name, format_vnd(fund.balance), format_vnd(fund.available)] for fund in funds],
+        charts=[chart] if chart else [], link=(gettext("Mọi quỹ"), changelist_url(Fund)),
+        note="" if funds else gettext("Chưa có quỹ nào."),
+    )
+    last = LedgerVerification.objects.order_by("-started_at", "-pk").first()
+    if last is None:
+        note = gettext("Sổ chưa được kiểm tra lần nào (manage.py verify_ledger).")
+    elif last.ok:
+        note = gettext("Lần kiểm tra gần nhất (%(when)s): sổ nguyên vẹn, %(entries)s bút toán.") % {
+            "when": date_format(timezone.localtime(last.started_at), "d/m/Y H:i"), "entries": last.entries_checked}
+    else:
+        note = gettext("Lần kiểm tra gần nhất (%(when)s) phát hiện sai lệch: %(message)s") % {
+            "when": date_format(timezone.localtime(last.started_at), "d/m/Y H:i"), "message": last.message}
+    checks = HomePanel(
+        key="checks", title=gettext("Kiểm tra sổ"), order=25, note=note,
+        items=[HomeItem(gettext("lần kiểm tra phát hiện sai lệch"), 1 if last is not None and last.ok is False else 0,
+                        changelist_url(LedgerVerification))],
+        link=(gettext("Các lần kiểm tra"), changelist_url(LedgerVerification)),
+    )
+    return [balances, checks]

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from fundmgr.adminkit.scoping import ScopedAdminMixin
+from fundmgr.adminkit.search import FoldedSearchMixin
 
 from .models import Membership, OrgUnit
 from .roles import Action, Domain
@@ -12,7 +13,7 @@ from .services import membership_grant, membership_revoke
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class OrgUnitAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = ""
     permission_domain = Domain.ORG
     list_display = ["name", "code", "kind", "parent"]
@@ -47,7 +48,7 @@ class OrgUnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.ORG
     list_display = ["user", "full_name", "role", "unit"]

@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (registration is the effect)
     awards,
     conflicts,
     disbursements,
+    home,
     nominations,
     programs,
     students,

@@ -21,6 +21,7 @@ from fundmgr.adminkit.scoping import (
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
 )
+from fundmgr.adminkit.search import FoldedSearchMixin
 from fundmgr.audit.masking import NAME, mask_value
 from fundmgr.orgs.roles import Action, Domain, user_can
 
@@ -40,7 +41,7 @@ from .forms import ReversalForm
 
 
 @admin.register(Disbursement)
-class DisbursementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class DisbursementAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.MONEY
     list_display = [

@@ -22,6 +22,7 @@ from fundmgr.adminkit.scoping import (
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
 )
+from fundmgr.adminkit.search import FoldedSearchMixin
 from fundmgr.orgs.roles import Action, Domain, user_can
 
 from .. import selectors
@@ -68,7 +69,7 @@ class AllocationRunInline(_ProgramInline):
 
 
 @admin.register(ScholarshipProgram)
-class ScholarshipProgramAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ScholarshipProgramAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     scope_field = "unit"
     permission_domain = Domain.AWARDS
     list_display = [

@@ -20,6 +20,7 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from fundmgr.adminkit.pages import form_page, upload_page
 from fundmgr.adminkit.scoping import ScopedAdminMixin, ScopedUnitFilter
-from fundmgr.adminkit.search import CodeSearchMixin
+from fundmgr.adminkit.search import CodeSearchMixin, search_words
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset
 
@@ -160,11 +161,11 @@ class StudentAdmin(ScopedAdminMixin, CodeSearchMixin, _Masked, admin.ModelAdmin)
         if request.path == reverse("admin:autocomplete"):
             queryset = self.get_queryset_for_autocomplete(request, queryset)
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term:
+        words = search_words(search_term)
+        if words:
             # Names are searched only among the children whose names this user may see.
             by_name = scope_queryset(
-                queryset.filter(full_name__icontains=term), request.user, "unit",
+                queryset.filter(*[Q(full_name__fold__contains=word) for word in words]), request.user, "unit",
                 roles=roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS),
             )
             results = results | by_name

@@ -178,7 +178,8 @@ def test_import_pledges_refuses_a_file_with_a_bad_row_entirely(treasurer_client,
     assert Pledge.objects.count() == 0 and Donor.objects.count() == 0
 
 
-def test_statement_upload_then_manual_match_and_ignore(treasurer_client, pledge, unit, treasurer):
+def test_statement_upload_then_manual_match_and_ignore(treasurer_client, pledge, unit, treasurer,
+                                                       django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     content = (
@@ -186,9 +187,10 @@ def test_statement_upload_then_manual_match_and_ignore(treasurer_client, pledge,
         f"{DAY:%d/%m/%Y},2.000.000,chuyen khoan ung ho,FT1,TRAN MAI\n"
         f"{DAY:%d/%m/%Y},15.000,Tra lai tien gui,FT2,\n"
     ).encode()
-    response = treasurer_client.post(reverse("admin:donations_bankstatementimport_add"), {
-        "unit": unit.pk, "format": "auto", "file": SimpleUploadedFile("vcb.csv", content),
-    })
+    with django_capture_on_commit_callbacks(execute=True):  # the job, eager here
+        response = treasurer_client.post(reverse("admin:donations_bankstatementimport_add"), {
+            "unit": unit.pk, "format": "auto", "file": SimpleUploadedFile("vcb.csv", content),
+        })
     assert response.status_code == 302
     transfer, interest = BankStatementLine.objects.order_by("line_number")
     assert transfer.status == interest.status == "unmatched"
@@ -206,15 +208,20 @@ def test_statement_upload_then_manual_match_and_ignore(treasurer_client, pledge,
     assert (statement.lines_matched, statement.lines_unmatched, statement.lines_ignored) == (1, 0, 1)
 
 
-def test_statement_upload_shows_unreadable_files(treasurer_client, unit):
+def test_statement_upload_shows_unreadable_files(treasurer_client, unit, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = treasurer_client.post(reverse("admin:donations_bankstatementimport_add"), {
-        "unit": unit.pk, "format": "auto", "file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n"),
-    })
-    assert response.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = treasurer_client.post(reverse("admin:donations_bankstatementimport_add"), {
+            "unit": unit.pk, "format": "auto", "file": SimpleUploadedFile("x.csv", b"a,b\n1,2\n"),
+        })
+    # The file is read by the job (eager here): its progress page says why it failed.
+    assert response["Location"] == reverse("admin:donations_bankstatementimport_progress",
+                                           args=[BankStatementImport.objects.get().pk])
+    response = treasurer_client.get(response["Location"])
     assert "Không nhận ra mẫu sao kê" in response.content.decode()
-    assert BankStatementImport.objects.count() == 0
+    statement = BankStatementImport.objects.get()
+    assert (statement.status, statement.lines_credit, statement.lines.count()) == ("failed", 0, 0)
 
 
 def test_payments_are_append_only_in_the_admin(treasurer_client, pledge):
