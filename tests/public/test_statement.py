@@ -10,7 +10,6 @@ import subprocess
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -65,9 +64,7 @@ def csv_rows(data: bytes) -> list[list[str]]:
 # --- the demo: nothing private, totals as the fund statement ---------------------------------------
 
 @pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("seed_demo", stdout=io.StringIO())
+def demo(demo_seeded):
     return Campaign.objects.get(slug="tet-khuyen-hoc-2026")
 
 
