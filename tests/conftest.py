@@ -65,6 +65,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_flush_on_postgres():
+    """After a transactional test, empty the tables that have rows instead of truncating all of
+    them (tests/fast_flush.py): seconds a test on PostgreSQL."""
+    if not on_postgres():
+        yield
+        return
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from tests.fast_flush import sql_flush
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery_by_default(settings):
     """Tasks run in-process unless a test asks for the real broker (it then sets this itself).
@@ -138,16 +154,10 @@ def _transparency_files(settings, _transparency_dir, request):
 @pytest.fixture(scope="session")
 def _demo_snapshot(django_db_setup, django_db_blocker, _transparency_dir):
     """`seed_demo` run once for the session (tests/demo_snapshot.py), with the settings every test has."""
-    from tests.demo_snapshot import DemoSnapshot
+    from tests.demo_snapshot import DemoSnapshot, snapshot_settings
 
     with django_db_blocker.unblock():
-        return DemoSnapshot.take({
-            "DEBUG": True, "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
-            "CELERY_TASK_ALWAYS_EAGER": True, "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "TRANSPARENCY_SIGNING_KEY": "", "TRANSPARENCY_SIGNING_KEY_FILE": "",
-            "TRANSPARENCY_DEV_KEY_FILE": str(_transparency_dir / "signing-key.pem"),
-            "TRANSPARENCY_CHECKPOINT_FILE": str(_transparency_dir / "checkpoints-demo-snapshot.jsonl"),
-        })
+        return DemoSnapshot.take(snapshot_settings(_transparency_dir))
 
 
 @pytest.fixture

@@ -49,18 +49,38 @@ def _state() -> dict:
     return {model: _rows(model) for model in _tables()}
 
 
+def snapshot_settings(transparency_dir) -> dict:
+    """The settings every test has (the autouse fixtures of tests/conftest.py), for a session's build."""
+    return {
+        "DEBUG": True, "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        "CELERY_TASK_ALWAYS_EAGER": True, "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "TRANSPARENCY_SIGNING_KEY": "", "TRANSPARENCY_SIGNING_KEY_FILE": "",
+        "TRANSPARENCY_DEV_KEY_FILE": str(transparency_dir / "signing-key.pem"),
+        "TRANSPARENCY_CHECKPOINT_FILE": str(transparency_dir / "checkpoints-snapshot.jsonl"),
+    }
+
+
+def seed_demo() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
 @dataclass
 class DemoSnapshot:
-    output: str
+    """What `build` (by default the whole `seed_demo`) did to the database; `output`, what it returned."""
+
+    output: object
     day: object
     before: dict
+    build: object
     added: dict = field(default_factory=dict)  # model -> [row], rows the command inserted
     changed: dict = field(default_factory=dict)  # model -> [row], rows it updated
     removed: dict = field(default_factory=dict)  # model -> [pk], rows it deleted
 
     @classmethod
-    def take(cls, seed_settings: dict) -> DemoSnapshot:
-        """Run `seed_demo` for real in a transaction rolled back afterwards; keep what it did."""
+    def take(cls, seed_settings: dict, build=seed_demo) -> DemoSnapshot:
+        """Run `build` for real in a transaction rolled back afterwards; keep what it did."""
         from fundmgr.celery import app as celery_app
 
         eager = celery_app.conf.task_always_eager
@@ -71,13 +91,12 @@ class DemoSnapshot:
                 with transaction.atomic():
                     before = _state()
                     day = timezone.localdate()
-                    out = io.StringIO()
-                    call_command("seed_demo", stdout=out)
+                    output = build()
                     after = _state()
                     transaction.set_rollback(True)
         finally:
             celery_app.conf.task_always_eager = eager
-        snapshot = cls(output=out.getvalue(), day=day, before=before)
+        snapshot = cls(output=output, day=day, before=before, build=build)
         for model, rows in after.items():
             old = before[model]
             added = [row for pk, row in rows.items() if pk not in old]
@@ -94,14 +113,12 @@ class DemoSnapshot:
     def matches_the_database(self) -> bool:
         return timezone.localdate() == self.day and _state() == self.before
 
-    def restore(self) -> str:
-        """Put the demo into the current test's transaction; the command's output."""
+    def restore(self):
+        """Put the rows into the current test's transaction; what `build` returned."""
         if not self.matches_the_database():
-            warnings.warn("the database is not as it was when the demo snapshot was taken: seeding for real",
+            warnings.warn("the database is not as it was when the snapshot was taken: building for real",
                           stacklevel=2)
-            out = io.StringIO()
-            call_command("seed_demo", stdout=out)
-            return out.getvalue()
+            return self.build()
         touched = {*self.added, *self.changed, *self.removed}
         with transaction.atomic(), _triggers_off(touched):
             for model, pks in self.removed.items():
@@ -124,25 +141,36 @@ class DemoSnapshot:
 
 
 class _triggers_off:
-    """PostgreSQL: the tables' own triggers off while the rows go in (foreign keys stay checked)."""
+    """PostgreSQL: the tables' own triggers off while the rows go in. A superuser turns them off for
+    the transaction (`session_replication_role`); otherwise each table's user triggers are disabled
+    and enabled again (foreign keys stay checked)."""
 
     def __init__(self, tables):
         self.tables = [connection.ops.quote_name(model._meta.db_table) for model in tables]
+        self.replica = False
+        if connection.vendor == "postgresql":
+            from tests.fast_flush import _is_superuser
 
-    def _alter(self, what: str) -> None:
+            self.replica = _is_superuser(connection)
+
+    def _execute(self, *statements: str) -> None:
         with connection.cursor() as cursor:
-            for table in self.tables:
-                cursor.execute(f"ALTER TABLE {table} {what} TRIGGER USER")
+            for statement in statements:
+                cursor.execute(statement)
 
     def __enter__(self):
-        if connection.vendor == "postgresql":
-            self._alter("DISABLE")
+        if self.replica:
+            self._execute("SET LOCAL session_replication_role = replica")
+        elif connection.vendor == "postgresql":
+            self._execute(*(f"ALTER TABLE {table} DISABLE TRIGGER USER" for table in self.tables))
 
     def __exit__(self, *exc):
-        if connection.vendor == "postgresql" and exc[0] is None:
-            with connection.cursor() as cursor:
-                # A table with pending (deferred) trigger events cannot be altered: run them now.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            self._alter("ENABLE")
+        if exc[0] is not None:
+            return False
+        if self.replica:
+            self._execute("SET LOCAL session_replication_role = origin")
+        elif connection.vendor == "postgresql":
+            # A table with pending (deferred) trigger events cannot be altered: run them now.
+            self._execute("SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL DEFERRED",
+                          *(f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in self.tables))
         return False
