@@ -65,6 +65,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_flush_on_postgres():
+    """After a transactional test, empty the tables that have rows instead of truncating all of
+    them (tests/fast_flush.py): seconds a test on PostgreSQL."""
+    if not on_postgres():
+        yield
+        return
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from tests.fast_flush import sql_flush
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery_by_default(settings):
     """Tasks run in-process unless a test asks for the real broker (it then sets this itself).
@@ -108,6 +124,13 @@ def _api_throttles_out_of_the_way(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The real hasher is slow on purpose (about a second a password on a busy machine): tests that
+    create users with passwords, log in or seed the demo would spend most of their time hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _mail_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
@@ -126,6 +149,24 @@ def _transparency_files(settings, _transparency_dir, request):
     settings.TRANSPARENCY_DEV_KEY_FILE = str(_transparency_dir / "signing-key.pem")
     name = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
     settings.TRANSPARENCY_CHECKPOINT_FILE = str(_transparency_dir / f"checkpoints-{name}.jsonl")
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(django_db_setup, django_db_blocker, _transparency_dir):
+    """`seed_demo` run once for the session (tests/demo_snapshot.py), with the settings every test has."""
+    from tests.demo_snapshot import DemoSnapshot, snapshot_settings
+
+    with django_db_blocker.unblock():
+        return DemoSnapshot.take(snapshot_settings(_transparency_dir))
+
+
+@pytest.fixture
+def demo_seeded(db, _demo_snapshot, settings):
+    """The database as `manage.py seed_demo` leaves it, in this test's transaction, without the 20 to
+    50 seconds the command takes: its rows are put back from the session's one run. The command's
+    output is the fixture's value."""
+    settings.DEBUG = True
+    return _demo_snapshot.restore()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import datetime
 import random
-import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -187,7 +186,9 @@ def test_the_services_refuse_a_user_outside_the_statements_unit(campaign, unit, 
     assert (line.status, line.payment, Payment.objects.count()) == ("unmatched", None, 0)
 
 
-# --- 10,000 lines -----------------------------------------------------------------------------
+# --- a long statement ---------------------------------------------------------------------------
+# 400 lines against 30 pledges here; the 10,000-line statement against 500 pledges, with its
+# timing, is `bench/bank_import.py` (docs/performance.md): the same generator's kind of file.
 
 
 def statement_of(pledges, lines: int, seed: int = 2026) -> tuple[bytes, int]:
@@ -225,23 +226,20 @@ def statement_of(pledges, lines: int, seed: int = 2026) -> tuple[bytes, int]:
     return ("\n".join(rows) + "\n").encode(), with_reference
 
 
-def test_ten_thousand_lines_match_every_reference_and_reimport_creates_nothing(campaign, unit):
-    references = [make_pledge(campaign, f"Nhà hảo tâm {i}", 10**9, phone="").reference for i in range(200)]
-    content, with_reference = statement_of(references, 10_000)
+def test_a_long_statement_matches_every_reference_and_reimport_creates_nothing(campaign, unit):
+    references = [make_pledge(campaign, f"Nhà hảo tâm {i}", 10**9, phone="").reference for i in range(30)]
+    content, with_reference = statement_of(references, 400)
 
-    started = time.perf_counter()
-    statement = statement_import(unit=unit, file_name="vcb-10000.csv", content=content)
-    elapsed = time.perf_counter() - started
+    statement = statement_import(unit=unit, file_name="vcb-400.csv", content=content)
 
     assert statement.format == "vcb"
     credit_lines = statement.lines_credit
-    assert credit_lines + statement.lines_debit == 10_000 and statement.lines_new == credit_lines
-    assert statement.lines_matched == with_reference == Payment.objects.count()
+    assert credit_lines + statement.lines_debit == 400 and statement.lines_new == credit_lines
+    assert statement.lines_matched == with_reference == Payment.objects.count() > 200
     assert BankStatementLine.objects.filter(status="matched", matched_by="reference").count() == with_reference
     assert statement.lines_unmatched == credit_lines - with_reference
-    print(f"\n10,000 lines imported in {elapsed:.1f} s")
 
-    again = statement_import(unit=unit, file_name="vcb-10000.csv", content=content)
+    again = statement_import(unit=unit, file_name="vcb-400.csv", content=content)
     assert (again.lines_new, again.lines_matched) == (0, 0)
     assert Payment.objects.count() == with_reference
     assert BankStatementLine.objects.count() == credit_lines

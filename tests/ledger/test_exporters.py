@@ -45,9 +45,8 @@ def csv_rows(data: bytes) -> list[list[str]]:
 
 
 @pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("seed_demo", stdout=io.StringIO())
+def demo(demo_seeded):
+    return demo_seeded
 
 
 def test_the_ledger_registers_its_five_books():

@@ -10,11 +10,10 @@ import subprocess
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from donations.models import Payment
+from donations.models import Payment, Pledge
 from donations.progress import publicly_named
 from donations.services import payment_record
 from fundmgr.core.exporting import ExportRequest
@@ -65,9 +64,7 @@ def csv_rows(data: bytes) -> list[list[str]]:
 # --- the demo: nothing private, totals as the fund statement ---------------------------------------
 
 @pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("seed_demo", stdout=io.StringIO())
+def demo(demo_seeded):
     return Campaign.objects.get(slug="tet-khuyen-hoc-2026")
 
 
@@ -160,15 +157,32 @@ def test_only_consenting_donors_are_named_the_others_by_the_end_of_their_bank_re
 
 # --- search, paging, bad input --------------------------------------------------------------------
 
-@pytest.fixture
-def hundred(campaign):
-    """120 payments over three days, 40 a day, amounts 1.001.000 … 1.120.000."""
+def hundred_build() -> int:
+    """The campaign fixture's province, funds and campaign, and 120 payments over three days, 40 a day,
+    amounts 1.001.000 … 1.120.000; the pledge's pk."""
+    unit = factories.province_make()
+    campaign = factories.campaign_make(unit=unit, funds=factories.funds_make(unit))
     pledge = factories.pledge_make(campaign, amount=500_000_000, name="Công ty Bình Minh", honor_roll=True)
     today = timezone.localdate()
     for number in range(120):
         pay(pledge, 1_000_000 + (number + 1) * 1000, day=today - datetime.timedelta(days=2 - number // 40),
             bank_reference=f"FT{number:08d}X")
-    return pledge
+    return pledge.pk
+
+
+@pytest.fixture(scope="session")
+def _hundred_rows(django_db_setup, django_db_blocker, _transparency_dir):
+    from tests.demo_snapshot import DemoSnapshot, snapshot_settings
+
+    with django_db_blocker.unblock():
+        return DemoSnapshot.take({**snapshot_settings(_transparency_dir), "DEBUG": False}, build=hundred_build)
+
+
+@pytest.fixture
+def hundred(db, _hundred_rows):
+    """`hundred_build`'s pledge: built once per session (120 payments through the services take
+    seconds), its rows put back into each test's transaction (tests/demo_snapshot.py)."""
+    return Pledge.objects.get(pk=_hundred_rows.restore())
 
 
 def test_paging_walks_every_line_once_forward_and_back(client, hundred):

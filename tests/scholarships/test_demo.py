@@ -1,5 +1,5 @@
-"""The students and the scholarship program of `seed_demo`: through the services, twice, and the
-second run adds nothing."""
+"""The students and the scholarship program of `seed_demo`: through the services (the session's run,
+`demo_seeded`), then again, and the second run adds nothing."""
 
 import pytest
 from django.core.management import call_command
@@ -19,10 +19,7 @@ def counts():
     )
 
 
-def test_the_demo_takes_a_program_from_nominations_to_paid_awards(settings):
-    settings.DEBUG = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo")
+def test_the_demo_takes_a_program_from_nominations_to_paid_awards(demo_seeded):
     first = counts()
 
     assert first[:3] == (60, 1, 60)

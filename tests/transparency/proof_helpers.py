@@ -1,10 +1,8 @@
-"""Logs to prove things about: the demo data, or made-up entries, synced, with a checkpoint over them,
+"""Logs to prove things about: the demo data (`demo_seeded`), or made-up entries, synced, with a checkpoint over them,
 signed as the daily job signs it (`checkpoint_take`, with the tests' development key)."""
 
 import hashlib
 from pathlib import Path
-
-from django.core.management import call_command
 
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Account, Fund, JournalEntry, JournalLine
@@ -18,13 +16,6 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "transparency_verify.
 def checkpoint_over_the_log() -> Checkpoint:
     """A signed checkpoint over the whole log (the last one when the log has not grown since)."""
     return checkpoint_take()
-
-
-def seed_demo_with_checkpoint(settings) -> Checkpoint:
-    settings.DEBUG = True
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", verbosity=0)
-    return checkpoint_over_the_log()
 
 
 def entry_hash(number: int) -> str:

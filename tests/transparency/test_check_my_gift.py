@@ -21,7 +21,7 @@ from fundmgr.transparency import tree
 from receipts import services as receipts_services
 from receipts.models import Receipt
 
-from .proof_helpers import SCRIPT, checkpoint_over_the_log, seed_demo_with_checkpoint
+from .proof_helpers import SCRIPT, checkpoint_over_the_log
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +29,9 @@ SITE_URL = "https://khuyenhoc.example.vn"
 
 
 @pytest.fixture
-def demo(settings):
-    settings.SITE_URL = SITE_URL  # before the demo's receipts are e-mailed
-    return seed_demo_with_checkpoint(settings)
+def demo(settings, demo_seeded):
+    settings.SITE_URL = SITE_URL
+    return checkpoint_over_the_log()
 
 
 def pledge_with_payments(count: int, *statuses: str) -> Pledge:

@@ -120,10 +120,8 @@ def test_no_key_writes_nothing(post, settings):
     assert Checkpoint.objects.count() == 0
 
 
-def test_seed_demo_leaves_a_checkpoint(capsys, settings):
-    settings.DEBUG = True  # the demo's default password
-    call_command("seed_demo")
-    labels = [line.split(":")[0] for line in capsys.readouterr().out.splitlines()]
+def test_seed_demo_leaves_a_checkpoint(demo_seeded):
+    labels = [line.split(":")[0] for line in demo_seeded.splitlines()]
     assert labels[-1] == "transparency"  # after every app that posts entries
     checkpoint = Checkpoint.objects.get()
     assert (checkpoint.tree_size, checkpoint.root_hash) == (JournalEntry.objects.count(), journal_root(None))

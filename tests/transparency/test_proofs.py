@@ -21,7 +21,7 @@ from fundmgr.ledger.models import Fund, JournalEntry
 from fundmgr.ledger.services import Line, entry_post
 from fundmgr.transparency import tree
 
-from .proof_helpers import SCRIPT, add_entries, checkpoint_over_the_log, seed_demo_with_checkpoint
+from .proof_helpers import SCRIPT, add_entries, checkpoint_over_the_log
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +57,9 @@ def altered(hex_hash: str) -> str:
 
 
 @pytest.fixture
-def demo(settings):
+def demo(settings, demo_seeded):
     settings.TRANSPARENCY_PROOF_RATE_LIMIT_PER_IP = "10000/m"  # a proof for each of the demo's entries
-    return seed_demo_with_checkpoint(settings)
+    return checkpoint_over_the_log()
 
 
 @pytest.fixture
