@@ -6,6 +6,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from fundmgr.core.outbox import JobStatus
+
 
 def form_page(model_admin, request, *, title, form, submit_label, intro="", objects=(), action="", link=None,
               choices=(), choices_title=""):
@@ -87,3 +89,24 @@ def progress_page(model_admin, request, *, title, progress: dict, status_url: st
         "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
     }
     return TemplateResponse(request, "admin/job_progress.html", context)
+
+
+class RefreshWhileRunningMixin:
+    """A job's list and page reload themselves every `refresh_seconds` while a job shown there is
+    pending or running (the templates read `refresh_seconds`), and stop once every one has ended."""
+
+    refresh_seconds = 3
+    running_statuses = (JobStatus.PENDING, JobStatus.RUNNING)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        if self.get_queryset(request).filter(status__in=self.running_statuses).exists():
+            extra_context["refresh_seconds"] = self.refresh_seconds
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        job = self.get_object(request, object_id)
+        if job is not None and job.status in self.running_statuses:
+            extra_context["refresh_seconds"] = self.refresh_seconds
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fundmgr.adminkit.forms import form_errors_from
+from fundmgr.adminkit.pages import RefreshWhileRunningMixin
 from fundmgr.adminkit.scoping import ScopedAdminMixin
 from fundmgr.core import exporting
 from fundmgr.core.money import format_vnd
@@ -33,7 +34,6 @@ from fundmgr.orgs.scoping import visible_units
 from . import selectors, services
 from .models import CONTENT_TYPES, ReportRun, ReportSchedule
 
-REFRESH_SECONDS = 3
 OPEN_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
 STATUS_LABELS = dict(JobStatus.choices)  # a run is never skipped: it is done, or failed with a reason
 
@@ -90,7 +90,7 @@ def _may_run_some_report(user) -> bool:
 
 
 @admin.register(ReportRun)
-class ReportRunAdmin(admin.ModelAdmin):
+class ReportRunAdmin(RefreshWhileRunningMixin, admin.ModelAdmin):
     # Fits 1366 px with the filter column: the rows are in the progress column ("3.000 / 3.000").
     list_display = [
         "title_display", "parameters_display", "requested_by", "unit_display", "status_display", "progress_display",
@@ -210,19 +210,6 @@ class ReportRunAdmin(admin.ModelAdmin):
         return format_html('<dl class="report-manifest-list">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
 
     # --- pages ------------------------------------------------------------------------------------
-    def changelist_view(self, request, extra_context=None):
-        extra_context = extra_context or {}
-        if self.get_queryset(request).filter(status__in=OPEN_STATUSES).exists():
-            extra_context["refresh_seconds"] = REFRESH_SECONDS
-        return super().changelist_view(request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        run = self.get_object(request, object_id)
-        if run is not None and run.status in OPEN_STATUSES:
-            extra_context["refresh_seconds"] = REFRESH_SECONDS
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def add_view(self, request, form_url="", extra_context=None):
         """Pick a report (only those the user may run), then its parameters; the run's page follows."""
         if not self.has_add_permission(request):

@@ -14,19 +14,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fundmgr.adminkit.pages import RefreshWhileRunningMixin
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin
-from fundmgr.core.outbox import JobStatus
 from fundmgr.orgs.roles import Domain
 
 from ..models import AllocationJob
 from .common import ProgramFilter, ProgramUnitFilter, person_name
 
-REFRESH_SECONDS = 2
-OPEN_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
-
 
 @admin.register(AllocationJob)
-class AllocationJobAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class AllocationJobAdmin(RefreshWhileRunningMixin, ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    refresh_seconds = 2  # a run takes seconds to a minute: the bar should move
     scope_field = "program__unit"
     permission_domain = Domain.AWARDS
     list_display = ["__str__", "program", "requester_display", "status", "progress_display", "run_display", "created_at"]
@@ -57,16 +55,3 @@ class AllocationJobAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
             '<a href="{}">{} – {}</a>', reverse("admin:scholarships_allocationrun_change", args=[job.run_id]),
             f"#{job.run_id}", _("xem từng quyết định"),
         )
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = extra_context or {}
-        if self.get_queryset(request).filter(status__in=OPEN_STATUSES).exists():
-            extra_context["refresh_seconds"] = REFRESH_SECONDS
-        return super().changelist_view(request, extra_context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        job = self.get_object(request, object_id)
-        if job is not None and job.status in OPEN_STATUSES:
-            extra_context["refresh_seconds"] = REFRESH_SECONDS
-        return super().change_view(request, object_id, form_url, extra_context)
