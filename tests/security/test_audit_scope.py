@@ -91,10 +91,12 @@ def test_a_pledge_and_its_payment_write_rows_of_the_campaigns_unit(units, pledge
         received_on=timezone.localdate(), unit=units.commune_a, recorded_by=treasurer,
     )
 
+    # The pledge's transition comes first: `payment_record` takes the ledger's chain head and the
+    # receipt counter last, just before commit (docs/performance.md).
     assert service_rows(start) == [
+        ("donations.pledge", "transition", a),  # the pledge has no unit: its campaign's, by its path
         ("ledger.journalentry", "create", a),
         ("donations.payment", "create", a),
-        ("donations.pledge", "transition", a),  # the pledge has no unit: its campaign's, by its path
         ("receipts.receipt", "create", a),
     ]
     assert payment.receipt.unit_id == a

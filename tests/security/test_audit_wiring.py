@@ -278,9 +278,9 @@ def test_payment_record_writes_the_entry_the_payment_and_the_pledge_transition(p
 
     entry, receipt = payment.journal_entry, payment.receipt
     assert rows(start) == [
+        ("transition", "donations.pledge", str(pledge.pk), "thuquy"),  # before the chain head and the counter
         ("create", "ledger.journalentry", str(entry.pk), "thuquy"),
         ("create", "donations.payment", str(payment.pk), "thuquy"),
-        ("transition", "donations.pledge", str(pledge.pk), "thuquy"),
         ("create", "receipts.receipt", str(receipt.pk), "thuquy"),
     ]
     assert event_of(start, "ledger.journalentry").after == {"entry": entry.pk, "hash": entry.hash, "total": 500_000}
@@ -330,9 +330,9 @@ def test_a_statement_import_and_the_treasurers_match_and_ignore(units, pledge, t
     bank_line_match(line=transfer, pledge=pledge, by=treasurer)
     transfer.refresh_from_db()
     assert rows(start) == [
+        ("transition", "donations.pledge", str(pledge.pk), "thuquy"),
         ("create", "ledger.journalentry", str(transfer.payment.journal_entry_id), "thuquy"),
         ("create", "donations.payment", str(transfer.payment_id), "thuquy"),
-        ("transition", "donations.pledge", str(pledge.pk), "thuquy"),
         ("create", "receipts.receipt", str(transfer.payment.receipt.pk), "thuquy"),
         ("transition", "donations.bankstatementline", str(transfer.pk), "thuquy"),
     ]
