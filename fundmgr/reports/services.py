@@ -144,14 +144,7 @@ def export_unit_ids(user, domain: str, unit: OrgUnit | None) -> frozenset[int] |
 
 
 def _personal(user, domain: str, unit_ids: frozenset[int] | None) -> bool:
-    if domain not in PERSONAL_DOMAINS or user is None:
-        return False
-    if user.is_active and user.is_superuser:
-        return True
-    if unit_ids is None:
-        return False
-    allowed = set(visible_units(user, roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS)).values_list("pk", flat=True))
-    return unit_ids <= allowed
+    return domain in PERSONAL_DOMAINS and selectors.names_readable(user, unit_ids)
 
 
 def _export_request(exporter: Exporter, params: dict, unit_ids, personal: bool, user) -> ExportRequest:
@@ -396,6 +389,19 @@ def _finish(run_id: int, claimed_at: datetime.datetime, scratch, manifest: Manif
             _deliveries_create(run)
     _progress_forget(run_id)
     return True
+
+
+def report_file_open(*, run: ReportRun, by):
+    """The run's file, opened for `by` to download, with an audit row (action "view" on the run): who
+    downloaded which run, whose children's view rows (written once, by the run) say who it names.
+
+    PermissionDenied when `by` may see the run but not its names (`selectors.run_file_may_read`)."""
+    if not selectors.run_file_may_read(by, run):
+        raise PermissionDenied(_("Tệp này có tên học sinh: chỉ người yêu cầu và người được xem dữ liệu cá nhân của "
+                                 "học sinh ở mọi đơn vị của báo cáo mới tải được."))
+    opened = run.file.open("rb")
+    audit_record(action=AuditEvent.Action.VIEW, instance=run, actor=by, after={"file": True, "personal": run.personal})
+    return opened
 
 
 def report_run_mark_failed(*, run_id: int, error: str) -> None:

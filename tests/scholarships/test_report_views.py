@@ -139,3 +139,28 @@ def test_on_postgres_the_rows_are_written_after_the_read_only_snapshot(
     assert {row.after["personal"] for row in rows} == {True}
     assert reports.report_run_execute(run_id=run.pk) is False  # a second call writes nothing more
     assert len(view_rows(channel="report")) == 7
+
+
+def test_a_file_with_names_downloads_only_for_who_may_read_them_and_each_download_is_logged(
+    client, scene, units, committee, people, django_capture_on_commit_callbacks,  # noqa: F811
+):
+    from django.urls import reverse
+
+    run = ask(committee, units.province, "csv", django_capture_on_commit_callbacks)
+    assert run.personal is True
+    url = reverse("admin:reports_reportrun_file", args=[run.pk])
+    auditor = people["auditor"]  # the province's auditor: sees the run (may export awards there), not the names
+    for user in (committee, auditor):
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    client.force_login(auditor)
+    assert client.get(reverse("admin:reports_reportrun_change", args=[run.pk])).status_code == 200
+    refused = client.get(url)
+    assert refused.status_code == 403 and "tên học sinh" in refused.content.decode()
+    client.force_login(committee)
+    for _time in range(2):
+        download = client.get(url)
+        assert download.status_code == 200 and "Lò Thị Mai" in b"".join(download.streaming_content).decode("utf-8-sig")
+    downloads = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, model_label="reports.reportrun", object_id=str(run.pk))
+    assert [(row.actor_id, row.after) for row in downloads] == [(committee.pk, {"file": True, "personal": True})] * 2
+    assert len(view_rows(channel="report")) == 7  # the children's rows are the run's, written once
