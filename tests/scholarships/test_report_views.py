@@ -164,3 +164,13 @@ def test_a_file_with_names_downloads_only_for_who_may_read_them_and_each_downloa
     downloads = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, model_label="reports.reportrun", object_id=str(run.pk))
     assert [(row.actor_id, row.after) for row in downloads] == [(committee.pk, {"file": True, "personal": True})] * 2
     assert len(view_rows(channel="report")) == 7  # the children's rows are the run's, written once
+    # The API's download follows the same rule, in the API's error format.
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(auditor)
+    refused = api.get(f"/api/v1/report-runs/{run.pk}/file/")
+    assert refused.status_code == 403 and "tên học sinh" in refused.json()["message"]
+    api.force_authenticate(committee)
+    assert api.get(f"/api/v1/report-runs/{run.pk}/file/").status_code == 200
+    assert downloads.all().count() == 3  # a fresh query: the queryset above is evaluated
