@@ -22,13 +22,18 @@ class ScholarshipsConfig(AppConfig):
 
         register_source_grouper("scholarships.disbursement", disbursement_programs)
 
-        # The awards book and the award list of the reports.
+        # The awards book and the award list of the reports. Both name children: each run logs one
+        # view row per child it listed (`services.report_views_recorder`, the services' rule, which
+        # the exporters, below the services, cannot import).
+        import dataclasses
+
         from fundmgr.core.exporting import register
 
         from .exporters import AWARD_LIST, AWARDS_DISBURSEMENTS
+        from .services import report_views_recorder
 
-        register(AWARDS_DISBURSEMENTS)
-        register(AWARD_LIST)
+        for exporter in (AWARDS_DISBURSEMENTS, AWARD_LIST):
+            register(dataclasses.replace(exporter, views_record=report_views_recorder(exporter.name)))
 
         # A large program's allocation is a job of the outbox: its requeue job sends a lost one again.
         from fundmgr.core import outbox

@@ -150,13 +150,14 @@ def awards_disbursements_rows(request: ExportRequest):
     per chunk (the awards with their program, units and student; the chunk's vouchers).
 
     The student's name and the voucher's recipient (a student or a guardian) are shown as initials
-    unless `request.personal`, the way the student list and the voucher admin show them.
+    unless `request.personal`, the way the student list and the voucher admin show them. Each child
+    listed goes into `request.shown`, for the view rows of the run (`Exporter.views_record`).
     """
     # The vouchers of each chunk in one more query; `award.disbursement` is the one that stands.
     awards = awards_queryset(request).select_related("program__unit", "student__unit").prefetch_related(
         "disbursements"
     ).order_by("program__code", "student__unit__path", "pk")
-    personal = request.personal
+    personal, shown = request.personal, request.shown
     for award in awards.iterator(chunk_size=CHUNK):
         program, student = award.program, award.student
         disbursement = getattr(award, "disbursement", None)
@@ -164,6 +165,7 @@ def awards_disbursements_rows(request: ExportRequest):
         recipient = "" if not paid else (
             disbursement.recipient_name if personal else mask_value(disbursement.recipient_name, NAME)
         )
+        shown.add(student.pk)
         yield (
             program.code, program.name, award.school_year, program.unit.name, student.unit.name, str(award),
             student.code, student_cell(student, "full_name", personal), student.school_name, student.grade,
@@ -229,14 +231,15 @@ def award_list_rows(request: ExportRequest):
     """One row per award (by program, unit, school, class, record), then the "Cộng" (total) row: the
     count of awards and the sum of their amounts. Three queries per chunk (the awards with their
     program and student, their shares with the funds, their vouchers). The student's name is shown
-    as initials unless `request.personal`."""
+    as initials unless `request.personal`; each child listed goes into `request.shown` (the run's view rows)."""
     awards = award_list_queryset(request).select_related("program", "student__unit").prefetch_related(
         Prefetch("shares", queryset=AwardShare.objects.select_related("fund").order_by("fund__code")), "disbursements",
     ).order_by("program__code", "student__unit__path", "student__school_name", "student__grade", "student_id", "pk")
-    personal = request.personal
+    personal, shown = request.personal, request.shown
     count = total = 0
     for award in awards.iterator(chunk_size=CHUNK):
         student = award.student
+        shown.add(student.pk)
         disbursement = award.disbursement
         funds = "; ".join(f"{share.fund.code}: {format_vnd(share.amount)}" for share in award.shares.all())
         count, total = count + 1, total + award.amount

@@ -13,6 +13,12 @@ An exporter is declared once, by the app whose data it reads, in its `AppConfig.
 `.iterator()`), never build the whole list. The same rows feed `write_csv` and `write_xlsx`, so a
 CSV and an XLSX of one report hold the same cells.
 
+A report that names people whose every look is logged (children: `docs/students.md`) adds the id
+of each record it names to `request.shown` as it yields the row, and declares `views_record`: the
+runner calls `views_record(request, run_id=...)` once the file is written, in a write transaction
+(the rows themselves are read in a READ ONLY snapshot, where nothing can be logged), and the app
+writes its view rows there. Nothing is logged for a file that was not written.
+
 The registry is in the kernel so that the arrows point one way: features register here, the
 reports app (`fundmgr.reports`: runs, jobs, the admin page, `manage.py report`) reads from here,
 and no feature imports reports. Who may run an exporter is the reports app's question: it asks
@@ -61,6 +67,9 @@ class ExportRequest:
     unit_ids: frozenset[int] | None = None  # the units whose rows may be read; None: all
     personal: bool = False  # may personal data (children's names) be shown unmasked
     user: Any = None
+    # The ids of the records the rows named, filled by the rows as they are written (see the module's
+    # docstring): read by the exporter's `views_record` after the file is written.
+    shown: set = dataclasses.field(default_factory=set, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +94,10 @@ class Exporter:
     pdf: bool = False
     # The chart of its PDF: pdf_chart(request) -> a chart's data (pdf_report's docstring) or None.
     pdf_chart: Callable[[ExportRequest], dict | None] | None = None
+    # Log who saw the records the file names: views_record(request, run_id=<the run's id, None for
+    # the system's export>) -> rows logged, called by the runner after the file is written, in the
+    # transaction that records it done; `request.shown` holds the ids the rows named.
+    views_record: Callable[..., int] | None = None
 
     def columns_for(self, request: ExportRequest) -> tuple[Column, ...]:
         return self.columns(request) if callable(self.columns) else self.columns

@@ -274,8 +274,12 @@ class ReportRunAdmin(RefreshWhileRunningMixin, admin.ModelAdmin):
                 _("Tệp của báo cáo này đã hết hạn và bị xóa; hãy chạy lại báo cáo."), status=410,
                 content_type="text/plain; charset=utf-8",
             )
+        try:
+            opened = services.report_file_open(run=run, by=request.user)
+        except PermissionDenied as error:
+            return HttpResponse(str(error), status=403, content_type="text/plain; charset=utf-8")
         return FileResponse(
-            run.file.open("rb"), as_attachment=True, content_type=CONTENT_TYPES[run.format], filename=f"{run.kind}-{run.pk}.{run.format}",
+            opened, as_attachment=True, content_type=CONTENT_TYPES[run.format], filename=f"{run.kind}-{run.pk}.{run.format}",
         )
 
     def manifest_view(self, request, object_id):

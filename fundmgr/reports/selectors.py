@@ -6,8 +6,8 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from fundmgr.core import exporting
-from fundmgr.orgs.roles import DOMAINS, Action, roles_with, user_can
-from fundmgr.orgs.scoping import scope_queryset
+from fundmgr.orgs.roles import DOMAINS, Action, Domain, roles_with, user_can
+from fundmgr.orgs.scoping import scope_queryset, visible_units
 
 from .models import ReportRun
 
@@ -40,6 +40,30 @@ def run_may_read(user, run: ReportRun) -> bool:
     if user.is_superuser or (run.requested_by_id is not None and run.requested_by_id == user.pk):
         return True
     return run.unit is not None and run.domain in DOMAINS and user_can(user, Action.EXPORT, run.domain, run.unit)
+
+
+def names_readable(user, unit_ids: frozenset[int] | None) -> bool:
+    """Whether `user` may read children's names in every unit of `unit_ids` (None: every unit):
+    **view personal** in students there (`docs/students.md`); superusers everywhere."""
+    if user is None or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if unit_ids is None:
+        return False
+    allowed = set(visible_units(user, roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS)).values_list("pk", flat=True))
+    return unit_ids <= allowed
+
+
+def run_file_may_read(user, run: ReportRun) -> bool:
+    """Whether `user` may download `run`'s file: `run_may_read`, and for a run that shows children's
+    names in clear (`personal`), only whoever asked for it or may read those names in every unit the
+    run read. Anyone `run_may_read` allows still sees the run and its manifest (no names there)."""
+    if not run_may_read(user, run):
+        return False
+    if not run.personal or user.is_superuser or run.requested_by_id == user.pk:
+        return True
+    return names_readable(user, run.unit_id_set)
 
 
 def run_progress(runs) -> dict[int, tuple[int, int | None]]:

@@ -23,7 +23,10 @@ row cannot say it. The row gets the final count when the run is done.
 
 Who may see children's data (`personal`): only exporters of the students and awards domains
 show any, and they show it unmasked only when the requester may VIEW_PERSONAL (students) in every
-unit the run reads. Money and ledger reports carry no children's data.
+unit the run reads. Money and ledger reports carry no children's data. An exporter that names
+children declares `views_record`: called in `_finish`'s transaction (the run is done and its file
+stored), it logs one view row per child the file names, by the requester, with the run's id. The
+rows are written once per run, however often its file is downloaded (the run rendered the names).
 """
 
 from __future__ import annotations
@@ -141,14 +144,7 @@ def export_unit_ids(user, domain: str, unit: OrgUnit | None) -> frozenset[int] |
 
 
 def _personal(user, domain: str, unit_ids: frozenset[int] | None) -> bool:
-    if domain not in PERSONAL_DOMAINS or user is None:
-        return False
-    if user.is_active and user.is_superuser:
-        return True
-    if unit_ids is None:
-        return False
-    allowed = set(visible_units(user, roles_with(Action.VIEW_PERSONAL, Domain.STUDENTS)).values_list("pk", flat=True))
-    return unit_ids <= allowed
+    return domain in PERSONAL_DOMAINS and selectors.names_readable(user, unit_ids)
 
 
 def _export_request(exporter: Exporter, params: dict, unit_ids, personal: bool, user) -> ExportRequest:
@@ -247,7 +243,7 @@ def report_run_execute(*, run_id: int) -> bool:
         with tempfile.TemporaryFile() as scratch:
             with _claim_held(run.pk, claimed_at):
                 manifest = _write(exporter, request, run.format, scratch, progress=_CacheProgress(run.pk))
-            return _finish(run.pk, claimed_at, scratch, manifest)
+            return _finish(run.pk, claimed_at, scratch, manifest, exporter=exporter, request=request)
     except ClaimLost:
         return False
     except Exception as error:
@@ -363,7 +359,8 @@ def _claim_held(run_id: int, claimed_at: datetime.datetime):
         holder.close()
 
 
-def _finish(run_id: int, claimed_at: datetime.datetime, scratch, manifest: Manifest) -> bool:
+def _finish(run_id: int, claimed_at: datetime.datetime, scratch, manifest: Manifest, *, exporter: Exporter,
+            request: ExportRequest) -> bool:
     with transaction.atomic():
         run = ReportRun.objects.select_for_update().get(pk=run_id)
         if run.status != ReportRun.Status.RUNNING or run.claimed_at != claimed_at:
@@ -385,10 +382,26 @@ def _finish(run_id: int, claimed_at: datetime.datetime, scratch, manifest: Manif
             "file", "manifest", "rows_done", "rows_total", "status", "last_error", "finished_at", "updated_at",
             "expires_at",
         ])
+        if exporter.views_record is not None:
+            # Who the file names (children): one view row each, by the requester, with this run's id.
+            exporter.views_record(request, run_id=run.pk)
         if run.schedule_id is not None:
             _deliveries_create(run)
     _progress_forget(run_id)
     return True
+
+
+def report_file_open(*, run: ReportRun, by):
+    """The run's file, opened for `by` to download, with an audit row (action "view" on the run): who
+    downloaded which run, whose children's view rows (written once, by the run) say who it names.
+
+    PermissionDenied when `by` may see the run but not its names (`selectors.run_file_may_read`)."""
+    if not selectors.run_file_may_read(by, run):
+        raise PermissionDenied(_("Tệp này có tên học sinh: chỉ người yêu cầu và người được xem dữ liệu cá nhân của "
+                                 "học sinh ở mọi đơn vị của báo cáo mới tải được."))
+    opened = run.file.open("rb")
+    audit_record(action=AuditEvent.Action.VIEW, instance=run, actor=by, after={"file": True, "personal": run.personal})
+    return opened
 
 
 def report_run_mark_failed(*, run_id: int, error: str) -> None:
@@ -629,8 +642,12 @@ def report_write(*, kind: str, data: dict, format: str, target, unit: OrgUnit | 
     unit_ids = export_unit_ids(None, exporter.domain, unit)
     request = _export_request(exporter, params, unit_ids, personal, None)
     manifest = _write(exporter, request, format, target, progress=progress)
-    audit_record(
-        action=AuditEvent.Action.EXPORT, model_label=f"reports.{exporter.name}", unit=unit,
-        after={"parameters": raw, "format": format, "personal": personal, "rows": manifest.rows, "sha256": manifest.sha256},
-    )
+    with transaction.atomic():
+        audit_record(
+            action=AuditEvent.Action.EXPORT, model_label=f"reports.{exporter.name}", unit=unit,
+            after={"parameters": raw, "format": format, "personal": personal, "rows": manifest.rows,
+                   "sha256": manifest.sha256},
+        )
+        if exporter.views_record is not None:
+            exporter.views_record(request, run_id=None)
     return manifest

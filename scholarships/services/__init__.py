@@ -21,6 +21,7 @@ from .student_import import (  # noqa: F401
 from .students import (  # noqa: F401
     AUDITED_FIELDS,
     EDITABLE_FIELDS,
+    report_views_recorder,
     retention_cutoff,
     student_anonymise,
     student_clean,

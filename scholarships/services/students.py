@@ -4,6 +4,7 @@ One function per use case, keyword-only arguments, one transaction each, an audi
 - `student_create`, `student_update`: validated like the admin form, contacts normalised;
 - `students_import`: a CSV or XLSX file from a school, all rows or none, already-known students skipped;
 - `student_views_record`: the log of who saw which child's record, where, and whether unmasked;
+  `report_views_recorder`: the same for the reports that list children (the award list);
 - `students_export`: a CSV export, masked unless the user may see every row, logged;
 - `student_anonymise`, `students_anonymise_expired`: erasing personal fields on request and after
   the retention period (`settings.STUDENT_DATA_RETENTION_YEARS`).
@@ -123,18 +124,43 @@ def student_update(*, student: Student, by=None, **changes) -> Student:
     return locked
 
 
-def student_views_record(*, students, viewer, channel: str, shows_personal: bool) -> int:
+def student_views_record(*, students, viewer, channel: str, shows_personal: bool, details: dict | None = None) -> int:
     """Log that `viewer` saw each of `students` (admin page, API, export); return the rows written.
 
     Every look at a child's record is attributable (the personal data protection law asks who
     processed whose data): one audit row per student, so "who saw this child?" is a filter on
     the student's id. A list that shows only masked values is not a look at anyone's personal
-    data, and the caller does not log it.
+    data, and the caller does not log it. `details` go into each row too (a report's run).
     """
     return audit_record_many(
         action=AuditEvent.Action.VIEW, instances=students, actor=viewer,
-        after={"channel": channel, "personal": shows_personal},
+        after={"channel": channel, "personal": shows_personal, **(details or {})},
     )
+
+
+REPORT_CHANNEL = "report"
+_REPORT_CHUNK = 1_000
+
+
+def report_views_recorder(report: str):
+    """The `views_record` of the report (exporter) named `report` (`fundmgr.core.exporting`): after its
+    file is written, one view row per child the rows named (`request.shown`), by the requester (the
+    system for `manage.py report`), channel "report", with the run's id; `personal` says whether the
+    names were in clear. Like a paper, a masked file is logged too: it leaves the building with the
+    children's record codes, schools and initials. Returns the rows written."""
+    def views_record(request, *, run_id: int | None) -> int:
+        ids = sorted(request.shown)
+        details = {"report": report, "run": run_id}
+        written = 0
+        for start in range(0, len(ids), _REPORT_CHUNK):
+            students = Student.objects.filter(pk__in=ids[start:start + _REPORT_CHUNK]).only("pk", "unit_id").order_by("pk")
+            written += student_views_record(
+                students=students, viewer=request.user, channel=REPORT_CHANNEL, shows_personal=request.personal,
+                details=details,
+            )
+        return written
+
+    return views_record
 
 
 def students_export(*, students, by, personal: bool):

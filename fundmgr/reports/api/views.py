@@ -8,6 +8,7 @@ Who sees a run and downloads its file: `selectors.runs_visible_to` / `run_may_re
 """
 
 import django_filters
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse
 from django.urls import reverse
@@ -16,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, PermissionDenied
 
 from fundmgr.api.errors import service_errors
 from fundmgr.api.filtering import StrictFilterBackend
@@ -173,7 +174,11 @@ class ReportRunViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.
             raise ReportNotReady(_("Báo cáo chưa xong."))
         if not run.file:
             raise ReportFileExpired(_("Tệp của báo cáo này đã hết hạn và bị xóa; hãy chạy lại báo cáo."))
+        try:
+            opened = services.report_file_open(run=run, by=request.user)  # names in clear: who may read them
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from None
         return FileResponse(
-            run.file.open("rb"), as_attachment=True, content_type=CONTENT_TYPES[run.format],
+            opened, as_attachment=True, content_type=CONTENT_TYPES[run.format],
             filename=f"{run.kind}-{run.pk}.{run.format}",
         )
