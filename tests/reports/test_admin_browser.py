@@ -3,7 +3,8 @@ headless), watches its progress bar (the page refreshes itself: no script), down
 the manifest, and the manifest's SHA-256 is the file's.
 
 The journal is the real exporter over real entries of the auditor's commune; only its rows are
-paced (a pause every few rows), so that a run on a small test ledger lasts long enough to be seen.
+held at half-way until the test has seen the bar there, so that the page is caught mid-run however
+fast or slow the machine is (a pause of fixed length was a race on a loaded machine).
 
 The run is done by the same service the worker calls, in a thread of the test, so the page shows a
 real run in progress. Screenshots for a person to look at land in var/test-artifacts/:
@@ -18,7 +19,6 @@ import hashlib
 import io
 import json
 import threading
-import time
 
 import pytest
 from django.db import connection
@@ -42,14 +42,16 @@ LINES = 2 * ENTRIES
 
 @pytest.fixture
 def paced_general_journal(registry, funds, units):
-    """The project's ledger exporters in the test registry, the journal's rows paced; its entries."""
+    """The project's ledger exporters in the test registry, the journal's rows held at half-way
+    until the returned event is set; its entries."""
     ledger_exporters.exporters_register()
     journal = exporting.exporter_get(REPORT)
+    go_on = threading.Event()
 
     def paced_rows(request):
         for number, row in enumerate(journal.rows(request)):
-            if number % 20 == 0:
-                time.sleep(0.1)
+            if number == LINES // 2:
+                go_on.wait(timeout=300)  # the test sets it once it has seen the bar mid-run
             yield row
 
     # No fast writer: PostgreSQL's COPY path would write the file in one go, with nothing to watch.
@@ -64,6 +66,7 @@ def paced_general_journal(registry, funds, units):
         unit=units.commune_b, date=datetime.date(2026, 2, 1), memo="Thu ủng hộ Sầm Sơn",
         lines=[Line(accounts.CASH, funds["QKH-SS"], debit=7_000), Line(accounts.DONATION_INCOME, funds["QKH-SS"], credit=7_000)],
     )
+    return go_on
 
 
 @pytest.mark.browser
@@ -103,10 +106,11 @@ def test_an_auditor_runs_the_general_journal_watches_it_and_checks_the_manifest(
         thread.start()
         # The page reloads itself every few seconds while the run is open.
         page.wait_for_selector(".report-running", timeout=20_000)
-        page.wait_for_function("document.querySelector('progress.report-progress')?.value > 0", timeout=20_000)
+        page.wait_for_function("document.querySelector('progress.report-progress')?.value > 0", timeout=60_000)
         page.screenshot(path=str(artifacts_dir / "report-running.png"), full_page=True)
         seen_progress = float(page.get_attribute("progress.report-progress", "value") or 0)
-        page.wait_for_selector(".report-done", timeout=60_000)
+        paced_general_journal.set()  # let the run finish
+        page.wait_for_selector(".report-done", timeout=120_000)
         thread.join(timeout=30)
         page.screenshot(path=str(artifacts_dir / "report-done.png"), full_page=True)
 
