@@ -274,6 +274,21 @@ def extra_rows(world, units, people):
     AccessFailureLog.objects.create(username="khach", ip_address="10.0.0.1", user_agent="trình duyệt")
     AccessLog.objects.create(username="khach", ip_address="10.0.0.1", user_agent="trình duyệt")
 
+    # The committee's pages: a declared conflict, an allocation job, a transfer batch (rows to show,
+    # not a payment: the batch's own tests make real ones from approved awards).
+    from scholarships.models import ScholarshipProgram, TransferBatch
+    from scholarships.services import allocation_jobs, conflicts
+
+    committee = people[Membership.Role.COMMITTEE]
+    conflicts.conflict_declare(
+        member=committee, unit=units.commune_a, kind="school", school_name="Trường THCS Lê Lợi", by=committee,
+    )
+    program = ScholarshipProgram.objects.order_by("pk").first()
+    allocation_jobs.allocation_job_create(program=program)
+    TransferBatch.objects.create(
+        program=program, recipients_unit=units.commune_a, line_count=0, total_amount=0, created_by=treasurer,
+    )
+
 
 # --- the pages ------------------------------------------------------------------------------------
 
