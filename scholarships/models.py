@@ -38,26 +38,27 @@ PERSONAL_FIELDS = (
 
 # The banks a transfer batch may pay into: the short code Vietnamese banks use in their bulk-payment
 # ("chi hộ", "chi lương") templates, and the name a treasurer reads. A bank missing here is added
-# here (the batch file carries the code as written).
+# here (the batch file carries the code as written). The names are translated: in English, a bank's
+# English name.
 BANKS = (
-    ("VCB", "Vietcombank – Ngoại thương Việt Nam"),
-    ("BIDV", "BIDV – Đầu tư và Phát triển Việt Nam"),
-    ("CTG", "VietinBank – Công thương Việt Nam"),
-    ("VBA", "Agribank – Nông nghiệp và Phát triển Nông thôn"),
-    ("VBSP", "Ngân hàng Chính sách xã hội"),
-    ("TCB", "Techcombank – Kỹ thương Việt Nam"),
-    ("MB", "MB – Quân đội"),
-    ("ACB", "ACB – Á Châu"),
-    ("VPB", "VPBank – Việt Nam Thịnh Vượng"),
-    ("TPB", "TPBank – Tiên Phong"),
-    ("STB", "Sacombank – Sài Gòn Thương Tín"),
-    ("SHB", "SHB – Sài Gòn – Hà Nội"),
-    ("HDB", "HDBank – Phát triển TP. Hồ Chí Minh"),
-    ("VIB", "VIB – Quốc tế Việt Nam"),
-    ("LPB", "LPBank – Lộc Phát Việt Nam"),
-    ("MSB", "MSB – Hàng Hải Việt Nam"),
-    ("OCB", "OCB – Phương Đông"),
-    ("SEAB", "SeABank – Đông Nam Á"),
+    ("VCB", _("Vietcombank – Ngoại thương Việt Nam")),
+    ("BIDV", _("BIDV – Đầu tư và Phát triển Việt Nam")),
+    ("CTG", _("VietinBank – Công thương Việt Nam")),
+    ("VBA", _("Agribank – Nông nghiệp và Phát triển Nông thôn")),
+    ("VBSP", _("Ngân hàng Chính sách xã hội")),
+    ("TCB", _("Techcombank – Kỹ thương Việt Nam")),
+    ("MB", _("MB – Quân đội")),
+    ("ACB", _("ACB – Á Châu")),
+    ("VPB", _("VPBank – Việt Nam Thịnh Vượng")),
+    ("TPB", _("TPBank – Tiên Phong")),
+    ("STB", _("Sacombank – Sài Gòn Thương Tín")),
+    ("SHB", _("SHB – Sài Gòn – Hà Nội")),
+    ("HDB", _("HDBank – Phát triển TP. Hồ Chí Minh")),
+    ("VIB", _("VIB – Quốc tế Việt Nam")),
+    ("LPB", _("LPBank – Lộc Phát Việt Nam")),
+    ("MSB", _("MSB – Hàng Hải Việt Nam")),
+    ("OCB", _("OCB – Phương Đông")),
+    ("SEAB", _("SeABank – Đông Nam Á")),
 )
 
 
