@@ -18,7 +18,7 @@ admin.site.unregister(AccessAttempt)
 
 @admin.register(AccessAttempt)
 class LockOutAdmin(AccessAttemptAdmin):
-    @admin.action(description=AccessAttemptAdmin.cleanup_expired_attempts.short_description)
+    @admin.action(description=gettext_lazy("Xoá các lần thử đăng nhập đã hết hạn"))
     def cleanup_expired_attempts(self, request, queryset):
         if not hasattr(request, "axes_attempt_time"):
             request.axes_attempt_time = timezone.now()
