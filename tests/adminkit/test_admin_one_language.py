@@ -60,7 +60,7 @@ ADMIN_ENGLISH = [
     "Expires", "Interval", "Crontab", "Clocked", "Solar", "Every", "Minute", "Hour", "Day", "Month", "Week",
     "Confirmed", "Device", "Key", "Digits", "Tolerance", "Drift", "Throttling", "Idempotency key", "Previous hash",
     "ENTRY", "Entry", "Reason", "Status", "Amount", "Created", "Updated", "Total", "Message", "Error",
-    "Locked Out", "Clean up", "Remaining", "Task Name", "Translation",
+    "Locked Out", "Clean up", "Remaining", "Task Name", "Translation", "Otp_Totp", "Axes",
 ]
 ENGLISH = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(word.strip()) for word in ADMIN_ENGLISH) + r")(?![\w])")
 VIETNAMESE_LETTERS = re.compile(
