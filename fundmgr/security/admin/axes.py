@@ -13,11 +13,13 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy, ngettext
 
+from fundmgr.adminkit.search import FoldedSearchMixin
+
 admin.site.unregister(AccessAttempt)
 
 
 @admin.register(AccessAttempt)
-class LockOutAdmin(AccessAttemptAdmin):
+class LockOutAdmin(FoldedSearchMixin, AccessAttemptAdmin):
     @admin.action(description=gettext_lazy("Xoá các lần thử đăng nhập đã hết hạn"))
     def cleanup_expired_attempts(self, request, queryset):
         if not hasattr(request, "axes_attempt_time"):

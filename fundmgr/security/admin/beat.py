@@ -34,6 +34,7 @@ from django_celery_beat.models import (
 )
 
 from fundmgr.adminkit.relabel import RelabelledAdminMixin, RelabelledFormMixin
+from fundmgr.adminkit.search import FoldedSearchMixin
 
 TASK_LABELS = {"task": _("tác vụ Celery")}
 
@@ -92,7 +93,7 @@ for model in (PeriodicTask, ClockedSchedule, CrontabSchedule, IntervalSchedule, 
 
 
 @admin.register(PeriodicTask)
-class TaskAdmin(RelabelledAdminMixin, PeriodicTaskAdmin):
+class TaskAdmin(FoldedSearchMixin, RelabelledAdminMixin, PeriodicTaskAdmin):
     field_labels = TASK_LABELS
     list_display = ("name", "enabled", "schedule_shown", "start_time", "last_run_at", "one_off")
 

@@ -7,12 +7,13 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fundmgr.adminkit.relabel import RelabelledAdminMixin
+from fundmgr.adminkit.search import FoldedSearchMixin
 
 admin.site.unregister(TOTPDevice)
 
 
 @admin.register(TOTPDevice)
-class DeviceAdmin(RelabelledAdminMixin, TOTPDeviceAdmin):
+class DeviceAdmin(FoldedSearchMixin, RelabelledAdminMixin, TOTPDeviceAdmin):
     search_help_text = _("Tìm theo tên đăng nhập hoặc địa chỉ e-mail của người dùng")
     field_labels = {
         "user": _("người dùng"),
