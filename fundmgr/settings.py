@@ -46,9 +46,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "axes",
+    "fundmgr.security.apps.LogInLockOutConfig",  # django-axes, its name translated
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "fundmgr.security.apps.TwoFactorConfig",  # django-otp's TOTP, its name translated
     "csp",
     "fundmgr.orgs",
     "fundmgr.ledger",

@@ -38,7 +38,8 @@ PERSONAL_FIELDS = (
 
 # The banks a transfer batch may pay into: the short code Vietnamese banks use in their bulk-payment
 # ("chi hộ", "chi lương") templates, and the name a treasurer reads. A bank missing here is added
-# here (the batch file carries the code as written).
+# here (the batch file carries the code as written). The names are translated: in English, a bank's
+# English name.
 BANKS = (
     ("VCB", _("Vietcombank – Ngoại thương Việt Nam")),
     ("BIDV", _("BIDV – Đầu tư và Phát triển Việt Nam")),

@@ -100,4 +100,5 @@ class AuditEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["model_label", "object_id"], name="audit_object_idx")]
 
     def __str__(self):
-        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label or '-'} {self.action} {self.model_label}#{self.object_id}"
+        # Day first, at the association's time (UTC+7), as every date the admin shows.
+        return f"{timezone.localtime(self.occurred_at):%d/%m/%Y %H:%M:%S} {self.actor_label or '-'} {self.action} {self.model_label}#{self.object_id}"

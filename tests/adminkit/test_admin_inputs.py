@@ -306,3 +306,34 @@ PAST_ONLY = {"payment received_on", "disbursement paid_on"}
 def test_each_date_field_takes_01_01_2027_day_first(treasurer_client, world, field):
     expected = FIRST_OF_MONTH if field in PAST_ONLY else JAN_1_2027
     assert DATE_FIELDS[field](treasurer_client, world) == expected
+
+
+@pytest.mark.parametrize(("language", "shown", "typed"), [
+    ("vi", "05/01/2027", {"starts_on": "02/01/2027", "ends_on": "31/01/2027"}),
+    ("en", "01/05/2027", {"starts_on": "01/02/2027", "ends_on": "01/31/2027"}),
+])
+def test_a_date_field_shows_and_takes_the_format_of_the_users_language(treasurer_client, world, language, shown, typed):
+    from django.conf import settings
+
+    from campaigns.models import Campaign
+
+    Campaign.objects.filter(pk=world.campaign.pk).update(
+        starts_on=datetime.date(2027, 1, 5), ends_on=datetime.date(2027, 1, 20)
+    )
+    treasurer_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = treasurer_client.get(change(world.campaign)).content.decode()
+    assert form_on(page, "starts_on")["starts_on"] == shown  # as the user's language writes the 5th of January
+
+    submit(treasurer_client, change(world.campaign), typed)
+    world.campaign.refresh_from_db()
+    assert (world.campaign.starts_on, world.campaign.ends_on) == (datetime.date(2027, 1, 2), datetime.date(2027, 1, 31))
+
+
+def test_an_audit_row_reads_its_time_day_first_at_the_associations_time():
+    from fundmgr.audit.models import AuditEvent
+
+    row = AuditEvent(
+        occurred_at=datetime.datetime(2027, 1, 4, 20, 30, tzinfo=datetime.UTC), actor_label="thu_quy",
+        action=AuditEvent.Action.values[0], model_label="donations.payment", object_id="7",
+    )
+    assert str(row).startswith("05/01/2027 03:30:00 thu_quy ")  # 20:30 UTC is 03:30 the next day at UTC+7
