@@ -15,6 +15,7 @@ data the world was made of and codes cut out first):
 - in English: the project's Vietnamese msgids, and any word with Vietnamese diacritics.
 """
 
+import contextlib
 import datetime
 import functools
 import html
@@ -402,7 +403,10 @@ def pages_seen(client, user, language, data):
 
 def nav_sidebar_restore():
     admin.site.enable_nav_sidebar = True
-    admin.site.__dict__.pop("get_app_list", None)  # the site's own method again
+    # `admin.site` is a lazy object: the override was set on the site it wraps, and is deleted
+    # there (popping the wrapper's own __dict__ left it in place, and later tests saw no app list).
+    with contextlib.suppress(AttributeError):
+        del admin.site.get_app_list  # the site's own method again
 
 
 @pytest.fixture
