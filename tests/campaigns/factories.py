@@ -5,6 +5,7 @@ import re
 import time
 
 from django.core import signing
+from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -70,21 +71,24 @@ def pledge_make(campaign, *, amount=1_000_000, name="Nguyễn Văn An", email=""
 
 def payment_make(pledge, *, amount, received_on=None, unit=None) -> Payment:
     """A payment row as the payments service leaves it, with the campaign page's running totals
-    (the ledger entry and the receipt do not matter here)."""
-    paid_before = pledge_paid(pledge)
-    payment = Payment.objects.create(
-        donor=pledge.donor, pledge=pledge, fund=pledge.fund, unit=unit or pledge.campaign.unit, amount=amount,
-        method=Payment.Method.BANK_TRANSFER, received_on=received_on or timezone.localdate(),
-    )
-    tally_payment_added(payment=payment, pledge=pledge, paid_before=paid_before)
+    (the ledger entry and the receipt do not matter here), in one transaction as the service's:
+    the tallies lock their rows, which needs one even in a test that commits (a browser test)."""
+    with transaction.atomic():
+        paid_before = pledge_paid(pledge)
+        payment = Payment.objects.create(
+            donor=pledge.donor, pledge=pledge, fund=pledge.fund, unit=unit or pledge.campaign.unit, amount=amount,
+            method=Payment.Method.BANK_TRANSFER, received_on=received_on or timezone.localdate(),
+        )
+        tally_payment_added(payment=payment, pledge=pledge, paid_before=paid_before)
     return payment
 
 
 def payment_void_row(payment: Payment) -> None:
     """Mark a payment voided as `payment_void` leaves it, with the running totals (no ledger)."""
-    Payment.objects.filter(pk=payment.pk).update(voided_at=timezone.now(), void_reason="Ghi nhầm")
-    pledge = Pledge.objects.get(pk=payment.pledge_id)
-    tally_payment_added(payment=payment, pledge=pledge, paid_before=pledge_paid(pledge) + payment.amount, sign=-1)
+    with transaction.atomic():
+        Payment.objects.filter(pk=payment.pk).update(voided_at=timezone.now(), void_reason="Ghi nhầm")
+        pledge = Pledge.objects.get(pk=payment.pledge_id)
+        tally_payment_added(payment=payment, pledge=pledge, paid_before=pledge_paid(pledge) + payment.amount, sign=-1)
 
 
 def started_token(seconds_ago: float) -> str:
