@@ -77,3 +77,10 @@ def treasurer(db, django_user_model, unit):
     user = django_user_model.objects.create_user(username="thuquy", password="x" * 12, is_staff=True)
     Membership.objects.create(user=user, unit=unit, role=Membership.Role.TREASURER)
     return user
+
+
+@pytest.fixture
+def treasurer_client(client, treasurer):
+    """The Django test client logged in as the unit's treasurer (the admin's pages)."""
+    client.force_login(treasurer)
+    return client

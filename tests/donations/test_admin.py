@@ -34,12 +34,6 @@ def populate(campaign, count: int, start: int = 0):
     statement_import(unit=campaign.unit, file_name=f"s{start}.csv", content=("\n".join(rows) + "\n").encode())
 
 
-@pytest.fixture
-def treasurer_client(client, treasurer):
-    client.force_login(treasurer)
-    return client
-
-
 # Every list page: session, user, the user's memberships (read once, cached on the user), the
 # filters' choices, the count of the filtered rows, the count of all rows, Django's user and group
 # permissions (read once by the page chrome, outside this app), and the rows themselves in one

@@ -24,12 +24,6 @@ DAY = (timezone.localdate() - datetime.timedelta(days=3)).strftime("%d/%m/%Y")
 
 
 @pytest.fixture
-def treasurer_client(client, treasurer):
-    client.force_login(treasurer)
-    return client
-
-
-@pytest.fixture
 def queued(monkeypatch):
     """The jobs sent to the broker, instead of sending them (the worker's part is called by the test)."""
     sent = []

@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 DAY = (timezone.localdate() - datetime.timedelta(days=3)).strftime("%d/%m/%Y")
 
 
-@pytest.fixture
-def treasurer_client(client, treasurer):
-    client.force_login(treasurer)
-    return client
-
-
 def make_pledge(campaign, name, amount, **kwargs):
     pledge, _ = pledge_create(campaign=campaign, donor_name=name, donor_kind="individual", amount=amount,
                               channel=Pledge.Channel.ADMIN, **kwargs)
