@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from fundmgr.ledger.models import Fund
 from fundmgr.orgs.demo import HAC_THANH_WARD, LAM_SON_COMMUNE, ward_unit_code
 from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain, user_can
 
 from .models import Award, ScholarshipProgram, Student
 from .services import IMPORT_COLUMNS, awards, students_import
@@ -101,7 +102,9 @@ def seed_demo() -> str:
         unit = OrgUnit.objects.filter(code=code).first()
         if unit is None:
             continue
-        result = students_import(unit=unit, content=_csv_for(rng, count, today), created_by=nominator)
+        # The demo's nominator files her own commune's students; the seed files the others itself.
+        importer = nominator if nominator and user_can(nominator, Action.ADD, Domain.STUDENTS, unit) else None
+        result = students_import(unit=unit, content=_csv_for(rng, count, today), created_by=importer)
         created += len(result.created)
         skipped += len(result.skipped_lines)
     return f"students: {created} created, {skipped} already there; " + _seed_program()

@@ -107,3 +107,16 @@ def idempotent_create(
     row.object_id = record.pk
     row.save(update_fields=["object_id"])
     return record, True
+
+
+def fingerprints_forget(*, instance: models.Model) -> int:
+    """Blank the request fingerprints of the keys that made `instance`; return how many.
+
+    A fingerprint is a hash of what the request carried: for a child's record, their name, birth
+    date and school, which a dictionary can find again. When the record is anonymised the hash
+    goes too; a later repeat of such a key is refused (`IdempotencyKeyReused`) instead of answered.
+    """
+    return IdempotencyKey.objects.filter(
+        model_label=instance._meta.label_lower, object_id=instance.pk
+    ).exclude(fingerprint="").update(fingerprint="")
+

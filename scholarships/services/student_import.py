@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.tabular import columns_find, table_read
+from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain
 from scholarships.models import Student
 
 from .students import student_create
@@ -137,7 +139,9 @@ def students_import(*, unit: OrgUnit, content: bytes, created_by=None) -> Studen
     A row for a student the unit already has (same national id, or same name, date of birth and
     school) is skipped, so importing the same file twice creates nothing the second time. Any
     invalid row refuses the whole file: ValidationError listing each row's errors by line number.
+    PermissionDenied, before the file is read, unless `created_by` may add students in `unit`.
     """
+    access_units(created_by, [unit], action=Action.ADD, domain=Domain.STUDENTS)
     table = table_read(content)
     columns = columns_find(table.header, IMPORT_COLUMNS)
     missing = [IMPORT_COLUMNS[name][0] for name in REQUIRED_COLUMNS if name not in columns]

@@ -25,8 +25,10 @@ from fundmgr.audit.privacy import anonymise
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_record_many
 from fundmgr.core.contacts import name_clean, phone_normalize
 from fundmgr.core.dates import birth_date_errors
-from fundmgr.idempotency.services import idempotent_create, scope_of
+from fundmgr.idempotency.services import fingerprints_forget, idempotent_create, scope_of
+from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
+from fundmgr.orgs.roles import Action, Domain
 from scholarships import exporters
 from scholarships.models import PERSONAL_FIELDS, Student, TransferLine
 from scholarships.privacy import PersonalAccess
@@ -87,9 +89,11 @@ def student_create(
     """Record a student nominated by `unit`; ValidationError (by field) when anything is invalid.
 
     A repeat of `idempotency_key` (scoped to `channel` and `unit`) with the same fields returns the
-    first record (with `replayed` set); with other fields it is refused.
+    first record (with `replayed` set); with other fields it is refused. PermissionDenied unless
+    `created_by` may add students in `unit`.
     """
     _unknown_fields(fields)
+    access_units(created_by, [unit], action=Action.ADD, domain=Domain.STUDENTS)
 
     def create() -> Student:
         student = Student(unit=unit, created_by=created_by, last_activity_on=_today(), **fields)
@@ -110,6 +114,7 @@ def student_create(
 def student_update(*, student: Student, by=None, **changes) -> Student:
     """Change the given fields of `student`; nothing is written when any of them is invalid."""
     _unknown_fields(changes)
+    access_units(by, [student.unit], action=Action.CHANGE, domain=Domain.STUDENTS)
     if student.is_anonymised:
         raise ValidationError(_("Hồ sơ đã được ẩn danh, không thể sửa."), code="anonymised")
     with transaction.atomic():
@@ -202,6 +207,7 @@ def student_anonymise(*, student: Student, by=None, reason: str) -> Student:
         # the account go too (the lines keep their amounts, the ledger still adds up).
         Student.objects.filter(pk=student.pk).update(bank_code="")
         TransferLine.objects.filter(award__student=student).update(account_number="", account_holder="")
+        fingerprints_forget(instance=student)
         Student.objects.filter(pk=student.pk, anonymised_at__isnull=True).update(anonymised_at=timezone.now())
         audit_record(
             action=AuditEvent.Action.TRANSITION, model_label=Student._meta.label_lower, object_id=student.pk,
