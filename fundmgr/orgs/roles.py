@@ -50,8 +50,9 @@ _TREASURER = {
     # The treasurer keeps the books, so runs their reports (`fundmgr.reports`).
     Domain.MONEY: frozenset({Action.VIEW, Action.ADD, Action.CHANGE, Action.EXPORT}),
     Domain.LEDGER: frozenset({Action.VIEW, Action.EXPORT}),
-    # The treasurer pays approved awards (a money action) and so reads them, not who decided.
-    Domain.AWARDS: frozenset({Action.VIEW}),
+    # The treasurer pays approved awards (a money action) and so reads them, not who decided;
+    # the awards book and the award list are reports of what they pay (names masked: no STUDENTS).
+    Domain.AWARDS: frozenset({Action.VIEW, Action.EXPORT}),
     Domain.ORG: frozenset({Action.VIEW}),
 }
 
@@ -75,8 +76,9 @@ ROLE_ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     Role.COMMITTEE: {
         # The committee reads the family's situation to score it, so it sees personal data.
         Domain.STUDENTS: frozenset({Action.VIEW, Action.VIEW_PERSONAL, Action.EXPORT}),
-        # Programs, allocation runs and the decisions on awards are the committee's.
-        Domain.AWARDS: frozenset({Action.VIEW, Action.ADD, Action.CHANGE, Action.APPROVE}),
+        # Programs, allocation runs and the decisions on awards are the committee's, and so is
+        # the list of who was awarded (a report run).
+        Domain.AWARDS: frozenset({Action.VIEW, Action.ADD, Action.CHANGE, Action.APPROVE, Action.EXPORT}),
         Domain.ORG: frozenset({Action.VIEW}),
     },
     Role.ADMIN: {

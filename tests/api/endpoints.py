@@ -287,7 +287,7 @@ def make_report_runs(world, unit, count):
     from fundmgr.reports.models import ReportRun
 
     return [
-        {"pk": ReportRun.objects.create(kind="general_journal", domain="ledger", unit=unit).pk}
+        {"pk": ReportRun.objects.create(kind="general_journal", domain="ledger", unit=unit).pk, "domain": "ledger"}
         for _index in range(count)
     ]
 

@@ -15,7 +15,7 @@ Role = Membership.Role
 # Written out by hand, not derived from ROLE_ACTIONS: this is the specification.
 EXPECTED = {
     Role.TREASURER: {
-        "money:view", "money:add", "money:change", "money:export", "ledger:view", "ledger:export", "awards:view",
+        "money:view", "money:add", "money:change", "money:export", "ledger:view", "ledger:export", "awards:view", "awards:export",
         "org:view",
     },
     Role.AUDITOR: {
@@ -27,10 +27,10 @@ EXPECTED = {
     },
     Role.COMMITTEE: {
         "students:view", "students:view_personal", "students:export",
-        "awards:view", "awards:add", "awards:change", "awards:approve", "org:view",
+        "awards:view", "awards:add", "awards:change", "awards:approve", "awards:export", "org:view",
     },
     Role.ADMIN: {
-        "money:view", "money:add", "money:change", "money:export", "ledger:view", "ledger:export", "awards:view",
+        "money:view", "money:add", "money:change", "money:export", "ledger:view", "ledger:export", "awards:view", "awards:export",
         "org:view", "org:add", "org:change", "org:delete",
     },
 }

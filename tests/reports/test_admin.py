@@ -104,14 +104,21 @@ def test_a_user_who_may_run_no_report_has_no_reports_page(client, nominator):
 
 
 def test_only_reports_the_user_may_run_are_offered(client, make_user, units):
-    # A treasurer may export money and ledger reports, not awards.
+    # A scholarship committee member may export the awards, not money or the ledger.
+    member = make_user("hoidong_xa", role=Membership.Role.COMMITTEE, unit=units.commune_a)
+    client.force_login(member)
+    page = client.get(ADD).content.decode()
+    assert 'value="test_awards"' in page and 'value="test_lines"' not in page and 'value="test_funds"' not in page
+    response = client.post(ADD, {"kind": "test_lines", "report_format": "csv"})
+    assert ReportRun.objects.count() == 0 and "errornote" in response.content.decode()
+    assert 'value="test_awards"' in response.content.decode()
+
+
+def test_a_treasurer_runs_the_books_and_the_awards_they_pay(client, make_user, units):
     treasurer = make_user("thuquy_xa", role=Membership.Role.TREASURER, unit=units.commune_a)
     client.force_login(treasurer)
     page = client.get(ADD).content.decode()
-    assert 'value="test_lines"' in page and 'value="test_funds"' in page and 'value="test_awards"' not in page
-    response = client.post(ADD, {"kind": "test_awards", "report_format": "csv"})
-    assert ReportRun.objects.count() == 0 and "errornote" in response.content.decode()
-    assert 'value="test_lines"' in response.content.decode()
+    assert 'value="test_lines"' in page and 'value="test_funds"' in page and 'value="test_awards"' in page
 
 
 def test_other_communes_users_neither_see_nor_download_a_run(client, auditor_a, make_user, treasurer, units, django_capture_on_commit_callbacks):
