@@ -5,13 +5,14 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from fundmgr.adminkit import home
+from fundmgr.adminkit import applist, home
 from fundmgr.health import healthz
 
 admin.site.site_header = _("Hội Khuyến học – Quản lý quỹ khuyến học")
 admin.site.site_title = _("Quản lý quỹ khuyến học")
 admin.site.index_title = _("Bảng điều khiển")
 home.install(admin.site)  # the home page: each app's panels for the user's roles (fundmgr/adminkit/home.py)
+applist.install(admin.site)  # the list of apps, built once per request (fundmgr/adminkit/applist.py)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -62,6 +62,10 @@ ADMIN_ENGLISH = [
     "Confirmed", "Device", "Key", "Digits", "Tolerance", "Drift", "Throttling", "Idempotency key", "Previous hash",
     "ENTRY", "Entry", "Reason", "Status", "Amount", "Created", "Updated", "Total", "Message", "Error",
     "Locked Out", "Clean up", "Remaining", "Task Name", "Translation", "Otp_Totp", "Axes",
+    # What the third-party packages write without gettext: django-otp's model name and QR link,
+    # the `__str__` of django-axes' rows and celery-beat's crontabs (in titles, breadcrumbs,
+    # checkboxes' labels, the lists of what a delete takes with it).
+    "TOTP device", "TOTP devices", "qrcode", "Attempted Access", "Failed access", "Access Log for", "m/h/dM/MY/d",
 ]
 ENGLISH = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(word.strip()) for word in ADMIN_ENGLISH) + r")(?![\w])")
 VIETNAMESE_LETTERS = re.compile(

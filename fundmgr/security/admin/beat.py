@@ -3,7 +3,8 @@
 What celery-beat passes through gettext is translated in `fundmgr/locale/vi`; what it does not is
 relabelled here: the task's field ("Task Name"), the list of tasks on a schedule's page, and the
 description of a cron schedule, which celery-beat asks of cron-descriptor in English (and prints
-with `(m/h/dM/MY/d)`): here in the user's language, with cron-descriptor's own Vietnamese.
+with `(m/h/dM/MY/d)`): here in the user's language, with cron-descriptor's own Vietnamese; and so
+the rows of crontabs, clocked schedules and tasks are named on every page (`object_text`).
 """
 
 from cron_descriptor import (
@@ -33,7 +34,12 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from fundmgr.adminkit.relabel import RelabelledAdminMixin, RelabelledFormMixin
+from fundmgr.adminkit.relabel import (
+    ReadableInlinesMixin,
+    ReadableObjectsMixin,
+    RelabelledAdminMixin,
+    RelabelledFormMixin,
+)
 from fundmgr.adminkit.search import FoldedSearchMixin
 
 TASK_LABELS = {"task": _("tác vụ Celery")}
@@ -84,8 +90,13 @@ class TasksOfScheduleInline(RelabelledFormMixin, PeriodicTaskInline):
     field_labels = TASK_LABELS
 
 
-class ScheduleAdminMixin(RelabelledAdminMixin):
+class ScheduleAdminMixin(ReadableInlinesMixin, RelabelledAdminMixin):
     inlines = [TasksOfScheduleInline]
+
+
+class NamedScheduleAdminMixin(ReadableObjectsMixin, ScheduleAdminMixin):
+    def object_text(self, obj) -> str:
+        return schedule_text(obj)
 
 
 for model in (PeriodicTask, ClockedSchedule, CrontabSchedule, IntervalSchedule, SolarSchedule):
@@ -93,7 +104,7 @@ for model in (PeriodicTask, ClockedSchedule, CrontabSchedule, IntervalSchedule, 
 
 
 @admin.register(PeriodicTask)
-class TaskAdmin(FoldedSearchMixin, RelabelledAdminMixin, PeriodicTaskAdmin):
+class TaskAdmin(ReadableObjectsMixin, FoldedSearchMixin, RelabelledAdminMixin, PeriodicTaskAdmin):
     field_labels = TASK_LABELS
     list_display = ("name", "enabled", "schedule_shown", "start_time", "last_run_at", "one_off")
 
@@ -110,7 +121,11 @@ class TaskAdmin(FoldedSearchMixin, RelabelledAdminMixin, PeriodicTaskAdmin):
             **(extra_context or {}),
             "readable_crontabs": {crontab.pk: crontab_description(crontab) for crontab in CrontabSchedule.objects.all()},
         }
-        return admin.ModelAdmin.changeform_view(self, request, object_id, form_url, extra_context)
+        # Django's, not celery-beat's (which adds its English crontab descriptions).
+        return self.readable_response(admin.ModelAdmin.changeform_view(self, request, object_id, form_url, extra_context))
+
+    def object_text(self, obj: PeriodicTask) -> str:
+        return f"{obj.name}: {schedule_text(obj.scheduler)}" if obj.scheduler else obj.name
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -120,12 +135,12 @@ class TaskAdmin(FoldedSearchMixin, RelabelledAdminMixin, PeriodicTaskAdmin):
 
 
 @admin.register(ClockedSchedule)
-class ClockAdmin(ScheduleAdminMixin, ClockedScheduleAdmin):
+class ClockAdmin(NamedScheduleAdminMixin, ClockedScheduleAdmin):
     pass
 
 
 @admin.register(CrontabSchedule)
-class CronAdmin(ScheduleAdminMixin, CrontabScheduleAdmin):
+class CronAdmin(NamedScheduleAdminMixin, CrontabScheduleAdmin):
     list_display = ("expression", "description")
     fields = ("description", "minute", "hour", "day_of_month", "month_of_year", "day_of_week", "timezone")
     readonly_fields = ("description",)

@@ -1,8 +1,16 @@
 """django-otp's devices (the superuser's page), in the user's language: django-otp names its
-fields without gettext and writes its help texts, fieldsets and search help in English."""
+fields without gettext and writes its help texts, fieldsets, search help, QR link and QR page in
+English (the model's own name is relabelled in `fundmgr.security.apps.TwoFactorConfig`)."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.conf import settings as otp_settings
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -54,4 +62,18 @@ class DeviceAdmin(FoldedSearchMixin, RelabelledAdminMixin, TOTPDeviceAdmin):
 
     @admin.display(description=_("mã QR"))
     def qrcode_link(self, device):
-        return super().qrcode_link(device)
+        if not device.pk:
+            return ""
+        return format_html('<a href="{}">{}</a>', reverse("admin:otp_totp_totpdevice_config", args=[device.pk]), gettext("mã QR"))
+
+    def config_view(self, request, pk):
+        """django-otp's QR page, in the admin's frame and the user's language."""
+        if otp_settings.OTP_ADMIN_HIDE_SENSITIVE_DATA:
+            raise PermissionDenied
+        device = get_object_or_404(TOTPDevice, pk=pk)
+        if not self.has_view_or_change_permission(request, device):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "device": device, "title": gettext("mã QR"),
+        }
+        return TemplateResponse(request, "security/admin/totp_config.html", context)
