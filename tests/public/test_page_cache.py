@@ -227,3 +227,15 @@ def test_without_the_cache_the_pages_are_rendered_not_an_error(client, campaign,
     assert "2.777.000" in page(client, urls(campaign)[0])
     monkeypatch.undo()
     cache.clear()
+
+
+def test_a_new_day_renders_the_page_again(client, campaign, listed, monkeypatch, django_assert_num_queries):
+    import datetime
+
+    import public.page_cache as page_cache
+
+    warm(client, campaign)  # the chart ends today, the statement's period too
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    monkeypatch.setattr(page_cache.timezone, "localdate", lambda: tomorrow)
+    with django_assert_num_queries(4):
+        assert client.get(urls(campaign)[0]).status_code == 200
