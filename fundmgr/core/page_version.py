@@ -3,10 +3,13 @@ page shows changes.
 
 The campaign page and the public statement are served from their rendered bodies, each cached
 with the token read before it was rendered and served only while the token is the same
-(`public/page_cache.py`), so that a visitor's request between two payments costs no query. Whatever changes a figure, a name or a line of those pages calls
-`public_pages_changed()` in its transaction: the running totals (payments, voids, confirmations,
-cancellations, removal requests, donor merges, a rebuild), every ledger posting (the statement's
-money out and balances), a campaign's details or status, a donor's name.
+(`public/page_cache.py`), so that a visitor's request between two payments costs no query.
+Whatever changes a figure, a name or a line of those pages calls `public_pages_changed()` in its
+transaction: the running totals (payments, voids, confirmations, cancellations, removal requests,
+donor merges, a rebuild), every ledger posting (the statement's money out and balances), a
+campaign's details or status, a fund's details, a donor's name or kind. What changes without
+passing there (an organisation unit renamed in the admin, a raw SQL fix) shows when the cached
+bodies expire, within minutes.
 
 Why a random token, set twice:
 - after the commit (`on_commit`): a reader reads the token *before* it reads the database, so a
