@@ -76,9 +76,9 @@ def measure(base: str, name: str, path: str, options) -> None:
 
     bare = rate("bare")
     print(f"  {name}: {len(body):,} bytes; first request {first * 1000:.0f} ms")
-    print(f"    bare view, same bytes     {bare:8.1f} req/s  p50 {p50('bare'):6.2f} ms  p99 {p99('bare'):7.2f} ms")
-    for kind, label in (("page", "page (cached body)"), ("uncached", "page rendered each time")):
-        print(f"    {label:25} {rate(kind):8.1f} req/s  p50 {p50(kind):6.2f} ms  p99 {p99(kind):7.2f} ms"
+    print(f"    {'bare view, same bytes':45} {bare:8.1f} req/s  p50 {p50('bare'):6.2f} ms  p99 {p99('bare'):7.2f} ms")
+    for kind, label in (("page", f"{name} (cached body)"), ("uncached", f"{name} rendered each time")):
+        print(f"    {label:45} {rate(kind):8.1f} req/s  p50 {p50(kind):6.2f} ms  p99 {p99(kind):7.2f} ms"
               f"  ratio page/bare {rate(kind) / bare:.3f}")
 
 
