@@ -1,7 +1,7 @@
-"""Payments with 1 and 8 writers against a bare insert transaction, and the campaign page at
-growing sizes against a bare view returning the same bytes (PostgreSQL).
+"""Payments with 1 and 8 writers against a bare insert transaction (PostgreSQL). The campaign
+page at 10,000 to 1,000,000 pledges is `bench/public_pages.py` (gunicorn and wrk).
 
-    .venv/bin/python bench/campaign_speed.py [--payments 40] [--sizes 10000,100000] [--requests 100]
+    .venv/bin/python bench/campaign_speed.py [--payments 40]
 
 Creates (drops first) the database `fundmgr_bench_campaign` (or BENCH_DATABASE_URL) and migrates it.
 
@@ -11,18 +11,11 @@ connection), all started at a barrier; each records `--payments` payments throug
 receipt number), every one on its own donor's pledge into the same fund and unit. Baseline in
 the same run, with the same processes and barrier: a bare transaction inserting one row. After-
 commit jobs (receipt PDF and e-mail) are counted, not sent (no broker here).
-
-Campaign page: the campaign gets pledges and payments by `bulk_create` up to each size in
-`--sizes`, then `manage.py campaign_tallies --rebuild`'s function; through Django's full request
-stack (test client, DEBUG off), the median of `--requests` GETs of `/c/<slug>/` against a bare
-view returning the same bytes, plus the time of the figures the page used to compute on every
-request (the full recount, `campaign_figures(recount=True)`), for comparison. Not part of the suite.
 """
 
 import argparse
 import datetime
 import multiprocessing
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -115,65 +108,16 @@ def _setup(options):
     return campaign, payers
 
 
-def _bulk_grow(campaign, *, to: int) -> None:
-    from django.utils import timezone
-
-    from donations.models import Donor, Payment, Pledge
-
-    have = Pledge.objects.filter(campaign=campaign).count()
-    funds = list(campaign.funds.order_by("pk"))
-    today, now = datetime.date.today(), timezone.now()
-    batch = 20_000
-    for start in range(have, to, batch):
-        count = min(batch, to - start)
-        donors = Donor.objects.bulk_create(
-            Donor(unit=campaign.unit, kind="individual", name=f"Nguyễn Văn {start + n}") for n in range(count)
-        )
-        pledges = Pledge.objects.bulk_create(
-            Pledge(reference=f"TKH26-B{start + n:07d}", donor=donor, campaign=campaign, fund=funds[n % 2],
-                   amount=1_000_000 + (n * 7919) % 50_000_000, channel=Pledge.Channel.IMPORT,
-                   list_on_honor_roll=n % 3 != 0, anonymous=n % 11 == 0, confirmed_at=now)
-            for n, donor in enumerate(donors)
-        )
-        Payment.objects.bulk_create(
-            Payment(donor_id=pledge.donor_id, pledge=pledge, fund_id=pledge.fund_id, unit=campaign.unit,
-                    amount=100_000 + (n * 104_729) % 20_000_000, method=Payment.Method.CASH,
-                    received_on=today - datetime.timedelta(days=n % 60))
-            for n, pledge in enumerate(pledges)
-        )
-
-
-def _median_ms(client, url, requests) -> float:
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--payments", type=int, default=40, help="payments per writer")
-    parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--keep", action="store_true",
-                        help="reuse the loaded database: skip migrating and the payments, measure the page")
+    parser.add_argument("--keep", action="store_true", help="reuse the database (nothing left to measure)")
     options = parser.parse_args()
 
     fresh = django_on_bench_database(DEFAULT_URL, keep=options.keep)
     from django.core.management import call_command
     from django.db import connection
-    from django.http import HttpResponse
-    from django.test import Client
-    from django.test.utils import override_settings, setup_test_environment
-    from django.urls import path
 
-    import fundmgr.urls
-    from campaigns.models import Campaign
-    from donations import progress
-    from donations.services.tallies import tallies_rebuild
     from fundmgr.core import outbox
 
     if fresh:
@@ -195,35 +139,6 @@ def main() -> None:
             print(f"  {writers} writer(s): bare insert transaction {bare:8,.0f}/s   payment_record {pay:6,.1f}/s"
                   f"   ratio {pay / bare:.3f}")
         print(f"  ({len(queued):,} after-commit jobs queued, not sent)")
-    campaign = Campaign.objects.get(slug=SLUG)
-
-    page_url = f"/c/{SLUG}/"
-    captured = {}
-
-    def bare_view(request):
-        return HttpResponse(captured["body"], content_type="text/html; charset=utf-8")
-
-    fundmgr.urls.urlpatterns.insert(0, path("bench-bare/", bare_view))
-    setup_test_environment()
-    with override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver"]):
-        client = Client()
-        for size in [int(value) for value in options.sizes.split(",")]:
-            grown = time.perf_counter()
-            _bulk_grow(campaign, to=size)
-            tallies_rebuild()
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")  # as autovacuum would after a load: plans from real statistics
-            print(f"campaign of {size:,} pledges and payments (loaded and tallied in {time.perf_counter() - grown:.0f} s)")
-            response = client.get(page_url)
-            captured["body"] = response.content
-            bare = _median_ms(client, "/bench-bare/", options.requests)
-            page = _median_ms(client, page_url, options.requests)
-            print(f"  bare view, same {len(captured['body']):,} bytes, median {bare:7.2f} ms")
-            print(f"  campaign page, median               {page:7.2f} ms   ratio bare/page {bare / page:.3f}", flush=True)
-            recount_started = time.perf_counter()
-            progress.campaign_figures(campaign, recount=True)
-            recount = (time.perf_counter() - recount_started) * 1000
-            print(f"  the old per-request figures (full recount), once: {recount:,.0f} ms")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,11 @@ PG = os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432")
 def scaled(size: int) -> dict[str, list[str]]:
     """The command line of each benchmark at `size` (the size of the history it runs against)."""
     return {
-        # The campaign page at `size` pledges, and payments with 1 and 8 writers (their own data).
-        "campaign_speed": ["campaign_speed.py", "--sizes", str(size), "--payments", "25"],
+        # Payments with 1 and 8 writers (their own data).
+        "campaign_speed": ["campaign_speed.py", "--payments", "25"],
+        # The campaign page and the statement at `size` pledges, each paid once, under gunicorn and wrk.
+        "public_pages": ["public_pages.py", "--pledges", str(size), "--seconds", "5", "--rounds", "2",
+                         "--database-url", f"{PG}/fundmgr_bench_public"],
         "statement": ["statement.py", "--payments", str(size), "--pledges", str(max(100, size // 100)),
                       "--requests", "50"],
         "ledger_verify": ["ledger_verify.py", "--lines", str(size), "--repeat", "1"],

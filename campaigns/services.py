@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
 from fundmgr.core.lunar import can_chi, lunar_year_of, tet_date
+from fundmgr.core.page_version import public_pages_changed
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.roles import Action, Domain
 
@@ -65,6 +66,7 @@ def campaign_save(*, campaign: Campaign, funds=None, by=None) -> Campaign:
     The caller (the admin form) has validated the fields. The status is never saved here: a new
     campaign starts as it is given (a draft from the admin), an existing one keeps its status.
     """
+    public_pages_changed()  # its name, goal, dates, funds on the public pages
     if campaign.pk is None:
         access_units(by, [campaign.unit], action=Action.ADD, domain=Domain.MONEY)
         campaign.save()
@@ -106,6 +108,7 @@ def _open_errors(campaign: Campaign) -> list[ValidationError]:
 def _transition(campaign: Campaign, *, to: str, by) -> Campaign:
     """Move the locked `campaign` to status `to`, with its audit row and a log line."""
     before = {"status": campaign.status}
+    public_pages_changed()  # a closed campaign's page no longer invites pledges
     campaign.status = to
     campaign.save(update_fields=["status"])
     audit_change(campaign, before, action=AuditEvent.Action.TRANSITION, actor=by)

@@ -26,6 +26,7 @@ payments costs no sum over millions of rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import re
@@ -135,6 +136,9 @@ class StatementSummary:
     days: dict[datetime.date, tuple[int, int]]  # day → (amount, number of payments)
     funds: list[FundBalance]
     money_out: list[MoneyOutGroup]
+    # False for the previous version's sums, served while another request computes the current
+    # ones (`statement_summary`): a page showing them must not be cached as the current page.
+    current: bool = True
 
     @property
     def money_out_total(self) -> int:
@@ -170,7 +174,7 @@ def statement_summary(scope: StatementScope) -> StatementSummary:
         if not cache.add(lock_key, 1, _COMPUTING_SECONDS):
             previous = cache.get(latest_key)
             if previous is not None:
-                return previous
+                return dataclasses.replace(previous, current=False)
     except Exception as error:  # noqa: BLE001 - redis-py's ConnectionError, TimeoutError, …
         logger.warning("statement summary not cached, the cache is unavailable (%s: %s)", type(error).__name__, error)
         return _summary_compute(scope)

@@ -1,7 +1,7 @@
 """The public statement pages (sao kê): a campaign's, and a unit's year; their CSV and PDF.
 
 Thin: read the search, ask `donations.statement` for the cached summary and one page of lines,
-render. Whatever a visitor types (an amount, a date, a reference, a page cursor), a bad value
+render; the page's own links are served from the cache of rendered pages (`page_cache`). Whatever a visitor types (an amount, a date, a reference, a page cursor), a bad value
 gives a message in their language on a normal page, never an error page.
 """
 
@@ -25,6 +25,8 @@ from fundmgr.core.exporting import write_csv, write_pdf
 from fundmgr.core.money import AmountError, parse_vnd
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.security import rate_limit
+
+from . import page_cache
 
 DOWNLOAD_PER_IP_DEFAULT = "10/m"
 # A PDF is laid out in memory (`fundmgr.core.pdf_report`): past this many lines, the visitor is
@@ -76,14 +78,24 @@ def _search(request) -> tuple[StatementSearchForm, statements.StatementSearch]:
     return form, search
 
 
+def _cached(request, render):
+    """The statement page from the cache of rendered pages (`page_cache`), else `render(extra)`;
+    only the page's own links (page 1, a cursor; no search, no download) are cached."""
+    return page_cache.cached_page(
+        request, render,
+        cacheable=page_cache.own_link(request, after=page_cache.STATEMENT_CURSOR, before=page_cache.STATEMENT_CURSOR),
+    )
+
+
 def _statement(request, scope: statements.StatementScope, context: dict, *, file_name: str):
+    """(the response, whether it may be cached)."""
     form, search = _search(request)
     summary = statements.statement_summary(scope)
     download = request.GET.get("download", "")
     if download in ("csv", "pdf"):
         response = _download(request, scope, summary, search, download, file_name=file_name, title=context["title"])
         if isinstance(response, HttpResponse | FileResponse):
-            return response
+            return response, False
         context["download_message"] = response
     messages = []
     after = before = None
@@ -101,7 +113,8 @@ def _statement(request, scope: statements.StatementScope, context: dict, *, file
         "scope": scope, "summary": summary, "page": page, "form": form, "messages_list": messages,
         "search_query": query.urlencode(), "searching": search.active,
     })
-    return render(request, "public/statement.html", context)
+    # Sums still being recomputed after a posting are the previous version's: shown, not stored.
+    return render(request, "public/statement.html", context), summary.current
 
 
 def _download(request, scope, summary, search, file_format: str, *, file_name: str, title: str):
@@ -130,6 +143,10 @@ def _download(request, scope, summary, search, file_format: str, *, file_name: s
 
 @require_http_methods(["GET", "HEAD"])
 def campaign_statement(request, slug):
+    return _cached(request, lambda extra: _campaign_statement(request, slug, extra))
+
+
+def _campaign_statement(request, slug, extra_context: dict):
     campaign = (
         Campaign.objects.exclude(status=Campaign.Status.DRAFT).select_related("unit")
         .annotate(**statements.version_annotations()).filter(slug=slug).first()
@@ -139,13 +156,17 @@ def campaign_statement(request, slug):
     scope = statements.campaign_scope(campaign, today=timezone.localdate())
     title = _("Sao kê thu chi – %(name)s") % {"name": campaign.name}
     return _statement(
-        request, scope, {"title": title, "campaign": campaign, "unit": campaign.unit},
+        request, scope, {"title": title, "campaign": campaign, "unit": campaign.unit, **extra_context},
         file_name=f"sao-ke-{campaign.slug}",
     )
 
 
 @require_http_methods(["GET", "HEAD"])
 def unit_statement(request, code, year):
+    return _cached(request, lambda extra: _unit_statement(request, code, year, extra))
+
+
+def _unit_statement(request, code, year, extra_context: dict):
     today = timezone.localdate()
     if not FIRST_YEAR <= year <= today.year:
         raise Http404
@@ -156,6 +177,6 @@ def unit_statement(request, code, year):
     title = _("Sao kê thu chi năm %(year)s – %(unit)s") % {"year": year, "unit": unit.name}
     return _statement(
         request, scope, {"title": title, "unit": unit, "year": year,
-                         "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= today.year]},
+                         "years": [y for y in (year - 1, year + 1) if FIRST_YEAR <= y <= today.year], **extra_context},
         file_name=f"sao-ke-{unit.code.lower()}-{year}",
     )

@@ -24,6 +24,7 @@ from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.vietqr import qr_svg, transfer_memo, vietqr_payload
 from fundmgr.security import rate_limit
 
+from . import page_cache
 from .charts import received_chart_svg
 from .forms import PledgeForm
 from .gift_proofs import gift_proofs, latest_checkpoint
@@ -222,6 +223,15 @@ def _page_number(request) -> int:
 
 @require_http_methods(["GET", "HEAD"])
 def campaign_detail(request, slug):
+    """The campaign's progress, by fund and by day, and a page of its honor roll: from the cache of
+    rendered pages (`page_cache`) between two changes of its figures, else from the running totals."""
+    return page_cache.cached_page(
+        request, lambda extra: (_campaign_detail(request, slug, extra), True),
+        cacheable=page_cache.own_link(request, page=page_cache.HONOR_ROLL_PAGE),
+    )
+
+
+def _campaign_detail(request, slug, extra_context: dict):
     campaign = selectors.public_campaign(slug)
     if campaign is None:
         raise Http404
@@ -241,5 +251,6 @@ def campaign_detail(request, slug):
             "chart": received_chart_svg(days, start=campaign.starts_on, end=min(campaign.ends_on, today)),
             "days_with_money": days,
             "honor_roll": honor_roll,
+            **extra_context,
         },
     )

@@ -27,6 +27,7 @@ from fundmgr.core.contacts import (
     phone_normalize,
     tax_code_normalize,
 )
+from fundmgr.core.page_version import public_pages_changed
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
@@ -255,6 +256,8 @@ def donor_update(*, donor: Donor, by=None, **fields) -> Donor:
     if changed:
         donor.save(update_fields=sorted(changed))
         audit_change(donor, before, actor=by)
+        if {"name", "kind"} & set(changed):
+            public_pages_changed()  # the honor roll shows the name and kind, the statement the name
     return donor
 
 

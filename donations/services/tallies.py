@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from donations.models import TALLY_SHARDS, CampaignDonorTally, CampaignTally, Payment, Pledge
 from donations.progress import public_pledges, publicly_listed
+from fundmgr.core.page_version import public_pages_changed
 
 _COUNTERS = ("received", "pledged", "pledge_count", "donor_count")
 
@@ -84,7 +85,8 @@ def tally_donor_refresh(*, campaign_id: int, donor_id: int) -> int:
     own pledges and payments; returns how the campaign's donor count moves (-1, 0, 1), for the
     caller's counter row. The rows are locked first: a concurrent refresh of the same donor waits,
     then reads what the first one committed (each statement of READ COMMITTED sees the latest
-    commits)."""
+    commits). Every change of the totals passes here: the cached public pages move on."""
+    public_pages_changed()
     def locked_rows():
         return {
             row.anonymous: row
@@ -155,6 +157,7 @@ def tallies_rebuild(*, campaign_ids: list[int] | None = None) -> int:
     while nobody records money: a payment committed during the rebuild may be counted twice or not
     at all (`manage.py campaign_tallies --check` tells).
     """
+    public_pages_changed()
     tallies, donors = CampaignTally.objects.all(), CampaignDonorTally.objects.all()
     pledges, payments = public_pledges(), Payment.objects.not_voided().filter(pledge__isnull=False)
     if campaign_ids is not None:

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
+from fundmgr.core.page_version import public_pages_changed
 from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
@@ -293,6 +294,7 @@ def fund_save(*, fund: Fund, restricted_units: Iterable[OrgUnit] | None = None, 
         return fund
     stored = Fund.objects.select_for_update().get(pk=fund.pk)
     before = {**audit_fields(stored, FUND_FIELDS), "restricted_units": _restricted_unit_ids(stored)}
+    public_pages_changed()  # its name on the campaign pages and the statements
     fund.save(update_fields=FUND_FIELDS)
     if restricted_units is not None:
         fund.restricted_units.set(restricted_units)
@@ -350,6 +352,9 @@ def _entry_record(
     memo = _clean_memo(memo)
     _check_date(date)
     _check_lines(lines)
+    # The public statement shows money out and the funds' balances; moved before the chain lock,
+    # so the cache's round trip is not held under it (the bump after commit is what counts).
+    public_pages_changed()
     with transaction.atomic():
         account_by_code = _accounts(lines)
         spends = _spends(lines, account_by_code)

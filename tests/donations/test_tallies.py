@@ -8,6 +8,7 @@ pledge and payment (`recount=True`, the queries the page used to run on each req
 """
 
 import datetime
+import html
 import random
 
 import pytest
@@ -19,6 +20,7 @@ from donations import progress, services
 from donations.models import CampaignDonorTally, CampaignTally, Donor, Pledge
 from donations.selectors import pledge_paid
 from donations.services.tallies import tallies_rebuild
+from fundmgr.core.money import format_vnd
 from receipts.models import Receipt
 
 from .conftest import campaign_make
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.django_db
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Thu Dung", "Công ty Sông Mã", "Hoàng Minh Đức"]
 
 
-def _random_history(rng: random.Random, campaign, funds, treasurer, steps: int) -> dict:
+def _random_history(rng: random.Random, campaign, funds, treasurer, steps: int, after_each=None) -> dict:
     today = timezone.localdate()
     counts: dict[str, int] = {}
     pledges: list[Pledge] = []
@@ -91,13 +93,33 @@ def _random_history(rng: random.Random, campaign, funds, treasurer, steps: int) 
                 did("merge")
         for pledge in pledges:
             pledge.refresh_from_db()
+        if after_each is not None:
+            after_each()
     return counts
 
 
+def _served_is_fresh(client, campaign):
+    """The campaign page as served (from the cache of rendered pages whenever it holds one) is the
+    page rendered afresh from the current data."""
+    from django.test import RequestFactory
+
+    from public import page_cache, views
+    from tests.public.page_helpers import without_token
+
+    url = f"/c/{campaign.slug}/"
+    served = client.get(url)
+    assert served.status_code == 200
+    fresh = views._campaign_detail(RequestFactory().get(url), campaign.slug, {"csrf_token": "x"})
+    assert without_token(served) == without_token(fresh)
+    assert page_cache.CSRF_PLACEHOLDER.encode() not in served.content
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_totals_equal_a_full_recount_after_a_random_history(seed, unit, fund, second_fund, treasurer):
+def test_the_totals_equal_a_full_recount_after_a_random_history(seed, unit, fund, second_fund, treasurer, client):
     campaign = campaign_make(unit=unit, fund=fund, funds=[second_fund])
-    counts = _random_history(random.Random(seed), campaign, [fund, second_fund], treasurer, steps=40)
+    # After every write, the page served through the cache is the page of the current figures.
+    counts = _random_history(random.Random(seed), campaign, [fund, second_fund], treasurer, steps=40,
+                             after_each=lambda: _served_is_fresh(client, campaign))
     # The sequence did what it is meant to test (each seed draws each kind of write).
     assert counts.get("pay", 0) >= 10 and counts.get("void", 0) >= 1, counts
 
@@ -105,10 +127,15 @@ def test_the_totals_equal_a_full_recount_after_a_random_history(seed, unit, fund
     assert kept == recounted
     assert recounted["received"] > 0 and recounted["honor_roll"]
     assert progress.tally_mismatches() == []
+    # The page served shows the recounted figures: the total received and the honor roll's names.
+    served = html.unescape(client.get(f"/c/{campaign.slug}/").content.decode())
+    assert format_vnd(recounted["received"]) in served
+    assert all(name in served for _anonymous, name, _kind, _amount in recounted["honor_roll"][:50] if name)
 
     # A rebuild from the records gives the same figures.
     tallies_rebuild()
     assert progress.campaign_figures(campaign) == recounted
+    _served_is_fresh(client, campaign)
 
 
 def test_the_check_command_finds_a_tampered_total_and_the_rebuild_repairs_it(campaign, treasurer, capsys):
