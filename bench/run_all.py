@@ -30,6 +30,9 @@ def scaled(size: int) -> dict[str, list[str]]:
     return {
         # The campaign page at `size` pledges, and payments with 1 and 8 writers (their own data).
         "campaign_speed": ["campaign_speed.py", "--sizes", str(size), "--payments", "25"],
+        # The pledge POST (API and form) under gunicorn and wrk against a bare insert, on a
+        # campaign of `size` past payments (issue #17).
+        "pledge_post": ["pledge_post.py", "--history", str(size), "--seconds", "5", "--rounds", "2"],
         "statement": ["statement.py", "--payments", str(size), "--pledges", str(max(100, size // 100)),
                       "--requests", "50"],
         "ledger_verify": ["ledger_verify.py", "--lines", str(size), "--repeat", "1"],
