@@ -356,10 +356,13 @@ def report(runs, counts, options) -> None:
                 max(r.p99_ms for r in results), requests)
 
     bare = total("bare")
-    print(f"\npledge POST under gunicorn ({options.workers} gthread workers x 4 threads), wrk {options.connections} "
-          f"connections, {options.rounds} x {options.seconds} s each, interleaved; history {options.history:,} payments")
+    # No "x <number>" here: bench/run_all.py reads that as a ratio.
+    print(f"\npledge POST under gunicorn ({options.workers} gthread workers of 4 threads), wrk {options.connections} "
+          f"connections, {options.rounds} runs of {options.seconds} s each, interleaved; "
+          f"history {options.history:,} payments")
     print(f"statements per POST (test client): form {counts['form'][0]} SQL + {counts['form'][1]} cache calls, "
-          f"API {counts['API'][0]} SQL + {counts['API'][1]} cache calls")
+          f"API {counts['API'][0]} SQL + {counts['API'][1]} cache calls (the local-memory cache's calls: on Redis, "
+          f"a rate-limit hit is one round trip)")
     print(f"{'':6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}")
     for kind in ("bare", "API", "form"):
         rate, p50, p99, requests = total(kind)
