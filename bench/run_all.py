@@ -33,6 +33,9 @@ def scaled(size: int) -> dict[str, list[str]]:
         # The campaign page and the statement at `size` pledges, each paid once, under gunicorn and wrk.
         "public_pages": ["public_pages.py", "--pledges", str(size), "--seconds", "5", "--rounds", "2",
                          "--database-url", f"{PG}/fundmgr_bench_public"],
+        # The pledge POST (API and form) under gunicorn and wrk against a bare insert, on a
+        # campaign of `size` past payments (issue #17).
+        "pledge_post": ["pledge_post.py", "--history", str(size), "--seconds", "5", "--rounds", "2"],
         "statement": ["statement.py", "--payments", str(size), "--pledges", str(max(100, size // 100)),
                       "--requests", "50"],
         "ledger_verify": ["ledger_verify.py", "--lines", str(size), "--repeat", "1"],

@@ -21,7 +21,20 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import BigIntegerField, Case, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -90,6 +103,18 @@ def pledge_outstanding(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Ple
             output_field=BigIntegerField(),
         ),
     )
+
+
+def pledge_new_as_listed(pledge: Pledge) -> Pledge:
+    """A pledge `pledge_create` has just made, as `pledge_list` shows it, without reading it back:
+    nothing can be paid on it yet, so `pledge_outstanding`'s figures are paid 0, overpaid 0 and
+    outstanding its amount (while open); its donor, campaign and fund are the ones the service
+    holds; its installments are one query. (The API's answer to a new pledge, issue #17.)"""
+    pledge.paid_amount = 0
+    pledge.overpaid_amount = 0
+    pledge.outstanding_amount = pledge.amount if pledge.status in OPEN_STATUSES else 0
+    prefetch_related_objects([pledge], Prefetch("installments", queryset=PledgeInstallment.objects.order_by("number")))
+    return pledge
 
 
 def pledge_due_amounts(queryset: QuerySet[Pledge] | None = None, *, today: datetime.date | None = None) -> QuerySet[Pledge]:

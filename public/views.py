@@ -55,7 +55,8 @@ def _too_many(request, campaign, form, *, retry_after: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 def pledge_form(request, slug):
     campaign = get_object_or_404(
-        Campaign.objects.select_related("default_fund").exclude(status=Campaign.Status.DRAFT), slug=slug
+        # With its unit: the pledge's donor and audit rows are the unit's, read here in the same query.
+        Campaign.objects.select_related("default_fund", "unit").exclude(status=Campaign.Status.DRAFT), slug=slug
     )
     if campaign.status != Campaign.Status.OPEN:
         return render(

@@ -91,7 +91,9 @@ class PledgeViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateMod
             )
         except DjangoValidationError as error:
             raise _service_errors(error) from None
-        pledge = self.get_queryset().get(pk=pledge.pk)
+        # A new pledge is answered from what the service holds (its installments: one query); a
+        # repeated key's first pledge is read as the list reads it.
+        pledge = selectors.pledge_new_as_listed(pledge) if created else self.get_queryset().get(pk=pledge.pk)
         return self.created_response(PledgeSerializer(pledge).data, created=created)
 
 

@@ -7,6 +7,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import (
     audit_change,
     audit_create,
+    audit_create_unsaved,
     audit_fields,
     audit_record,
     audit_tag_transaction,
@@ -84,19 +86,23 @@ def donor_fields_clean(*, kind, name, email, phone, tax_code, address) -> dict:
 
 
 def _donor_by_contacts(*, unit: OrgUnit, email: str, phone: str, tax_code: str) -> Donor | None:
-    """The donor of `unit` with the same tax code, else e-mail, else phone (strongest key first)."""
-    for field, value in (("tax_code", tax_code), ("email", email), ("phone", phone)):
-        if not value:
-            continue
-        donor = (
-            Donor.objects.filter(unit=unit, **{field: value}).select_related("merged_into").order_by("pk").first()
-        )
-        if donor is not None:
-            # A merged donor lives on in the one it was merged into.
-            while donor.merged_into_id is not None:
-                donor = donor.merged_into
-            return donor
-    return None
+    """The donor of `unit` with the same tax code, else e-mail, else phone (strongest key first;
+    the oldest among equals), in one query."""
+    keys = [(field, value) for field, value in (("tax_code", tax_code), ("email", email), ("phone", phone)) if value]
+    if not keys:
+        return None
+    matches = Q()
+    for field, value in keys:
+        matches |= Q(**{field: value})
+    strength = Case(*(When(**{field: value}, then=Value(rank)) for rank, (field, value) in enumerate(keys)))
+    donor = (
+        Donor.objects.filter(matches, unit=unit).select_related("merged_into").order_by(strength, "pk").first()
+    )
+    if donor is not None:
+        # A merged donor lives on in the one it was merged into.
+        while donor.merged_into_id is not None:
+            donor = donor.merged_into
+    return donor
 
 
 def donor_suggestion(*, unit: OrgUnit, name: str, email: str, phone: str, tax_code: str) -> Donor | None:
@@ -108,7 +114,11 @@ def donor_suggestion(*, unit: OrgUnit, name: str, email: str, phone: str, tax_co
     return None
 
 
-def _donor_create(*, unit: OrgUnit, cleaned: dict, honor_roll_consent: bool, email_consent: bool, by) -> Donor:
+def _donor_create(
+    *, unit: OrgUnit, cleaned: dict, honor_roll_consent: bool, email_consent: bool, by, audit_events: list | None = None
+) -> Donor:
+    """A new donor and its audit row (appended unsaved to `audit_events` when given: the caller
+    writes it with its own rows, `audit_save`)."""
     now = timezone.now()
     donor = Donor.objects.create(
         unit=unit,
@@ -124,11 +134,15 @@ def _donor_create(*, unit: OrgUnit, cleaned: dict, honor_roll_consent: bool, ema
         email_consent=email_consent,
         email_consent_at=now if email_consent else None,
     )
-    audit_create(donor, DONOR_AUDIT_FIELDS, actor=by)
+    if audit_events is None:
+        audit_create(donor, DONOR_AUDIT_FIELDS, actor=by)
+    else:
+        audit_events.append(audit_create_unsaved(donor, DONOR_AUDIT_FIELDS, actor=by))
     return donor
 
 
-@transaction.atomic
+# No savepoint: nothing catches its errors to carry on (a caller's transaction fails with it).
+@transaction.atomic(savepoint=False)
 def donor_find_or_create(
     *,
     unit: OrgUnit,
@@ -150,14 +164,27 @@ def donor_find_or_create(
     `by` is the person recording it, who must hold the money capability in `unit`. The public
     form does not come here: an anonymous caller never changes an existing donor.
     """
+    return _donor_find_or_create(
+        unit=unit, kind=kind, name=name, email=email, phone=phone, tax_code=tax_code, address=address,
+        honor_roll_consent=honor_roll_consent, email_consent=email_consent, by=by,
+    )[0]
+
+
+def _donor_find_or_create(
+    *, unit, kind, name, email, phone, tax_code, address, honor_roll_consent, email_consent, by,
+    audit_events: list | None = None,
+) -> tuple[Donor, bool]:
+    """`donor_find_or_create` inside the caller's transaction: `(donor, created)`; a new donor's
+    audit row goes to `audit_events` when given (see `_donor_create`)."""
     access_units(by, [unit], action=Action.ADD, domain=Domain.MONEY)
     cleaned = donor_fields_clean(kind=kind, name=name, email=email, phone=phone, tax_code=tax_code, address=address)
     now = timezone.now()
     donor = _donor_by_contacts(unit=unit, email=cleaned["email"], phone=cleaned["phone"], tax_code=cleaned["tax_code"])
     if donor is None:
         return _donor_create(
-            unit=unit, cleaned=cleaned, honor_roll_consent=honor_roll_consent, email_consent=email_consent, by=by
-        )
+            unit=unit, cleaned=cleaned, honor_roll_consent=honor_roll_consent, email_consent=email_consent, by=by,
+            audit_events=audit_events,
+        ), True
     before = audit_fields(donor, [*DONOR_CONTACT_FIELDS, "honor_roll_consent", "email_consent"])
     changed = []
     for field in DONOR_CONTACT_FIELDS:
@@ -173,7 +200,7 @@ def donor_find_or_create(
     if changed:
         donor.save(update_fields=changed)
         audit_change(donor, before, actor=by)
-    return donor
+    return donor, False
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from campaigns.models import Campaign
 from donations import emails, selectors
 from donations.models import Donor, Pledge, PledgeEmail, PledgeInstallment
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
+from fundmgr.audit.services import audit_change, audit_create_unsaved, audit_fields, audit_record, audit_save
 from fundmgr.core import outbox
 from fundmgr.core.money import AmountError, amount_check, pledge_minimum
 from fundmgr.idempotency.services import idempotent_create, key_clean, scope_of
@@ -25,8 +25,8 @@ from fundmgr.ledger.models import Fund
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.roles import Action, Domain
 
-from .donors import _donor_create, donor_fields_clean, donor_find_or_create, donor_merge, donor_suggestion
-from .tallies import public_amount, tally_pledge_moved
+from .donors import _donor_create, _donor_find_or_create, donor_fields_clean, donor_merge, donor_suggestion
+from .tallies import public_amount, tally_new_donor_pledged, tally_pledge_moved
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,30 @@ def pledge_create(
     returns the first pledge and False; with another request it is refused.
     """
     idempotency_key = key_clean(idempotency_key)
+    arguments = {
+        "campaign": campaign, "donor_name": donor_name, "donor_kind": donor_kind, "email": email, "phone": phone,
+        "tax_code": tax_code, "address": address, "amount": amount, "fund": fund, "installments": installments,
+        "anonymous": anonymous, "list_on_honor_roll": list_on_honor_roll, "message": message, "channel": channel,
+        "idempotency_key": idempotency_key, "created_by": created_by, "email_consent": email_consent,
+    }
+    # A reference code drawn twice (1 in 28 million) fails the pledge's INSERT: the whole
+    # transaction is rolled back and made again with another code. Retrying the transaction, not
+    # a savepoint around the INSERT, keeps two statements off every pledge for a rare event.
+    for _attempt in range(_REFERENCE_ATTEMPTS):
+        reference = reference_generate(campaign.reference_prefix)
+        try:
+            return _pledge_create(**arguments, reference=reference)
+        except IntegrityError:
+            if not Pledge.objects.filter(reference=reference).exists():
+                raise
+            # a reference collision: draw another code
+    raise RuntimeError(f"no free pledge reference for prefix {campaign.reference_prefix!r}")
+
+
+def _pledge_create(
+    *, campaign, donor_name, donor_kind, email, phone, tax_code, address, amount, fund, installments, anonymous,
+    list_on_honor_roll, message, channel, idempotency_key, created_by, email_consent, reference,
+) -> tuple[Pledge, bool]:
     with transaction.atomic():
         fund = fund or campaign.default_fund
         if channel != Pledge.Channel.FORM:
@@ -176,8 +200,8 @@ def pledge_create(
         }
 
         def create() -> Pledge:
-            return _pledge_insert_with_reference(
-                campaign=campaign, fund=fund, amount=amount, installments=installments,
+            return _pledge_insert(
+                campaign=campaign, reference=reference, fund=fund, amount=amount, installments=installments,
                 anonymous=anonymous, list_on_honor_roll=list_on_honor_roll, message=message or "",
                 channel=channel, idempotency_key=idempotency_key, created_by=created_by,
                 donor_fields=donor_fields, email_consent=email_consent, today=today,
@@ -193,24 +217,12 @@ def pledge_create(
         return pledge, created
 
 
-def _pledge_insert_with_reference(*, campaign, **arguments) -> Pledge:
-    for _attempt in range(_REFERENCE_ATTEMPTS):
-        reference = reference_generate(campaign.reference_prefix)
-        try:
-            with transaction.atomic():
-                return _pledge_insert(campaign=campaign, reference=reference, **arguments)
-        except IntegrityError:
-            if not Pledge.objects.filter(reference=reference).exists():
-                raise
-            # a reference collision: draw another code
-    raise RuntimeError(f"no free pledge reference for prefix {campaign.reference_prefix!r}")
-
-
 def _pledge_insert(
     *, campaign, fund, amount, installments, anonymous, list_on_honor_roll, message, channel,
     idempotency_key, created_by, reference, donor_fields, email_consent, today,
 ) -> Pledge:
     suggested_donor = None
+    audit_events = []  # the new donor's row and the pledge's, written together (one INSERT)
     if channel == Pledge.Channel.FORM:
         # Anonymous: a donor record of its own, whatever contacts it shares with existing donors.
         suggested_donor = donor_suggestion(
@@ -219,15 +231,17 @@ def _pledge_insert(
         )
         donor = _donor_create(
             unit=campaign.unit, cleaned=donor_fields, honor_roll_consent=bool(list_on_honor_roll),
-            email_consent=bool(email_consent), by=None,
+            email_consent=bool(email_consent), by=None, audit_events=audit_events,
         )
+        donor_created = True
     else:
-        donor = donor_find_or_create(
+        donor, donor_created = _donor_find_or_create(
             unit=campaign.unit,
             **donor_fields,
             honor_roll_consent=bool(list_on_honor_roll),
             email_consent=bool(email_consent),
             by=created_by,
+            audit_events=audit_events,
         )
     pledge = Pledge.objects.create(
         reference=reference,
@@ -256,11 +270,17 @@ def _pledge_insert(
         PledgeInstallment(pledge=pledge, number=number, due_on=due_on, amount=part)
         for number, due_on, part in installment_schedule(amount=amount, installments=installments, start=today)
     )
-    audit_create(pledge, PLEDGE_AUDIT_FIELDS, actor=created_by, extra={"installments": installments})
+    audit_events.append(
+        audit_create_unsaved(pledge, PLEDGE_AUDIT_FIELDS, actor=created_by, extra={"installments": installments})
+    )
+    audit_save(audit_events)
     if pledge.confirmed_at is not None:
         # Recorded by the association: its amount counts in public at once. A form pledge counts
         # nothing until money arrives or a treasurer confirms it, so the form's path skips this.
-        tally_pledge_moved(pledge=pledge, before=0, after=public_amount(pledge, 0))
+        if donor_created:
+            tally_new_donor_pledged(pledge=pledge)
+        else:
+            tally_pledge_moved(pledge=pledge, before=0, after=public_amount(pledge, 0))
     return pledge
 
 

@@ -80,6 +80,24 @@ def tally_pledge_moved(*, pledge: Pledge, before: int, after: int, day: datetime
     )
 
 
+def tally_new_donor_pledged(*, pledge: Pledge) -> None:
+    """`tally_pledge_moved` from 0 for the pledge of a donor created in this same transaction.
+
+    Nobody else can see that donor yet, and it has no other pledge nor any payment: its two rows
+    are what `tally_donor_refresh` would compute, written at once (one INSERT, no lock, no sums),
+    then the counter row as always."""
+    after = public_amount(pledge, 0)
+    CampaignDonorTally.objects.bulk_create([
+        CampaignDonorTally(campaign_id=pledge.campaign_id, donor_id=pledge.donor_id, anonymous=anonymous,
+                           public_pledged=after if anonymous == pledge.anonymous else 0)
+        for anonymous in (False, True)
+    ])
+    tally_add(
+        campaign_id=pledge.campaign_id, fund_id=pledge.fund_id, day=timezone.localdate(), shard=pledge.pk,
+        pledged=after, pledge_count=int(after > 0), donor_count=int(after > 0),
+    )
+
+
 def tally_donor_refresh(*, campaign_id: int, donor_id: int) -> int:
     """Recompute the donor's rows in the campaign (honor roll and public amount) from the donor's
     own pledges and payments; returns how the campaign's donor count moves (-1, 0, 1), for the

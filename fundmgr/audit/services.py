@@ -71,6 +71,20 @@ def audit_create(instance: models.Model, names, *, actor=None, extra: dict | Non
     )
 
 
+def audit_create_unsaved(instance: models.Model, names, *, actor=None, extra: dict | None = None) -> AuditEvent:
+    """The row `audit_create` writes, not yet written: a use case that creates several records at
+    once writes their rows together with `audit_save` (one INSERT)."""
+    return audit_record(
+        action=AuditEvent.Action.CREATE, instance=instance, after={**audit_fields(instance, names), **(extra or {})},
+        actor=actor, save=False,
+    )
+
+
+def audit_save(events: list[AuditEvent]) -> None:
+    """Write the rows of `audit_create_unsaved`, in their order, in one INSERT."""
+    AuditEvent.objects.bulk_create(events)
+
+
 def audit_change(
     instance: models.Model, before: dict, *, after: dict | None = None, actor=None,
     action: str = AuditEvent.Action.CHANGE,
@@ -100,8 +114,9 @@ def audit_record(
     after: dict | None = None,
     actor=None,
     unit: OrgUnit | None = _UNIT_OF_INSTANCE,
+    save: bool = True,
 ) -> AuditEvent:
-    """Write one audit row and return it.
+    """Write one audit row and return it (with `save=False`, only build it: see `audit_save`).
 
     `instance` gives the model label and object id (and, for create/change/transition, the
     `after` snapshot when none is passed); without an instance pass `model_label` (e.g.
@@ -132,7 +147,8 @@ def audit_record(
         action=action, model_label=model_label, object_id=object_id, before=before, after=after, actor=actor,
         unit_id=unit_id,
     )
-    event.save()
+    if save:
+        event.save()
     return event
 
 

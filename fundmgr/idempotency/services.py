@@ -2,10 +2,11 @@
 (pledge, payment, transfer, disbursement, bank-statement import, receipt void, award grant,
 allocation run, student, nomination, report run), whatever channel calls it.
 
-`idempotent_create` inserts the key's row first, in the caller's transaction and a savepoint,
-then creates the record and points the row at it. A concurrent repeat blocks on the unique
-(scope, key) index until the first transaction ends (PostgreSQL), then fails and reads the
-winner's row: so two requests with one key never make two records, and the loser does no work.
+`idempotent_create` inserts the key's row first, in the caller's transaction (`ON CONFLICT DO
+NOTHING`: no savepoint), then creates the record and points the row at it. A concurrent repeat
+blocks on the unique (scope, key) index until the first transaction ends (PostgreSQL), then
+inserts nothing and reads the winner's row: so two requests with one key never make two records,
+and the loser does no work.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import connection, models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import IdempotencyKey
@@ -95,18 +97,35 @@ def idempotent_create(
     if key is None:
         return create(), True
     fingerprint = request_fingerprint(content)
-    try:
-        with transaction.atomic():
-            row = IdempotencyKey.objects.create(
-                scope=scope, key=key, fingerprint=fingerprint, model_label=model._meta.label_lower
-            )
-    except IntegrityError:
+    row_id = _key_insert(scope=scope, key=key, fingerprint=fingerprint, model_label=model._meta.label_lower)
+    if row_id is None:
         # Used before, or by a concurrent request that won (and has committed by now).
         return _replay(IdempotencyKey.objects.get(scope=scope, key=key), fingerprint, model), False
     record = create()
-    row.object_id = record.pk
-    row.save(update_fields=["object_id"])
+    IdempotencyKey.objects.filter(pk=row_id).update(object_id=record.pk)
     return record, True
+
+
+def _key_insert(*, scope: str, key: str, fingerprint: str, model_label: str) -> int | None:
+    """Insert the key's row; its id, or None when the key is taken.
+
+    `ON CONFLICT DO NOTHING` (PostgreSQL, SQLite): a key taken answers no row instead of an error,
+    so the caller's transaction needs no savepoint (two statements fewer on every write). A
+    concurrent insert of the same key still waits on the unique index until its transaction ends:
+    committed, this answers None; rolled back, this row goes in.
+    """
+    quote = connection.ops.quote_name
+    table = quote(IdempotencyKey._meta.db_table)
+    columns = ", ".join(quote(name) for name in ("scope", "key", "fingerprint", "model_label", "created_at"))
+    # Only the model's own table and column names, quoted by the backend; every value is bound.
+    unique, pk = f"{quote('scope')}, {quote('key')}", quote("id")
+    sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s) ON CONFLICT ({unique}) DO NOTHING RETURNING {pk}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [scope, key, fingerprint, model_label, connection.ops.adapt_datetimefield_value(timezone.now())]
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def fingerprints_forget(*, instance: models.Model) -> int:
@@ -119,4 +138,3 @@ def fingerprints_forget(*, instance: models.Model) -> int:
     return IdempotencyKey.objects.filter(
         model_label=instance._meta.label_lower, object_id=instance.pk
     ).exclude(fingerprint="").update(fingerprint="")
-

@@ -1,8 +1,9 @@
 """Rate limits through Django's cache (Redis in production, so every web process shares them).
 
 A limit is "count/period" (`"10/m"`, `"5/h"`): at most `count` hits per fixed window of the
-period, per identity. Counting is `cache.add` then `cache.incr`, both atomic in Redis (and in
-the local-memory cache, under its lock), so concurrent requests never both slip under the limit.
+period, per identity. Counting is one atomic step in Redis (`SET NX EX` and `INCR` in one MULTI
+pipeline, one round trip), `cache.add` then `cache.incr` in the local-memory cache (under its
+lock), so concurrent requests never both slip under the limit.
 Identities (IP addresses, e-mail addresses) are hashed before they become cache keys: the cache
 holds no personal data.
 
@@ -61,12 +62,7 @@ def hit(scope: str, identity: str, rate: Rate | str) -> bool:
     digest = hashlib.sha256(f"{scope}\0{identity}".encode()).hexdigest()[:32]
     key = f"ratelimit:{scope}:{digest}:{window}"
     try:
-        cache.add(key, 0, timeout=rate.period + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the key expired between add and incr
-            cache.add(key, 1, timeout=rate.period + 1)
-            count = 1
+        count = _count(key, timeout=rate.period + 1)
     except Exception as error:  # noqa: BLE001 - redis-py's ConnectionError, TimeoutError, …
         logger.warning(
             "rate limit %s not checked, the cache is unavailable (%s: %s); allowing the request",
@@ -74,6 +70,27 @@ def hit(scope: str, identity: str, rate: Rate | str) -> bool:
         )
         return True
     return count <= rate.count
+
+
+def _count(key: str, *, timeout: int) -> int:
+    """Add one to the window's counter (made with `timeout` if new) and return it.
+
+    On Redis (Django's RedisCache), one round trip: `SET NX EX` and `INCR` in one MULTI pipeline,
+    atomic, where `cache.add` and `cache.incr` took three (`incr` asks EXISTS first). Elsewhere
+    (the local-memory cache of the embedded mode), `add` then `incr`."""
+    client_of = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if client_of is not None:
+        redis_key = cache.make_and_validate_key(key)
+        pipeline = client_of(redis_key, write=True).pipeline(transaction=True)
+        pipeline.set(redis_key, 0, ex=timeout, nx=True)
+        pipeline.incr(redis_key)
+        return int(pipeline.execute()[1])
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 def seconds_left(rate: Rate | str) -> int:

@@ -1,0 +1,71 @@
+"""The pledge POST of an integration (a token, an Idempotency-Key): what it costs in statements.
+
+Issue #17: the pledge path is the Tết evening's hot path. These counts are pinned so that a
+change that adds a lookup or a savepoint to every pledge shows up here first."""
+
+import pytest
+from django.core.cache import cache
+
+from donations.models import CampaignDonorTally, Pledge
+
+from .conftest import token_client, token_for
+from .money_fixtures import *  # noqa: F403  (the fixtures, by name)
+
+pytestmark = pytest.mark.django_db
+
+PLEDGES = "/api/v1/pledges/"
+
+
+def body(campaign, email):
+    return {"campaign": campaign.slug, "fund": campaign.default_fund.code, "donor_name": "Công ty TNHH Hồng Phát",
+            "donor_kind": "individual", "email": email, "amount": 2_000_000}
+
+
+def test_an_api_pledge_of_a_new_donor_costs_a_fixed_number_of_statements(
+    treasurer, campaign, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    client = token_client(token_for(treasurer))
+    # The first request of the minute records the token's use (one UPDATE): not the one measured.
+    assert client.post(PLEDGES, body(campaign, "a@hongphat.vn"), format="json", HTTP_IDEMPOTENCY_KEY="k-0").status_code == 201
+    cache.clear()
+    # 1 the token and its user, 2 the user's memberships, 3 the campaign (its unit), 4 the fund
+    # (its unit); in the transaction (a savepoint under the test's, and its release: BEGIN and
+    # COMMIT in production): 5 the fund belongs to the campaign, 6 the key's row (ON CONFLICT DO
+    # NOTHING: no savepoint), 7 a donor with those contacts (one query for all of them), 8 the
+    # new donor, 9 the pledge, 10 its installment, 11 the donor's and the pledge's audit rows
+    # (one INSERT), 12 the new donor's two tally rows (one INSERT: nothing to lock or sum),
+    # 13 the campaign's counter row (upsert), 14 the key's row points at the pledge, 15 the
+    # e-mail's job row; after it, 16 its installments (the answer is the pledge the service holds).
+    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(18):
+        response = client.post(PLEDGES, body(campaign, "b@hongphat.vn"), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert response.status_code == 201
+    pledge = Pledge.objects.get(reference=response.json()["reference"])
+    # Answered from memory, the same as the pledge read back.
+    assert response.json() == client.get(f"{PLEDGES}{pledge.reference}/").json()
+    assert dict(
+        CampaignDonorTally.objects.filter(donor=pledge.donor).values_list("anonymous", "public_pledged")
+    ) == {False: 2_000_000, True: 0}
+
+
+def test_a_repeated_key_answers_the_first_pledge_without_a_savepoint(
+    treasurer, campaign, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    client = token_client(token_for(treasurer))
+    first = client.post(PLEDGES, body(campaign, "c@hongphat.vn"), format="json", HTTP_IDEMPOTENCY_KEY="same")
+    with django_capture_on_commit_callbacks(execute=False), django_assert_max_num_queries(13) as captured:
+        again = client.post(PLEDGES, body(campaign, "c@hongphat.vn"), format="json", HTTP_IDEMPOTENCY_KEY="same")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["reference"] == first.json()["reference"]
+    assert not [query for query in captured.captured_queries if "SAVEPOINT" in query["sql"].upper()
+                and "RELEASE" not in query["sql"].upper()][1:]  # only the test's own, around the service
+    assert Pledge.objects.count() == 1
+
+
+def test_the_answer_to_a_new_pledge_in_installments_is_the_pledge_read_back(treasurer, campaign):
+    client = token_client(token_for(treasurer))
+    response = client.post(PLEDGES, {**body(campaign, "d@hongphat.vn"), "installments": 3, "amount": 1_000_000},
+                           format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    assert response.status_code == 201
+    answer = response.json()
+    assert [item["amount"] for item in answer["installments"]] == [333_333, 333_333, 333_334]
+    assert answer == client.get(f"{PLEDGES}{answer['reference']}/").json()
