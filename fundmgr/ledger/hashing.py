@@ -1,8 +1,9 @@
 """The canonical form of a journal entry and its SHA-256: the one definition of the hash chain.
 
-Posting (`services.entry_post`) and verification (`selectors.ledger_chain_check`) both call
-`entry_hash`, and `docs/ledger.md` repeats the definition with a standalone script an auditor
-runs over an export, so the three can never drift apart without a failing test.
+Posting (`services.entry_post`) calls `entry_hash`; verification (`selectors.ledger_chain_check`)
+calls `canonical_entry_bytes`, the same function beneath it, with each line written from codes it
+quoted once; `docs/ledger.md` repeats the definition with a standalone script an auditor runs
+over an export, so the three can never drift apart without a failing test.
 
 Canonical form: the UTF-8 bytes of the JSON object
 
