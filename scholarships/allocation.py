@@ -59,7 +59,7 @@ higher-priority candidates.
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
 from itertools import pairwise
@@ -148,13 +148,15 @@ class FundRestriction:
             )
 
     def admits(self, candidate: "Candidate") -> bool:
-        if self.unit_path_prefixes is not None and not any(
-            candidate.unit_path.startswith(prefix) for prefix in self.unit_path_prefixes
-        ):
-            return False
-        if self.circumstances is not None and self.circumstances.isdisjoint(candidate.circumstances):
-            return False
-        return True
+        return self.admits_unit_path(candidate.unit_path) and self.admits_circumstances(candidate.circumstances)
+
+    def admits_unit_path(self, unit_path: str) -> bool:
+        """The unit half of `admits`."""
+        return self.unit_path_prefixes is None or any(unit_path.startswith(prefix) for prefix in self.unit_path_prefixes)
+
+    def admits_circumstances(self, circumstances: frozenset[str]) -> bool:
+        """The circumstance half of `admits`."""
+        return self.circumstances is None or not self.circumstances.isdisjoint(circumstances)
 
 
 @dataclass(frozen=True)
@@ -526,18 +528,31 @@ def allocate(
 
     report_every = max(1, len(ordered_candidates) // 50)
     eligibility: dict[tuple[str, frozenset[str]], tuple[int, ...]] = {}
+    by_unit_path: dict[str, tuple[int, ...]] = {}
+    by_circumstance_set: dict[frozenset[str], frozenset[int]] = {}
     budgets: dict[tuple[int, ...], int] = {}  # the whole budgets of a set of eligible funds
     for index, candidate in enumerate(ordered_candidates):
         if progress is not None and index % report_every == 0:
             progress(index, len(ordered_candidates))
         # Whom a fund admits depends only on the unit's path and the circumstances, which
-        # thousands of candidates share: each pair is checked against the funds once.
+        # thousands of candidates share: each path, and each set of circumstances, is checked
+        # against the funds once, and each pair of them is their intersection, worked out once.
         key = (candidate.unit_path, candidate.circumstances)
         eligible = eligibility.get(key)
         if eligible is None:
-            eligible = eligibility[key] = tuple(
-                number for number, fund in enumerate(ordered_funds) if fund.admits(candidate)
-            )
+            by_path = by_unit_path.get(candidate.unit_path)
+            if by_path is None:
+                by_path = by_unit_path[candidate.unit_path] = tuple(
+                    number for number, fund in enumerate(ordered_funds)
+                    if fund.restriction is None or fund.restriction.admits_unit_path(candidate.unit_path)
+                )
+            by_circumstances = by_circumstance_set.get(candidate.circumstances)
+            if by_circumstances is None:
+                by_circumstances = by_circumstance_set[candidate.circumstances] = frozenset(
+                    number for number, fund in enumerate(ordered_funds)
+                    if fund.restriction is None or fund.restriction.admits_circumstances(candidate.circumstances)
+                )
+            eligible = eligibility[key] = tuple(number for number in by_path if number in by_circumstances)
             budgets.setdefault(eligible, sum(ordered_funds[number].budget for number in eligible))
         available = quota = None
         quota_of_unit = quotas.get(candidate.unit_id)
@@ -567,6 +582,8 @@ def allocate(
     # Most candidates share their explanation (and their list of eligible funds) with many others:
     # each distinct one is written once.
     explanations: dict[tuple, str] = {}
+    # A fund without a name is called by its number in the current language: said once per fund.
+    named_funds = [fund if fund.name else replace(fund, name=fund.display_name) for fund in ordered_funds]
     eligible_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
     for index, (candidate, (reason, eligible, available, quota)) in enumerate(
         zip(ordered_candidates, outcomes, strict=True)
@@ -574,7 +591,7 @@ def allocate(
         shares = []
         if reason == Reason.FUNDED:
             shares = sorted(
-                ((ordered_funds[number], share) for number, share in flow.holdings[index].items()),
+                ((named_funds[number], share) for number, share in flow.holdings[index].items()),
                 key=lambda pair: pair[0].fund_id,
             )
         quota_label = quota_labels.get(candidate.unit_id) if reason == Reason.QUOTA_REACHED else None
@@ -584,7 +601,7 @@ def allocate(
         if explanation is None:
             explanation = explanations[key] = _explanation(
                 reason, amount=candidate.amount, shares=shares,
-                eligible=[ordered_funds[number] for number in eligible],
+                eligible=[named_funds[number] for number in eligible],
                 available=available, quota=quota, quota_label=quota_label,
             )
         fund_ids = eligible_ids.get(eligible)
