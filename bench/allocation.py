@@ -18,9 +18,13 @@ Measured at each size, best of `--repeat`:
 - the pure decision, `scholarships.allocation.allocate`, on those inputs;
 - first-fit greedy (`bench/allocation_exact.py`) on the same inputs: each candidate in priority
   order takes the first fund with room for the whole award, nothing moved or split;
+- first fit with the run's I/O (`first_fit_run`, issue #17's baseline for the whole run): the
+  same reading, first fit, and the same bulk INSERTs of the funded awards and their shares,
+  rolled back;
 - `scholarships.services.awards.allocation_run`: the whole service (locks, reads, decision, the
   stored run with its inputs and decisions, the proposed awards and their shares, the audit row).
-Prints the times, the service's ratio to the baseline, how many each funds (and fails if
+Prints the times, the service's ratio to the reading and to first fit with the run's I/O (issue
+#17: at most 5), `allocate()`'s to first fit alone, how many each funds (and fails if
 `allocate` funds fewer than first fit), and, between consecutive sizes, how each time grew
 against the number of nominations.
 
@@ -75,7 +79,7 @@ def main() -> int:
             factor = after["size"] / before["size"]
             parts = ", ".join(f"{label} ×{after[key] / before[key]:.1f}" for key, label in (
                 ("allocate", "allocate()"), ("service", "allocation_run"), ("baseline", "baseline"),
-                ("first_fit", "first fit"),
+                ("first_fit", "first fit"), ("greedy_run", "first fit with I/O"),
             ))
             print(f"  {before['size']:,} → {after['size']:,} (×{factor:.0f} nominations): {parts}")
     if options.exact:
@@ -97,21 +101,26 @@ def measure(size: int, fund_count: int, repeat: int, units, failures: list[str],
     print(f"\n--- {size:,} nominations, {fund_count} funds, 166 units "
           f"(loaded in {time.perf_counter() - started:.1f} s)")
     baseline = min(timed(lambda: read_inputs(program)) for _ in range(repeat))
-    candidates, funds = decision_inputs(program)
+    candidates, funds, _students = decision_inputs(program)
     results = []
     decide = min(timed(lambda: results.append(allocation.allocate(candidates=candidates, funds=funds)))
                  for _ in range(repeat))
     greedy = []
     first_fit = min(timed(lambda: greedy.append(exact.first_fit(candidates, funds))) for _ in range(repeat))
+    greedy_runs = []
+    greedy_run = min(timed(lambda: greedy_runs.append(first_fit_run(program))) for _ in range(repeat))
     runs = []
     service = min(timed(lambda: runs.append(awards.allocation_run(program=program))) for _ in range(repeat))
     funded, greedy_funded, run = len(results[-1].funded), len(greedy[-1]), runs[-1]
     print(f"baseline, reading the run's inputs:   {baseline:7.2f} s")
     print(f"allocate() alone:                     {decide:7.2f} s")
     print(f"first-fit greedy, same inputs:        {first_fit:7.2f} s")
+    print(f"first fit with the run's I/O:         {greedy_run:7.2f} s")
     print(f"allocation_run (the service):         {service:7.2f} s")
     print(f"ratio allocation_run / baseline:      {service / baseline:7.2f}")
     print(f"ratio allocate() / baseline:          {decide / baseline:7.2f}")
+    print(f"ratio allocate() / first fit:         {decide / first_fit:7.2f}")
+    print(f"ratio allocation_run / first fit with the run's I/O (issue #17: at most 5): {service / greedy_run:7.2f}")
     print(f"funded: allocate() {funded:,}, allocation_run {run.funded_count:,}, first fit {greedy_funded:,} "
           f"(+{funded - greedy_funded:,}); awards the budgets could pay: {sum(f.budget for f in funds) // AWARD:,}")
     if funded < greedy_funded:
@@ -122,9 +131,12 @@ def measure(size: int, fund_count: int, repeat: int, units, failures: list[str],
         print(f"largest feasible set (MILP):          {best:7,} ({time.perf_counter() - started:.1f} s)")
         if best != funded:
             failures.append(f"at {size:,}: allocate() funds {funded:,}, the MILP {best:,}")
+    if greedy_runs[-1] != greedy_funded:
+        failures.append(f"at {size:,}: first fit with I/O funds {greedy_runs[-1]:,}, first fit {greedy_funded:,}")
     if run.funded_count != funded:
         failures.append(f"at {size:,}: allocation_run funds {run.funded_count:,}, allocate() {funded:,}")
-    return {"size": size, "baseline": baseline, "allocate": decide, "first_fit": first_fit, "service": service}
+    return {"size": size, "baseline": baseline, "allocate": decide, "first_fit": first_fit, "service": service,
+            "greedy_run": greedy_run}
 
 
 def small_instances(spec: str, failures: list[str]) -> None:
@@ -159,9 +171,16 @@ def small_instances(spec: str, failures: list[str]) -> None:
 
 
 def read_inputs(program):
+    """What a run reads, as lean as the service reads it: the nominations as tuples (with the
+    student's unit, path and circumstance flags), the program's funds with their restrictions,
+    and the funds' available balances."""
     from fundmgr.ledger.selectors import funds_available
+    from scholarships.models import CIRCUMSTANCE_FIELDS
 
-    nominations = list(program.nominations.select_related("student__unit").order_by("pk"))
+    nominations = list(program.nominations.order_by("pk").values_list(
+        "pk", "score", "student_id", "student__unit_id", "student__unit__path",
+        *(f"student__{field}" for field in CIRCUMSTANCE_FIELDS.values()),
+    ))
     program_funds = list(program.program_funds.select_related("fund").prefetch_related("fund__restricted_units"))
     funds_available([pf.fund for pf in program_funds])
     return nominations, program_funds
@@ -170,20 +189,49 @@ def read_inputs(program):
 def decision_inputs(program):
     """The same candidates and funds `allocation_run` builds (budgets from the program)."""
     from scholarships import allocation
+    from scholarships.models import CIRCUMSTANCE_FIELDS
     from scholarships.services.awards import _restriction
 
     nominations, program_funds = read_inputs(program)
+    codes = [str(code) for code in CIRCUMSTANCE_FIELDS]
     candidates = [
         allocation.Candidate(
-            candidate_id=n.pk, priority=n.score, amount=AWARD, unit_id=n.student.unit_id,
-            unit_path=n.student.unit.path, circumstances=frozenset(n.student.circumstances),
+            candidate_id=pk, priority=score, amount=AWARD, unit_id=unit_id, unit_path=path,
+            circumstances=frozenset(code for code, flag in zip(codes, flags, strict=True) if flag),
         )
-        for n in nominations
+        for pk, score, _student_id, unit_id, path, *flags in nominations
     ]
     funds = [
         allocation.Fund(fund_id=pf.fund_id, budget=pf.budget, restriction=_restriction(pf.fund)) for pf in program_funds
     ]
-    return candidates, funds
+    return candidates, funds, {pk: student_id for pk, _score, student_id, *_rest in nominations}
+
+
+def first_fit_run(program) -> int:
+    """Issue #17's baseline for the whole run: first-fit greedy with the run's own I/O. In one
+    transaction: read the inputs as the service does (`read_inputs`), decide by first fit, and
+    write the funded awards and their one share each with the same bulk INSERTs the service
+    uses (on PostgreSQL the audit trigger writes its row for each, as for the service's);
+    then roll back, so every measurement starts from the same database. Returns how many it funds."""
+    import allocation_exact as exact  # bench/, once Django is set up
+    from django.db import transaction
+
+    from scholarships.models import Award, AwardShare
+
+    with transaction.atomic():
+        candidates, funds, students = decision_inputs(program)
+        chosen = exact.first_fit_placed(candidates, funds)
+        awards = Award.objects.bulk_create([
+            Award(program=program, student_id=students[candidate_id], nomination_id=candidate_id,
+                  school_year=program.school_year, amount=AWARD)
+            for candidate_id in chosen
+        ])
+        AwardShare.objects.bulk_create([
+            AwardShare(award=award, fund_id=fund_id, amount=AWARD)
+            for award, fund_id in zip(awards, chosen.values(), strict=True)
+        ])
+        transaction.set_rollback(True)
+    return len(chosen)
 
 
 def load_units():

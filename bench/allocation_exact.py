@@ -60,11 +60,18 @@ def first_fit(candidates: Iterable[Candidate], funds: Iterable[Fund],
     """First-fit greedy: in priority order, each candidate takes the first fund (in `allocate`'s
     preference order) that admits them and still holds the whole award; nothing is ever moved
     or split. Returns the funded candidate ids."""
+    return set(first_fit_placed(candidates, funds, quotas))
+
+
+def first_fit_placed(candidates: Iterable[Candidate], funds: Iterable[Fund],
+                     quotas: Mapping[int, int] | None = None) -> dict[int, int]:
+    """`first_fit`, saying where: {funded candidate_id: the fund_id that pays the whole award},
+    in priority order."""
     funds = preference_order(funds)
     remaining = [fund.budget for fund in funds]
     quotas = dict(quotas or {})
     per_unit: dict[int, int] = {}
-    funded = set()
+    funded: dict[int, int] = {}
     for candidate in priority_order(candidates):
         if candidate.already_awarded_this_cycle:
             continue
@@ -74,7 +81,7 @@ def first_fit(candidates: Iterable[Candidate], funds: Iterable[Fund],
             if remaining[number] >= candidate.amount and fund.admits(candidate):
                 remaining[number] -= candidate.amount
                 per_unit[candidate.unit_id] = per_unit.get(candidate.unit_id, 0) + 1
-                funded.add(candidate.candidate_id)
+                funded[candidate.candidate_id] = fund.fund_id
                 break
     return funded
 

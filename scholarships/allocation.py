@@ -59,7 +59,7 @@ higher-priority candidates.
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
 from itertools import pairwise
@@ -148,13 +148,15 @@ class FundRestriction:
             )
 
     def admits(self, candidate: "Candidate") -> bool:
-        if self.unit_path_prefixes is not None and not any(
-            candidate.unit_path.startswith(prefix) for prefix in self.unit_path_prefixes
-        ):
-            return False
-        if self.circumstances is not None and self.circumstances.isdisjoint(candidate.circumstances):
-            return False
-        return True
+        return self.admits_unit_path(candidate.unit_path) and self.admits_circumstances(candidate.circumstances)
+
+    def admits_unit_path(self, unit_path: str) -> bool:
+        """The unit half of `admits`."""
+        return self.unit_path_prefixes is None or any(unit_path.startswith(prefix) for prefix in self.unit_path_prefixes)
+
+    def admits_circumstances(self, circumstances: frozenset[str]) -> bool:
+        """The circumstance half of `admits`."""
+        return self.circumstances is None or not self.circumstances.isdisjoint(circumstances)
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,11 @@ class _Flow:
     who are also eligible for fund g; `capacity[f][g]` is the sum of their holdings in f: how
     much could move from f to g. Every change goes through `_change`, which keeps both right and
     logs it, so a failed attempt can be undone exactly.
+
+    Once the money runs out most candidates find nothing, and each would search the whole graph
+    again. A search that finds no way reaches a closed set of funds, none with room; while
+    nothing changes (`_changes`), a candidate eligible only for funds in it finds nothing
+    either, and is told so without searching (`_dead_end`).
     """
 
     def __init__(self, budgets: list[int]):
@@ -284,8 +291,13 @@ class _Flow:
         self.holders = [[{} for _ in budgets] for _ in budgets]
         self.capacity = [[0] * self.fund_count for _ in budgets]
         self._log: list[tuple[int, int, int]] = []
+        self._changes = 0
+        self._dead_end: set[int] = set()  # funds searched in vain since the last change
+        self._dead_end_at = 0  # the value of `_changes` when they were
+        self._reached: dict[int, int | None] = {}
 
     def _change(self, who: int, fund: int, delta: int) -> None:
+        self._changes += 1
         holding = self.holdings[who]
         before = holding.get(fund, 0)
         after = before + delta
@@ -330,9 +342,8 @@ class _Flow:
         queue = deque(starts)
         while queue:
             fund = queue.popleft()
-            row = self.capacity[fund]
-            for other in range(self.fund_count):  # numbering is the preference order
-                if row[other] > 0 and other not in parent:
+            for other, room in enumerate(self.capacity[fund]):  # numbering is the preference order
+                if room > 0 and other not in parent:
                     parent[other] = fund
                     if self.remaining[other] > 0:
                         path = [other]
@@ -340,11 +351,14 @@ class _Flow:
                             path.append(parent[path[-1]])
                         return path[::-1]
                     queue.append(other)
+        self._reached = parent
         return None
 
     def place(self, who: int, amount: int, eligible: tuple[int, ...]) -> int:
         """Try to pay `amount` to candidate `who`; keep it and return `amount` if it fits with
         everyone placed before, else undo everything and return the most that could be found."""
+        if self._dead_end_at == self._changes and self._dead_end.issuperset(eligible):
+            return 0
         self.eligible[who] = eligible
         self.holdings[who] = {}
         self._log = []
@@ -356,6 +370,10 @@ class _Flow:
         while needed:
             path = self._shortest_path(eligible)
             if path is None:
+                if needed == amount:  # nothing moved: the funds reached are a dead end as they stand
+                    if self._dead_end_at != self._changes:
+                        self._dead_end, self._dead_end_at = set(), self._changes
+                    self._dead_end.update(self._reached)
                 break
             pushed = min(needed, self.remaining[path[-1]])
             for source, target in pairwise(path):
@@ -509,10 +527,33 @@ def allocate(
     outcomes: list[tuple[Reason, tuple[int, ...], int | None, int | None]] = []
 
     report_every = max(1, len(ordered_candidates) // 50)
+    eligibility: dict[tuple[str, frozenset[str]], tuple[int, ...]] = {}
+    by_unit_path: dict[str, tuple[int, ...]] = {}
+    by_circumstance_set: dict[frozenset[str], frozenset[int]] = {}
+    budgets: dict[tuple[int, ...], int] = {}  # the whole budgets of a set of eligible funds
     for index, candidate in enumerate(ordered_candidates):
         if progress is not None and index % report_every == 0:
             progress(index, len(ordered_candidates))
-        eligible = tuple(number for number, fund in enumerate(ordered_funds) if fund.admits(candidate))
+        # Whom a fund admits depends only on the unit's path and the circumstances, which
+        # thousands of candidates share: each path, and each set of circumstances, is checked
+        # against the funds once, and each pair of them is their intersection, worked out once.
+        key = (candidate.unit_path, candidate.circumstances)
+        eligible = eligibility.get(key)
+        if eligible is None:
+            by_path = by_unit_path.get(candidate.unit_path)
+            if by_path is None:
+                by_path = by_unit_path[candidate.unit_path] = tuple(
+                    number for number, fund in enumerate(ordered_funds)
+                    if fund.restriction is None or fund.restriction.admits_unit_path(candidate.unit_path)
+                )
+            by_circumstances = by_circumstance_set.get(candidate.circumstances)
+            if by_circumstances is None:
+                by_circumstances = by_circumstance_set[candidate.circumstances] = frozenset(
+                    number for number, fund in enumerate(ordered_funds)
+                    if fund.restriction is None or fund.restriction.admits_circumstances(candidate.circumstances)
+                )
+            eligible = eligibility[key] = tuple(number for number in by_path if number in by_circumstances)
+            budgets.setdefault(eligible, sum(ordered_funds[number].budget for number in eligible))
         available = quota = None
         quota_of_unit = quotas.get(candidate.unit_id)
         if candidate.already_awarded_this_cycle:
@@ -521,10 +562,10 @@ def allocate(
             reason = Reason.NOT_ELIGIBLE
         elif quota_of_unit is not None and awards_per_unit.get(candidate.unit_id, 0) >= quota_of_unit:
             reason, quota = Reason.QUOTA_REACHED, quota_of_unit
-        elif sum(ordered_funds[number].budget for number in eligible) < candidate.amount:
+        elif budgets[eligible] < candidate.amount:
             # Said apart from the next reason: nobody ranked higher is to blame.
             reason = Reason.BUDGET_INSUFFICIENT
-            available = sum(ordered_funds[number].budget for number in eligible)
+            available = budgets[eligible]
         else:
             found = flow.place(index, candidate.amount, eligible)
             if found == candidate.amount:
@@ -538,30 +579,44 @@ def allocate(
     flow.gather_split_awards(placed, {index: ordered_candidates[index].amount for index in placed})
 
     decisions = []
+    # Most candidates share their explanation (and their list of eligible funds) with many others:
+    # each distinct one is written once.
+    explanations: dict[tuple, str] = {}
+    # A fund without a name is called by its number in the current language: said once per fund.
+    named_funds = [fund if fund.name else replace(fund, name=fund.display_name) for fund in ordered_funds]
+    eligible_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
     for index, (candidate, (reason, eligible, available, quota)) in enumerate(
         zip(ordered_candidates, outcomes, strict=True)
     ):
         shares = []
         if reason == Reason.FUNDED:
             shares = sorted(
-                ((ordered_funds[number], share) for number, share in flow.holdings[index].items()),
+                ((named_funds[number], share) for number, share in flow.holdings[index].items()),
                 key=lambda pair: pair[0].fund_id,
             )
-        eligible_funds = [ordered_funds[number] for number in eligible]
+        quota_label = quota_labels.get(candidate.unit_id) if reason == Reason.QUOTA_REACHED else None
+        key = (reason, candidate.amount, tuple((fund.fund_id, share) for fund, share in shares), eligible, available,
+               quota, quota_label)
+        explanation = explanations.get(key)
+        if explanation is None:
+            explanation = explanations[key] = _explanation(
+                reason, amount=candidate.amount, shares=shares,
+                eligible=[named_funds[number] for number in eligible],
+                available=available, quota=quota, quota_label=quota_label,
+            )
+        fund_ids = eligible_ids.get(eligible)
+        if fund_ids is None:
+            fund_ids = eligible_ids[eligible] = tuple(ordered_funds[number].fund_id for number in eligible)
         decisions.append(Decision(
             candidate_id=candidate.candidate_id,
             rank=index + 1,
             reason=reason,
             amount=candidate.amount,
-            shares=tuple(FundShare(fund.fund_id, share) for fund, share in shares),
-            eligible_fund_ids=tuple(fund.fund_id for fund in eligible_funds),
+            shares=tuple(FundShare(fund_id, share) for fund_id, share in key[2]),
+            eligible_fund_ids=fund_ids,
             available=available,
             quota=quota,
-            explanation=_explanation(
-                reason, amount=candidate.amount, shares=shares, eligible=eligible_funds,
-                available=available, quota=quota,
-                quota_label=quota_labels.get(candidate.unit_id) if reason == Reason.QUOTA_REACHED else None,
-            ),
+            explanation=explanation,
         ))
     fund_totals = sorted(
         (

@@ -1,8 +1,9 @@
 """The canonical form of a journal entry and its SHA-256: the one definition of the hash chain.
 
-Posting (`services.entry_post`) and verification (`selectors.ledger_chain_check`) both call
-`entry_hash`, and `docs/ledger.md` repeats the definition with a standalone script an auditor
-runs over an export, so the three can never drift apart without a failing test.
+Posting (`services.entry_post`) calls `entry_hash`; verification (`selectors.ledger_chain_check`)
+calls `canonical_entry_bytes`, the same function beneath it, with each line written from codes it
+quoted once; `docs/ledger.md` repeats the definition with a standalone script an auditor runs
+over an export, so the three can never drift apart without a failing test.
 
 Canonical form: the UTF-8 bytes of the JSON object
 
@@ -16,10 +17,48 @@ credit] with integer amounts. The hash is the lowercase hex SHA-256 of those byt
 """
 
 import hashlib
-import json
+import json.encoder
 from collections.abc import Iterable
 
 GENESIS_HASH = "0" * 64
+
+
+# The sorted keys, written out once: every hash in a long walk pays for this format, not for a
+# JSON encoder building and sorting a dict. `json_string` is the standard library's encoder of a
+# str with `ensure_ascii=False` (C-accelerated), so every value is escaped exactly as json.dumps
+# escapes it; `tests/ledger/test_hashing.py` holds the two definitions equal.
+_CANONICAL = (
+    '{"date":%s,"lines":[%s],"memo":%s,"previous_hash":%s,"reversal_reason":%s,"reverses":%s,'
+    '"source":%s,"unit":%s}'
+)
+json_string = json.encoder.encode_basestring
+
+
+def canonical_line(account_code: str, fund_code: str, debit: int, credit: int) -> str:
+    """One line of the canonical form: `["112","QKH-TH",1000000,0]`."""
+    return f"[{json_string(account_code)},{json_string(fund_code)},{int.__repr__(debit)},{int.__repr__(credit)}]"
+
+
+def canonical_entry_bytes(
+    *,
+    previous_hash: str,
+    unit_code: str,
+    date_iso: str,
+    memo: str,
+    source: str,
+    reverses_hash: str,
+    reversal_reason: str,
+    lines_json: str,
+) -> bytes:
+    """The canonical bytes, given the lines already written by `canonical_line` and joined by ","
+    (the chain walk writes each line from codes it quoted once per account and fund)."""
+    return (
+        _CANONICAL
+        % (
+            json_string(date_iso), lines_json, json_string(memo), json_string(previous_hash),
+            json_string(reversal_reason), json_string(reverses_hash), json_string(source), json_string(unit_code),
+        )
+    ).encode("utf-8")
 
 
 def entry_canonical_bytes(
@@ -34,17 +73,11 @@ def entry_canonical_bytes(
     lines: Iterable[tuple[str, str, int, int]],
 ) -> bytes:
     """The bytes that are hashed; see the module docstring for the format."""
-    document = {
-        "previous_hash": previous_hash,
-        "unit": unit_code,
-        "date": date_iso,
-        "memo": memo,
-        "source": source,
-        "reverses": reverses_hash,
-        "reversal_reason": reversal_reason,
-        "lines": [[account, fund, debit, credit] for account, fund, debit, credit in lines],
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return canonical_entry_bytes(
+        previous_hash=previous_hash, unit_code=unit_code, date_iso=date_iso, memo=memo, source=source,
+        reverses_hash=reverses_hash, reversal_reason=reversal_reason,
+        lines_json=",".join([canonical_line(*line) for line in lines]),
+    )
 
 
 def entry_hash(**fields) -> str:

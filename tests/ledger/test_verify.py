@@ -6,10 +6,13 @@ import re
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import JournalEntry, LedgerChainHead, LedgerVerification
+from fundmgr.ledger.selectors import ledger_chain_check
 from fundmgr.ledger.services import Line, entry_post, entry_reverse
 from fundmgr.ledger.tasks import ledger_verify_task
 
@@ -63,6 +66,9 @@ def test_empty_ledger(chart, capsys):
          "mã băm không khớp nội dung: nội dung hoặc mã băm đã bị sửa"),
         ("the hash", "UPDATE ledger_journalentry SET hash = repeat('a', 64) WHERE id = %s",
          "mã băm không khớp nội dung: nội dung hoặc mã băm đã bị sửa"),
+        ("a line removed", "DELETE FROM ledger_journalline WHERE entry_id = %s AND debit > 0",
+         "mã băm không khớp nội dung: nội dung hoặc mã băm đã bị sửa; bút toán có 1 dòng, cần ít nhất 2; "
+         "không cân trong quỹ QKH-TH (lệch -2000000)"),
     ],
 )
 def test_tampered_entry_is_named(three_entries, what, sql, reason):
@@ -73,6 +79,30 @@ def test_tampered_entry_is_named(three_entries, what, sql, reason):
     assert str(failure.value) == f"Sổ cái bị hỏng tại bút toán #{broken.pk}: {reason} (đã kiểm 2 bút toán)."
     record = LedgerVerification.objects.get()
     assert (record.ok, record.first_broken_entry_id) == (False, broken.pk)
+
+
+def _walk_queries(batch_size: int) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert ledger_chain_check(batch_size=batch_size).ok
+    return len(queries)
+
+
+def test_the_walk_reads_in_a_fixed_number_of_queries(three_entries, make_fund):
+    """Two queries per batch (its entries, their lines) on top of a fixed few, however many entries
+    and lines: no query per entry, per line or per source document type."""
+    one_batch = _walk_queries(batch_size=100)
+    fund, other = three_entries[0].lines.first().fund, make_fund("QHB-TH")
+    for number in range(9):  # three times as many entries, some of four lines over two funds
+        entry_post(
+            unit=three_entries[0].unit, date=DAY, memo=f"Điều chuyển {number}",
+            lines=[
+                Line(accounts.BANK, other, debit=1_000), Line(accounts.DONATION_INCOME, other, credit=1_000),
+                Line(accounts.BANK, fund, debit=1_000), Line(accounts.DONATION_INCOME, fund, credit=1_000),
+            ][: 2 if number % 2 else 4],
+        )
+    assert _walk_queries(batch_size=100) == one_batch
+    # 12 entries in batches of 5: three batches of two queries, against one.
+    assert _walk_queries(batch_size=5) == one_batch + 2 * 2
 
 
 def test_removed_entry_breaks_the_next_link(three_entries):

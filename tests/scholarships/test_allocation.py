@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scholarships import allocation as allocation_module
 from scholarships.allocation import (
     AllocationResult,
     Candidate,
@@ -620,3 +621,58 @@ def greedy_by_fund_sets(candidates, funds, quotas) -> set[int]:
             per_unit[candidate.unit_id] += 1
             funded.add(candidate.candidate_id)
     return funded
+
+
+# --- The shortcut for searches that cannot succeed ------------------------------------------------
+
+
+class _NoShortcut(allocation_module._Flow):
+    """The flow as it was before `_dead_end`: every candidate searches the graph."""
+
+    searches = 0
+
+    def place(self, who, amount, eligible):
+        self._dead_end_at = -1  # never the current count of changes: the shortcut never applies
+        return super().place(who, amount, eligible)
+
+    def _shortest_path(self, starts):
+        type(self).searches += 1
+        return super()._shortest_path(starts)
+
+
+class _Counting(allocation_module._Flow):
+    searches = 0
+
+    def _shortest_path(self, starts):
+        type(self).searches += 1
+        return super()._shortest_path(starts)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_dead_end_shortcut_changes_no_decision(monkeypatch, seed):
+    """More candidates than money, funds restricted by unit and circumstance, uneven awards: with
+    and without the shortcut, every decision (reason, shares, what was found, explanation) is the
+    same, and the shortcut saves searches."""
+    rng = random.Random(seed)
+    # Restricted funds only, some small: one runs dry while another still has room for others.
+    restrictions = [POOR_ONLY, DONG_SON_ONLY, FundRestriction(circumstances=frozenset({"orphan"}))]
+    funds = [
+        Fund(fund_id=number, budget=rng.randint(1, 30) * MILLION, restriction=restrictions[number % 3],
+             name=f"Quỹ {number}")
+        for number in range(1, 7)
+    ]
+    candidates = [
+        student(number, rng.randint(0, 100), amount=rng.choice([1, 2, 3]) * MILLION,
+                unit_id=rng.choice([DONG_SON_ID, HOANG_HOA_ID]),
+                circumstances=rng.sample(["poor", "near_poor", "orphan"], rng.randint(0, 2)))
+        for number in range(1, 301)
+    ]
+
+    def decisions(flow_class):
+        monkeypatch.setattr(allocation_module, "_Flow", flow_class)
+        result = allocate(candidates=candidates, funds=funds)
+        return [(d.candidate_id, d.reason, d.shares, d.available, d.explanation) for d in result.decisions]
+
+    _Counting.searches = _NoShortcut.searches = 0
+    assert decisions(_Counting) == decisions(_NoShortcut)
+    assert _Counting.searches < _NoShortcut.searches
