@@ -85,7 +85,8 @@ def tally_new_donor_pledged(*, pledge: Pledge) -> None:
 
     Nobody else can see that donor yet, and it has no other pledge nor any payment: its two rows
     are what `tally_donor_refresh` would compute, written at once (one INSERT, no lock, no sums),
-    then the counter row as always."""
+    then the counter row as always. Like `tally_donor_refresh`, it moves the public pages on."""
+    public_pages_changed()
     after = public_amount(pledge, 0)
     CampaignDonorTally.objects.bulk_create([
         CampaignDonorTally(campaign_id=pledge.campaign_id, donor_id=pledge.donor_id, anonymous=anonymous,
