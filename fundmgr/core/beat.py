@@ -39,3 +39,12 @@ def schedule_add(
 def schedule_remove(apps, *, name: str) -> None:
     """Remove the periodic task `name` (its schedule row may be shared, and stays)."""
     apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
+
+
+def schedule_describe(apps, *, descriptions: dict[str, tuple[str, str]]) -> None:
+    """Set each named task's description from the first text of its pair to the second, where it
+    still reads the first (one an operator rewrote stays). `descriptions`: name → (from, to)."""
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    for name, (before, after) in descriptions.items():
+        PeriodicTask.objects.filter(name=name, description=before).update(description=after)
+

@@ -82,3 +82,16 @@ def test_the_qr_page_of_a_device_is_in_the_users_language(root_client, django_us
     text = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").content.decode()
     assert f"<title>{title} |" in text
     assert not [word for word in other if word in text]
+
+
+@pytest.mark.django_db
+def test_the_installed_schedules_are_described_in_vietnamese_like_their_names(root_client):
+    # The migrations install the schedules; their descriptions were English, shown on the task's
+    # page among Vietnamese labels. Data, like the names: Vietnamese, the first language.
+    tasks = list(PeriodicTask.objects.exclude(task="celery.backend_cleanup"))
+    assert len(tasks) >= 7
+    for task in tasks:
+        assert task.description and any(letter in task.description for letter in "ăâđêôơư"), task.name
+        page = root_client("vi").get(f"/admin/django_celery_beat/periodictask/{task.pk}/change/").content.decode()
+        assert task.description in page
+    assert not PeriodicTask.objects.filter(description__startswith="Recomputes").exists()
