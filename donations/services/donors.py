@@ -141,8 +141,8 @@ def _donor_create(
     return donor
 
 
-# No savepoint: nothing catches its errors to carry on (a caller's transaction fails with it).
-@transaction.atomic(savepoint=False)
+# A savepoint when nested: a caller that catches a refusal (an import row, a form) carries on.
+@transaction.atomic
 def donor_find_or_create(
     *,
     unit: OrgUnit,

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from fundmgr.adminkit.forms import form_errors_from
 from fundmgr.adminkit.pages import form_page
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
+from fundmgr.orgs.roles import Action, Domain, Role, roles_with, user_can
 from fundmgr.orgs.scoping import scope_queryset, user_unit_paths
 
 from .. import selectors
@@ -31,9 +31,10 @@ from .common import person_name, record_code, refusal_message
 
 
 def _readers():
-    """Roles that read others' declarations in their units: auditors (awards: export) and the unit's
-    administrators (org: change, who grant the committee's memberships)."""
-    return roles_with(Action.EXPORT, Domain.AWARDS) | roles_with(Action.CHANGE, Domain.ORG)
+    """Roles that read others' declarations in their units: auditors and the unit's administrators
+    (org: change, who grant the committee's memberships). Named, not derived from "awards: export":
+    treasurers and the committee export the award list too, and members read only their own."""
+    return frozenset({Role.AUDITOR}) | roles_with(Action.CHANGE, Domain.ORG)
 
 
 def _may_read_others(user) -> bool:
