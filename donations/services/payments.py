@@ -235,13 +235,14 @@ def _payment_record(
         lines=[Line(debit_account, fund, debit=amount), Line(credit_account, fund, credit=amount)],
         source=payment,
         created_by=recorded_by,
+        savepoint=False,  # an error here rolls back payment_record's own atomic block as a whole
     )
     payment.journal_entry = entry
     payment.save(update_fields=["journal_entry"])
     audit_create(payment, PAYMENT_AUDIT_FIELDS, actor=recorded_by)
     # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service:
     # the gap-free number is the last lock taken before the commit.
-    receipts_services.receipt_issue(payment=payment, issued_by=recorded_by)
+    receipts_services.receipt_issue(payment=payment, issued_by=recorded_by, fresh_payment=True)
     return payment
 
 

@@ -58,5 +58,24 @@ def number_take(counter: NumberCounter) -> int:
 
 
 def number_next(model: type[NumberCounter], *, unit, year: int) -> int:
-    """Lock the counter of (unit, year) and take its next number."""
+    """Lock the counter of (unit, year) and take its next number.
+
+    One statement once the counter exists: `UPDATE ... SET last_number = last_number + 1
+    RETURNING last_number` locks the row and increments it (a concurrent issuer's UPDATE waits for
+    this transaction, then adds to what it committed); the first issue of a year creates the row
+    as `counter_lock` does."""
+    connection = transaction.get_connection(model.objects.db)
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("document numbers are taken inside the issuing transaction")
+    quote = connection.ops.quote_name
+    unit_column = model._meta.get_field("unit").column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} SET last_number = last_number + 1 "
+            f"WHERE {quote(unit_column)} = %s AND year = %s RETURNING last_number",
+            [unit.pk, year],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
     return number_take(counter_lock(model, unit=unit, year=year))

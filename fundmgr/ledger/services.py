@@ -137,6 +137,7 @@ def entry_post(
     lines: Sequence[Line],
     source: Model | None = None,
     created_by=None,
+    savepoint: bool = True,
 ) -> JournalEntry:
     """Post a balanced entry for `unit`, naming its `source` document (a payment, a disbursement).
 
@@ -144,7 +145,12 @@ def entry_post(
     `InsufficientFunds` when it would overspend a fund. Queries: the accounts, the chain head
     (FOR UPDATE), INSERT entry, INSERT lines (one statement), UPDATE chain head, INSERT audit
     row: 6; a posting that spends adds the funds (FOR UPDATE) and their balances: 8; each
-    registered commitment source adds one (tests/ledger/test_queries.py pins these).
+    registered commitment source adds one (tests/ledger/test_queries.py pins these). Inside the
+    caller's transaction the posting is a savepoint (two more statements), so that a refusal
+    leaves the caller's transaction usable; `savepoint=False` spares them for a caller whose own
+    atomic block rolls back as a whole when posting raises (`payment_record`).
+    The returned entry carries `posted_lines`, the `JournalLine`s just written (with their
+    accounts), so the caller need not read them back.
     """
     source_type_id, source_id = None, ""
     if source is not None:
@@ -154,7 +160,7 @@ def entry_post(
         source_id = str(source.pk)
     return _entry_record(
         unit=unit, date=date, memo=memo, lines=lines, source_type_id=source_type_id, source_id=source_id,
-        created_by=created_by,
+        created_by=created_by, savepoint=savepoint,
     )
 
 
@@ -347,6 +353,7 @@ def _entry_record(
     created_by,
     reverses: JournalEntry | None = None,
     reversal_reason: str = "",
+    savepoint: bool = True,
 ) -> JournalEntry:
     lines = list(lines)
     memo = _clean_memo(memo)
@@ -355,7 +362,7 @@ def _entry_record(
     # The public statement shows money out and the funds' balances; moved before the chain lock,
     # so the cache's round trip is not held under it (the bump after commit is what counts).
     public_pages_changed()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         account_by_code = _accounts(lines)
         spends = _spends(lines, account_by_code)
         if spends:
@@ -384,11 +391,11 @@ def _entry_record(
             previous_hash=head.last_hash, hash=digest,
         )
         entry.save()
-        JournalLine.objects.bulk_create(
+        entry.posted_lines = JournalLine.objects.bulk_create([
             JournalLine(entry=entry, account=account_by_code[line.account], fund=line.fund,
                         debit=line.debit, credit=line.credit)
             for line in lines
-        )
+        ])
         head.last_entry_id = entry.pk
         head.last_hash = digest
         head.entry_count += 1

@@ -216,23 +216,24 @@ def test_paid_amounts_are_zero_without_payments(pledge):
 
 def test_a_payment_with_its_receipt_costs_a_fixed_number_of_queries(pledge, treasurer, django_assert_num_queries):
     pay(pledge, 1_000_000, recorded_by=treasurer)  # the counter of the unit and year exists from here on
-    # 30 queries when the pledge's status stays as it is (partially paid):
+    # 23 queries when the pledge's status stays as it is (partially paid):
     #   payment_record: SAVEPOINT, the pledge FOR UPDATE (with its fund, campaign and their units),
     #     the bank reference recorded before?, SUM of the payments not voided (overpayment and status),
     #     INSERT payment;
-    #   entry_post: SAVEPOINT, accounts, chain head FOR UPDATE, INSERT entry, INSERT lines, UPDATE chain head,
-    #     INSERT audit row, RELEASE;
+    #   entry_post (no savepoint of its own: payment_record's block rolls back as a whole): accounts,
+    #     chain head FOR UPDATE, INSERT entry, INSERT lines, UPDATE chain head, INSERT audit row;
     #   UPDATE payment's entry, INSERT the payment's audit row;
-    #   receipt_issue: SAVEPOINT, the counter FOR UPDATE, an existing receipt?, the entry's accounts,
-    #     UPDATE counter, INSERT receipt, INSERT its two deliveries, INSERT its audit row, RELEASE;
+    #   receipt_issue (no savepoint either; the entry's accounts from the posted lines, no look-up of
+    #     an earlier receipt of this new payment): UPDATE the counter ... RETURNING the number,
+    #     INSERT receipt, INSERT its two deliveries, INSERT its audit row;
     #   RELEASE of payment_record's savepoint.
     # Plus 5 for the campaign page's running totals (before the entry: the chain head and the
     # receipt counter are the last locks): the donor's rows FOR UPDATE, the donor's public
     # amounts, the donor's listed money, UPDATE the donor's row, the counter row's upsert.
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(23):
         pay(pledge, 2_000_000, recorded_by=treasurer)
-    # 32 when it changes: UPDATE pledge status and its audit row.
-    with django_assert_num_queries(32):
+    # 25 when it changes: UPDATE pledge status and its audit row.
+    with django_assert_num_queries(25):
         pay(pledge, 7_000_000, recorded_by=treasurer)
     pledge.refresh_from_db()
     assert pledge.status == Pledge.Status.FULFILLED
