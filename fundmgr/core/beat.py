@@ -41,10 +41,18 @@ def schedule_remove(apps, *, name: str) -> None:
     apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=name).delete()
 
 
-def schedule_describe(apps, *, descriptions: dict[str, tuple[str, str]]) -> None:
-    """Set each named task's description from the first text of its pair to the second, where it
-    still reads the first (one an operator rewrote stays). `descriptions`: name → (from, to)."""
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, (before, after) in descriptions.items():
-        PeriodicTask.objects.filter(name=name, description=before).update(description=after)
+def schedule_describe(*, descriptions: dict[str, tuple[str, str]]):
+    """A migration operation that sets each named task's description from the first text of its
+    pair to the second, where it still reads the first (one an operator rewrote stays), and back
+    when unapplied. `descriptions`: name → (before, after)."""
+    from django.db import migrations
 
+    def rewrite(apps, pairs):
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        for name, (before, after) in pairs.items():
+            PeriodicTask.objects.filter(name=name, description=before).update(description=after)
+
+    return migrations.RunPython(
+        lambda apps, schema_editor: rewrite(apps, descriptions),
+        lambda apps, schema_editor: rewrite(apps, {name: (after, before) for name, (before, after) in descriptions.items()}),
+    )

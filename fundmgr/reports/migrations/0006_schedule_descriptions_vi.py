@@ -18,18 +18,10 @@ DESCRIPTIONS = {
 }
 
 
-def to_vietnamese(apps, schema_editor):
-    beat.schedule_describe(apps, descriptions=DESCRIPTIONS)
-
-
-def to_english(apps, schema_editor):
-    beat.schedule_describe(apps, descriptions={name: (vi, en) for name, (en, vi) in DESCRIPTIONS.items()})
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("reports", "0005_pdf_format"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(to_vietnamese, to_english)]
+    operations = [beat.schedule_describe(descriptions=DESCRIPTIONS)]
