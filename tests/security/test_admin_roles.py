@@ -53,7 +53,7 @@ UNSCOPED = {
     # declares and reads their own; the unit's auditors and administrators read those of their units.
     "scholarships.conflictdeclaration": {
         roles.Action.VIEW: roles.roles_with(roles.Action.APPROVE, roles.Domain.AWARDS)
-        | roles.roles_with(roles.Action.EXPORT, roles.Domain.AWARDS) | roles.roles_with(roles.Action.CHANGE, roles.Domain.ORG),
+        | {roles.Role.AUDITOR} | roles.roles_with(roles.Action.CHANGE, roles.Domain.ORG),
         roles.Action.ADD: roles.roles_with(roles.Action.APPROVE, roles.Domain.AWARDS),
     },
 }
