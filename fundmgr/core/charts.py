@@ -50,15 +50,17 @@ def short_vnd(amount: int, *, unit_of: int | None = None) -> str:
     return number_format(amount)
 
 
-def nice_ceiling(value: int) -> int:
-    """The smallest 1, 2, 2.5 or 5 × 10^n at or above `value`, so that axis ticks are round numbers."""
-    if value <= 0:
-        return 1
-    magnitude = 10 ** (len(str(value)) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return int(step * magnitude)
-    return 10 * magnitude
+def axis_top(value: int) -> int:
+    """The top of an amount axis of `AXIS_STEPS` steps at or above `value`, each step 1, 2 or 5 × 10^n,
+    so that every tick is a round number in the unit of the top (2,77 tỷ → 0, 1, 2, 3, 4 tỷ; never
+    the 1,25-tỷ steps of a 5-tỷ top, which read "1,2 tỷ" and "3,8 tỷ")."""
+    needed = max(value, 1)
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * magnitude * AXIS_STEPS >= needed:
+                return step * magnitude * AXIS_STEPS
+        magnitude *= 10
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ def step_chart_svg(
     if not steps:
         return mark_safe("")  # nosec B308
     frame = Frame()
-    top = nice_ceiling(sum(amount for _position, amount in steps))
+    top = axis_top(sum(amount for _position, amount in steps))
     y = _scale(frame, top)
 
     def x(position: float) -> float:
@@ -181,7 +183,7 @@ def bar_chart_svg(
     amount in a `<title>`; a category without money still shows its label, so gaps are visible.
     """
     frame = BAR_FRAME
-    top = nice_ceiling(max((value for one in series for value in one.values), default=0))
+    top = axis_top(max((value for one in series for value in one.values), default=0))
     y = _scale(frame, top)
     slot = frame.plot_width / max(len(categories), 1)
     bar_width = slot * 0.8 / max(len(series), 1)

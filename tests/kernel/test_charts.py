@@ -7,9 +7,10 @@ import pytest
 from django.utils import translation
 
 from fundmgr.core.charts import (
+    AXIS_STEPS,
     Series,
+    axis_top,
     bar_chart_svg,
-    nice_ceiling,
     progress_chart_svg,
     short_vnd,
     step_chart_svg,
@@ -32,9 +33,26 @@ def test_short_amounts(amount, unit_of, vietnamese, english):
         assert short_vnd(amount, unit_of=unit_of) == english
 
 
-@pytest.mark.parametrize(("value", "ceiling"), [(0, 1), (1, 1), (7, 10), (5_500_000, 10_000_000), (2_100, 2_500), (150, 200)])
-def test_nice_ceiling(value, ceiling):
-    assert nice_ceiling(value) == ceiling
+@pytest.mark.parametrize(("value", "top"), [
+    (0, 4), (1, 4), (7, 8), (150, 200), (2_100, 4_000), (5_500_000, 8_000_000),
+    (1_250_000_000, 2_000_000_000), (2_771_425_000, 4_000_000_000), (4_100_000_000, 8_000_000_000),
+])
+def test_axis_top(value, top):
+    assert axis_top(value) == top
+
+
+@pytest.mark.parametrize("value", [1, 7, 150, 2_100, 740_000, 5_500_000, 123_456_789, 1_250_000_000, 2_771_425_000,
+                                   4_100_000_000, 37_000_000_000])
+def test_every_tick_of_an_amount_axis_is_a_round_number_in_its_unit(value):
+    # Issue #16: the campaign chart read "1,2 tỷ" and "3,8 tỷ" (a 5-tỷ top in four steps).
+    top = axis_top(value)
+    ticks = [top * step // AXIS_STEPS for step in range(1, AXIS_STEPS + 1)]
+    with translation.override("vi"):
+        labels = [short_vnd(tick, unit_of=top) for tick in ticks]
+    for tick, label in zip(ticks, labels, strict=True):
+        number = label.split()[0].replace(".", "").replace(",", ".")
+        unit = {"tỷ": 10**9, "triệu": 10**6, "nghìn": 10**3}.get(label.split()[-1], 1)
+        assert round(float(number) * unit) == tick, (value, labels)
 
 
 def rects(svg: str, css_class: str) -> list[dict[str, str]]:
