@@ -1,7 +1,7 @@
 """The canonical form of a journal entry and its SHA-256: the one definition of the hash chain.
 
 Posting (`services.entry_post`) calls `entry_hash`; verification (`selectors.ledger_chain_check`)
-calls `canonical_entry_bytes`, the same function beneath it, with each line written from codes it
+calls `entry_canonical_bytes_of_written_lines`, the same function beneath it, with each line written from codes it
 quoted once; `docs/ledger.md` repeats the definition with a standalone script an auditor runs
 over an export, so the three can never drift apart without a failing test.
 
@@ -39,7 +39,7 @@ def canonical_line(account_code: str, fund_code: str, debit: int, credit: int) -
     return f"[{json_string(account_code)},{json_string(fund_code)},{int.__repr__(debit)},{int.__repr__(credit)}]"
 
 
-def canonical_entry_bytes(
+def entry_canonical_bytes_of_written_lines(
     *,
     previous_hash: str,
     unit_code: str,
@@ -73,7 +73,7 @@ def entry_canonical_bytes(
     lines: Iterable[tuple[str, str, int, int]],
 ) -> bytes:
     """The bytes that are hashed; see the module docstring for the format."""
-    return canonical_entry_bytes(
+    return entry_canonical_bytes_of_written_lines(
         previous_hash=previous_hash, unit_code=unit_code, date_iso=date_iso, memo=memo, source=source,
         reverses_hash=reverses_hash, reversal_reason=reversal_reason,
         lines_json=",".join([canonical_line(*line) for line in lines]),

@@ -26,7 +26,7 @@ from fundmgr.orgs.models import OrgUnit
 from . import accounts
 from .commitments import commitments_for
 from .formatting import format_vnd
-from .hashing import GENESIS_HASH, canonical_entry_bytes, json_string, source_label
+from .hashing import GENESIS_HASH, entry_canonical_bytes_of_written_lines, json_string, source_label
 from .models import Account, Fund, JournalEntry, JournalLine, LedgerChainHead
 from .references import all_references, document_problems
 from .sources import source_groupers, source_groups
@@ -369,7 +369,7 @@ def ledger_chain_check(*, batch_size: int = 10_000) -> ChainCheck:
                 lines_checked += count
                 prefix = source_prefixes.get(type_id)
                 source = prefix + source_id if prefix else ""
-                recomputed = sha256(canonical_entry_bytes(
+                recomputed = sha256(entry_canonical_bytes_of_written_lines(
                     previous_hash=previous,
                     unit_code=unit_codes[unit_id],
                     date_iso=date.isoformat(),

@@ -1,4 +1,4 @@
-"""The canonical form is written by hand for speed (`hashing.canonical_entry_bytes`); it must stay
+"""The canonical form is written by hand for speed (`hashing.entry_canonical_bytes_of_written_lines`); it must stay
 byte for byte the JSON the module docstring, docs/ledger.md and the auditor's script define."""
 
 import hashlib
