@@ -62,6 +62,47 @@ def server_environment(database_url: str, redis_url: str | None = None) -> dict[
     return environment
 
 
+def treasurer_with_token(username: str, token_name: str):
+    """A treasurer of the demo province `TH` with a read-write API token for a day, in the bench's
+    database (Django set up by the caller); returns the token and the unit's fund."""
+    import datetime
+    import uuid
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from fundmgr.api.services import api_token_create
+    from fundmgr.ledger.models import Fund
+    from fundmgr.orgs.models import Membership, OrgUnit
+
+    unit = OrgUnit.objects.get(code="TH")
+    user = get_user_model().objects.create_user(username, password=uuid.uuid4().hex)
+    Membership.objects.create(user=user, unit=unit, role=Membership.Role.TREASURER)
+    _row, plain = api_token_create(
+        user=user, name=token_name, scope="read-write", expires_at=timezone.now() + datetime.timedelta(days=1), by=user,
+    )
+    return plain, Fund.objects.get(unit=unit)
+
+
+@contextmanager
+def celery_worker(*, database_url: str, redis_url: str, concurrency: int = 2, log_name: str = "celery-worker"):
+    """A Celery worker on `redis_url`, with the server's environment, until the block ends."""
+    environment = server_environment(database_url, redis_url)
+    log_path = ROOT / "var" / "bench" / f"{log_name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "fundmgr", "worker", "--concurrency",
+             str(concurrency), "--loglevel", "WARNING"],
+            cwd=ROOT, env=environment, start_new_session=True, stdout=log, stderr=log,
+        )
+        try:
+            yield
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
+
+
 @contextmanager
 def gunicorn(*, database_url: str, port: int, workers: int = 4, threads: int = 4, redis_url: str | None = None,
              log_name: str = "http-server"):

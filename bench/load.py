@@ -6,9 +6,9 @@
 Creates (drops first) the database `fundmgr_bench_load` (or BENCH_DATABASE_URL), migrates it,
 loads a campaign with `--history` past payments (bench/data.py), a treasurer with a read-write
 API token, then starts the production stack on 127.0.0.1: gunicorn (`--workers` gthread workers,
-persistent connections) with `bench/load_settings.py` (production settings; only the per-address
-limits are lifted, since every simulated donor comes from one address) and a Celery worker on
-Redis DB 12 rendering receipts. For `--seconds`, at the same time:
+persistent connections; `bench/httpbench.py`) with `bench/http_settings.py` (production settings;
+only the per-address limits are lifted, since every simulated donor comes from one address) and a
+Celery worker on Redis DB 12 rendering receipts. For `--seconds`, at the same time:
 - donors: GET the pledge form, POST it (CSRF token, cookie), follow nothing;
 - integrations: POST pledges to the API with an Idempotency-Key, and one request in five is sent
   twice (a client retrying after a timeout): the retry must answer the same pledge;
@@ -27,7 +27,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -44,11 +43,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from benchdb import django_on_bench_database  # noqa: E402
 from data import SLUG, load  # noqa: E402
+from httpbench import celery_worker, gunicorn, treasurer_with_token  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fundmgr_bench_load"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 PORT = int(os.environ.get("BENCH_PORT", "8199"))
-SECRET = "bench-load-secret-key-not-for-production-0123456789abcdef"
 
 
 class Recorder:
@@ -231,68 +230,19 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     load(payments=options.history, pledges=max(100, options.history // 100))
-    token, fund_code = treasurer_with_token()
-    environment = {
-        **os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "DEBUG": "0", "SECRET_KEY": SECRET,
-        "SECURE_SSL_REDIRECT": "0", "DJANGO_SETTINGS_MODULE": "load_settings", "CONN_MAX_AGE": "600",
-        "PYTHONPATH": f"{ROOT / 'bench'}{os.pathsep}{ROOT}", "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=environment,
-                   check=True)
+    token, fund = treasurer_with_token("thuquy_load", "load test")
     subprocess.run(["redis-cli", "-u", REDIS_URL, "flushdb"], check=False, capture_output=True)
-    bin_dir = Path(sys.executable).parent
-    log = (ROOT / "var" / "bench" / "load-server.log").open("w")
-    server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "fundmgr.wsgi:application", "--bind", f"127.0.0.1:{PORT}", "--workers",
-         str(options.workers), "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
-        cwd=ROOT, env=environment, start_new_session=True, stdout=log, stderr=log,
-    )
-    worker = subprocess.Popen(
-        [str(bin_dir / "celery"), "-A", "fundmgr", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
-        cwd=ROOT, env=environment, start_new_session=True, stdout=log, stderr=log,
-    )
-    try:
-        wait_for_server()
-        recorder = run_evening(options, token, fund_code)
-    finally:
-        for process in (server, worker):
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in (server, worker):
-            process.wait(timeout=60)
+
+    from django.db import connection
+
+    connection.close()  # the server's workers write; this process only checks afterwards
+    with (
+        gunicorn(database_url=url, port=PORT, workers=options.workers, redis_url=REDIS_URL, log_name="load-server"),
+        celery_worker(database_url=url, redis_url=REDIS_URL, log_name="load-worker"),
+    ):
+        recorder = run_evening(options, token, fund.code)
     report(recorder, options)
     return check(recorder)
-
-
-def treasurer_with_token():
-    import datetime
-
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from fundmgr.api.services import api_token_create
-    from fundmgr.ledger.models import Fund
-    from fundmgr.orgs.models import Membership, OrgUnit
-
-    unit = OrgUnit.objects.get(code="TH")
-    user = get_user_model().objects.create_user("thuquy_load", password=uuid.uuid4().hex)
-    Membership.objects.create(user=user, unit=unit, role=Membership.Role.TREASURER)
-    _row, plain = api_token_create(
-        user=user, name="load test", scope="read-write", expires_at=timezone.now() + datetime.timedelta(days=1), by=user,
-    )
-    return plain, Fund.objects.get(unit=unit).code
-
-
-def wait_for_server():
-    for _ in range(120):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("gunicorn did not answer /healthz in 60 s")
 
 
 def run_evening(options, token, fund_code) -> Recorder:

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from benchdb import django_on_bench_database  # noqa: E402
 from data import SLUG, load  # noqa: E402
-from httpbench import _LUA_THREADS, bare_table_create, gunicorn, wrk_parse, wrk_path  # noqa: E402
+from httpbench import _LUA_THREADS, bare_table_create, gunicorn, treasurer_with_token, wrk_parse, wrk_path  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fundmgr_bench_pledge_post"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -139,27 +139,6 @@ def wrk_run(url: str, lua: str, *, connections: int, seconds: int):
     unexpected = re.search(r"unexpected statuses: (\d+)", completed.stdout)
     first = re.search(r"first unexpected: (.*)", completed.stdout)
     return wrk_parse(completed.stdout), int(unexpected.group(1)) if unexpected else -1, first.group(1) if first else ""
-
-
-def treasurer_with_token() -> tuple[str, str, int]:
-    import datetime
-
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
-
-    from fundmgr.api.services import api_token_create
-    from fundmgr.ledger.models import Fund
-    from fundmgr.orgs.models import Membership, OrgUnit
-
-    unit = OrgUnit.objects.get(code="TH")
-    user = get_user_model().objects.create_user("thuquy_bench_post", password=uuid.uuid4().hex)
-    Membership.objects.create(user=user, unit=unit, role=Membership.Role.TREASURER)
-    _row, plain = api_token_create(
-        user=user, name="pledge POST bench", scope="read-write",
-        expires_at=timezone.now() + datetime.timedelta(days=1), by=user,
-    )
-    fund = Fund.objects.get(unit=unit)
-    return plain, fund.code, fund.pk
 
 
 class CacheCalls:
@@ -283,7 +262,8 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     load(payments=options.history, pledges=max(100, options.history // 100))
-    token, fund, fund_pk = treasurer_with_token()
+    token, fund_row = treasurer_with_token("thuquy_bench_post", "pledge POST bench")
+    fund, fund_pk = fund_row.code, fund_row.pk
     counts = statements(token, fund, fund_pk, listing=options.statements)
     bare_table_create(url)
     subprocess.run(["redis-cli", "-u", REDIS_URL, "flushdb"], check=False, capture_output=True)
