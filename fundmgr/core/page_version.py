@@ -15,9 +15,12 @@ Why a random token, set twice:
 - after the commit (`on_commit`): a reader reads the token *before* it reads the database, so a
   body rendered from data older than a commit can only be stored under a token read before that
   commit's bump, never under the one that follows it. That is the bump that makes the cache right;
-- at once, inside the writer's transaction: for the writer's own reads before its commit (and the
-  tests, whose transactions never commit). A reader that renders the old data under this
-  intermediate token is harmless: the bump after commit leaves that token behind;
+- inside the writer's transaction, for the writer's own reads before its commit (and the tests,
+  whose transactions never commit): the change is marked on the thread's connection, and a page
+  read through that same connection bumps first (`_pending_bump`). A writer that reads no page
+  (every payment, pledge and posting in production) makes no round trip for it: one bump per
+  transaction, after commit, however many payments it writes. A reader that renders the old data
+  under this intermediate token is harmless: the bump after commit leaves that token behind;
 - random, not a counter: if the cache loses the token (eviction, a restart) while old bodies
   survive, a counter started again from 0 would serve them again; a new random token cannot.
 
@@ -67,6 +70,7 @@ def recent_version() -> str | None:
     worker serving hundreds of requests a second asks the cache a few times a second, not for
     each request. In the process that wrote, the new version counts at once; in the others, at
     most that many seconds later."""
+    _pending_bump()
     version, read_at = _seen
     interval = getattr(settings, "PUBLIC_PAGES_VERSION_CHECK_SECONDS", VERSION_CHECK_SECONDS)
     if version is None or time.monotonic() - read_at >= interval:
@@ -81,6 +85,7 @@ def _token() -> str:
 def version_bump() -> None:
     token = _token()
     _remember(token)
+    transaction.get_connection().public_pages_pending = False
     try:
         cache.set(VERSION_KEY, token, None)
     except Exception as error:  # noqa: BLE001 - redis-py's ConnectionError, TimeoutError, …
@@ -88,18 +93,30 @@ def version_bump() -> None:
 
 
 def public_pages_changed() -> None:
-    """Something a public page shows is being written: move the version now and after commit."""
-    version_bump()
+    """Something a public page shows is being written: move the version after commit, and before
+    any page this connection reads until then."""
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(callback is version_bump for _ids, callback, *_rest in connection.run_on_commit):
+    if not connection.in_atomic_block:
+        version_bump()
+        return
+    connection.public_pages_pending = True
+    if any(callback is version_bump for _ids, callback, *_rest in connection.run_on_commit):
         return  # one bump after commit is enough for a transaction that writes many payments
     transaction.on_commit(version_bump)
+
+
+def _pending_bump() -> None:
+    """Bump now if this thread's connection wrote something public that it has not committed: its
+    own reads must not be served a body from before its writes."""
+    if getattr(transaction.get_connection(), "public_pages_pending", False):
+        version_bump()
 
 
 def public_pages_version_with(key: str) -> tuple[str | None, object]:
     """The current version (made when the cache has none) and the value under `key`, read in one
     round trip; (None, None) when the cache is unreachable (then nothing is cached or served from
     the cache)."""
+    _pending_bump()
     try:
         found = cache.get_many([VERSION_KEY, key])
         version = found.get(VERSION_KEY)

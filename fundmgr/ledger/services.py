@@ -359,10 +359,10 @@ def _entry_record(
     memo = _clean_memo(memo)
     _check_date(date)
     _check_lines(lines)
-    # The public statement shows money out and the funds' balances; moved before the chain lock,
-    # so the cache's round trip is not held under it (the bump after commit is what counts).
-    public_pages_changed()
     with transaction.atomic(savepoint=savepoint):
+        # The public statement shows money out and the funds' balances: inside the block, so that
+        # the pages' version moves after the commit even for a caller without a transaction.
+        public_pages_changed()
         account_by_code = _accounts(lines)
         spends = _spends(lines, account_by_code)
         if spends:
