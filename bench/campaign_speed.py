@@ -9,13 +9,17 @@ Payments: each writer is a process of its own (forked after Django is set up, it
 connection), all started at a barrier; each records `--payments` payments through
 `payment_record` (pledge lock, payment, status, running totals, journal entry in the hash chain,
 receipt number), every one on its own donor's pledge into the same fund and unit. Baseline in
-the same run, with the same processes and barrier: a bare transaction inserting one row. After-
-commit jobs (receipt PDF and e-mail) are counted, not sent (no broker here).
+the same run, with the same processes and barrier: a bare transaction inserting one row. Each
+writer's first transaction is a warm-up, not measured. After-commit jobs (receipt PDF and e-mail)
+are counted, not sent (no broker here). Then what limits the ratio: the CPU per transaction spent
+in the writer (Python, `time.process_time`) and in its PostgreSQL backend (`/proc/<pid>/stat`,
+same machine; in clock ticks of 10 ms, so a bare insert's figure is rough).
 """
 
 import argparse
 import datetime
 import multiprocessing
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,6 +33,18 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fundmgr_bench_campaign"
 SLUG = "tet-khuyen-hoc-bench"
 
 
+def _backend_cpu(connection) -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine), else None."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def _writer(kind, pledge_ids, start, results):
     from django.db import connection, transaction
 
@@ -36,10 +52,11 @@ def _writer(kind, pledge_ids, start, results):
     from donations.services import payment_record
 
     connection.close()  # the forked copy of the parent's connection is not ours to use
-    pledges = list(Pledge.objects.filter(pk__in=pledge_ids).select_related("donor", "campaign__unit"))
-    start.wait()
-    started = time.perf_counter()
-    for index, pledge in enumerate(pledges):
+    pledges = list(Pledge.objects.filter(pk__in=pledge_ids).select_related("donor", "campaign__unit").order_by("pk"))
+    if kind == "bare":
+        pledges = [None] * len(pledge_ids)
+
+    def write(index, pledge):
         if kind == "bare":
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("INSERT INTO bench_bare (amount, note) VALUES (%s, %s)", [100_000 + index, "x" * 60])
@@ -48,7 +65,17 @@ def _writer(kind, pledge_ids, start, results):
                 donor=pledge.donor, pledge=pledge, amount=100_000 + index, method="cash",
                 received_on=datetime.date.today(), unit=pledge.campaign.unit,
             )
-    results.put(time.perf_counter() - started)
+
+    write(0, pledges[0])  # warm-up, not measured: the process's first queries compile and cache
+    backend_before = _backend_cpu(connection)
+    start.wait()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for index, pledge in enumerate(pledges[1:], 1):
+        write(index, pledge)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    backend_after = _backend_cpu(connection)
+    backend = None if backend_before is None or backend_after is None else backend_after - backend_before
+    results.put((elapsed, cpu, backend))
     connection.close()
 
 
@@ -56,6 +83,7 @@ def _run_writers(kind, pledge_ids, writers):
     from django.db import connections
 
     per_writer = [pledge_ids[offset::writers] for offset in range(writers)]
+    timed = len(pledge_ids) - writers  # each writer's first is its warm-up
     connections.close_all()
     context = multiprocessing.get_context("fork")
     start, results = context.Barrier(writers + 1), context.Queue()
@@ -64,13 +92,15 @@ def _run_writers(kind, pledge_ids, writers):
         process.start()
     start.wait()
     began = time.perf_counter()
-    for _ in processes:
-        results.get(timeout=600)
+    measured = [results.get(timeout=600) for _ in processes]
     wall = time.perf_counter() - began
     for process in processes:
         process.join()
     assert all(process.exitcode == 0 for process in processes)
-    return len(pledge_ids) / wall
+    python_ms = sum(cpu for _elapsed, cpu, _backend in measured) * 1000 / timed
+    backends = [backend for _elapsed, _cpu, backend in measured]
+    backend_ms = None if None in backends else sum(backends) * 1000 / timed
+    return timed / wall, python_ms, backend_ms
 
 
 def _setup(options):
@@ -98,7 +128,7 @@ def _setup(options):
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_bare (id bigserial PRIMARY KEY, amount bigint, note text)")
     payers = []
-    for index in range(options.payments * 9):  # one pledge per payment: 1 writer, then 8
+    for index in range((options.payments + 1) * 9):  # one pledge per payment: 1 writer, then 8
         pledge, _ = pledge_create(
             campaign=campaign, donor_name=f"Nhà hảo tâm {index}", donor_kind="individual",
             email=f"d{index}@example.vn", amount=50_000_000, fund=general, list_on_honor_roll=True,
@@ -130,15 +160,26 @@ def main() -> None:
         version = connection.cursor().connection.info.server_version // 10000
         print(f"PostgreSQL {version}; {options.payments} payments per writer, each writer a process")
 
-        used = 0
+        used, cpu = 0, []
         for writers in (1, 8):
-            count = options.payments * writers
-            bare = _run_writers("bare", list(range(count)), writers)
-            pay = _run_writers("payment", payers[used:used + count], writers)
+            count = (options.payments + 1) * writers  # one more each: the warm-up
+            bare, bare_python, bare_backend = _run_writers("bare", list(range(count)), writers)
+            pay, pay_python, pay_backend = _run_writers("payment", payers[used:used + count], writers)
             used += count
+            cpu.append((writers, bare_python, bare_backend, pay_python, pay_backend))
             print(f"  {writers} writer(s): bare insert transaction {bare:8,.0f}/s   payment_record {pay:6,.1f}/s"
                   f"   ratio {pay / bare:.3f}")
+        # What limits the ratio: the CPU each transaction costs, in the writer (Python) and in its
+        # PostgreSQL backend, on a machine whose cores both sides share.
+        print("  CPU per transaction (ms): writer's Python + its PostgreSQL backend")
+        for writers, bare_python, bare_backend, pay_python, pay_backend in cpu:
+            print(f"  {writers} writer(s): bare insert {bare_python:5.2f} + {_ms(bare_backend)}"
+                  f"   payment_record {pay_python:5.2f} + {_ms(pay_backend)}")
         print(f"  ({len(queued):,} after-commit jobs queued, not sent)")
+
+
+def _ms(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:5.2f}"
 
 
 if __name__ == "__main__":
