@@ -11,7 +11,9 @@ table (`roles.user_can`), never from Django's model permissions or Groups. Anoth
 """
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -113,6 +115,16 @@ class ScopedAdminMixin:
     scope_field: str = "unit"
     permission_domain: str | None = None
     parent_scope_field: str = "unit"
+
+    # --- the list ---------------------------------------------------------------------------
+    def action_checkbox(self, obj):
+        """Django's checkbox of a row, byte for byte, without rendering a widget template per row
+        (a hundred of them were a fifth of a list page's time)."""
+        label = format_html(_("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME, str(obj.pk), label,
+        )
 
     # --- rows -------------------------------------------------------------------------------
     def get_queryset(self, request):
