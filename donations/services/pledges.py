@@ -101,8 +101,13 @@ def _pledge_errors(*, campaign: Campaign, fund: Fund, amount, installments, chan
                 % {"start": f"{campaign.starts_on:%d/%m/%Y}", "end": f"{campaign.ends_on:%d/%m/%Y}"},
                 "campaign_outside_dates",
             )
-    if not campaign.funds.filter(pk=fund.pk).exists():
+    fund_active = campaign.funds.filter(pk=fund.pk).values_list("is_active", flat=True).first()
+    if fund_active is None:
         add("fund", _("Quỹ này không nhận ủng hộ trong chiến dịch."), "fund_not_in_campaign")
+    elif not fund_active:
+        # A fund closed after the campaign opened: money already promised to it is still paid in,
+        # but nobody (form, API, admin, import) promises it more.
+        add("fund", _("Quỹ này đã ngừng hoạt động: không nhận cam kết mới."), "fund_inactive")
     for error in amount_errors(amount, minimum=pledge_minimum()):
         errors.setdefault("amount", []).append(error)
     if not isinstance(installments, int) or isinstance(installments, bool) or not 1 <= installments <= MAX_INSTALLMENTS:

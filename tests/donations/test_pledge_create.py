@@ -164,6 +164,15 @@ def test_refuses_a_fund_outside_the_campaign(campaign, foreign_fund):
     assert refused(campaign, fund=foreign_fund) == {"fund": ["Quỹ này không nhận ủng hộ trong chiến dịch."]}
 
 
+@pytest.mark.parametrize("channel", [Pledge.Channel.FORM, Pledge.Channel.ADMIN, Pledge.Channel.API])
+def test_refuses_a_new_pledge_into_a_fund_closed_since_the_campaign_opened(campaign, fund, channel):
+    fund.is_active = False
+    fund.save()
+    assert refused(campaign, fund=fund, channel=channel) == {
+        "fund": ["Quỹ này đã ngừng hoạt động: không nhận cam kết mới."]
+    }
+
+
 def test_refuses_public_pledges_to_a_campaign_not_open(campaign):
     campaign.status = Campaign.Status.CLOSED
     campaign.save()
