@@ -239,3 +239,28 @@ def test_a_new_day_renders_the_page_again(client, campaign, listed, monkeypatch,
     monkeypatch.setattr(page_cache.timezone, "localdate", lambda: tomorrow)
     with django_assert_num_queries(4):
         assert client.get(urls(campaign)[0]).status_code == 200
+
+
+def test_every_key_the_pages_write_expires_but_their_version(client, campaign, listed, redis_url, settings):
+    """Under memory pressure Redis evicts only keys with an expiry (`maxmemory-policy volatile-lru`,
+    docs/operations.md): the cached bodies and sums may go, the broker's queues and the pages'
+    version, which never expire, stay. So every key a visit writes must expire, but the version."""
+    import redis
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url,
+                                   "KEY_PREFIX": "ttl-test"}}
+    server = redis.Redis.from_url(redis_url)
+    try:
+        for url in urls(campaign):
+            assert client.get(url).status_code == 200
+            assert client.get(url).status_code == 200
+        keys = {key.decode(): server.ttl(key) for key in server.scan_iter("ttl-test:*")}
+        version = caches["default"].make_key(VERSION_KEY)
+        assert keys.pop(version) == -1  # no expiry: losing it would only cost renders, but it is tiny
+        assert sum(":statement:v1:" in key for key in keys) == 2, keys  # its sums, under their version and as latest
+        assert len(keys) >= 4, keys  # and the two bodies
+        assert all(ttl > 0 for ttl in keys.values()), keys
+    finally:
+        for key in server.scan_iter("ttl-test:*"):
+            server.delete(key)
