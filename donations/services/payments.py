@@ -399,7 +399,7 @@ class PledgePaymentBatch:
 
 
 def _payments_write(accepted: list[tuple[Payment, Pledge, int]], transitions, *, recorded_by) -> None:
-    """The writes of `pledge_payments_record`, in `_payment_record`'s order."""
+    """The writes of `PledgePaymentBatch.write`, in `_payment_record`'s order."""
     payments = [payment for payment, _pledge, _paid in accepted]
     Payment.objects.bulk_create(payments)
     audits = []

@@ -9,6 +9,7 @@ caller's transaction, whenever a service writes something that moves a public fi
 | write (service) | what moves |
 |---|---|
 | a payment on a pledge (`payment_record`) | received (its fund, its day), the pledge's public amount if nobody confirmed it, the donor's honor roll row |
+| a chunk of a bank-statement import's payments (`PledgePaymentBatch`, `tally_payments_added`) | the same, for each payment: each donor's rows refreshed once, each counter row added to once with its payments' sum |
 | its void (`payment_void`, from `receipt_void`) | the same, backwards |
 | a pledge recorded by the association (`pledge_create`, not from the form) | pledged, pledges, the donor |
 | a form pledge confirmed (`pledge_confirm`) | its public amount becomes its amount |
@@ -16,7 +17,8 @@ caller's transaction, whenever a service writes something that moves a public fi
 | a removal request (`honor_roll_removal_request`) | the donor's honor roll row |
 | a donor merge (`donor_merge`) | both donors' rows, the donor count |
 
-Counters are added to with one upsert each (`received = received + n`), so concurrent writers
+Counters are added to with one upsert each (`received = received + n`; several rows in one
+multi-row upsert, `tallies_add`, in key order), so concurrent writers
 never overwrite each other; the per-fund counters are spread over days and `TALLY_SHARDS` shards
 so that concurrent payments into one fund rarely lock the same row. A donor's honor roll rows are
 recomputed from that donor's own pledges and payments under their row lock: cost and contention
@@ -91,7 +93,8 @@ def tally_pledge_moved(*, pledge: Pledge, before: int, after: int, day: datetime
 
     Every writer takes its locks in the same order (the pledge, the donor's rows, one counter
     row, and only then the ledger's chain head and the receipt counter), and touches one counter
-    row per transaction, so two writers cannot wait for each other in a cycle."""
+    row per transaction (a bulk writer, `tally_payments_added`, several in key order, after all
+    its pledges and donors' rows), so two writers cannot wait for each other in a cycle."""
     donor_count = tally_donor_refresh(campaign_id=pledge.campaign_id, donor_id=pledge.donor_id)
     tally_add(
         campaign_id=pledge.campaign_id, fund_id=pledge.fund_id, day=day or timezone.localdate(),
