@@ -18,13 +18,26 @@ Design
   with the same amount (the pledge's, or what is still outstanding on it) whose donor's name,
   compared without diacritics, is the counterparty's or appears in the memo; else the line
   waits for a treasurer (status unmatched), who matches it by hand or ignores it.
-- A matched line becomes a payment through `services.payment_record` (method bank transfer,
-  bank reference = the line's key), so the journal entry and the receipt come with it. Lines
-  are written in chunks, each chunk in one transaction together with its payments: a crash
-  loses a whole chunk or nothing, and importing the file again redoes exactly what was lost.
+- A matched line becomes a payment (method bank transfer, bank reference = the line's key) with
+  its journal entry and its receipt, exactly as `services.payment_record` would record it, but a
+  chunk's lines in one pass (`services.PledgePaymentBatch`): the pledges the chunk's lines may
+  pay locked in one statement, each matched line checked in file order by `payment_record`'s
+  rule (`_payment_errors`; the lines of one pledge see each other's amounts, and a line matched
+  by amount and name sees what the earlier lines paid), then the payments, the pledges' status
+  changes, the tallies, the entries (`ledger.services.entries_post`), the audit rows and the
+  receipts (`receipts.services.receipts_issue_fresh`) written in bulk, in a number of statements
+  that does not grow with the chunk's lines. A refused line (an overpayment, a cancelled pledge,
+  a unit outside the importer's, a transfer recorded before) keeps its pledge and the reason, as
+  `payment_record`'s refusal. If another writer records one of the chunk's bank references while
+  it writes (the unique index refuses the bulk insert), the chunk is redone one line at a time
+  through `payment_record` (`_lines_settle_one_by_one`, also what
+  tests/donations/test_bank_import_bulk.py compares the bulk path with). Lines are written in
+  chunks, each chunk in one transaction together with its payments: a crash loses a whole chunk
+  or nothing, and importing the file again redoes exactly what was lost.
 - Audit: the import writes one "create" row (file name, SHA-256, line counts); each payment it
-  records writes its own rows (`payment_record`; the payment's bank reference is the line's key).
-  A treasurer's match or ignore writes a "transition" row for the line.
+  records has the rows `payment_record` would write (the payment's, its entry's, its receipt's,
+  its pledge's status change; the payment's bank reference is the line's key). A treasurer's
+  match or ignore writes a "transition" row for the line.
 """
 
 from __future__ import annotations
@@ -36,7 +49,7 @@ import re
 from collections import Counter, defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,6 +57,7 @@ from django.utils.translation import gettext as _
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
 from fundmgr.core import outbox
+from fundmgr.core.bulk import rows_update
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import AmountError, parse_vnd
 from fundmgr.core.tabular import TableRow, columns_find, table_read
@@ -319,10 +333,17 @@ class _Candidate:
         return max(self.amount - self.paid, 0) if self.is_open else 0
 
 
+def _names_sender(name: str, counterparty_words: str, memo_words: str) -> bool:
+    """Whether a donor's name (`_words`) names a line's sender: it is the counterparty's, or a name
+    of three words or more found in the memo."""
+    return bool(name.strip()) and (name == counterparty_words or (name.count(" ") >= 4 and name in memo_words))
+
+
 class PledgeIndex:
     """The pledges a statement may pay, in memory: one query for a whole file, not one per line."""
 
     def __init__(self, rows):
+        self._by_name: dict[str, set[int]] | None = None
         self.by_reference: dict[str, _Candidate] = {}
         self.by_amount: dict[int, set[int]] = defaultdict(set)
         self.candidates: dict[int, _Candidate] = {}
@@ -379,15 +400,46 @@ class PledgeIndex:
         found = [
             pk
             for pk in self.by_amount.get(amount, ())
-            if (name := self.candidates[pk].name_words).strip()
-            and (name == counterparty_words or (name.count(" ") >= 4 and name in memo_words))
+            if _names_sender(self.candidates[pk].name_words, counterparty_words, memo_words)
         ]
         return found[0] if len(found) == 1 else None
+
+    def may_match(self, line) -> set[int]:
+        """Every pledge `line` could be matched to whatever was paid before it in the file: the
+        pledge its memo names, else the open pledges whose donor is its sender (`_names_sender`),
+        whatever their amounts. The pledges an import locks before matching a chunk's lines."""
+        pk = self.match_reference(line.memo)
+        if pk is not None:
+            return {pk}
+        if self._by_name is None:
+            self._by_name = defaultdict(set)
+            for candidate in self.candidates.values():
+                if candidate.is_open and candidate.name_words.strip():
+                    self._by_name[candidate.name_words].add(candidate.pk)
+        counterparty_words, memo_words = _words(line.counterparty), _words(line.memo)
+        found = set(self._by_name.get(counterparty_words, ()))
+        words = memo_words.split()
+        for start in range(len(words)):
+            for end in range(start + 3, len(words) + 1):  # names of three words or more (`_names_sender`)
+                name = " " + " ".join(words[start:end]) + " "
+                found |= {pk for pk in self._by_name.get(name, ()) if _names_sender(name, counterparty_words, memo_words)}
+        return found
+
+    def paid_snapshot(self, pks) -> dict[int, int]:
+        return {pk: self.candidates[pk].paid for pk in pks if pk in self.candidates}
+
+    def paid_restore(self, snapshot: dict[int, int]) -> None:
+        for pk, paid in snapshot.items():
+            candidate = self.candidates[pk]
+            self._unindex_amounts(candidate)
+            candidate.paid = paid
+            self._index_amounts(candidate)
 
     def pledge(self, pk: int) -> Pledge:
         """The pledge (with its donor) to record a payment against; read once per import.
 
-        Only its id and donor are used: `payment_record` locks and re-reads the pledge itself.
+        Only its id and donor are used: `payment_record` locks and re-reads the pledge itself
+        (a treasurer's match, and a chunk redone one line at a time).
         """
         pledge = self._pledges.get(pk)
         if pledge is None:
@@ -411,17 +463,25 @@ def _line_settle(line: BankStatementLine, *, pledge: Pledge, matched_by: str, st
 
     try:
         # payment_record runs in its own savepoint: a refusal leaves this chunk's transaction usable.
-        payment = payment_record(
+        outcome = payment_record(
             donor=pledge.donor, amount=line.amount, method=Payment.Method.BANK_TRANSFER,
             received_on=line.transaction_date, unit=unit, pledge=pledge,
             bank_reference=line.bank_reference, recorded_by=by,
         )
     except (ValidationError, PermissionDenied) as error:
-        # Refused (an overpayment to confirm, a pledge of a unit outside the importer's): a person decides.
-        messages = error.messages if isinstance(error, ValidationError) else [str(error)]
+        outcome = error
+    return _line_outcome(line, pledge=pledge, outcome=outcome, matched_by=matched_by, status=status)
+
+
+def _line_outcome(line: BankStatementLine, *, pledge: Pledge, outcome, matched_by: str, status: str) -> list[str]:
+    """Set `line`'s fields from what recording it gave: its payment, or the refusal (an
+    overpayment to confirm, a pledge of a unit outside the importer's: a person decides), which
+    leaves it queued with the pledge and the reason. The names of the fields set."""
+    if isinstance(outcome, (ValidationError, PermissionDenied)):
+        messages = outcome.messages if isinstance(outcome, ValidationError) else [str(outcome)]
         line.pledge, line.note = pledge, " ".join(messages)[:300]
         return ["pledge", "note"]
-    line.status, line.matched_by, line.pledge, line.payment, line.note = status, matched_by, pledge, payment, ""
+    line.status, line.matched_by, line.pledge, line.payment, line.note = status, matched_by, pledge, outcome, ""
     return ["status", "matched_by", "pledge", "payment", "note"]
 
 
@@ -588,13 +648,64 @@ def _import_chunk(statement, pairs, index: PledgeIndex, *, by) -> None:
     # the re-read below takes only the lines this import owns.
     BankStatementLine.objects.bulk_create(new_lines, ignore_conflicts=True, batch_size=500)
     lines = BankStatementLine.objects.filter(statement=statement, bank_reference__in=list(seen)).order_by("line_number")
+    lines = list(lines)
+    snapshot = index.paid_snapshot({pk for line in lines for pk in index.may_match(line)})
+    try:
+        with transaction.atomic():
+            settled, refused = _lines_settle_bulk(statement, lines, index, by=by)
+    except IntegrityError:
+        # A bank reference was recorded meanwhile by another writer (the unique index): this
+        # chunk's payments one at a time, each refused or recorded by payment_record.
+        index.paid_restore(snapshot)
+        lines = list(BankStatementLine.objects.filter(pk__in=[line.pk for line in lines]).order_by("line_number"))
+        settled, refused = _lines_settle_one_by_one(statement, lines, index, by=by)
+    rows_update(settled, ["status", "matched_by", "pledge", "payment", "note"])
+    rows_update(refused, ["pledge", "note"])
+
+
+def _line_match(line: BankStatementLine, index: PledgeIndex) -> tuple[int | None, str]:
+    pledge_pk = index.match_reference(line.memo)
+    if pledge_pk is not None:
+        return pledge_pk, BankStatementLine.MatchedBy.REFERENCE
+    return (index.match_amount_and_name(line.amount, line.counterparty, line.memo),
+            BankStatementLine.MatchedBy.AMOUNT_AND_NAME)
+
+
+def _lines_settle_bulk(statement, lines, index: PledgeIndex, *, by):
+    """Match and record a chunk's lines in one pass (`PledgePaymentBatch`): the pledges they may
+    pay locked at once, each matched line checked in order as `payment_record` would check it (the
+    lines of one pledge seeing each other's amounts), the accepted payments written in bulk."""
+    from .services import PledgePayment, PledgePaymentBatch
+
+    batch = PledgePaymentBatch(
+        pledge_ids={pk for line in lines for pk in index.may_match(line)}, unit=statement.unit, recorded_by=by,
+        bank_references=[line.bank_reference for line in lines],
+    )
+    outcomes = []
+    for line in lines:
+        pledge_pk, matched_by = _line_match(line, index)
+        if pledge_pk is None:
+            continue
+        outcome = batch.add(PledgePayment(
+            pledge_id=pledge_pk, amount=line.amount, method=Payment.Method.BANK_TRANSFER,
+            received_on=line.transaction_date, bank_reference=line.bank_reference,
+        ))
+        if isinstance(outcome, Payment):
+            index.record_paid(pledge_pk, line.amount)
+        outcomes.append((line, batch.pledges[pledge_pk], outcome, matched_by))
+    batch.write()
+    settled, refused = [], []
+    for line, pledge, outcome, matched_by in outcomes:
+        _line_outcome(line, pledge=pledge, outcome=outcome, matched_by=matched_by, status=BankStatementLine.Status.MATCHED)
+        (settled if line.payment_id is not None else refused).append(line)
+    return settled, refused
+
+
+def _lines_settle_one_by_one(statement, lines, index: PledgeIndex, *, by):
+    """Match and record a chunk's lines one at a time, each through `payment_record`."""
     settled, refused = [], []
     for line in lines:
-        pledge_pk = index.match_reference(line.memo)
-        matched_by = BankStatementLine.MatchedBy.REFERENCE
-        if pledge_pk is None:
-            pledge_pk = index.match_amount_and_name(line.amount, line.counterparty, line.memo)
-            matched_by = BankStatementLine.MatchedBy.AMOUNT_AND_NAME
+        pledge_pk, matched_by = _line_match(line, index)
         if pledge_pk is None:
             continue
         _line_settle(line, pledge=index.pledge(pledge_pk), matched_by=matched_by,
@@ -604,8 +715,7 @@ def _import_chunk(statement, pairs, index: PledgeIndex, *, by) -> None:
             index.record_paid(pledge_pk, line.amount)
         else:
             refused.append(line)
-    BankStatementLine.objects.bulk_update(settled, ["status", "matched_by", "pledge", "payment", "note"], batch_size=500)
-    BankStatementLine.objects.bulk_update(refused, ["pledge", "note"], batch_size=500)
+    return settled, refused
 
 
 def statement_recount(statement: BankStatementImport) -> None:

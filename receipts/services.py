@@ -49,10 +49,17 @@ from django.utils.translation import gettext as _
 
 from donations.models import Donor, Payment
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
+from fundmgr.audit.services import (
+    audit_change,
+    audit_create,
+    audit_create_unsaved,
+    audit_fields,
+    audit_record,
+    audit_save,
+)
 from fundmgr.core import outbox
 from fundmgr.core.money import format_vnd, vnd_in_words
-from fundmgr.core.numbering import counter_lock, number_next, number_take
+from fundmgr.core.numbering import counter_lock, number_next, number_take, numbers_next
 from fundmgr.core.outbox import STALE_AFTER, JobStatus, enqueue
 from fundmgr.idempotency.services import AlreadyDone
 from fundmgr.ledger import accounts
@@ -160,35 +167,83 @@ def receipt_issue(*, payment: Payment, issued_by=None, fresh_payment: bool = Fal
             if existing is not None:
                 return existing
             sequence = number_take(counter)
-        donor = payment.donor
-        unit = payment.unit
-        receipt = Receipt.objects.create(
-            unit=unit,
-            year=year,
-            sequence=sequence,
-            number=number_format(year=year, sequence=sequence),
-            payment=payment,
-            receipt_date=payment.received_on,
-            issued_by=issued_by,
-            verification_code=_verification_code(),
-            unit_name=unit.name,
-            unit_address=unit.address,
-            payer_name=donor.name,
-            payer_address=donor.address,
-            amount=payment.amount,
-            reason=_reason(payment),
-            fund_name=payment.fund.name,
-            payment_method=payment.method,
-            debit_account=debit_account,
-            credit_account=credit_account,
-            attached_documents=_attached_documents(payment),
-        )
+        receipt = _receipt_build(payment, sequence=sequence, issued_by=issued_by, accounts_used=(debit_account, credit_account))
+        receipt.save(force_insert=True)
         ReceiptDelivery.objects.bulk_create([
             ReceiptDelivery(receipt=receipt, channel=channel) for channel in ISSUE_CHANNELS
         ])
         audit_create(receipt, RECEIPT_AUDIT_FIELDS, actor=issued_by)
         _enqueue_on_commit(ReceiptDelivery.Channel.PDF, receipt.pk)
         return receipt
+
+
+def _receipt_build(payment: Payment, *, sequence: int, issued_by, accounts_used: tuple[str, str]) -> Receipt:
+    """The receipt (unsaved) of `payment` with number `sequence` of its unit and year: what every
+    issuer writes (`receipt_issue`, `receipts_issue_fresh`)."""
+    year = payment.received_on.year
+    donor = payment.donor
+    unit = payment.unit
+    debit_account, credit_account = accounts_used
+    return Receipt(
+        unit=unit,
+        year=year,
+        sequence=sequence,
+        number=number_format(year=year, sequence=sequence),
+        payment=payment,
+        receipt_date=payment.received_on,
+        issued_by=issued_by,
+        verification_code=_verification_code(),
+        unit_name=unit.name,
+        unit_address=unit.address,
+        payer_name=donor.name,
+        payer_address=donor.address,
+        amount=payment.amount,
+        reason=_reason(payment),
+        fund_name=payment.fund.name,
+        payment_method=payment.method,
+        debit_account=debit_account,
+        credit_account=credit_account,
+        attached_documents=_attached_documents(payment),
+    )
+
+
+def receipts_issue_fresh(*, payments: list[Payment], issued_by=None) -> list[Receipt]:
+    """`receipt_issue(fresh_payment=True)` for many payments created in the caller's transaction
+    (the bank-statement import's), in a constant number of statements.
+
+    Each (unit, year) register gives its numbers in one `UPDATE ... SET last_number = last_number
+    + n RETURNING` (`numbers_next`, registers in (unit, year) order), handed out in the payments'
+    order: consecutive, no gap. The receipts, their deliveries and their audit rows are inserted
+    in one statement each; after commit their PDF jobs are sent over one broker connection
+    (`outbox.enqueue_many`). The payments must carry their donor, unit, fund, pledge and journal
+    entry (with `posted_lines`), as `payment_record` leaves them.
+    """
+    payments = list(payments)
+    if not payments:
+        return []
+    by_register: dict[tuple[int, int], list[Payment]] = {}
+    units = {}
+    for payment in payments:
+        units[payment.unit_id] = payment.unit
+        by_register.setdefault((payment.unit_id, payment.received_on.year), []).append(payment)
+    sequences: dict[int, int] = {}
+    for (unit_id, year), register in sorted(by_register.items(), key=lambda item: item[0]):
+        numbers = numbers_next(ReceiptCounter, unit=units[unit_id], year=year, count=len(register))
+        for payment, sequence in zip(register, numbers, strict=True):
+            sequences[id(payment)] = sequence
+    receipts = [
+        _receipt_build(payment, sequence=sequences[id(payment)], issued_by=issued_by, accounts_used=_accounts(payment))
+        for payment in payments
+    ]
+    Receipt.objects.bulk_create(receipts)
+    ReceiptDelivery.objects.bulk_create([
+        ReceiptDelivery(receipt=receipt, channel=channel) for receipt in receipts for channel in ISSUE_CHANNELS
+    ])
+    audit_save([audit_create_unsaved(receipt, RECEIPT_AUDIT_FIELDS, actor=issued_by) for receipt in receipts])
+    jobs = [ReceiptDelivery(channel=ReceiptDelivery.Channel.PDF, receipt_id=receipt.pk) for receipt in receipts]
+    # `outbox.enqueue_jobs` is looked up when the callback runs, so a test may replace it.
+    transaction.on_commit(lambda: outbox.enqueue_jobs(jobs))
+    return receipts
 
 
 # --- rendering ----------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ from .honor_roll import honor_roll_removal_close, honor_roll_removal_request  # 
 from .payments import (  # noqa: F401
     PAYMENT_AUDIT_FIELDS,
     PAYMENT_VOID_FIELDS,
+    PledgePayment,
+    PledgePaymentBatch,
     payment_record,
     payment_void,
     pledge_status_refresh,

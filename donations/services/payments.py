@@ -3,10 +3,11 @@ pledge status that follows from what was paid."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,20 +16,21 @@ from django.utils.translation import pgettext
 from donations import selectors
 from donations.models import Donor, Payment, Pledge
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.services import audit_change, audit_create, audit_fields
+from fundmgr.audit.services import audit_change, audit_create, audit_create_unsaved, audit_fields, audit_save
+from fundmgr.core.bulk import rows_update
 from fundmgr.core.dates import document_date_errors
 from fundmgr.core.money import format_vnd
 from fundmgr.idempotency.services import idempotent_create, key_clean, scope_of
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund
-from fundmgr.ledger.services import Line, entry_post, entry_reverse
+from fundmgr.ledger.services import Line, Posting, entries_post, entry_post, entry_reverse
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
 from receipts import services as receipts_services
 
 from .pledges import CLOSED_STATUSES, amount_errors
-from .tallies import tally_payment_added
+from .tallies import tally_payment_added, tally_payments_added
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +47,21 @@ PAYMENT_VOID_FIELDS = ["voided_at", "void_reason", "voided_by", "void_entry"]
 
 def _payment_errors(
     *, donor, amount, method, received_on, fund, pledge, paid_before, bank_reference, in_kind_description,
-    overpayment_reason,
+    overpayment_reason, recorded_references: set[str] | None = None,
 ):
+    """Why the payment cannot be recorded ({field: [errors]}; empty when it can).
+
+    `recorded_references`, when given, is the set of bank references already recorded (read by a
+    caller that checks many payments at once) instead of one query for this one."""
     errors: dict[str | None, list[ValidationError]] = {}
 
     def add(field, message_text, code):
         errors.setdefault(field, []).append(ValidationError(message_text, code=code))
 
-    if bank_reference and Payment.objects.filter(bank_reference=bank_reference).exists():
+    if bank_reference and (
+        bank_reference in recorded_references if recorded_references is not None
+        else Payment.objects.filter(bank_reference=bank_reference).exists()
+    ):
         # Said alone: whatever else is wrong with it, this transfer is on the books already. (The
         # unique index, not this query, is what stops two concurrent recordings of it.)
         add("bank_reference", _duplicate_bank_reference_message(bank_reference), "duplicate_bank_reference")
@@ -104,6 +113,15 @@ def _duplicate_bank_reference_message(bank_reference: str) -> str:
     return _("Giao dịch ngân hàng %(reference)s đã được ghi nhận.") % {"reference": bank_reference}
 
 
+def _pledge_status_paid(pledge: Pledge, paid: int) -> str:
+    """The status of an open pledge on which `paid` was paid."""
+    if paid >= pledge.amount:
+        return Pledge.Status.FULFILLED
+    if paid > 0:
+        return Pledge.Status.PARTIALLY_PAID
+    return Pledge.Status.PLEDGED
+
+
 def pledge_status_refresh(pledge: Pledge, *, by=None, paid: int | None = None) -> Pledge:
     """Set an open pledge's status from the sum of its payments not voided (the caller holds its row lock).
 
@@ -113,12 +131,7 @@ def pledge_status_refresh(pledge: Pledge, *, by=None, paid: int | None = None) -
     if pledge.status in CLOSED_STATUSES:
         return pledge
     paid = selectors.pledge_paid(pledge) if paid is None else paid
-    if paid >= pledge.amount:
-        status = Pledge.Status.FULFILLED
-    elif paid > 0:
-        status = Pledge.Status.PARTIALLY_PAID
-    else:
-        status = Pledge.Status.PLEDGED
+    status = _pledge_status_paid(pledge, paid)
     if status != pledge.status:
         before = {"status": pledge.status}
         pledge.status = status
@@ -213,12 +226,12 @@ def _payment_record(
     if errors:
         raise ValidationError({field or "__all__": messages for field, messages in errors.items()})
     fund = target_fund
-    payment = Payment.objects.create(
+    payment = _payment_build(
         donor=donor, pledge=pledge, fund=fund, unit=unit, amount=amount, method=method,
-        in_kind_description=(in_kind_description or "").strip() if method == Payment.Method.IN_KIND else "",
-        received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
-        overpayment_reason=overpayment_reason if pledge is not None else "",
+        in_kind_description=in_kind_description, received_on=received_on, bank_reference=bank_reference,
+        recorded_by=recorded_by, overpayment_reason=overpayment_reason,
     )
+    payment.save(force_insert=True)
     if pledge is not None:
         pledge_status_refresh(pledge, by=recorded_by, paid=paid_before + amount)
         # The campaign page's running totals (sharded counters, the donor's own row).
@@ -227,13 +240,13 @@ def _payment_record(
     # follows: the ledger's chain head (one for the whole ledger) and the receipt counter of the
     # unit and year (docs/performance.md). The entry names the payment, the receipt the entry.
     # The ledger's rule: the money (or goods) account of the method, against donation income.
-    debit_account, credit_account = accounts.METHOD_ACCOUNTS[method], accounts.DONATION_INCOME_ACCOUNTS[method]
+    posting = _payment_posting(payment)
     entry = entry_post(
-        unit=unit,
-        date=received_on,
-        memo=_payment_memo(payment, donor=donor, pledge=pledge),
-        lines=[Line(debit_account, fund, debit=amount), Line(credit_account, fund, credit=amount)],
-        source=payment,
+        unit=posting.unit,
+        date=posting.date,
+        memo=posting.memo,
+        lines=posting.lines,
+        source=posting.source,
         created_by=recorded_by,
         savepoint=False,  # an error here rolls back payment_record's own atomic block as a whole
     )
@@ -246,11 +259,168 @@ def _payment_record(
     return payment
 
 
+def _payment_build(
+    *, donor, pledge, fund, unit, amount, method, in_kind_description, received_on, bank_reference, recorded_by,
+    overpayment_reason,
+) -> Payment:
+    """The payment row (unsaved) of a request `_payment_errors` accepted."""
+    return Payment(
+        donor=donor, pledge=pledge, fund=fund, unit=unit, amount=amount, method=method,
+        in_kind_description=(in_kind_description or "").strip() if method == Payment.Method.IN_KIND else "",
+        received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
+        overpayment_reason=overpayment_reason if pledge is not None else "",
+    )
+
+
+def _payment_posting(payment: Payment) -> Posting:
+    """The payment's journal entry: the money (or goods) account of its method against donation
+    income, in its fund (the ledger's rule, `accounts.METHOD_ACCOUNTS`)."""
+    method, fund, amount = payment.method, payment.fund, payment.amount
+    debit_account, credit_account = accounts.METHOD_ACCOUNTS[method], accounts.DONATION_INCOME_ACCOUNTS[method]
+    return Posting(
+        unit=payment.unit, date=payment.received_on,
+        memo=_payment_memo(payment, donor=payment.donor, pledge=payment.pledge if payment.pledge_id else None),
+        lines=[Line(debit_account, fund, debit=amount), Line(credit_account, fund, credit=amount)],
+        source=payment,
+    )
+
+
 def _payment_memo(payment: Payment, *, donor: Donor, pledge: Pledge | None) -> str:
     # Ledger text is a record, not an interface: written in Vietnamese whatever the request language.
     kind = {"cash": "tiền mặt", "bank_transfer": "chuyển khoản", "in_kind": "hiện vật"}[payment.method]
     reference = f" {pledge.reference}" if pledge is not None else ""
     return f"Thu ủng hộ{reference} ({kind}) – {donor.name}"[:500]
+
+
+@dataclasses.dataclass(frozen=True)
+class PledgePayment:
+    """One payment for `pledge_payments_record`: what `payment_record` takes for a pledge's payment."""
+
+    pledge_id: int
+    amount: int
+    method: str
+    received_on: datetime.date
+    bank_reference: str | None = None
+
+
+class PledgePaymentBatch:
+    """Many payments of pledges recorded in one pass, each exactly as `payment_record` (without an
+    idempotency key or an overpayment reason) would record it, in the order they are added.
+
+    Inside the caller's transaction, in a constant number of statements whatever their number
+    (the bank-statement import, a chunk at a time):
+
+        batch = PledgePaymentBatch(pledge_ids=..., unit=unit, recorded_by=by)  # locks, reads
+        outcome = batch.add(PledgePayment(...))  # the Payment (unsaved yet), or the refusal
+        ...
+        batch.write()                            # every accepted payment, in bulk
+
+    Created: the pledges that may be paid locked in one statement (pk order) and their paid sums
+    read in one query under the locks, the bank references already recorded in one. `add` checks
+    who may once per set of units and the payment by `_payment_errors`, the payments of one pledge
+    seeing the earlier ones' amounts, as sequential `payment_record` calls would; it returns the
+    refusal `payment_record` would have raised (`ValidationError`, `PermissionDenied`). `write`
+    writes the payments, the pledges' status changes (one UPDATE per step, at most two), the
+    tallies (`tally_payments_added`), the journal entries (`entries_post`), the payments' entries,
+    the audit rows and the receipts (`receipts_issue_fresh`), taking its locks in `payment_record`'s
+    order: pledges, donors' tally rows, counter rows, chain head, receipt counters. It raises
+    IntegrityError when a concurrent writer recorded one of the bank references meanwhile (the
+    unique index): the caller rolls its savepoint back and records the payments one at a time.
+    """
+
+    def __init__(self, *, pledge_ids, unit: OrgUnit, recorded_by=None, bank_references=()):
+        pledge_ids = sorted(set(pledge_ids))
+        self.unit, self.recorded_by = unit, recorded_by
+        self.pledges = {
+            pledge.pk: pledge
+            for pledge in Pledge.objects.select_for_update(of=("self",))
+            .select_related("fund__unit", "campaign__unit", "donor__unit").filter(pk__in=pledge_ids).order_by("pk")
+        }
+        # Read under the pledges' locks, as payment_record reads its pledge's sum.
+        self.paid = dict(
+            selectors.pledge_paid_amounts(Pledge.objects.filter(pk__in=pledge_ids)).values_list("pk", "paid_amount")
+        )
+        references = {(reference or "").strip() for reference in bank_references} - {""}
+        self.recorded = set(
+            Payment.objects.filter(bank_reference__in=references).values_list("bank_reference", flat=True)
+        ) if references else set()
+        self._refused_units: dict[tuple, PermissionDenied | None] = {}
+        self.accepted: list[tuple[Payment, Pledge, int]] = []
+        self._transitions: list[list[tuple[Pledge, str, str]]] = []  # [step][(pledge, before, after)]
+        self._steps: dict[int, int] = {}
+
+    def add(self, request: PledgePayment) -> Payment | ValidationError | PermissionDenied:
+        pledge = self.pledges[request.pledge_id]
+        donor = pledge.donor
+        bank_reference = (request.bank_reference or "").strip() or None
+        units = (self.unit, donor.unit, pledge.fund.unit, pledge.campaign.unit)
+        key = tuple(getattr(item, "pk", None) for item in units)
+        if key not in self._refused_units:
+            try:
+                access_units(self.recorded_by, units, action=Action.ADD, domain=Domain.MONEY)
+                self._refused_units[key] = None
+            except PermissionDenied as error:
+                self._refused_units[key] = error
+        if self._refused_units[key] is not None:
+            return self._refused_units[key]
+        paid_before = self.paid[pledge.pk]
+        errors = _payment_errors(
+            donor=donor, amount=request.amount, method=request.method, received_on=request.received_on,
+            fund=None, pledge=pledge, paid_before=paid_before, bank_reference=bank_reference,
+            in_kind_description="", overpayment_reason="", recorded_references=self.recorded,
+        )
+        if errors:
+            return ValidationError({field or "__all__": messages for field, messages in errors.items()})
+        payment = _payment_build(
+            donor=donor, pledge=pledge, fund=pledge.fund, unit=self.unit, amount=request.amount,
+            method=request.method, in_kind_description="", received_on=request.received_on,
+            bank_reference=bank_reference, recorded_by=self.recorded_by, overpayment_reason="",
+        )
+        payment.replayed = False
+        self.accepted.append((payment, pledge, paid_before))
+        self.paid[pledge.pk] = paid_before + request.amount
+        if bank_reference:
+            self.recorded.add(bank_reference)
+        # pledge_status_refresh's rule, one step per payment that moves the status.
+        status = _pledge_status_paid(pledge, self.paid[pledge.pk])
+        if status != pledge.status:
+            step = self._steps.get(pledge.pk, 0)
+            self._steps[pledge.pk] = step + 1
+            if step == len(self._transitions):
+                self._transitions.append([])
+            self._transitions[step].append((pledge, pledge.status, status))
+            pledge.status = status
+        return payment
+
+    def write(self) -> list[Payment]:
+        if self.accepted:
+            _payments_write(self.accepted, self._transitions, recorded_by=self.recorded_by)
+        return [payment for payment, _pledge, _paid in self.accepted]
+
+
+def _payments_write(accepted: list[tuple[Payment, Pledge, int]], transitions, *, recorded_by) -> None:
+    """The writes of `PledgePaymentBatch.write`, in `_payment_record`'s order."""
+    payments = [payment for payment, _pledge, _paid in accepted]
+    Payment.objects.bulk_create(payments)
+    audits = []
+    for step in transitions:
+        # One UPDATE per step, so that each pledge's row goes through the statuses it would go
+        # through one payment at a time (and the database's audit trigger sees each change).
+        rows_update([Pledge(pk=pledge.pk, status=after) for pledge, _before, after in step], ["status"])
+        audits += [
+            audit_change(pledge, {"status": before}, after={"status": after}, action=AuditEvent.Action.TRANSITION,
+                         actor=recorded_by, save=False)
+            for pledge, before, after in step
+        ]
+    tally_payments_added(accepted)
+    entries = entries_post(
+        postings=[_payment_posting(payment) for payment in payments], created_by=recorded_by, savepoint=False,
+    )
+    for payment, entry in zip(payments, entries, strict=True):
+        payment.journal_entry = entry
+    rows_update(payments, ["journal_entry"])
+    audit_save(audits + [audit_create_unsaved(payment, PAYMENT_AUDIT_FIELDS, actor=recorded_by) for payment in payments])
+    receipts_services.receipts_issue_fresh(payments=payments, issued_by=recorded_by)
 
 
 def payment_void(*, payment: Payment, reason: str, by, reversal_reason: str | None = None) -> Payment:

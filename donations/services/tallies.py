@@ -9,6 +9,7 @@ caller's transaction, whenever a service writes something that moves a public fi
 | write (service) | what moves |
 |---|---|
 | a payment on a pledge (`payment_record`) | received (its fund, its day), the pledge's public amount if nobody confirmed it, the donor's honor roll row |
+| a chunk of a bank-statement import's payments (`PledgePaymentBatch`, `tally_payments_added`) | the same, for each payment: each donor's rows refreshed once, each counter row added to once with its payments' sum |
 | its void (`payment_void`, from `receipt_void`) | the same, backwards |
 | a pledge recorded by the association (`pledge_create`, not from the form) | pledged, pledges, the donor |
 | a form pledge confirmed (`pledge_confirm`) | its public amount becomes its amount |
@@ -16,7 +17,8 @@ caller's transaction, whenever a service writes something that moves a public fi
 | a removal request (`honor_roll_removal_request`) | the donor's honor roll row |
 | a donor merge (`donor_merge`) | both donors' rows, the donor count |
 
-Counters are added to with one upsert each (`received = received + n`), so concurrent writers
+Counters are added to with one upsert each (`received = received + n`; several rows in one
+multi-row upsert, `tallies_add`, in key order), so concurrent writers
 never overwrite each other; the per-fund counters are spread over days and `TALLY_SHARDS` shards
 so that concurrent payments into one fund rarely lock the same row. A donor's honor roll rows are
 recomputed from that donor's own pledges and payments under their row lock: cost and contention
@@ -35,6 +37,7 @@ from django.utils import timezone
 
 from donations.models import TALLY_SHARDS, CampaignDonorTally, CampaignTally, Payment, Pledge
 from donations.progress import public_pledges, publicly_listed
+from fundmgr.core.bulk import rows_update
 from fundmgr.core.page_version import public_pages_changed
 
 _COUNTERS = ("received", "pledged", "pledge_count", "donor_count")
@@ -50,17 +53,36 @@ def public_amount(pledge: Pledge, received: int) -> int:
 
 def tally_add(*, campaign_id: int, fund_id: int, day: datetime.date, shard: int, **counters: int) -> None:
     """Add `counters` (received, pledged, pledge_count, donor_count) to one row, created if need be."""
-    values = [int(counters.get(name, 0)) for name in _COUNTERS]
-    if not any(values):
+    tallies_add([((campaign_id, fund_id, day, shard), counters)])
+
+
+def tallies_add(rows: list[tuple[tuple[int, int, datetime.date, int], dict[str, int]]]) -> None:
+    """Add to several counter rows in one upsert: `rows` are ((campaign, fund, day, shard), counters).
+
+    Rows that name the same counter row are summed first (an upsert may touch a row once), and the
+    rows are written in key order, the order every writer of several rows locks them in."""
+    summed: dict[tuple, list[int]] = {}
+    for (campaign_id, fund_id, day, shard), counters in rows:
+        values = summed.setdefault((campaign_id, fund_id, day, shard % TALLY_SHARDS), [0] * len(_COUNTERS))
+        for position, name in enumerate(_COUNTERS):
+            values[position] += int(counters.get(name, 0))
+    keyed = sorted((key, values) for key, values in summed.items() if any(values))
+    if not keyed:
         return
     table = connection.ops.quote_name(CampaignTally._meta.db_table)
     updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in _COUNTERS)
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(keyed))
+    parameters = [
+        value
+        for (campaign_id, fund_id, day, shard), values in keyed
+        for value in (campaign_id, fund_id, connection.ops.adapt_datefield_value(day), shard, *values)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (campaign_id, fund_id, day, shard, {', '.join(_COUNTERS)}) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            f"VALUES {placeholders} "
             f"ON CONFLICT (campaign_id, fund_id, day, shard) DO UPDATE SET {updates}",
-            [campaign_id, fund_id, connection.ops.adapt_datefield_value(day), shard % TALLY_SHARDS, *values],
+            parameters,
         )
 
 
@@ -71,7 +93,8 @@ def tally_pledge_moved(*, pledge: Pledge, before: int, after: int, day: datetime
 
     Every writer takes its locks in the same order (the pledge, the donor's rows, one counter
     row, and only then the ledger's chain head and the receipt counter), and touches one counter
-    row per transaction, so two writers cannot wait for each other in a cycle."""
+    row per transaction (a bulk writer, `tally_payments_added`, several in key order, after all
+    its pledges and donors' rows), so two writers cannot wait for each other in a cycle."""
     donor_count = tally_donor_refresh(campaign_id=pledge.campaign_id, donor_id=pledge.donor_id)
     tally_add(
         campaign_id=pledge.campaign_id, fund_id=pledge.fund_id, day=day or timezone.localdate(),
@@ -132,23 +155,124 @@ def tally_donor_refresh(*, campaign_id: int, donor_id: int) -> int:
         .values_list("pledge__anonymous", "total", "first")
     }
     counted_before = sum(row.public_pledged for row in rows.values()) > 0
+    for row, new in _donor_rows_changed(rows, pledged, honor):
+        CampaignDonorTally.objects.filter(pk=row.pk).update(**new)
+    counted_after = sum(pledged.values()) > 0
+    return counted_after - counted_before
+
+
+def _donor_rows_changed(rows: dict, pledged: dict, honor: dict) -> list[tuple[CampaignDonorTally, dict]]:
+    """The donor's rows ({anonymous: row}) whose figures differ from the sums, with their new values."""
+    changed = []
     for anonymous, row in rows.items():
         total, first = honor.get(anonymous, (0, None))
         new = {"honor_total": total or 0, "first_payment": first, "public_pledged": pledged.get(anonymous) or 0}
         if any(getattr(row, field) != value for field, value in new.items()):
-            CampaignDonorTally.objects.filter(pk=row.pk).update(**new)
-    counted_after = sum(pledged.values()) > 0
-    return counted_after - counted_before
+            changed.append((row, new))
+    return changed
+
+
+def tally_donors_refresh(pairs) -> dict[tuple[int, int], int]:
+    """`tally_donor_refresh` for several (campaign, donor) pairs at once, in a constant number of
+    statements: their rows locked in one statement (pk order; missing rows created first), the
+    public pledges and the honor roll sums in one query each, the changed rows in one UPDATE.
+    Returns each pair's move of its campaign's donor count."""
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return {}
+    public_pages_changed()
+    campaign_ids, donor_ids = sorted({c for c, _d in pairs}), sorted({d for _c, d in pairs})
+
+    def locked_rows():
+        rows: dict[tuple[int, int], dict[bool, CampaignDonorTally]] = {}
+        for row in (
+            CampaignDonorTally.objects.select_for_update()
+            .filter(campaign_id__in=campaign_ids, donor_id__in=donor_ids).order_by("pk")
+        ):
+            if (row.campaign_id, row.donor_id) in wanted:
+                rows.setdefault((row.campaign_id, row.donor_id), {})[row.anonymous] = row
+        return rows
+
+    wanted = set(pairs)
+    rows = locked_rows()
+    missing = [pair for pair in pairs if len(rows.get(pair, {})) < 2]
+    if missing:
+        CampaignDonorTally.objects.bulk_create(
+            [CampaignDonorTally(campaign_id=campaign_id, donor_id=donor_id, anonymous=anonymous)
+             for campaign_id, donor_id in missing for anonymous in (False, True)],
+            ignore_conflicts=True,
+        )
+        rows = locked_rows()
+    pledged: dict[tuple[int, int], dict] = {}
+    for campaign_id, donor_id, anonymous, total in (
+        public_pledges().filter(campaign_id__in=campaign_ids, donor_id__in=donor_ids).order_by()
+        .values("campaign_id", "donor_id", "anonymous").annotate(total=Sum("public_amount"))
+        .values_list("campaign_id", "donor_id", "anonymous", "total")
+    ):
+        pledged.setdefault((campaign_id, donor_id), {})[anonymous] = total
+    honor: dict[tuple[int, int], dict] = {}
+    for campaign_id, donor_id, anonymous, total, first in (
+        Payment.objects.not_voided()
+        .filter(publicly_listed("pledge__"), pledge__campaign_id__in=campaign_ids, donor_id__in=donor_ids)
+        .order_by().values("pledge__campaign_id", "donor_id", "pledge__anonymous")
+        .annotate(total=Sum("amount"), first=Min("pk"))
+        .values_list("pledge__campaign_id", "donor_id", "pledge__anonymous", "total", "first")
+    ):
+        honor.setdefault((campaign_id, donor_id), {})[anonymous] = (total, first)
+    moves, changed = {}, []
+    for pair in pairs:
+        pair_rows, pair_pledged = rows[pair], pledged.get(pair, {})
+        counted_before = sum(row.public_pledged for row in pair_rows.values()) > 0
+        for row, new in _donor_rows_changed(pair_rows, pair_pledged, honor.get(pair, {})):
+            for field, value in new.items():
+                setattr(row, field, value)
+            changed.append(row)
+        moves[pair] = (sum(value or 0 for value in pair_pledged.values()) > 0) - counted_before
+    rows_update(changed, ["honor_total", "first_payment", "public_pledged"])
+    return moves
+
+
+def payment_tally_moves(*, payment: Payment, pledge: Pledge, paid_before: int, sign: int = 1) -> dict:
+    """How a payment of `pledge` (recorded, `sign` 1, or voided, -1) moves its counter row, but for
+    the donor count: the row's key and the counters to add (`tally_payment_added`'s rule)."""
+    paid_after = paid_before + sign * payment.amount
+    before, after = public_amount(pledge, paid_before), public_amount(pledge, paid_after)
+    return {
+        "before": before, "after": after, "day": payment.received_on, "shard": payment.pk,
+        "received": sign * payment.amount,
+    }
+
+
+def tally_payments_added(items) -> None:
+    """`tally_payment_added` for many payments recorded in one transaction: `items` are
+    (payment, pledge, paid_before) in the order they were recorded (`paid_before` counting the
+    earlier ones of the same pledge). The donors' rows are refreshed once per donor, then each
+    counter row is added to once with the sum of its payments, in key order (the lock order of
+    this module: pledges, donors' rows, counter rows, then the chain head and receipt counter)."""
+    items = list(items)
+    if not items:
+        return
+    moves = tally_donors_refresh((pledge.campaign_id, pledge.donor_id) for _payment, pledge, _paid in items)
+    rows, donor_counted = [], set()
+    for payment, pledge, paid_before in items:
+        move = payment_tally_moves(payment=payment, pledge=pledge, paid_before=paid_before)
+        pair = (pledge.campaign_id, pledge.donor_id)
+        # The donor's move goes with the donor's first payment, as sequential calls would count it.
+        donor_count = moves[pair] if pair not in donor_counted else 0
+        donor_counted.add(pair)
+        rows.append((
+            (pledge.campaign_id, pledge.fund_id, move["day"], move["shard"]),
+            {"received": move["received"], "pledged": move["after"] - move["before"],
+             "pledge_count": (move["after"] > 0) - (move["before"] > 0), "donor_count": donor_count},
+        ))
+    tallies_add(rows)
 
 
 def tally_payment_added(*, payment: Payment, pledge: Pledge, paid_before: int, sign: int = 1) -> None:
     """A payment of `pledge` was recorded (`sign` 1) or marked voided (-1); `paid_before` is what
     was paid on the pledge, not voided, before this change."""
-    paid_after = paid_before + sign * payment.amount
-    tally_pledge_moved(
-        pledge=pledge, before=public_amount(pledge, paid_before), after=public_amount(pledge, paid_after),
-        day=payment.received_on, shard=payment.pk, received=sign * payment.amount,
-    )
+    move = payment_tally_moves(payment=payment, pledge=pledge, paid_before=paid_before, sign=sign)
+    tally_pledge_moved(pledge=pledge, **move)
 
 
 def tally_pledge_donor(pledge: Pledge) -> None:

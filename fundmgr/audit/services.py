@@ -87,12 +87,13 @@ def audit_save(events: list[AuditEvent]) -> None:
 
 def audit_change(
     instance: models.Model, before: dict, *, after: dict | None = None, actor=None,
-    action: str = AuditEvent.Action.CHANGE,
+    action: str = AuditEvent.Action.CHANGE, save: bool = True,
 ) -> AuditEvent | None:
     """A row with the fields of `before` whose value changed, old and new; None (no row) when none did.
 
     `before` comes from `audit_fields` before the change; `after` defaults to the same fields
     read from `instance` now (pass it for values that are not model fields, such as a set of ids).
+    With `save=False` the row is only built, for `audit_save` (one INSERT for many).
     """
     after = audit_fields(instance, before) if after is None else _json_safe(after)
     changed = [key for key in before if before[key] != after.get(key)]
@@ -100,7 +101,7 @@ def audit_change(
         return None
     return audit_record(
         action=action, instance=instance, actor=actor,
-        before={key: before[key] for key in changed}, after={key: after.get(key) for key in changed},
+        before={key: before[key] for key in changed}, after={key: after.get(key) for key in changed}, save=save,
     )
 
 

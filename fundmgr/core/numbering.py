@@ -64,6 +64,15 @@ def number_next(model: type[NumberCounter], *, unit, year: int) -> int:
     RETURNING last_number` locks the row and increments it (a concurrent issuer's UPDATE waits for
     this transaction, then adds to what it committed); the first issue of a year creates the row
     as `counter_lock` does."""
+    return numbers_next(model, unit=unit, year=year, count=1)[0]
+
+
+def numbers_next(model: type[NumberCounter], *, unit, year: int, count: int) -> list[int]:
+    """`number_next` for `count` numbers at once: the next `count` consecutive numbers of (unit,
+    year), in one `UPDATE ... SET last_number = last_number + count RETURNING last_number` once
+    the counter exists (a bulk issuer: the bank-statement import's receipts)."""
+    if count < 1:
+        raise ValueError("numbers_next takes one number or more")
     connection = transaction.get_connection(model.objects.db)
     if not connection.in_atomic_block:
         raise transaction.TransactionManagementError("document numbers are taken inside the issuing transaction")
@@ -71,11 +80,16 @@ def number_next(model: type[NumberCounter], *, unit, year: int) -> int:
     unit_column = model._meta.get_field("unit").column
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(model._meta.db_table)} SET last_number = last_number + 1 "
+            f"UPDATE {quote(model._meta.db_table)} SET last_number = last_number + %s "
             f"WHERE {quote(unit_column)} = %s AND year = %s RETURNING last_number",
-            [unit.pk, year],
+            [count, unit.pk, year],
         )
         row = cursor.fetchone()
-    if row is not None:
-        return row[0]
-    return number_take(counter_lock(model, unit=unit, year=year))
+    if row is None:
+        counter = counter_lock(model, unit=unit, year=year)
+        counter.last_number += count
+        counter.save(update_fields=["last_number"])
+        last = counter.last_number
+    else:
+        last = row[0]
+    return list(range(last - count + 1, last + 1))

@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record
+from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_save
 from fundmgr.core.page_version import public_pages_changed
 from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.orgs.access import access_units
@@ -152,12 +152,7 @@ def entry_post(
     The returned entry carries `posted_lines`, the `JournalLine`s just written (with their
     accounts), so the caller need not read them back.
     """
-    source_type_id, source_id = None, ""
-    if source is not None:
-        if source.pk is None:
-            raise ValidationError(_("Chứng từ gốc phải được lưu trước khi ghi sổ."), code="unsaved_source")
-        source_type_id = ContentType.objects.get_for_model(source, for_concrete_model=False).pk
-        source_id = str(source.pk)
+    source_type_id, source_id = _source_reference(source)
     return _entry_record(
         unit=unit, date=date, memo=memo, lines=lines, source_type_id=source_type_id, source_id=source_id,
         created_by=created_by, savepoint=savepoint,
@@ -342,6 +337,60 @@ def ledger_verify(*, batch_size: int = 10_000) -> LedgerVerification:
 
 
 # --- the one place that writes entries ----------------------------------------------------------
+def _entry_checked(memo: str, date: datetime.date, lines: Sequence[Line]) -> tuple[str, list[Line]]:
+    """The cleaned memo and the lines of an entry to post, or the `ValidationError` that refuses it
+    (everything that can be refused without the database)."""
+    lines = list(lines)
+    memo = _clean_memo(memo)
+    _check_date(date)
+    _check_lines(lines)
+    return memo, lines
+
+
+def _source_reference(source: Model | None) -> tuple[int | None, str]:
+    """The (content type id, id) an entry stores for its source document."""
+    if source is None:
+        return None, ""
+    if source.pk is None:
+        raise ValidationError(_("Chứng từ gốc phải được lưu trước khi ghi sổ."), code="unsaved_source")
+    return ContentType.objects.get_for_model(source, for_concrete_model=False).pk, str(source.pk)
+
+
+def _entry_build(
+    *, previous_hash: str, unit: OrgUnit, date: datetime.date, memo: str, lines: list[Line],
+    source_type_id: int | None, source_id: str, created_by, reverses: JournalEntry | None = None,
+    reversal_reason: str = "",
+) -> JournalEntry:
+    """The entry (unsaved) that follows `previous_hash` in the chain, with its hash."""
+    source = ""
+    if source_type_id is not None:
+        content_type = ContentType.objects.get_for_id(source_type_id)
+        source = source_label(content_type.app_label, content_type.model, source_id)
+    digest = entry_hash(
+        previous_hash=previous_hash,
+        unit_code=unit.code,
+        date_iso=date.isoformat(),
+        memo=memo,
+        source=source,
+        reverses_hash=reverses.hash if reverses is not None else "",
+        reversal_reason=reversal_reason,
+        lines=[(line.account, line.fund.code, line.debit, line.credit) for line in lines],
+    )
+    return JournalEntry(
+        unit=unit, date=date, memo=memo, source_type_id=source_type_id, source_id=source_id,
+        reverses=reverses, reversal_reason=reversal_reason, created_by=created_by,
+        previous_hash=previous_hash, hash=digest,
+    )
+
+
+def _entry_lines(entry: JournalEntry, lines: list[Line], account_by_code: Mapping[str, Account]) -> list[JournalLine]:
+    return [
+        JournalLine(entry=entry, account=account_by_code[line.account], fund=line.fund, debit=line.debit,
+                    credit=line.credit)
+        for line in lines
+    ]
+
+
 def _entry_record(
     *,
     unit: OrgUnit,
@@ -355,10 +404,7 @@ def _entry_record(
     reversal_reason: str = "",
     savepoint: bool = True,
 ) -> JournalEntry:
-    lines = list(lines)
-    memo = _clean_memo(memo)
-    _check_date(date)
-    _check_lines(lines)
+    memo, lines = _entry_checked(memo, date, lines)
     with transaction.atomic(savepoint=savepoint):
         # The public statement shows money out and the funds' balances: inside the block, so that
         # the pages' version moves after the commit even for a caller without a transaction.
@@ -371,48 +417,95 @@ def _entry_record(
         if reverses is not None:
             # Again under the chain lock, so two reversals of one entry cannot both pass.
             _check_not_reversed(reverses)
-        source = ""
-        if source_type_id is not None:
-            content_type = ContentType.objects.get_for_id(source_type_id)
-            source = source_label(content_type.app_label, content_type.model, source_id)
-        digest = entry_hash(
-            previous_hash=head.last_hash,
-            unit_code=unit.code,
-            date_iso=date.isoformat(),
-            memo=memo,
-            source=source,
-            reverses_hash=reverses.hash if reverses is not None else "",
+        entry = _entry_build(
+            previous_hash=head.last_hash, unit=unit, date=date, memo=memo, lines=lines,
+            source_type_id=source_type_id, source_id=source_id, created_by=created_by, reverses=reverses,
             reversal_reason=reversal_reason,
-            lines=[(line.account, line.fund.code, line.debit, line.credit) for line in lines],
-        )
-        entry = JournalEntry(
-            unit=unit, date=date, memo=memo, source_type_id=source_type_id, source_id=source_id,
-            reverses=reverses, reversal_reason=reversal_reason, created_by=created_by,
-            previous_hash=head.last_hash, hash=digest,
         )
         entry.save()
-        entry.posted_lines = JournalLine.objects.bulk_create([
-            JournalLine(entry=entry, account=account_by_code[line.account], fund=line.fund,
-                        debit=line.debit, credit=line.credit)
-            for line in lines
-        ])
+        entry.posted_lines = JournalLine.objects.bulk_create(_entry_lines(entry, lines, account_by_code))
         head.last_entry_id = entry.pk
-        head.last_hash = digest
+        head.last_hash = entry.hash
         head.entry_count += 1
         head.save(update_fields=["last_entry_id", "last_hash", "entry_count"])
         _entry_audit(entry, reverses=reverses, total=sum(line.debit for line in lines), actor=created_by)
     return entry
 
 
-def _entry_audit(entry: JournalEntry, *, reverses: JournalEntry | None, total: int, actor) -> None:
+@dataclass(frozen=True)
+class Posting:
+    """One entry for `entries_post`: what `entry_post` takes for one."""
+
+    unit: OrgUnit
+    date: datetime.date
+    memo: str
+    lines: Sequence[Line]
+    source: Model | None = None
+
+
+def entries_post(*, postings: Sequence[Posting], created_by=None, savepoint: bool = True) -> list[JournalEntry]:
+    """Post several balanced entries at once, in order, as `entry_post` would post them one by one.
+
+    The same checks (any refusal refuses them all, nothing written), the same hashing and the same
+    audit rows (one per entry), in a constant number of statements whatever their number: the
+    accounts, the spend guard when any entry spends (for the funds' sums over all entries), the
+    chain head locked once, the entries hashed in order from the head and inserted in one
+    statement, their lines in one, the head updated once, the audit rows in one INSERT. For a
+    caller that records many documents in one transaction (the bank-statement import). Each
+    returned entry carries `posted_lines`, as `entry_post`'s does.
+    """
+    postings = list(postings)
+    if not postings:
+        return []
+    checked = []
+    for posting in postings:
+        source_reference = _source_reference(posting.source)  # first, as entry_post checks it
+        memo, lines = _entry_checked(posting.memo, posting.date, posting.lines)
+        checked.append((posting, memo, lines, *source_reference))
+    with transaction.atomic(savepoint=savepoint):
+        public_pages_changed()  # as `_entry_record`: after the commit
+        account_by_code = _accounts([line for _posting, _memo, lines, *_rest in checked for line in lines])
+        spends: dict[Fund, int] = {}
+        by_pk: dict[int, Fund] = {}
+        for _posting, _memo, lines, *_rest in checked:
+            for fund, amount in _spends(lines, account_by_code).items():
+                fund = by_pk.setdefault(fund.pk, fund)
+                spends[fund] = spends.get(fund, 0) + amount
+        if spends:
+            spend_guard(fund_amounts=spends)
+        head = _chain_head_lock()
+        entries, previous_hash = [], head.last_hash
+        for posting, memo, lines, source_type_id, source_id in checked:
+            entry = _entry_build(
+                previous_hash=previous_hash, unit=posting.unit, date=posting.date, memo=memo, lines=lines,
+                source_type_id=source_type_id, source_id=source_id, created_by=created_by,
+            )
+            entries.append(entry)
+            previous_hash = entry.hash
+        JournalEntry.objects.bulk_create(entries)
+        rows = [_entry_lines(entry, lines, account_by_code) for entry, (_p, _m, lines, *_r) in zip(entries, checked, strict=True)]
+        JournalLine.objects.bulk_create([row for entry_rows in rows for row in entry_rows])
+        for entry, entry_rows in zip(entries, rows, strict=True):
+            entry.posted_lines = entry_rows
+        head.last_entry_id = entries[-1].pk
+        head.last_hash = previous_hash
+        head.entry_count += len(entries)
+        head.save(update_fields=["last_entry_id", "last_hash", "entry_count"])
+        audit_save([
+            _entry_audit(entry, reverses=None, total=sum(line.debit for line in lines), actor=created_by, save=False)
+            for entry, (_p, _m, lines, *_r) in zip(entries, checked, strict=True)
+        ])
+    return entries
+
+
+def _entry_audit(entry: JournalEntry, *, reverses: JournalEntry | None, total: int, actor, save: bool = True) -> AuditEvent:
     posted = {"entry": entry.pk, "hash": entry.hash, "total": total}
     if reverses is None:
-        audit_record(action=AuditEvent.Action.CREATE, instance=entry, after=posted, actor=actor)
-    else:
-        audit_record(
-            action=AuditEvent.Action.TRANSITION, instance=reverses, actor=actor,
-            before={"reversed_by": None}, after={"reversed_by": entry.pk, **posted, "reason": entry.reversal_reason},
-        )
+        return audit_record(action=AuditEvent.Action.CREATE, instance=entry, after=posted, actor=actor, save=save)
+    return audit_record(
+        action=AuditEvent.Action.TRANSITION, instance=reverses, actor=actor, save=save,
+        before={"reversed_by": None}, after={"reversed_by": entry.pk, **posted, "reason": entry.reversal_reason},
+    )
 
 
 def _check_not_reversed(entry: JournalEntry) -> None:
