@@ -127,38 +127,9 @@ def tally_donor_refresh(*, campaign_id: int, donor_id: int) -> int:
     own pledges and payments; returns how the campaign's donor count moves (-1, 0, 1), for the
     caller's counter row. The rows are locked first: a concurrent refresh of the same donor waits,
     then reads what the first one committed (each statement of READ COMMITTED sees the latest
-    commits). Every change of the totals passes here: the cached public pages move on."""
-    public_pages_changed()
-    def locked_rows():
-        return {
-            row.anonymous: row
-            for row in CampaignDonorTally.objects.select_for_update().filter(campaign_id=campaign_id, donor_id=donor_id)
-            .order_by("pk")
-        }
-
-    rows = locked_rows()
-    if len(rows) < 2:  # the donor's first figure in this campaign: make both rows, then lock them
-        CampaignDonorTally.objects.bulk_create(
-            [CampaignDonorTally(campaign_id=campaign_id, donor_id=donor_id, anonymous=anonymous) for anonymous in (False, True)],
-            ignore_conflicts=True,
-        )
-        rows = locked_rows()
-    pledged = dict(
-        public_pledges().filter(campaign_id=campaign_id, donor_id=donor_id).order_by().values("anonymous")
-        .annotate(total=Sum("public_amount")).values_list("anonymous", "total")
-    )
-    honor = {
-        anonymous: (total, first)
-        for anonymous, total, first in Payment.objects.not_voided()
-        .filter(publicly_listed("pledge__"), pledge__campaign_id=campaign_id, donor_id=donor_id)
-        .order_by().values("pledge__anonymous").annotate(total=Sum("amount"), first=Min("pk"))
-        .values_list("pledge__anonymous", "total", "first")
-    }
-    counted_before = sum(row.public_pledged for row in rows.values()) > 0
-    for row, new in _donor_rows_changed(rows, pledged, honor):
-        CampaignDonorTally.objects.filter(pk=row.pk).update(**new)
-    counted_after = sum(pledged.values()) > 0
-    return counted_after - counted_before
+    commits). Every change of the totals passes here: the cached public pages move on. One pair
+    of `tally_donors_refresh`, which holds the rule."""
+    return tally_donors_refresh([(campaign_id, donor_id)])[(campaign_id, donor_id)]
 
 
 def _donor_rows_changed(rows: dict, pledged: dict, honor: dict) -> list[tuple[CampaignDonorTally, dict]]:
