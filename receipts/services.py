@@ -59,7 +59,7 @@ from fundmgr.audit.services import (
 )
 from fundmgr.core import outbox
 from fundmgr.core.money import format_vnd, vnd_in_words
-from fundmgr.core.numbering import counter_lock, number_next, number_take, numbers_next
+from fundmgr.core.numbering import counter_lock, number_take, numbers_next
 from fundmgr.core.outbox import STALE_AFTER, JobStatus, enqueue
 from fundmgr.idempotency.services import AlreadyDone
 from fundmgr.ledger import accounts
@@ -141,32 +141,25 @@ RECEIPT_AUDIT_FIELDS = [
 ]
 
 
-def receipt_issue(*, payment: Payment, issued_by=None, fresh_payment: bool = False) -> Receipt:
+def receipt_issue(*, payment: Payment, issued_by=None) -> Receipt:
     """Issue the receipt of `payment`, inside the payment's transaction; the next number of the
     payment's unit and year (the year it was received).
 
     Issuing twice for one payment returns the first receipt. Queries: lock (or create) the
     counter, look for an existing receipt, read the entry's accounts, save the counter, insert
     the receipt, its two deliveries (one INSERT) and its audit row; inside a transaction, a
-    savepoint around them. `fresh_payment=True` is for the caller that created `payment` and
-    posted its entry in its own atomic block, which rolls back as a whole if this raises
-    (`payment_record`): no receipt of it can exist yet (the one-to-one would refuse a second),
-    the entry's lines are on the entry object, the counter is locked and incremented by one
-    UPDATE, and no savepoint is needed: four statements fewer, all of them after the ledger's
-    chain head lock.
+    savepoint around them. A payment recorded in this same transaction gets its receipt from
+    `receipts_issue_fresh`, in four statements (`payment_record`, the bank import).
     """
-    with transaction.atomic(savepoint=not fresh_payment):
+    with transaction.atomic():
         year = payment.received_on.year
         debit_account, credit_account = _accounts(payment)
-        if fresh_payment:
-            sequence = number_next(ReceiptCounter, unit=payment.unit, year=year)  # one UPDATE ... RETURNING
-        else:
-            counter = counter_lock(ReceiptCounter, unit=payment.unit, year=year)
-            # Under the counter's lock, so two issuers of the same payment cannot both pass.
-            existing = Receipt.objects.filter(payment_id=payment.pk).first()
-            if existing is not None:
-                return existing
-            sequence = number_take(counter)
+        counter = counter_lock(ReceiptCounter, unit=payment.unit, year=year)
+        # Under the counter's lock, so two issuers of the same payment cannot both pass.
+        existing = Receipt.objects.filter(payment_id=payment.pk).first()
+        if existing is not None:
+            return existing
+        sequence = number_take(counter)
         receipt = _receipt_build(payment, sequence=sequence, issued_by=issued_by, accounts_used=(debit_account, credit_account))
         receipt.save(force_insert=True)
         ReceiptDelivery.objects.bulk_create([
@@ -208,8 +201,10 @@ def _receipt_build(payment: Payment, *, sequence: int, issued_by, accounts_used:
 
 
 def receipts_issue_fresh(*, payments: list[Payment], issued_by=None) -> list[Receipt]:
-    """`receipt_issue(fresh_payment=True)` for many payments created in the caller's transaction
-    (the bank-statement import's), in a constant number of statements.
+    """The receipts of payments created in the caller's transaction (`payment_record`'s one, the
+    bank-statement import's chunk), in a constant number of statements (four), all of them after
+    the ledger's chain head lock: the caller's atomic block rolls back as a whole if this raises, so
+    no savepoint; no receipt of these payments can exist yet (the one-to-one would refuse a second).
 
     Each (unit, year) register gives its numbers in one `UPDATE ... SET last_number = last_number
     + n RETURNING` (`numbers_next`, registers in (unit, year) order), handed out in the payments'

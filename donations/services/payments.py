@@ -255,7 +255,7 @@ def _payment_record(
     audit_create(payment, PAYMENT_AUDIT_FIELDS, actor=recorded_by)
     # The receipt (phiếu thu) is issued here, inside this transaction, by the receipts service:
     # the gap-free number is the last lock taken before the commit.
-    receipts_services.receipt_issue(payment=payment, issued_by=recorded_by, fresh_payment=True)
+    receipts_services.receipts_issue_fresh(payments=[payment], issued_by=recorded_by)
     return payment
 
 

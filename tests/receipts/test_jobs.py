@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from donations.services import receipt_void
 from fundmgr.celery import app as celery_app
+from fundmgr.core import outbox
 from receipts import services, tasks
 from receipts.models import Receipt, ReceiptDelivery
 from receipts.services import (
@@ -306,7 +307,7 @@ def test_when_the_broker_is_back_the_requeue_job_finishes_the_work(
     province, fund, donor, django_capture_on_commit_callbacks, monkeypatch
 ):
     # Broker down at payment time: nothing was sent.
-    monkeypatch.setattr(services, "enqueue", lambda task, *args: False)
+    monkeypatch.setattr(outbox, "enqueue_many", lambda jobs: 0)
     with django_capture_on_commit_callbacks(execute=True):
         _payment, receipt = record_payment(donor=donor, fund=fund, unit=province)
     monkeypatch.undo()
