@@ -227,6 +227,65 @@ def _statements_measure(token, fund, fund_pk, listing, counts):
                     print(f"  cache {call}")
 
 
+def cpu_per_request(token: str, fund: str, fund_pk: int, *, requests: int = 50) -> dict[str, float]:
+    """Milliseconds of this process's CPU (`time.process_time`) per POST of each kind through the
+    test client, the bare insert view included (`bench_urls`), the same middleware: what limits the
+    throughput ratio on a machine whose cores the server shares (after 5 POSTs of warm-up each)."""
+    import time
+
+    from django.db import transaction
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    from public.forms import new_started_token
+
+    queued = []
+    on_commit, transaction.on_commit = transaction.on_commit, lambda callback, using=None, robust=False: queued.append(
+        callback)
+    lifted = {"PLEDGE_RATE_LIMIT_PER_IP": "10000000/m", "PLEDGE_RATE_LIMIT_PER_EMAIL": "10000000/m"}
+    try:
+        with override_settings(ROOT_URLCONF="bench_urls", PLEDGE_FORM_MIN_SECONDS=0, ALLOWED_HOSTS=["testserver"],
+                               DEBUG=False, **lifted):
+            form_client = Client(enforce_csrf_checks=True)
+            form_client.cookies["csrftoken"] = CSRF_SECRET
+            api_client, bare_client = Client(), Client()
+            started = new_started_token()
+
+            def send(kind, number):
+                tag = f"cpu{number}-{uuid.uuid4().hex[:8]}"
+                if kind == "bare":
+                    return bare_client.post("/bench/bare/insert/", {"amount": "1"}), 201
+                if kind == "API":
+                    body = {"campaign": SLUG, "fund": fund, "donor_name": "Công ty TNHH Hồng Phát",
+                            "donor_kind": "business", "email": f"{tag}@hongphat.vn", "amount": 2_000_000}
+                    return api_client.post(
+                        "/api/v1/pledges/", json.dumps(body), content_type="application/json",
+                        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": tag},
+                    ), 201
+                form = {
+                    "csrfmiddlewaretoken": CSRF_SECRET, "donor_name": "Nguyễn Thị Hoà", "donor_kind": "individual",
+                    "email": f"{tag}@example.vn", "phone": f"09{number:08d}", "tax_code": "",
+                    "address": "Phường Hạc Thành, Thanh Hóa", "amount": "500k", "fund": fund_pk, "installments": "1",
+                    "list_on_honor_roll": "on", "message": "", "website": "", "started": started,
+                    "idempotency_key": tag,
+                }
+                return form_client.post(FORM_PATH, form, REMOTE_ADDR=f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"), 303
+
+            cpu = {}
+            for kind in ("bare", "API", "form"):
+                for number in range(5):
+                    response, expected = send(kind, 90_000 + number)
+                    assert response.status_code == expected, (kind, response.status_code, response.content[:300])
+                began = time.process_time()
+                for number in range(requests):
+                    response, expected = send(kind, 100_000 + number)
+                    assert response.status_code == expected, (kind, response.status_code, response.content[:300])
+                cpu[kind] = (time.process_time() - began) * 1000 / requests
+    finally:
+        transaction.on_commit = on_commit
+    return cpu
+
+
 def pledge_count(*, settle: bool = False) -> int:
     """The pledges in the database; with `settle`, once the requests still in flight have committed."""
     import time
@@ -266,6 +325,7 @@ def main() -> int:
     fund, fund_pk = fund_row.code, fund_row.pk
     counts = statements(token, fund, fund_pk, listing=options.statements)
     bare_table_create(url)
+    counts["cpu"] = cpu_per_request(token, fund, fund_pk)
     subprocess.run(["redis-cli", "-u", REDIS_URL, "flushdb"], check=False, capture_output=True)
 
     from django.db import connection
@@ -343,6 +403,11 @@ def report(runs, counts, options) -> None:
     print(f"statements per POST (test client): form {counts['form'][0]} SQL + {counts['form'][1]} cache calls, "
           f"API {counts['API'][0]} SQL + {counts['API'][1]} cache calls (the local-memory cache's calls: on Redis, "
           f"a rate-limit hit is one round trip)")
+    cpu = counts["cpu"]
+    # The bound on the throughput ratio where the server's CPU is what runs out (this machine).
+    for kind in ("API", "form"):
+        print(f"{kind} pledge POST CPU per request {cpu[kind]:.2f} ms, bare insert {cpu['bare']:.2f} ms "
+              f"(one process, test client, 50 each): CPU ratio bare / {kind} {cpu['bare'] / cpu[kind]:.2f}")
     print(f"{'':6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}")
     for kind in ("bare", "API", "form"):
         rate, p50, p99, requests = total(kind)
