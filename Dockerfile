@@ -23,4 +23,4 @@ RUN python scripts/compile_messages.py \
 
 USER fundmgr
 EXPOSE 8000
-CMD ["gunicorn", "fundmgr.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "fundmgr.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]
