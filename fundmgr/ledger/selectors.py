@@ -271,8 +271,9 @@ class ChainCheck:
 
 
 @contextmanager
-def _snapshot(alias: str):
-    """One consistent view of the ledger for the whole walk.
+def ledger_snapshot(alias: str = "default"):
+    """One consistent view of the ledger for the whole walk (the chain check, the public
+    statement's sums and the entry id they are complete through).
 
     On PostgreSQL a REPEATABLE READ, READ ONLY transaction: postings that commit meanwhile are
     not seen, so they cannot look like entries after the chain head. On SQLite the transaction
@@ -311,7 +312,7 @@ def ledger_chain_check(*, batch_size: int = 10_000) -> ChainCheck:
     started = time.perf_counter()
     alias = JournalEntry.objects.db
     check = ChainCheck()
-    with _snapshot(alias):
+    with ledger_snapshot(alias):
         fund_codes = dict(Fund.objects.values_list("pk", "code"))
         # Each line of the canonical form is `[<account>,<fund>,<debit>,<credit>]`: the two codes,
         # quoted once here, with their commas.
