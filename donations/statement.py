@@ -18,10 +18,16 @@ What the public reads, and why:
 
 Cost: lines are read by keyset on (received_on, id) (the index `payment_received_order`), one
 query per page whatever the number of payments. The sums (per day, the totals, the funds, money
-out) are computed once and cached under the ledger's chain head and the last payment's id (read
-as two subqueries of the campaign's or unit's own row, `version_annotations`): any new payment
-or voiding moves one of them, so a cached summary is never stale, and a page between two
-payments costs no sum over millions of rows.
+out) are cached under the ledger's chain head and the last payment's id (read as two subqueries
+of the campaign's or unit's own row, `version_annotations`): any new payment or voiding moves one
+of them, so a cached summary is never stale, and a page between two payments costs no sum over
+millions of rows. A summary records the ledger entry id it is complete through; after a posting,
+the next one is the scope's latest summary plus the sums of the entries posted since (money in by
+day from the payments' entries and their reversals, `money_in_by_day`; the funds' totals over that
+range of entries, `fund_statement_totals(entry_ids=...)`), so its cost follows the new entries,
+not the history (`_summary_compute` says why that is exact). Money out keeps the amount per
+document paid out and is grouped again from them (labels read now): its cost follows the
+disbursements, not the payments.
 """
 
 from __future__ import annotations
@@ -44,7 +50,14 @@ from donations.progress import UNNAMED_DONOR, public_name
 from fundmgr.core.exporting import AMOUNT, DATE, INTEGER, TEXT, Column, ExportRequest
 from fundmgr.ledger.exporters import fund_statement_totals
 from fundmgr.ledger.models import Fund, LedgerChainHead
-from fundmgr.ledger.selectors import MoneyOutGroup, ledger_snapshot, money_out_by_group
+from fundmgr.ledger.selectors import (
+    MoneyOutGroup,
+    ledger_snapshot,
+    money_out_documents,
+    money_out_documents_added,
+    money_out_groups,
+    money_out_source_types,
+)
 from fundmgr.orgs.models import OrgUnit
 
 PAGE_SIZE = 50
@@ -143,6 +156,9 @@ class StatementSummary:
     # The ledger entry id these sums are complete through (read in the same snapshot): the next
     # summary adds only the entries after it (`_summary_compute`). None: not to be added to.
     through_entry_id: int | None = None
+    # {(document type, document, posting unit): amount} behind `money_out` (`money_out_documents`),
+    # kept to be added to: as many as the documents paid out, not the payments.
+    money_out_documents: dict = field(default_factory=dict)
 
     @property
     def money_out_total(self) -> int:
@@ -216,34 +232,48 @@ def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None
     Computed in full (the same functions over the entry range (0, B]) without a previous summary,
     when it is not complete through an entry at or below B, when more than `DELTA_ENTRIES_MAX`
     entries came since, or when the period's first day moves (a payment earlier than every other
-    one: the funds' opening balances are split on that day). Money out by group is always computed
-    in full (`money_out_by_group` counts distinct documents per group: its cost grows with the
-    disbursements, not with the payments).
+    one: the funds' opening balances and money out are split on that day). Money out by group keeps
+    its documents' amounts (`money_out_documents`, additive like the other sums) and is grouped
+    again from all of them (`money_out_groups`: labels read now, distinct documents counted), which
+    costs as much as the documents paid out, not the payments.
     """
     with ledger_snapshot():
         through = LedgerChainHead.objects.values_list("last_entry_id", flat=True).first() or 0
+        source_types = money_out_source_types()
         after = previous.through_entry_id if previous is not None else None
         if after is not None and after <= through and through - after <= DELTA_ENTRIES_MAX:
-            days = _days_added(previous.days, money_in_by_day(scope, entry_ids=(after, through)))
+            entry_ids = (after, through)
+            days = _days_added(previous.days, money_in_by_day(scope, entry_ids=entry_ids))
             date_from = min([scope.date_from, *days])
             if date_from == previous.date_from:
-                funds = _funds_added(previous.funds, fund_balances(scope, date_from=date_from, entry_ids=(after, through)))
+                funds = _funds_added(previous.funds, fund_balances(scope, date_from=date_from, entry_ids=entry_ids))
                 if funds is not None:
-                    return _summary(scope, days, date_from, funds, through)
-        days = money_in_by_day(scope, entry_ids=(0, through))
+                    documents = money_out_documents_added(previous.money_out_documents, money_out_documents(
+                        fund_ids=scope.fund_ids, date_from=date_from, date_to=scope.date_to,
+                        source_types=source_types, entry_ids=entry_ids,
+                    ))
+                    return _summary(scope, days, date_from, funds, documents, source_types, through)
+        entry_ids = (0, through)
+        days = money_in_by_day(scope, entry_ids=entry_ids)
         date_from = min([scope.date_from, *days])
-        return _summary(scope, days, date_from, fund_balances(scope, date_from=date_from, entry_ids=(0, through)), through)
+        documents = money_out_documents(
+            fund_ids=scope.fund_ids, date_from=date_from, date_to=scope.date_to, source_types=source_types,
+            entry_ids=entry_ids,
+        )
+        funds = fund_balances(scope, date_from=date_from, entry_ids=entry_ids)
+        return _summary(scope, days, date_from, funds, documents, source_types, through)
 
 
-def _summary(scope, days, date_from, funds, through) -> StatementSummary:
+def _summary(scope, days, date_from, funds, documents, source_types, through) -> StatementSummary:
     return StatementSummary(
         date_from=date_from,
         received=sum(total for total, _count in days.values()),
         payment_count=sum(count for _total, count in days.values()),
         days=days,
         funds=funds,
-        money_out=money_out_by_group(fund_ids=scope.fund_ids, date_from=date_from, date_to=scope.date_to),
+        money_out=money_out_groups(documents, source_types=source_types),
         through_entry_id=through,
+        money_out_documents=documents,
     )
 
 
