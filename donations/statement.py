@@ -227,7 +227,10 @@ def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None
     its entry in the transaction that records it, a voiding the reversal in the transaction that
     voids it (`donations.services.payments.payment_record`, `PledgePaymentBatch.write` of the bank
     import, `payment_void`), so a snapshot sees a payment's entry if and only if it sees the
-    payment recorded, and its reversal if and only if it sees it voided.
+    payment recorded, and its reversal if and only if it sees it voided. What places a payment in a
+    scope (its pledge, fund, day and amount) never changes once it is recorded (a donors' merge
+    moves only its donor), and what defines the scope itself (its funds, its dates) is in the
+    cache's name, so a summary is only ever added to for the same scope.
 
     Computed in full (the same functions over the entry range (0, B]) without a previous summary,
     when it is not complete through an entry at or below B, when more than `DELTA_ENTRIES_MAX`
