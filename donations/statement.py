@@ -49,7 +49,7 @@ from donations.models import Payment
 from donations.progress import UNNAMED_DONOR, public_name
 from fundmgr.core.exporting import AMOUNT, DATE, INTEGER, TEXT, Column, ExportRequest
 from fundmgr.ledger.exporters import fund_statement_totals
-from fundmgr.ledger.models import Fund, LedgerChainHead
+from fundmgr.ledger.models import Fund, JournalEntry, LedgerChainHead
 from fundmgr.ledger.selectors import (
     MoneyOutGroup,
     ledger_snapshot,
@@ -159,6 +159,10 @@ class StatementSummary:
     # {(document type, document, posting unit): amount} behind `money_out` (`money_out_documents`),
     # kept to be added to: as many as the documents paid out, not the payments.
     money_out_documents: dict = field(default_factory=dict)
+    # The hash of entry `through_entry_id`: the chain's hashes link every entry to the ones before,
+    # so a ledger whose entry of that id has this hash has the same history up to it (not so after
+    # a restore from a backup that then posted again under the same ids: summed in full).
+    through_hash: str = ""
 
     @property
     def money_out_total(self) -> int:
@@ -233,7 +237,8 @@ def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None
     cache's name, so a summary is only ever added to for the same scope.
 
     Computed in full (the same functions over the entry range (0, B]) without a previous summary,
-    when it is not complete through an entry at or below B, when more than `DELTA_ENTRIES_MAX`
+    when it is not complete through an entry at or below B, when the ledger's entry A is not the
+    one it was complete through (another hash: a restored database), when more than `DELTA_ENTRIES_MAX`
     entries came since, or when the period's first day moves (a payment earlier than every other
     one: the funds' opening balances and money out are split on that day). Money out by group keeps
     its documents' amounts (`money_out_documents`, additive like the other sums) and is grouped
@@ -241,10 +246,14 @@ def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None
     costs as much as the documents paid out, not the payments.
     """
     with ledger_snapshot():
-        through = LedgerChainHead.objects.values_list("last_entry_id", flat=True).first() or 0
+        through, through_hash = LedgerChainHead.objects.values_list("last_entry_id", "last_hash").first() or (0, "")
+        through = through or 0
         source_types = money_out_source_types()
         after = previous.through_entry_id if previous is not None else None
-        if after is not None and after <= through and through - after <= DELTA_ENTRIES_MAX:
+        if (
+            after is not None and after <= through and through - after <= DELTA_ENTRIES_MAX
+            and (after == 0 or JournalEntry.objects.filter(pk=after).values_list("hash", flat=True).first() == previous.through_hash)
+        ):
             entry_ids = (after, through)
             days = _days_added(previous.days, money_in_by_day(scope, entry_ids=entry_ids))
             date_from = min([scope.date_from, *days])
@@ -255,7 +264,7 @@ def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None
                         fund_ids=scope.fund_ids, date_from=date_from, date_to=scope.date_to,
                         source_types=source_types, entry_ids=entry_ids,
                     ))
-                    return _summary(scope, days, date_from, funds, documents, source_types, through)
+                    return _summary(scope, days, date_from, funds, documents, source_types, through, through_hash)
         entry_ids = (0, through)
         days = money_in_by_day(scope, entry_ids=entry_ids)
         date_from = min([scope.date_from, *days])
@@ -264,10 +273,10 @@ def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None
             entry_ids=entry_ids,
         )
         funds = fund_balances(scope, date_from=date_from, entry_ids=entry_ids)
-        return _summary(scope, days, date_from, funds, documents, source_types, through)
+        return _summary(scope, days, date_from, funds, documents, source_types, through, through_hash)
 
 
-def _summary(scope, days, date_from, funds, documents, source_types, through) -> StatementSummary:
+def _summary(scope, days, date_from, funds, documents, source_types, through, through_hash) -> StatementSummary:
     return StatementSummary(
         date_from=date_from,
         received=sum(total for total, _count in days.values()),
@@ -277,6 +286,7 @@ def _summary(scope, days, date_from, funds, documents, source_types, through) ->
         money_out=money_out_groups(documents, source_types=source_types),
         through_entry_id=through,
         money_out_documents=documents,
+        through_hash=through_hash or "",
     )
 
 

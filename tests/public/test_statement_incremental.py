@@ -13,6 +13,7 @@ through.
   and reads only the entries after the previous summary's.
 """
 
+import dataclasses
 import datetime
 import random
 
@@ -262,9 +263,29 @@ def test_one_new_payment_costs_the_same_statements_whatever_the_history(campaign
     # Only the new payment's entry is read: the range starts after every earlier payment's.
     assert through == head() and after == through - 1
     # 1. the books' version (the scope carries none here), 2. the chain head's last entry, in the
-    # snapshot, 3. the document types that have a grouper, 4. money in by day of the new entries,
-    # 5. the funds' totals of the new entries, 6. the funds' codes and names, 7. money out of the new
-    # entries (none here: no label or unit to read).
-    # PostgreSQL opens the snapshot with one more statement (SET TRANSACTION) outside a test's
-    # transaction only.
-    assert len(queries) == 7, "\n".join(queries)
+    # snapshot, 3. the document types that have a grouper, 4. the hash of the previous summary's
+    # last entry, 5. money in by day of the new entries, 6. the funds' totals of the new entries,
+    # 7. the funds' codes and names, 8. money out of the new entries (none here: no label or unit
+    # to read). PostgreSQL opens the snapshot with one more statement (SET TRANSACTION) outside a
+    # test's transaction only.
+    assert len(queries) == 8, "\n".join(queries)
+
+
+def test_a_summary_of_another_history_is_not_added_to(campaign, monkeypatch):
+    """A previous summary whose last entry has another hash in the ledger (a database restored,
+    then posted to again under the same entry ids) is not added to: the sums are computed in full."""
+    cache.clear()
+    pledge = factories.pledge_make(campaign, amount=9_000_000_000, name="Công ty Bình Minh")
+    payment_record(donor=pledge.donor, pledge=pledge, amount=1_000_000, method=Payment.Method.CASH,
+                   received_on=timezone.localdate(), unit=campaign.unit)
+    scope = statement.campaign_scope(campaign, today=timezone.localdate())
+    previous = statement._summary_compute(scope)
+    payment_record(donor=pledge.donor, pledge=pledge, amount=2_000_000, method=Payment.Method.CASH,
+                   received_on=timezone.localdate(), unit=campaign.unit)
+    ranges = Ranges(monkeypatch)
+    other = dataclasses.replace(previous, received=999, through_hash="0" * 64)
+    assert statement._summary_compute(scope, previous=other).received == 3_000_000
+    assert ranges.funds == [(0, head())]
+    ranges.clear()
+    assert statement._summary_compute(scope, previous=previous).received == 3_000_000
+    assert ranges.funds == [(previous.through_entry_id, head())]
