@@ -13,6 +13,9 @@ local memory) and drives it with wrk, 16 connections, `--seconds` a run, on 127.
 
 - each page is fetched once (which also computes and caches what it caches: the statement's sums,
   the rendered body), its bytes are stored for the bare view `/bench/bare/bytes/<name>/`;
+- after the statement's runs, three times: one payment recorded (`payment_record`), then the
+  statement fetched twice at a link the page cache does not keep: the first request updates the
+  sums from the previous summary by the new entries only, the second finds them cached;
 - then, interleaved `--rounds` times: the page, the bare view; then once the same page at a link
   the page cache does not keep (an extra query parameter), so rendered on every request: what a
   request costs right after a payment, when the cached body has just been left behind.
@@ -82,6 +85,34 @@ def measure(base: str, name: str, path: str, options) -> None:
               f"  ratio page/bare {rate(kind) / bare:.3f}")
 
 
+def after_new_payments(base: str, path: str, count: int = 3) -> None:
+    """The first request of the statement after one new payment, its previous summary cached: the
+    sums are updated by the new entries only (`donations.statement._summary_compute`), where the
+    page's first request above summed the whole campaign. `count` times, one payment each."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from donations.models import Payment, Pledge
+    from donations.services import payment_record
+
+    pledge = Pledge.objects.filter(campaign__slug=SLUG).select_related("donor", "campaign__unit").order_by("pk").first()
+    # A link the cache of rendered pages does not keep: this process's page version is not the
+    # server's (its cache is not the server's Redis), and the sums are what is measured.
+    uncached = base + path + ("&" if "?" in path else "?") + "bench=after-payment"
+    first, again = [], []
+    for number in range(count):
+        payment_record(donor=pledge.donor, pledge=pledge, amount=100_000 + number, method=Payment.Method.CASH,
+                       received_on=timezone.localdate(), unit=pledge.campaign.unit, overpayment_reason="bench")
+        for times in (first, again):
+            status, _body, seconds = fetch(uncached)
+            assert status == 200, (path, status)
+            times.append(seconds * 1000)
+    connection.close()
+    print(f"  public-statement after one new payment (previous summary cached): first request "
+          f"{', '.join(f'{ms:.0f}' for ms in first)} ms; the next (sums cached) {', '.join(f'{ms:.0f}' for ms in again)} ms",
+          flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pledges", type=int, default=100_000, help="pledges, each with one payment")
@@ -126,6 +157,7 @@ def main() -> None:
                   log_name="public-pages") as base:
         measure(base, "public-campaign", f"/c/{SLUG}/", options)
         measure(base, "public-statement", f"/c/{SLUG}/statement/", options)
+        after_new_payments(base, f"/c/{SLUG}/statement/")
         measure(base, "public-statement-middle", f"/c/{SLUG}/statement/?after={middle[0].isoformat()}.{middle[1]}",
                 options)
 

@@ -18,10 +18,16 @@ What the public reads, and why:
 
 Cost: lines are read by keyset on (received_on, id) (the index `payment_received_order`), one
 query per page whatever the number of payments. The sums (per day, the totals, the funds, money
-out) are computed once and cached under the ledger's chain head and the last payment's id (read
-as two subqueries of the campaign's or unit's own row, `version_annotations`): any new payment
-or voiding moves one of them, so a cached summary is never stale, and a page between two
-payments costs no sum over millions of rows.
+out) are cached under the ledger's chain head and the last payment's id (read as two subqueries
+of the campaign's or unit's own row, `version_annotations`): any new payment or voiding moves one
+of them, so a cached summary is never stale, and a page between two payments costs no sum over
+millions of rows. A summary records the ledger entry id it is complete through; after a posting,
+the next one is the scope's latest summary plus the sums of the entries posted since (money in by
+day from the payments' entries and their reversals, `money_in_by_day`; the funds' totals over that
+range of entries, `fund_statement_totals(entry_ids=...)`), so its cost follows the new entries,
+not the history (`_summary_compute` says why that is exact). Money out keeps the amount per
+document paid out and is grouped again from them (labels read now): its cost follows the
+disbursements, not the payments.
 """
 
 from __future__ import annotations
@@ -43,8 +49,15 @@ from donations.models import Payment
 from donations.progress import UNNAMED_DONOR, public_name
 from fundmgr.core.exporting import AMOUNT, DATE, INTEGER, TEXT, Column, ExportRequest
 from fundmgr.ledger.exporters import fund_statement_totals
-from fundmgr.ledger.models import Fund, LedgerChainHead
-from fundmgr.ledger.selectors import MoneyOutGroup, money_out_by_group
+from fundmgr.ledger.models import Fund, JournalEntry, LedgerChainHead
+from fundmgr.ledger.selectors import (
+    MoneyOutGroup,
+    ledger_snapshot,
+    money_out_documents,
+    money_out_documents_added,
+    money_out_groups,
+    money_out_source_types,
+)
 from fundmgr.orgs.models import OrgUnit
 
 PAGE_SIZE = 50
@@ -126,6 +139,7 @@ class FundBalance:
     money_in: int
     money_out: int
     closing: int
+    fund_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,16 @@ class StatementSummary:
     # False for the previous version's sums, served while another request computes the current
     # ones (`statement_summary`): a page showing them must not be cached as the current page.
     current: bool = True
+    # The ledger entry id these sums are complete through (read in the same snapshot): the next
+    # summary adds only the entries after it (`_summary_compute`). None: not to be added to.
+    through_entry_id: int | None = None
+    # {(document type, document, posting unit): amount} behind `money_out` (`money_out_documents`),
+    # kept to be added to: as many as the documents paid out, not the payments.
+    money_out_documents: dict = field(default_factory=dict)
+    # The hash of entry `through_entry_id`: the chain's hashes link every entry to the ones before,
+    # so a ledger whose entry of that id has this hash has the same history up to it (not so after
+    # a restore from a backup that then posted again under the same ids: summed in full).
+    through_hash: str = ""
 
     @property
     def money_out_total(self) -> int:
@@ -159,27 +183,26 @@ def statement_summary(scope: StatementScope) -> StatementSummary:
     """The scope's sums: from the cache, else computed and cached. No query when the scope
     carries the books' version, one otherwise.
 
-    After a posting, the first request computes the new summary; requests that arrive while it
-    does (a lock in the cache) get the previous summary, a few seconds old, instead of all summing
-    a million rows at once. Without the cache (Redis down) every request computes: slower, never
-    wrong, never an error page.
+    After a posting, the first request computes the new summary from the scope's latest one, adding
+    only the entries posted since (`_summary_compute`); requests that arrive while it does (a lock
+    in the cache) get the previous summary, a moment old. Without the cache (Redis down) every
+    request computes in full: slower, never wrong, never an error page.
     """
     version = scope.version or _version()
-    name = f"statement:v1:{scope.key}:{scope.date_from}:{scope.date_to}:{','.join(map(str, scope.fund_ids))}"
+    name = f"statement:v2:{scope.key}:{scope.date_from}:{scope.date_to}:{','.join(map(str, scope.fund_ids))}"
     key, latest_key, lock_key = f"{name}:{version}", f"{name}:latest", f"{name}:{version}:computing"
     try:
-        summary = cache.get(key)
-        if summary is not None:
-            return summary
-        if not cache.add(lock_key, 1, _COMPUTING_SECONDS):
-            previous = cache.get(latest_key)
-            if previous is not None:
-                return dataclasses.replace(previous, current=False)
+        cached = cache.get_many([key, latest_key])
+        if key in cached:
+            return cached[key]
+        previous = cached.get(latest_key)
+        if not cache.add(lock_key, 1, _COMPUTING_SECONDS) and previous is not None:
+            return dataclasses.replace(previous, current=False)
     except Exception as error:  # noqa: BLE001 - redis-py's ConnectionError, TimeoutError, …
         logger.warning("statement summary not cached, the cache is unavailable (%s: %s)", type(error).__name__, error)
         return _summary_compute(scope)
     try:
-        summary = _summary_compute(scope)
+        summary = _summary_compute(scope, previous=previous)
         cache.set_many({key: summary, latest_key: summary}, _CACHE_SECONDS)
     finally:
         try:
@@ -189,31 +212,139 @@ def statement_summary(scope: StatementScope) -> StatementSummary:
     return summary
 
 
-def _summary_compute(scope: StatementScope) -> StatementSummary:
-    days = {
-        day: (total, count)
-        for day, total, count in Payment.objects.not_voided().filter(scope.payments).order_by()
-        .values_list("received_on").annotate(total=Sum("amount"), count=Count("pk")).order_by("received_on")
-    }
-    date_from = min([scope.date_from, *days])
+# Past this many entries since the previous summary, the sums are computed afresh (one pass over
+# the scope costs less than a delta that large, and a summary cached long ago is not worth adding to).
+DELTA_ENTRIES_MAX = 100_000
+
+
+def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None = None) -> StatementSummary:
+    """The scope's sums, complete through the last entry of the ledger, read in one snapshot
+    (`ledger_snapshot`: REPEATABLE READ on PostgreSQL, the transaction on SQLite).
+
+    With `previous`, the scope's summary complete through entry A, and the ledger now at entry B:
+    the sums of the entries in (A, B] are added to it (a few rows whatever the history: the
+    queries below each read a range of entry ids). That is exact because the chain orders the
+    entries as their transactions commit: every entry is inserted, and takes its id, under the lock
+    of the single `LedgerChainHead` row, held until its transaction commits
+    (`fundmgr.ledger.services._entry_record`, `entries_post`), so a snapshot that sees entry B sees
+    every entry below B, and an entry committed later gets an id above B; and every payment posts
+    its entry in the transaction that records it, a voiding the reversal in the transaction that
+    voids it (`donations.services.payments.payment_record`, `PledgePaymentBatch.write` of the bank
+    import, `payment_void`), so a snapshot sees a payment's entry if and only if it sees the
+    payment recorded, and its reversal if and only if it sees it voided. What places a payment in a
+    scope (its pledge, fund, day and amount) never changes once it is recorded (a donors' merge
+    moves only its donor), and what defines the scope itself (its funds, its dates) is in the
+    cache's name, so a summary is only ever added to for the same scope.
+
+    Computed in full (the same functions over the entry range (0, B]) without a previous summary,
+    when it is not complete through an entry at or below B, when the ledger's entry A is not the
+    one it was complete through (another hash: a restored database), when more than `DELTA_ENTRIES_MAX`
+    entries came since, or when the period's first day moves (a payment earlier than every other
+    one: the funds' opening balances and money out are split on that day). Money out by group keeps
+    its documents' amounts (`money_out_documents`, additive like the other sums) and is grouped
+    again from all of them (`money_out_groups`: labels read now, distinct documents counted), which
+    costs as much as the documents paid out, not the payments.
+    """
+    with ledger_snapshot():
+        through, through_hash = LedgerChainHead.objects.values_list("last_entry_id", "last_hash").first() or (0, "")
+        through = through or 0
+        source_types = money_out_source_types()
+        after = previous.through_entry_id if previous is not None else None
+        if (
+            after is not None and after <= through and through - after <= DELTA_ENTRIES_MAX
+            and (after == 0 or JournalEntry.objects.filter(pk=after).values_list("hash", flat=True).first() == previous.through_hash)
+        ):
+            entry_ids = (after, through)
+            days = _days_added(previous.days, money_in_by_day(scope, entry_ids=entry_ids))
+            date_from = min([scope.date_from, *days])
+            if date_from == previous.date_from:
+                funds = _funds_added(previous.funds, fund_balances(scope, date_from=date_from, entry_ids=entry_ids))
+                if funds is not None:
+                    documents = money_out_documents_added(previous.money_out_documents, money_out_documents(
+                        fund_ids=scope.fund_ids, date_from=date_from, date_to=scope.date_to,
+                        source_types=source_types, entry_ids=entry_ids,
+                    ))
+                    return _summary(scope, days, date_from, funds, documents, source_types, through, through_hash)
+        entry_ids = (0, through)
+        days = money_in_by_day(scope, entry_ids=entry_ids)
+        date_from = min([scope.date_from, *days])
+        documents = money_out_documents(
+            fund_ids=scope.fund_ids, date_from=date_from, date_to=scope.date_to, source_types=source_types,
+            entry_ids=entry_ids,
+        )
+        funds = fund_balances(scope, date_from=date_from, entry_ids=entry_ids)
+        return _summary(scope, days, date_from, funds, documents, source_types, through, through_hash)
+
+
+def _summary(scope, days, date_from, funds, documents, source_types, through, through_hash) -> StatementSummary:
     return StatementSummary(
         date_from=date_from,
         received=sum(total for total, _count in days.values()),
         payment_count=sum(count for _total, count in days.values()),
         days=days,
-        funds=fund_balances(scope, date_from=date_from),
-        money_out=money_out_by_group(fund_ids=scope.fund_ids, date_from=date_from, date_to=scope.date_to),
+        funds=funds,
+        money_out=money_out_groups(documents, source_types=source_types),
+        through_entry_id=through,
+        money_out_documents=documents,
+        through_hash=through_hash or "",
     )
 
 
-def fund_balances(scope: StatementScope, *, date_from: datetime.date) -> list[FundBalance]:
+def money_in_by_day(scope: StatementScope, *, entry_ids: tuple[int, int]) -> dict[datetime.date, tuple[int, int]]:
+    """{day received: (amount, number of payments)} that the entries with `after < id <= through`
+    bring to the scope's money in, in day order: a payment's entry adds its amount and one payment
+    to its day, the reversal that voids it (`Payment.void_entry`) takes them off. Over (0, B], with
+    B the ledger's last entry, that is the payments of the scope not voided (what
+    `Payment.objects.not_voided()` counts, for the payments that have their entry, which
+    `payment_record` posts in the same transaction); days without any are left out. One query,
+    along the indexes of the payments' two entries for a short range."""
+    after, through = entry_ids
+    posted = Q(journal_entry_id__gt=after, journal_entry_id__lte=through)
+    voided = Q(void_entry_id__gt=after, void_entry_id__lte=through)
+    rows = (
+        Payment.objects.filter(scope.payments).filter(posted | voided).order_by().values_list("received_on")
+        .annotate(
+            total=Sum("amount", filter=posted, default=0) - Sum("amount", filter=voided, default=0),
+            count=Count("pk", filter=posted) - Count("pk", filter=voided),
+        )
+    )
+    return {day: (total, count) for day, total, count in sorted(rows) if count or total}
+
+
+def _days_added(days: dict, delta: dict) -> dict:
+    """`days` plus `delta`, day by day, in day order; a day left with no payment goes."""
+    added = dict(days)
+    for day, (total, count) in delta.items():
+        before_total, before_count = added.get(day, (0, 0))
+        added[day] = (before_total + total, before_count + count)
+    return {day: sums for day, sums in sorted(added.items()) if sums != (0, 0)}
+
+
+def _funds_added(funds: list[FundBalance], delta: list[FundBalance]) -> list[FundBalance] | None:
+    """The previous balances plus the delta's, fund by fund (labels as read now); None if the two
+    do not name the same funds."""
+    before = {fund.fund_id: fund for fund in funds}
+    if set(before) != {fund.fund_id for fund in delta}:
+        return None
+    return [
+        FundBalance(
+            fund.label, before[fund.fund_id].opening + fund.opening, before[fund.fund_id].money_in + fund.money_in,
+            before[fund.fund_id].money_out + fund.money_out, before[fund.fund_id].closing + fund.closing, fund.fund_id,
+        )
+        for fund in delta
+    ]
+
+
+def fund_balances(
+    scope: StatementScope, *, date_from: datetime.date, entry_ids: tuple[int, int] | None = None
+) -> list[FundBalance]:
     """Per fund of the scope: the fund statement's opening, money in, money out and closing
     (`fund_statement_totals`, the totals of `fund_statement_rows`) from `date_from` to the
-    scope's end, in fund code order."""
+    scope's end, in fund code order; of the entries in `entry_ids` (after, through] only if given."""
     request = ExportRequest(params={"date_from": date_from, "date_to": scope.date_to})
-    totals = fund_statement_totals(request, fund_ids=scope.fund_ids)
+    totals = fund_statement_totals(request, fund_ids=scope.fund_ids, entry_ids=entry_ids)
     return [
-        FundBalance(f"{code} {name}", *totals.get(pk, (0, 0, 0, 0)))
+        FundBalance(f"{code} {name}", *totals.get(pk, (0, 0, 0, 0)), fund_id=pk)
         for pk, code, name in Fund.objects.filter(pk__in=scope.fund_ids).order_by("code").values_list("pk", "code", "name")
     ]
 

@@ -462,18 +462,26 @@ def fund_statement_rows(request: ExportRequest) -> Iterator[list]:
         yield [label, gettext("Số dư cuối kỳ"), None, None, closing]
 
 
-def fund_statement_totals(request: ExportRequest, *, fund_ids=None) -> dict[int, tuple[int, int, int, int]]:
+def fund_statement_totals(
+    request: ExportRequest, *, fund_ids=None, entry_ids: tuple[int, int] | None = None
+) -> dict[int, tuple[int, int, int, int]]:
     """{fund id: (opening, money in, money out, closing)} of `fund_ids` (None: every fund): the
     totals of `fund_statement_rows`, with its definitions (a fund's assets for the balances,
     credits and debits to its other accounts for money in and out) but without its breakdown by
     source, in one GROUP BY. For a page that needs a few funds' balances (the public statement):
     the breakdown groups payments one by one, as many rows as there are payments.
-    tests/public/test_statement.py holds the two to the same figures."""
+    tests/public/test_statement.py holds the two to the same figures.
+
+    `entry_ids=(after, through)` sums only the lines of the entries with `after < id <= through`:
+    every figure is a sum of lines, so the totals over (0, b] are those over (0, a] plus those over
+    (a, b] (the public statement adds the entries posted since its last summary that way)."""
     condition = _line_filter(request, dates=False)
     if condition is None:
         return {}
     if fund_ids is not None:
         condition &= Q(fund_id__in=sorted(fund_ids))
+    if entry_ids is not None:
+        condition &= Q(entry_id__gt=entry_ids[0], entry_id__lte=entry_ids[1])
     params = request.params or {}
     lines, _sums = _period_sums(request, condition)
     assets = Q(account__kind=Account.Kind.ASSET)

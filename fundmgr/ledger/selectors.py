@@ -271,8 +271,9 @@ class ChainCheck:
 
 
 @contextmanager
-def _snapshot(alias: str):
-    """One consistent view of the ledger for the whole walk.
+def ledger_snapshot(alias: str = "default"):
+    """One consistent view of the ledger for the whole walk (the chain check, the public
+    statement's sums and the entry id they are complete through).
 
     On PostgreSQL a REPEATABLE READ, READ ONLY transaction: postings that commit meanwhile are
     not seen, so they cannot look like entries after the chain head. On SQLite the transaction
@@ -311,7 +312,7 @@ def ledger_chain_check(*, batch_size: int = 10_000) -> ChainCheck:
     started = time.perf_counter()
     alias = JournalEntry.objects.db
     check = ChainCheck()
-    with _snapshot(alias):
+    with ledger_snapshot(alias):
         fund_codes = dict(Fund.objects.values_list("pk", "code"))
         # Each line of the canonical form is `[<account>,<fund>,<debit>,<credit>]`: the two codes,
         # quoted once here, with their commas.
@@ -464,34 +465,69 @@ class MoneyOutGroup:
 
 def money_out_by_group(*, fund_ids: Iterable[int], date_from: datetime.date, date_to: datetime.date) -> list[MoneyOutGroup]:
     """The debits to non-asset accounts (expenses) of `fund_ids` between the dates, for documents
-    whose type has a source grouper (`fundmgr.ledger.sources`), per group label and posting unit.
+    whose type has a source grouper (`fundmgr.ledger.sources`), per group label and posting unit:
+    `money_out_groups` of `money_out_documents`.
 
     Reversing entries are left out (a reversal is not money out), so a group's amount is the fund
     statement's "out" item of the same label (`exporters.fund_statement_rows`). Only counts and
     labels leave here: the ledger knows no person, and a grouper names programs, not students.
     Queries: the content types, the movements per document, one per grouped type, the units.
     """
+    source_types = money_out_source_types()
+    documents = money_out_documents(fund_ids=fund_ids, date_from=date_from, date_to=date_to, source_types=source_types)
+    return money_out_groups(documents, source_types=source_types)
+
+
+def money_out_source_types() -> dict[int, str]:
+    """{content type id: "app.model"} of the document types that have a source grouper."""
     groupers = source_groupers()
-    source_types = {
+    return {
         pk: f"{app}.{model}" for pk, app, model in ContentType.objects.values_list("pk", "app_label", "model")
         if f"{app}.{model}" in groupers
     }
-    documents = (
-        JournalLine.objects.filter(
-            fund_id__in=list(fund_ids), entry__date__gte=date_from, entry__date__lte=date_to,
-            entry__reverses__isnull=True, entry__source_type_id__in=sorted(source_types), debit__gt=0,
-        )
-        .exclude(account__kind=Account.Kind.ASSET)
+
+
+def money_out_documents(
+    *, fund_ids: Iterable[int], date_from: datetime.date, date_to: datetime.date, source_types: dict[int, str],
+    entry_ids: tuple[int, int] | None = None,
+) -> dict[tuple[int, str, int], int]:
+    """{(document type id, document id, posting unit id): amount} of `money_out_by_group`'s debits,
+    in one query; of the entries with `after < id <= through` only when `entry_ids` is given. The
+    amounts are sums of lines, so those of (0, b] are those of (0, a] plus those of (a, b]
+    (`money_out_documents_added`): the public statement adds the entries posted since its last
+    summary that way."""
+    lines = JournalLine.objects.filter(
+        fund_id__in=list(fund_ids), entry__date__gte=date_from, entry__date__lte=date_to,
+        entry__reverses__isnull=True, entry__source_type_id__in=sorted(source_types), debit__gt=0,
+    )
+    if entry_ids is not None:
+        lines = lines.filter(entry_id__gt=entry_ids[0], entry_id__lte=entry_ids[1])
+    rows = (
+        lines.exclude(account__kind=Account.Kind.ASSET)
         .order_by().values_list("entry__source_type_id", "entry__source_id", "entry__unit_id")
         .annotate(amount=Sum("debit"))
     )
+    return {(type_id, source_id, unit_id): amount for type_id, source_id, unit_id, amount in rows}
+
+
+def money_out_documents_added(documents: dict, delta: dict) -> dict:
+    """`documents` plus `delta`, document by document."""
+    added = dict(documents)
+    for document, amount in delta.items():
+        added[document] = added.get(document, 0) + amount
+    return added
+
+
+def money_out_groups(documents: dict[tuple[int, str, int], int], *, source_types: dict[int, str]) -> list[MoneyOutGroup]:
+    """`money_out_documents` per group label (read now from the documents' groupers) and posting
+    unit: how many documents and how much, in label and unit name order. Queries: one per grouped
+    type, the units."""
     ids_by_type: dict[int, set[str]] = {}
-    rows = list(documents)
-    for type_id, source_id, _unit_id, _amount in rows:
+    for type_id, source_id, _unit_id in documents:
         ids_by_type.setdefault(type_id, set()).add(source_id)
     labels = {type_id: source_groups(source_types[type_id], ids) for type_id, ids in sorted(ids_by_type.items())}
     totals: dict[tuple[str, int], list] = {}
-    for type_id, source_id, unit_id, amount in rows:
+    for (type_id, source_id, unit_id), amount in documents.items():
         label = labels[type_id].get(source_id)
         if label is None:
             continue  # a document its grouper does not name: in the fund's total only

@@ -10,12 +10,13 @@ import subprocess
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
 from donations.models import Payment, Pledge
 from donations.progress import publicly_named
-from donations.services import payment_record
+from donations.services import PledgePayment, PledgePaymentBatch, payment_record
 from fundmgr.core.exporting import ExportRequest
 from fundmgr.core.page_version import public_pages_changed
 from fundmgr.ledger.exporters import fund_statement_rows
@@ -38,6 +39,16 @@ def pay(pledge, amount, *, day=None, bank_reference=None, method=Payment.Method.
         donor=pledge.donor, pledge=pledge, amount=amount, method=method, received_on=day or timezone.localdate(),
         unit=pledge.campaign.unit, bank_reference=bank_reference,
     )
+
+
+def pay_many(pledge, payments):
+    """[(amount, day)] recorded through the services in one pass (the bank import's bulk path):
+    payments, their ledger entries and receipts, as `pay` one by one but in a few statements."""
+    with transaction.atomic():
+        batch = PledgePaymentBatch(pledge_ids=[pledge.pk], unit=pledge.campaign.unit)
+        for amount, day in payments:
+            assert isinstance(batch.add(PledgePayment(pledge.pk, amount, Payment.Method.CASH, day)), Payment)
+        return batch.write()
 
 
 def all_pages(client, url):
@@ -264,8 +275,7 @@ def test_a_statement_page_costs_the_same_queries_at_10_and_1000_payments(client,
                                                                           django_assert_num_queries):
     pledge = factories.pledge_make(campaign, amount=5_000_000_000, name="Công ty Bình Minh")
     today = timezone.localdate()
-    for number in range(count):
-        factories.payment_make(pledge, amount=1_000 + number, received_on=today - datetime.timedelta(days=number % 20))
+    pay_many(pledge, [(1_000 + number, today - datetime.timedelta(days=number % 20)) for number in range(count)])
     first = client.get(URL)  # fills the summary's cache and the page's
     # Between two changes the page is the cached body: no query at all.
     with django_assert_num_queries(0):
@@ -281,7 +291,7 @@ def test_a_statement_page_costs_the_same_queries_at_10_and_1000_payments(client,
         response = client.get(URL)
     assert response.status_code == 200
     # A new payment changes the version: the next page sums again, and counts it.
-    factories.payment_make(pledge, amount=777_777, received_on=today)
+    pay(pledge, 777_777, day=today, method=Payment.Method.CASH)
     assert f"<dd>{count + 1}</dd>" in client.get(URL).content.decode()
 
 
@@ -289,10 +299,9 @@ def test_while_one_request_computes_the_others_get_the_previous_summary(client, 
     from donations import statement
 
     pledge = factories.pledge_make(campaign, amount=5_000_000_000, name="Công ty Bình Minh")
-    for number in range(3):
-        factories.payment_make(pledge, amount=1_000 + number)
+    pay_many(pledge, [(1_000 + number, timezone.localdate()) for number in range(3)])
     assert "<dd>3</dd>" in client.get(URL).content.decode()
-    factories.payment_make(pledge, amount=777_777)
+    pay(pledge, 777_777, method=Payment.Method.CASH)
     # Another request holds the right to compute the new summary: this one is served the last.
     monkeypatch.setattr(statement.cache, "add", lambda *args, **kwargs: False)
     page = client.get(URL).content.decode()
@@ -311,7 +320,7 @@ def test_without_the_cache_the_statement_is_computed_not_an_error(client, campai
             return refuse
 
     pledge = factories.pledge_make(campaign, amount=5_000_000_000, name="Công ty Bình Minh")
-    factories.payment_make(pledge, amount=2_345_000)
+    pay(pledge, 2_345_000, method=Payment.Method.CASH)
     monkeypatch.setattr(statement, "cache", DownCache())
     response = client.get(URL)
     assert response.status_code == 200 and "2.345.000\u00a0₫" in text(response)
