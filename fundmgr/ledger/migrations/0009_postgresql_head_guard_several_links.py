@@ -15,6 +15,8 @@ entry that is not the newest, or be deleted; an UPDATE that changes nothing pass
 describe the journal as it is. The message still starts as 0006's did. On SQLite this migration does nothing.
 """
 
+from importlib import import_module
+
 from django.db import migrations
 
 FUNCTION = r"""
@@ -22,7 +24,6 @@ CREATE OR REPLACE FUNCTION ledger_chain_head_guard() RETURNS trigger LANGUAGE pl
 DECLARE
     newest_id bigint;
     newest_hash text;
-    newest_previous text;
     entries bigint;
     moved bigint;
     linked boolean;
@@ -33,7 +34,7 @@ BEGIN
     IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
         RETURN NEW;
     END IF;
-    SELECT id, hash, previous_hash INTO newest_id, newest_hash, newest_previous
+    SELECT id, hash INTO newest_id, newest_hash
         FROM ledger_journalentry ORDER BY id DESC LIMIT 1;
     IF TG_OP = 'INSERT' THEN
         SELECT count(*) INTO entries FROM ledger_journalentry;
@@ -64,47 +65,6 @@ END
 $$;
 """
 
-# Migration 0006's function: one link at a time.
-ONE_LINK = r"""
-CREATE OR REPLACE FUNCTION ledger_chain_head_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    newest_id bigint;
-    newest_hash text;
-    newest_previous text;
-    entries bigint;
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'the ledger chain head cannot be deleted' USING ERRCODE = 'restrict_violation';
-    END IF;
-    IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
-        RETURN NEW;
-    END IF;
-    SELECT id, hash, previous_hash INTO newest_id, newest_hash, newest_previous
-        FROM ledger_journalentry ORDER BY id DESC LIMIT 1;
-    IF TG_OP = 'INSERT' THEN
-        SELECT count(*) INTO entries FROM ledger_journalentry;
-        IF NEW.last_entry_id IS NOT DISTINCT FROM newest_id
-           AND NEW.last_hash = coalesce(newest_hash, repeat('0', 64))
-           AND NEW.entry_count = entries THEN
-            RETURN NEW;
-        END IF;
-        RAISE EXCEPTION 'a new ledger chain head must name the newest entry (#%)', coalesce(newest_id, 0)
-            USING ERRCODE = 'restrict_violation';
-    END IF;
-    IF NEW.id = OLD.id
-       AND NEW.last_entry_id IS NOT DISTINCT FROM newest_id
-       AND NEW.last_entry_id > coalesce(OLD.last_entry_id, 0)
-       AND NEW.last_hash = newest_hash
-       AND newest_previous = OLD.last_hash
-       AND NEW.entry_count = OLD.entry_count + 1 THEN
-        RETURN NEW;
-    END IF;
-    RAISE EXCEPTION 'the ledger chain head only moves one link forward, to the newest entry (#%)',
-        coalesce(newest_id, 0) USING ERRCODE = 'restrict_violation';
-END
-$$;
-"""
-
 
 def install(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
@@ -112,8 +72,10 @@ def install(apps, schema_editor):
 
 
 def uninstall(apps, schema_editor):
+    # Back to migration 0006's guard (one link at a time), from that migration's own text.
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(ONE_LINK, params=None)
+        one_link = import_module("fundmgr.ledger.migrations.0006_postgresql_owner_truncate_and_head_guard")
+        schema_editor.execute(one_link.INSTALL, params=None)
 
 
 class Migration(migrations.Migration):
