@@ -159,6 +159,9 @@ class StatementSummary:
     # {(document type, document, posting unit): amount} behind `money_out` (`money_out_documents`),
     # kept to be added to: as many as the documents paid out, not the payments.
     money_out_documents: dict = field(default_factory=dict)
+    # The last day of the period these sums are of: a campaign's statement runs to today, and the
+    # next day's first summary adds to the day before's (`_summary_compute`).
+    date_to: datetime.date | None = None
     # The hash of entry `through_entry_id`: the chain's hashes link every entry to the ones before,
     # so a ledger whose entry of that id has this hash has the same history up to it (not so after
     # a restore from a backup that then posted again under the same ids: summed in full).
@@ -189,8 +192,11 @@ def statement_summary(scope: StatementScope) -> StatementSummary:
     request computes in full: slower, never wrong, never an error page.
     """
     version = scope.version or _version()
-    name = f"statement:v2:{scope.key}:{scope.date_from}:{scope.date_to}:{','.join(map(str, scope.fund_ids))}"
-    key, latest_key, lock_key = f"{name}:{version}", f"{name}:latest", f"{name}:{version}:computing"
+    # The period's last day is in the summary's key but not in the latest's: a campaign's period
+    # grows by a day at midnight, and the new day's first summary adds to the day before's.
+    name = f"statement:v3:{scope.key}:{scope.date_from}:{','.join(map(str, scope.fund_ids))}"
+    key, latest_key = f"{name}:{scope.date_to}:{version}", f"{name}:latest"
+    lock_key = f"{key}:computing"
     try:
         cached = cache.get_many([key, latest_key])
         if key in cached:
@@ -233,13 +239,16 @@ def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None
     import, `payment_void`), so a snapshot sees a payment's entry if and only if it sees the
     payment recorded, and its reversal if and only if it sees it voided. What places a payment in a
     scope (its pledge, fund, day and amount) never changes once it is recorded (a donors' merge
-    moves only its donor), and what defines the scope itself (its funds, its dates) is in the
-    cache's name, so a summary is only ever added to for the same scope.
+    moves only its donor), and what defines the scope itself (its funds, its first day) is in the
+    cache's name, so a summary is only ever added to for the same scope; its last day is in the
+    summary, and a summary to an earlier last day (a campaign's, yesterday) is added to only if
+    its sums are also those of the longer period (`_period_extends`).
 
     Computed in full (the same functions over the entry range (0, B]) without a previous summary,
     when it is not complete through an entry at or below B, when the ledger's entry A is not the
     one it was complete through (another hash: a restored database), when more than `DELTA_ENTRIES_MAX`
-    entries came since, or when the period's first day moves (a payment earlier than every other
+    entries came since, when an entry it covers is dated in the days the period gained, or when
+    the period's first day moves (a payment earlier than every other
     one: the funds' opening balances and money out are split on that day). Money out by group keeps
     its documents' amounts (`money_out_documents`, additive like the other sums) and is grouped
     again from all of them (`money_out_groups`: labels read now, distinct documents counted), which
@@ -253,6 +262,7 @@ def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None
         if (
             after is not None and after <= through and through - after <= DELTA_ENTRIES_MAX
             and (after == 0 or JournalEntry.objects.filter(pk=after).values_list("hash", flat=True).first() == previous.through_hash)
+            and _period_extends(previous, scope)
         ):
             entry_ids = (after, through)
             days = _days_added(previous.days, money_in_by_day(scope, entry_ids=entry_ids))
@@ -276,6 +286,22 @@ def _summary_compute(scope: StatementScope, *, previous: StatementSummary | None
         return _summary(scope, days, date_from, funds, documents, source_types, through, through_hash)
 
 
+def _period_extends(previous: StatementSummary, scope: StatementScope) -> bool:
+    """Whether `previous`, the sums of the entries through A over a period ending on day D, are
+    also their sums over the scope's period ending on day E: when E is D, or E is later and no entry
+    through A is dated after D and up to E (each sum filters its entries, or for money in the
+    payments, by a date up to the period's last day; a payment's entry is dated the day it was
+    received, and its reversal is posted after it). One query along the entries' date index, once a
+    day (the summary of day E is then the latest)."""
+    if previous.date_to == scope.date_to:
+        return True
+    if previous.date_to is None or previous.date_to > scope.date_to:
+        return False
+    return not JournalEntry.objects.filter(
+        pk__lte=previous.through_entry_id, date__gt=previous.date_to, date__lte=scope.date_to
+    ).exists()
+
+
 def _summary(scope, days, date_from, funds, documents, source_types, through, through_hash) -> StatementSummary:
     return StatementSummary(
         date_from=date_from,
@@ -287,6 +313,7 @@ def _summary(scope, days, date_from, funds, documents, source_types, through, th
         through_entry_id=through,
         money_out_documents=documents,
         through_hash=through_hash or "",
+        date_to=scope.date_to,
     )
 
 

@@ -289,3 +289,45 @@ def test_a_summary_of_another_history_is_not_added_to(campaign, monkeypatch):
     ranges.clear()
     assert statement._summary_compute(scope, previous=previous).received == 3_000_000
     assert ranges.funds == [(previous.through_entry_id, head())]
+
+
+def test_a_new_day_adds_to_the_day_befores_summary(campaign, monkeypatch):
+    """A campaign's period ends today: at midnight it gains a day, and the new day's first summary
+    adds the entries since to the day before's instead of summing the whole history again."""
+    cache.clear()
+    pledge = factories.pledge_make(campaign, amount=9_000_000_000, name="Công ty Bình Minh")
+    today = timezone.localdate()
+    yesterday = today - datetime.timedelta(days=1)
+    payment_record(donor=pledge.donor, pledge=pledge, amount=1_000_000, method=Payment.Method.CASH,
+                   received_on=yesterday, unit=campaign.unit)
+    before = statement.statement_summary(statement.campaign_scope(campaign, today=yesterday))
+    assert before.date_to == yesterday and before.received == 1_000_000
+    payment_record(donor=pledge.donor, pledge=pledge, amount=2_000_000, method=Payment.Method.CASH,
+                   received_on=today, unit=campaign.unit)
+    ranges = Ranges(monkeypatch)
+    scope = statement.campaign_scope(campaign, today=today)
+    after = statement.statement_summary(scope)
+    assert ranges.funds == [(before.through_entry_id, head())]
+    assert after.received == 3_000_000 and after.date_to == today
+    assert after == statement._summary_compute(scope)
+
+
+def test_an_entry_dated_in_the_days_gained_makes_the_new_day_sum_in_full(campaign, monkeypatch):
+    """The day before's summary leaves out an entry it covers but dated after its last day (here a
+    payment received today, recorded before that summary was made): the new day's summary must
+    count it, so it sums in full rather than add to that summary."""
+    cache.clear()
+    pledge = factories.pledge_make(campaign, amount=9_000_000_000, name="Công ty Bình Minh")
+    today = timezone.localdate()
+    yesterday = today - datetime.timedelta(days=1)
+    for amount, day in ((1_000_000, yesterday), (2_000_000, today)):
+        payment_record(donor=pledge.donor, pledge=pledge, amount=amount, method=Payment.Method.CASH,
+                       received_on=day, unit=campaign.unit)
+    before = statement.statement_summary(statement.campaign_scope(campaign, today=yesterday))
+    assert before.received == 1_000_000 and before.through_entry_id == head()
+    ranges = Ranges(monkeypatch)
+    scope = statement.campaign_scope(campaign, today=today)
+    after = statement.statement_summary(scope)
+    assert ranges.funds == [(0, head())]
+    assert after.received == 3_000_000 and after.days[today] == (2_000_000, 1)
+    assert after == statement._summary_compute(scope)
