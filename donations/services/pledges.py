@@ -129,7 +129,8 @@ def _fund_active_in_campaign(*, campaign: Campaign, fund: Fund) -> bool | None:
     link_campaign = quote(through.get_field("campaign").column)
     link_fund = quote(through.get_field("fund").column)
     sql = (
-        f"SELECT {quote(fund_meta.get_field('is_active').column)} FROM {quote(fund_meta.db_table)} "
+        f"SELECT {quote(fund_meta.db_table)}.{quote(fund_meta.get_field('is_active').column)} "
+        f"FROM {quote(fund_meta.db_table)} "
         f"INNER JOIN {quote(through.db_table)} ON {quote(through.db_table)}.{link_fund} = "
         f"{quote(fund_meta.db_table)}.{quote(fund_meta.pk.column)} "
         f"WHERE {quote(through.db_table)}.{link_campaign} = %s AND {quote(fund_meta.db_table)}.{quote(fund_meta.pk.column)} = %s"
@@ -292,10 +293,10 @@ def _pledge_insert(
         confirmed_at=None if channel == Pledge.Channel.FORM else timezone.now(),
         confirmed_by=None if channel == Pledge.Channel.FORM else created_by,
     )
-    PledgeInstallment.objects.bulk_create(
+    selectors.pledge_installments_known(pledge, PledgeInstallment.objects.bulk_create(
         PledgeInstallment(pledge=pledge, number=number, due_on=due_on, amount=part)
         for number, due_on, part in installment_schedule(amount=amount, installments=installments, start=today)
-    )
+    ))
     audit_events.append(
         audit_create_unsaved(pledge, PLEDGE_AUDIT_FIELDS, actor=created_by, extra={"installments": installments})
     )
