@@ -109,12 +109,26 @@ def pledge_new_as_listed(pledge: Pledge) -> Pledge:
     """A pledge `pledge_create` has just made, as `pledge_list` shows it, without reading it back:
     nothing can be paid on it yet, so `pledge_outstanding`'s figures are paid 0, overpaid 0 and
     outstanding its amount (while open); its donor, campaign and fund are the ones the service
-    holds; its installments are one query. (The API's answer to a new pledge, issue #17.)"""
+    holds; its installments are those the service wrote (`pledge_installments_known`), else one
+    query. (The API's answer to a new pledge, issue #17.)"""
     pledge.paid_amount = 0
     pledge.overpaid_amount = 0
     pledge.outstanding_amount = pledge.amount if pledge.status in OPEN_STATUSES else 0
-    prefetch_related_objects([pledge], Prefetch("installments", queryset=PledgeInstallment.objects.order_by("number")))
+    if "installments" not in getattr(pledge, "_prefetched_objects_cache", {}):
+        prefetch_related_objects(
+            [pledge], Prefetch("installments", queryset=PledgeInstallment.objects.order_by("number"))
+        )
     return pledge
+
+
+def pledge_installments_known(pledge: Pledge, installments: list[PledgeInstallment]) -> None:
+    """Hold `installments` as the pledge's, in number order, as `prefetch_related` would: the
+    service that has just written them all hands them on, so `pledge.installments.all()` reads
+    no row (the API's answer to a new pledge)."""
+    queryset = pledge.installments.all()  # not evaluated: its cache is filled here, as Django's prefetch does
+    queryset._result_cache = sorted(installments, key=lambda installment: installment.number)
+    queryset._prefetch_done = True
+    pledge._prefetched_objects_cache = {**getattr(pledge, "_prefetched_objects_cache", {}), "installments": queryset}
 
 
 def pledge_due_amounts(queryset: QuerySet[Pledge] | None = None, *, today: datetime.date | None = None) -> QuerySet[Pledge]:

@@ -25,6 +25,7 @@ from django.db.models import Case, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.models import Campaign
 from donations.models import Donor
 from fundmgr.core.contacts import email_normalize, name_clean, phone_normalize, tax_code_normalize
 from fundmgr.core.money import AmountError, amount_check, format_vnd, parse_vnd, pledge_minimum
@@ -60,8 +61,19 @@ def new_started_token() -> str:
 
 
 class FundChoiceField(forms.ModelChoiceField):
+    # The campaign's default fund when the view read it with the campaign: chosen (most donors
+    # leave the choice), it is taken without a second read of the same row. `pledge_create` checks
+    # it, as every fund, against the campaign's active funds; its refusal shows at this field.
+    preset = None
+
     def label_from_instance(self, fund):
         return fund.name
+
+    def to_python(self, value):
+        preset = self.preset
+        if preset is not None and value not in self.empty_values and str(value) == str(preset.pk):
+            return preset
+        return super().to_python(value)
 
 
 class PledgeForm(forms.Form):
@@ -178,6 +190,8 @@ class PledgeForm(forms.Form):
             Case(When(pk=campaign.default_fund_id, then=Value(0)), default=Value(1)), "code"
         )
         self.fields["fund"].initial = campaign.default_fund_id
+        if Campaign.default_fund.is_cached(campaign):
+            self.fields["fund"].preset = campaign.default_fund
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", new_idempotency_key())
             self.initial.setdefault("started", new_started_token())

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from campaigns import selectors as campaign_selectors
 from campaigns.models import Campaign
 from donations import progress as selectors
 from donations import selectors as donation_selectors
@@ -54,10 +55,11 @@ def _too_many(request, campaign, form, *, retry_after: int):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def pledge_form(request, slug):
-    campaign = get_object_or_404(
-        # With its unit: the pledge's donor and audit rows are the unit's, read here in the same query.
-        Campaign.objects.select_related("default_fund", "unit").exclude(status=Campaign.Status.DRAFT), slug=slug
-    )
+    # With its unit (the pledge's donor and audit rows are the unit's) and its default fund (the
+    # form's usual choice), read in the same query.
+    campaign = campaign_selectors.campaign_public(slug)
+    if campaign is None:
+        raise Http404
     if campaign.status != Campaign.Status.OPEN:
         return render(
             request, "public/pledge_closed.html", {"campaign": campaign},

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from fundmgr.api.serializers import FieldsBuiltOnce
+
 from ..models import Donor, Payment, Pledge, PledgeInstallment
 
 
@@ -19,13 +21,13 @@ class DonorSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InstallmentSerializer(serializers.ModelSerializer):
+class InstallmentSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = PledgeInstallment
         fields = ["number", "due_on", "amount"]
 
 
-class PledgeSerializer(serializers.ModelSerializer):
+class PledgeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     donor_name = serializers.CharField(source="donor.name", read_only=True)
     campaign = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     fund = serializers.SlugRelatedField(slug_field="code", read_only=True)

@@ -20,7 +20,7 @@ from fundmgr.api.filters import StableOrderingFilter
 from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.pagination import ApiCursorPagination
 from fundmgr.api.scoping import ScopedQuerysetMixin
-from fundmgr.ledger.models import Fund
+from fundmgr.ledger import selectors as ledger_selectors
 from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Domain
 
@@ -80,7 +80,7 @@ class PledgeViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateMod
         fund_code = data.pop("fund", "")
         fund = None
         if fund_code:
-            fund = Fund.objects.select_related("unit").filter(code=fund_code).first()
+            fund = ledger_selectors.fund_by_code(fund_code)
             if fund is None:
                 raise serializers.ValidationError({"fund": [_("Không tìm thấy quỹ.")]})
         key = self.idempotency_key(data)
@@ -133,7 +133,7 @@ class PaymentViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateMo
             if donor is None:
                 raise serializers.ValidationError({"donor": [_("Hãy chỉ rõ cam kết hoặc nhà hảo tâm.")]})
             # Found by code whatever its unit: the service refuses one outside the user's units.
-            fund = Fund.objects.select_related("unit").filter(code=data.get("fund") or "").first()
+            fund = ledger_selectors.fund_by_code(data.get("fund") or "")
         if data.get("unit"):
             unit = OrgUnit.objects.filter(code=data["unit"]).first()
             if unit is None:

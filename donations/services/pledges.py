@@ -9,7 +9,7 @@ import logging
 import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,7 +101,7 @@ def _pledge_errors(*, campaign: Campaign, fund: Fund, amount, installments, chan
                 % {"start": f"{campaign.starts_on:%d/%m/%Y}", "end": f"{campaign.ends_on:%d/%m/%Y}"},
                 "campaign_outside_dates",
             )
-    fund_active = campaign.funds.filter(pk=fund.pk).values_list("is_active", flat=True).first()
+    fund_active = _fund_active_in_campaign(campaign=campaign, fund=fund)
     if fund_active is None:
         add("fund", _("Quỹ này không nhận ủng hộ trong chiến dịch."), "fund_not_in_campaign")
     elif not fund_active:
@@ -117,6 +117,28 @@ def _pledge_errors(*, campaign: Campaign, fund: Fund, amount, installments, chan
     if len(message or "") > 1000:
         add("message", _("Lời nhắn dài quá 1000 ký tự."), "max_length")
     return errors
+
+
+def _fund_active_in_campaign(*, campaign: Campaign, fund: Fund) -> bool | None:
+    """The fund's `is_active` when it is one of the campaign's funds, else None.
+
+    Read on every pledge: as SQL (the models' own table and column names, values bound) it costs
+    a fraction of the ORM's compilation of the same join."""
+    through, quote = Campaign.funds.through._meta, connection.ops.quote_name
+    fund_meta = Fund._meta
+    link_campaign = quote(through.get_field("campaign").column)
+    link_fund = quote(through.get_field("fund").column)
+    sql = (
+        f"SELECT {quote(fund_meta.db_table)}.{quote(fund_meta.get_field('is_active').column)} "
+        f"FROM {quote(fund_meta.db_table)} "
+        f"INNER JOIN {quote(through.db_table)} ON {quote(through.db_table)}.{link_fund} = "
+        f"{quote(fund_meta.db_table)}.{quote(fund_meta.pk.column)} "
+        f"WHERE {quote(through.db_table)}.{link_campaign} = %s AND {quote(fund_meta.db_table)}.{quote(fund_meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, fund.pk])
+        row = cursor.fetchone()
+    return None if row is None else bool(row[0])
 
 
 def _queue_pledge_confirmation(pledge_pk: int) -> None:
@@ -271,10 +293,10 @@ def _pledge_insert(
         confirmed_at=None if channel == Pledge.Channel.FORM else timezone.now(),
         confirmed_by=None if channel == Pledge.Channel.FORM else created_by,
     )
-    PledgeInstallment.objects.bulk_create(
+    selectors.pledge_installments_known(pledge, PledgeInstallment.objects.bulk_create(
         PledgeInstallment(pledge=pledge, number=number, due_on=due_on, amount=part)
         for number, due_on, part in installment_schedule(amount=amount, installments=installments, start=today)
-    )
+    ))
     audit_events.append(
         audit_create_unsaved(pledge, PLEDGE_AUDIT_FIELDS, actor=created_by, extra={"installments": installments})
     )

@@ -102,7 +102,7 @@ def idempotent_create(
         # Used before, or by a concurrent request that won (and has committed by now).
         return _replay(IdempotencyKey.objects.get(scope=scope, key=key), fingerprint, model), False
     record = create()
-    IdempotencyKey.objects.filter(pk=row_id).update(object_id=record.pk)
+    _key_point(row_id=row_id, object_id=record.pk)
     return record, True
 
 
@@ -126,6 +126,14 @@ def _key_insert(*, scope: str, key: str, fingerprint: str, model_label: str) -> 
         )
         row = cursor.fetchone()
     return None if row is None else row[0]
+
+
+def _key_point(*, row_id: int, object_id) -> None:
+    """Point the key's row at the record it made (SQL, as `_key_insert`: on every write)."""
+    quote = connection.ops.quote_name
+    sql = f"UPDATE {quote(IdempotencyKey._meta.db_table)} SET {quote('object_id')} = %s WHERE {quote('id')} = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [object_id, row_id])
 
 
 def fingerprints_forget(*, instance: models.Model) -> int:

@@ -324,19 +324,32 @@ def test_a_draft_campaign_has_no_form(client, campaign):
 
 def test_a_pledge_submission_runs_a_fixed_number_of_queries(client, campaign, django_assert_num_queries):
     data = factories.valid_form_data(campaign, amount="5 triệu")
-    # 1 campaign (with its unit), 2 the chosen fund among the form's choices; inside pledge_create's
-    # transaction (one savepoint and its release under the test's transaction: BEGIN and COMMIT in
-    # production; issue #17 took four savepoints and their releases away): 3 the fund belongs to the
-    # campaign, 4 insert the idempotency key (ON CONFLICT DO NOTHING: a repeat inserts nothing and
-    # reads the first), 5 a donor to suggest with the same e-mail or phone (one query for all the
-    # contacts given), 6 insert the pledge's own donor, 7 insert pledge, 8 its installment, 9 the
-    # donor's and the pledge's audit rows (one INSERT), 10 the key's row points at the pledge, 11 the
-    # confirmation e-mail's job row (pending; written in the pledge's transaction so that a broker
-    # outage cannot lose it). No query depends on how many pledges or donors exist.
-    with django_assert_num_queries(13):
+    # 1 campaign (with its unit and its default fund: the fund chosen here, not read again);
+    # inside pledge_create's transaction (one savepoint and its release under the test's
+    # transaction: BEGIN and COMMIT in production; issue #17 took four savepoints and their releases
+    # away): 2 the fund belongs to the campaign and is active, 3 insert the idempotency key (ON
+    # CONFLICT DO NOTHING: a repeat inserts nothing and reads the first), 4 a donor to suggest with
+    # the same e-mail or phone (one query for all the contacts given), 5 insert the pledge's own
+    # donor, 6 insert pledge, 7 its installment, 8 the donor's and the pledge's audit rows (one
+    # INSERT), 9 the key's row points at the pledge, 10 the confirmation e-mail's job row (pending;
+    # written in the pledge's transaction so that a broker outage cannot lose it). No query depends
+    # on how many pledges or donors exist.
+    with django_assert_num_queries(12):
         response = post(client, data)
     assert response.status_code == 303
     assert Pledge.objects.count() == 1
+
+
+def test_a_default_fund_closed_since_the_page_was_sent_is_refused_at_the_fund_field(client, campaign):
+    # The default fund comes with the campaign (no second read): pledge_create's check of the
+    # campaign's active funds refuses it, and its message shows next to the field.
+    data = factories.valid_form_data(campaign)
+    campaign.default_fund.is_active = False
+    campaign.default_fund.save()
+    response = post(client, data)
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"fund": ["Quỹ này đã ngừng hoạt động: không nhận cam kết mới."]}
+    assert_nothing_written()
 
 
 def test_e_mail_consent_is_asked_unticked_and_recorded_with_its_date(client, campaign):
