@@ -215,3 +215,22 @@ def test_students_masked_columns_null_and_empty_alike(units, row_trigger_beside)
     Student.objects.filter(pk__in=[student.pk for student in students]).update(date_of_birth=None, grade=8)
     changed = both_rows(start, 2)
     assert [(row.before["date_of_birth"], row.after["date_of_birth"]) for row in changed] == [("***", None), (None, None)]
+
+
+@pytest.mark.parametrize("kind", ["phone", "email", "name", "redact", None])
+def test_the_inlined_mask_gives_what_the_mask_of_migration_0002_gave(kind):
+    frozen = importlib.import_module("fundmgr.audit.migrations.0005_postgresql_audit_statement_triggers").MASK_0002
+    values = [
+        None, "", " ", "   ", "\t", "+84912345678", "0912 345 678", "123456", "1234567", "nguyenvana@gmail.com",
+        "@gmail.com", "a@b", "no-at-sign", "Nguyễn Văn An", "  Đỗ   Thị  Mai ", "Lê", "\tLò\nThị\u00a0Mai \t",
+        "Nguye\u0302\u0303n An", "x", "Số 1 phố Huế",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(frozen.replace("FUNCTION audit_mask(", "FUNCTION audit_mask_0002("))
+        cursor.execute(
+            "SELECT value, audit_mask(value, %s), audit_mask_0002(value, %s) FROM unnest(%s::text[]) AS value",
+            [kind, kind, values],
+        )
+        results = cursor.fetchall()
+    assert len(results) == len(values)
+    assert [(value, new) for value, new, _old in results] == [(value, old) for value, _new, old in results]
