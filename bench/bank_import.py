@@ -137,8 +137,8 @@ class BackendUsage:
         lines = [f"its PostgreSQL backend {cpu - self.cpu:.2f} s" if cpu is not None and self.cpu is not None
                  else "the PostgreSQL backend's CPU is not readable here"]
         for name in self.FUNCTIONS:
-            calls, total, own = (after - before for after, before in zip(functions.get(name, (0, 0.0, 0.0)),
-                                                                           self.functions.get(name, (0, 0.0, 0.0))))
+            after, before = functions.get(name, (0, 0.0, 0.0)), self.functions.get(name, (0, 0.0, 0.0))
+            calls, total, own = (now - then for now, then in zip(after, before, strict=True))
             if calls:
                 lines.append(f"{name}: {calls:,} calls, {total:,.0f} ms total, {own:,.0f} ms self")
         return lines
