@@ -7,17 +7,19 @@ per statement (FOR EACH STATEMENT) over the statement's transition tables and wr
 rows in one `INSERT ... SELECT`:
 - the same columns and values: the actor, IP and request id from the transaction's settings
   (`audit_tag_transaction`), `clock_timestamp()` and `txid_current()` per row, the action, the
-  model label, the primary key, `before`/`after` = the rows' JSON with personal columns masked by
-  the same `audit_mask` (`audit_mask_expression` writes the masking as one expression per side;
-  a column named by two rules falls back to `audit_mask_row` itself, which masks it twice);
-- the same unit: `unit_column:` read from the row, `unit_query:` run as a LATERAL subquery with
-  the row's value in place of `$1` (at most one row, as `EXECUTE ... INTO` takes);
+  model label, the primary key, `before`/`after` = the rows' JSON masked by `audit_mask_row`
+  with the same rules (not called for a table without any);
+- the same unit: `unit_column:` read from the row; `unit_query:` run once per statement by
+  `EXECUTE` for the statement's distinct keys (the value in place of `$1`, the first row found
+  or none, as `EXECUTE ... INTO` did per row), then joined to the rows;
 - an UPDATE row whose JSON did not change writes nothing, as before;
-- rows in the statement's own order: the transition tables keep it, an UPDATE's old and new
-  rows are paired by their position in them (a primary key may change), and the INSERT sorts
-  by that position before it draws the ids.
+- rows in the statement's own order: a transition table keeps it, an UPDATE's old and new rows
+  are paired by their position in theirs (a primary key may change), and the INSERT sorts by
+  that position before it draws the ids.
+The INSERTs are static SQL: PL/pgSQL plans them once per trigger and session, so a statement of
+one row costs about what the row trigger did, and one of many rows much less.
 `audit_mask` itself is rewritten without its sub-SELECT (same results, `MASK`), so that it is
-inlined wherever it is called, the row function's `audit_mask_row` included.
+inlined into `audit_mask_row` instead of running as a function call of its own per value.
 A trigger with transition tables takes one event, so each table gets three triggers:
 `audit_capture_insert`, `audit_capture_update`, `audit_capture_delete`, with the arguments the
 row trigger had. This migration converts the row triggers it finds; `fundmgr/audit/triggers.py`
@@ -75,37 +77,16 @@ $$;
 """
 
 INSTALL = r"""
-CREATE OR REPLACE FUNCTION audit_mask_expression(row_expression text, rules text[]) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE
-        WHEN cardinality(rules) = 0 THEN row_expression
-        -- audit_mask_row applies the rules in turn: a column named twice is masked twice.
-        -- jsonb_build_object takes at most 50 pairs.
-        WHEN cardinality(rules) > 50
-          OR (SELECT count(DISTINCT split_part(rule, '=', 1)) FROM unnest(rules) AS rule) < cardinality(rules)
-            THEN format('audit_mask_row(%s, %L::text[])', row_expression, rules)
-        -- What audit_mask_row does, as one expression: a column that is absent or JSON null
-        -- gives NULL, which jsonb_strip_nulls drops, so the row keeps it as it is.
-        ELSE format('(%s || jsonb_strip_nulls(jsonb_build_object(%s)))', row_expression, (
-            SELECT string_agg(format('%L, audit_mask(%s ->> %L, %L)', split_part(rule, '=', 1), row_expression,
-                                     split_part(rule, '=', 1), split_part(rule, '=', 2)), ', ' ORDER BY position)
-              FROM unnest(rules) WITH ORDINALITY AS rules_in_order(rule, position)))
-    END
-$$;
-
 CREATE OR REPLACE FUNCTION audit_capture_statement() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     argument text;
     rules text[] := ARRAY[]::text[];
+    model_label text := TG_ARGV[0];
     pk_column text := TG_ARGV[1];
     unit_column text;
     unit_query text;
-    old_side text := 'NULL::jsonb';
-    new_side text := 'NULL::jsonb';
-    source_rows text;
-    unit_key text;
-    unit_join text := '';
-    unit_value text := 'NULL::bigint';
+    unit_keys text[];
+    unit_ids bigint[];
 BEGIN
     FOREACH argument IN ARRAY coalesce(TG_ARGV[2:TG_NARGS - 1], ARRAY[]::text[]) LOOP
         IF starts_with(argument, 'unit_column:') THEN
@@ -116,35 +97,27 @@ BEGIN
             rules := rules || argument;
         END IF;
     END LOOP;
-    -- Each transition table numbered in its own order, which is the statement's.
-    IF TG_OP = 'INSERT' THEN
-        new_side := 'n.row_data';
-        source_rows := '(SELECT row_number() OVER () AS position, to_jsonb(t) AS row_data FROM audit_new AS t) AS n';
-    ELSIF TG_OP = 'DELETE' THEN
-        old_side := 'o.row_data';
-        source_rows := '(SELECT row_number() OVER () AS position, to_jsonb(t) AS row_data FROM audit_old AS t) AS o';
-    ELSE
-        old_side := 'o.row_data';
-        new_side := 'n.row_data';
-        source_rows := '(SELECT row_number() OVER () AS position, to_jsonb(t) AS row_data FROM audit_old AS t) AS o '
-                       'JOIN (SELECT row_number() OVER () AS position, to_jsonb(t) AS row_data FROM audit_new AS t) AS n '
-                       'USING (position)';
-    END IF;
-    IF unit_column IS NOT NULL THEN
-        -- The row as it is now (as it was, for a DELETE).
-        unit_key := format('(coalesce(%s, %s) ->> %L)', new_side, old_side, unit_column);
-        IF unit_query IS NULL THEN
-            unit_value := unit_key || '::bigint';
+    IF unit_column IS NULL THEN
+        unit_query := NULL;
+    ELSIF unit_query IS NOT NULL THEN
+        -- The unit of each distinct key among the rows as they are now (as they were, for a
+        -- DELETE), in one EXECUTE: the SELECT comes from our models (triggers.py) and differs
+        -- per table; the keys are bound. No row found (a parent deleted in the same statement)
+        -- leaves the unit NULL; the first row found counts, as with EXECUTE ... INTO.
+        IF TG_OP = 'DELETE' THEN
+            SELECT array_agg(DISTINCT to_jsonb(t) ->> unit_column) INTO unit_keys FROM audit_old AS t;
         ELSE
-            -- The SELECT comes from our models (triggers.py), its one parameter is the row's key;
-            -- no row found (a parent deleted in the same statement) leaves the unit NULL.
-            unit_join := format(
-                'LEFT JOIN LATERAL (SELECT * FROM (%s) AS unit_query LIMIT 1) AS unit_lookup(unit_id) ON true',
-                replace(unit_query, '$1', unit_key));
-            unit_value := 'unit_lookup.unit_id::bigint';
+            SELECT array_agg(DISTINCT to_jsonb(t) ->> unit_column) INTO unit_keys FROM audit_new AS t;
         END IF;
+        EXECUTE format(
+            'SELECT array_agg((SELECT * FROM (%s) AS unit_query LIMIT 1)::bigint ORDER BY keys.position) '
+            'FROM unnest($1) WITH ORDINALITY AS keys(key, position)',
+            replace(unit_query, '$1', 'keys.key')
+        ) INTO unit_ids USING unit_keys;
     END IF;
-    EXECUTE format($sql$
+    -- Static statements, planned once per trigger and session. Each transition table is
+    -- numbered in its own order, which is the statement's; the rows are inserted in that order.
+    IF TG_OP = 'INSERT' THEN
         INSERT INTO audit_auditevent (
             occurred_at, actor_id, actor_label, ip, action, model_label, object_id,
             before, after, source, request_id, transaction_id, unit_id
@@ -154,29 +127,76 @@ BEGIN
             nullif(current_setting('fundmgr.actor_id', true), '')::bigint,
             left(coalesce(nullif(current_setting('fundmgr.actor_label', true), ''), 'db:' || session_user), 150),
             nullif(current_setting('fundmgr.client_ip', true), '')::inet,
-            %1$L,
-            %2$L,
-            left(coalesce(%3$s ->> %4$L, %5$s ->> %4$L, ''), 64),
-            %6$s,
-            %7$s,
+            'create',
+            model_label,
+            left(coalesce(r.new_row ->> pk_column, r.old_row ->> pk_column, ''), 64),
+            CASE WHEN r.old_row IS NULL OR rules = '{}' THEN r.old_row ELSE audit_mask_row(r.old_row, rules) END,
+            CASE WHEN r.new_row IS NULL OR rules = '{}' THEN r.new_row ELSE audit_mask_row(r.new_row, rules) END,
             'db-trigger',
             left(coalesce(current_setting('fundmgr.request_id', true), ''), 64),
             txid_current(),
-            %8$s
-        FROM %9$s %10$s
-        %11$s
-        ORDER BY position
-        $sql$,
-        CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'change' ELSE 'delete' END,
-        TG_ARGV[0],
-        new_side, pk_column, old_side,
-        audit_mask_expression(old_side, rules),
-        audit_mask_expression(new_side, rules),
-        unit_value,
-        source_rows, unit_join,
-        -- An UPDATE that changes nothing is not logged.
-        CASE TG_OP WHEN 'UPDATE' THEN 'WHERE o.row_data <> n.row_data' ELSE '' END
-    );
+            CASE WHEN unit_query IS NOT NULL THEN units.unit_id
+                 WHEN unit_column IS NOT NULL THEN (coalesce(r.new_row, r.old_row) ->> unit_column)::bigint END
+        FROM (SELECT row_number() OVER () AS position, NULL::jsonb AS old_row, to_jsonb(t) AS new_row
+                FROM audit_new AS t) AS r
+        LEFT JOIN unnest(unit_keys, unit_ids) AS units(key, unit_id)
+               ON units.key = coalesce(r.new_row, r.old_row) ->> unit_column
+        ORDER BY r.position;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO audit_auditevent (
+            occurred_at, actor_id, actor_label, ip, action, model_label, object_id,
+            before, after, source, request_id, transaction_id, unit_id
+        )
+        SELECT
+            clock_timestamp(),
+            nullif(current_setting('fundmgr.actor_id', true), '')::bigint,
+            left(coalesce(nullif(current_setting('fundmgr.actor_label', true), ''), 'db:' || session_user), 150),
+            nullif(current_setting('fundmgr.client_ip', true), '')::inet,
+            'delete',
+            model_label,
+            left(coalesce(r.new_row ->> pk_column, r.old_row ->> pk_column, ''), 64),
+            CASE WHEN r.old_row IS NULL OR rules = '{}' THEN r.old_row ELSE audit_mask_row(r.old_row, rules) END,
+            CASE WHEN r.new_row IS NULL OR rules = '{}' THEN r.new_row ELSE audit_mask_row(r.new_row, rules) END,
+            'db-trigger',
+            left(coalesce(current_setting('fundmgr.request_id', true), ''), 64),
+            txid_current(),
+            CASE WHEN unit_query IS NOT NULL THEN units.unit_id
+                 WHEN unit_column IS NOT NULL THEN (coalesce(r.new_row, r.old_row) ->> unit_column)::bigint END
+        FROM (SELECT row_number() OVER () AS position, to_jsonb(t) AS old_row, NULL::jsonb AS new_row
+                FROM audit_old AS t) AS r
+        LEFT JOIN unnest(unit_keys, unit_ids) AS units(key, unit_id)
+               ON units.key = coalesce(r.new_row, r.old_row) ->> unit_column
+        ORDER BY r.position;
+    ELSE
+        INSERT INTO audit_auditevent (
+            occurred_at, actor_id, actor_label, ip, action, model_label, object_id,
+            before, after, source, request_id, transaction_id, unit_id
+        )
+        SELECT
+            clock_timestamp(),
+            nullif(current_setting('fundmgr.actor_id', true), '')::bigint,
+            left(coalesce(nullif(current_setting('fundmgr.actor_label', true), ''), 'db:' || session_user), 150),
+            nullif(current_setting('fundmgr.client_ip', true), '')::inet,
+            'change',
+            model_label,
+            left(coalesce(r.new_row ->> pk_column, r.old_row ->> pk_column, ''), 64),
+            CASE WHEN r.old_row IS NULL OR rules = '{}' THEN r.old_row ELSE audit_mask_row(r.old_row, rules) END,
+            CASE WHEN r.new_row IS NULL OR rules = '{}' THEN r.new_row ELSE audit_mask_row(r.new_row, rules) END,
+            'db-trigger',
+            left(coalesce(current_setting('fundmgr.request_id', true), ''), 64),
+            txid_current(),
+            CASE WHEN unit_query IS NOT NULL THEN units.unit_id
+                 WHEN unit_column IS NOT NULL THEN (coalesce(r.new_row, r.old_row) ->> unit_column)::bigint END
+        FROM (SELECT o.position, o.row_data AS old_row, n.row_data AS new_row
+                FROM (SELECT row_number() OVER () AS position, to_jsonb(t) AS row_data FROM audit_old AS t) AS o
+                JOIN (SELECT row_number() OVER () AS position, to_jsonb(t) AS row_data FROM audit_new AS t) AS n
+                     USING (position)
+               -- An UPDATE that changes nothing in a row is not logged.
+               WHERE o.row_data <> n.row_data) AS r
+        LEFT JOIN unnest(unit_keys, unit_ids) AS units(key, unit_id)
+               ON units.key = coalesce(r.new_row, r.old_row) ->> unit_column
+        ORDER BY r.position;
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -184,7 +204,6 @@ $$;
 
 UNINSTALL = r"""
 DROP FUNCTION IF EXISTS audit_capture_statement();
-DROP FUNCTION IF EXISTS audit_mask_expression(text, text[]);
 """
 
 ROW_TRIGGER = "audit_capture_row"
