@@ -9,15 +9,18 @@ rows in one `INSERT ... SELECT`:
   (`audit_tag_transaction`), `clock_timestamp()` and `txid_current()` per row, the action, the
   model label, the primary key, `before`/`after` = the rows' JSON masked by `audit_mask_row`
   with the same rules (not called for a table without any);
-- the same unit: `unit_column:` read from the row; `unit_query:` run once per statement by
-  `EXECUTE` for the statement's distinct keys (the value in place of `$1`, the first row found
-  or none, as `EXECUTE ... INTO` did per row), then joined to the rows;
+- the same unit: `unit_column:` read from the row; `unit_query:` run by one `EXECUTE` for
+  all the rows (each row's value in place of `$1`; the first row found or none, as
+  `EXECUTE ... INTO` did per row);
 - an UPDATE row whose JSON did not change writes nothing, as before;
 - rows in the statement's own order: a transition table keeps it, an UPDATE's old and new rows
-  are paired by their position in theirs (a primary key may change), and the INSERT sorts by
-  that position before it draws the ids.
-The INSERTs are static SQL: PL/pgSQL plans them once per trigger and session, so a statement of
-one row costs about what the row trigger did, and one of many rows much less.
+  are paired by their place in theirs (a primary key may change), and the INSERT sorts by that
+  place before it draws the ids.
+The rows are read in batches of 5,000 into arrays and the INSERT reads the arrays: static SQL
+that PL/pgSQL plans once per trigger and session, with no join whose plan could suit a small
+statement and not a large one (a plan cached from one-row statements once paired a 100-row
+UPDATE's old and new rows by a nested loop). A statement of one row costs about what the row
+trigger did, one of many rows much less.
 `audit_mask` itself is rewritten without its sub-SELECT (same results, `MASK`), so that it is
 inlined into `audit_mask_row` instead of running as a function call of its own per value.
 A trigger with transition tables takes one event, so each table gets three triggers:
@@ -85,7 +88,12 @@ DECLARE
     pk_column text := TG_ARGV[1];
     unit_column text;
     unit_query text;
-    unit_keys text[];
+    action_name text := CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'change' ELSE 'delete' END;
+    -- Rows are taken in batches, so that memory stays bounded whatever the statement's size.
+    batch_size constant integer := 5000;
+    done bigint := 0;
+    old_rows jsonb[];
+    new_rows jsonb[];
     unit_ids bigint[];
 BEGIN
     FOREACH argument IN ARRAY coalesce(TG_ARGV[2:TG_NARGS - 1], ARRAY[]::text[]) LOOP
@@ -99,25 +107,30 @@ BEGIN
     END LOOP;
     IF unit_column IS NULL THEN
         unit_query := NULL;
-    ELSIF unit_query IS NOT NULL THEN
-        -- The unit of each distinct key among the rows as they are now (as they were, for a
-        -- DELETE), in one EXECUTE: the SELECT comes from our models (triggers.py) and differs
-        -- per table; the keys are bound. No row found (a parent deleted in the same statement)
-        -- leaves the unit NULL; the first row found counts, as with EXECUTE ... INTO.
-        IF TG_OP = 'DELETE' THEN
-            SELECT array_agg(DISTINCT to_jsonb(t) ->> unit_column) INTO unit_keys FROM audit_old AS t;
-        ELSE
-            SELECT array_agg(DISTINCT to_jsonb(t) ->> unit_column) INTO unit_keys FROM audit_new AS t;
+    END IF;
+    LOOP
+        -- The statement's rows as it stored them in its transition tables (a scan returns them
+        -- in that order); an UPDATE's old and new rows pair up by their place in the two.
+        -- These statements are static (planned once per trigger and session) and join nothing,
+        -- so a plan made for a small statement stays right for a large one.
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            SELECT array_agg(to_jsonb(t)) INTO old_rows FROM (SELECT * FROM audit_old OFFSET done LIMIT batch_size) AS t;
         END IF;
-        EXECUTE format(
-            'SELECT array_agg((SELECT * FROM (%s) AS unit_query LIMIT 1)::bigint ORDER BY keys.position) '
-            'FROM unnest($1) WITH ORDINALITY AS keys(key, position)',
-            replace(unit_query, '$1', 'keys.key')
-        ) INTO unit_ids USING unit_keys;
-    END IF;
-    -- Static statements, planned once per trigger and session. Each transition table is
-    -- numbered in its own order, which is the statement's; the rows are inserted in that order.
-    IF TG_OP = 'INSERT' THEN
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            SELECT array_agg(to_jsonb(t)) INTO new_rows FROM (SELECT * FROM audit_new OFFSET done LIMIT batch_size) AS t;
+        END IF;
+        EXIT WHEN old_rows IS NULL AND new_rows IS NULL;
+        IF unit_query IS NOT NULL THEN
+            -- The SELECT comes from our models (triggers.py) and differs per table, hence EXECUTE,
+            -- once per batch: the key of each row as it is now (as it was, for a DELETE) in
+            -- place of $1; the first row found counts, none leaves the unit NULL (a parent
+            -- deleted in the same statement), as EXECUTE ... INTO did for each row.
+            EXECUTE format(
+                'SELECT array_agg((SELECT * FROM (%s) AS unit_query LIMIT 1)::bigint ORDER BY rows.position) '
+                'FROM unnest($1::jsonb[], $2::jsonb[]) WITH ORDINALITY AS rows(old_row, new_row, position)',
+                replace(unit_query, '$1', format('(coalesce(rows.new_row, rows.old_row) ->> %L)', unit_column))
+            ) INTO unit_ids USING old_rows, new_rows;
+        END IF;
         INSERT INTO audit_auditevent (
             occurred_at, actor_id, actor_label, ip, action, model_label, object_id,
             before, after, source, request_id, transaction_id, unit_id
@@ -127,7 +140,7 @@ BEGIN
             nullif(current_setting('fundmgr.actor_id', true), '')::bigint,
             left(coalesce(nullif(current_setting('fundmgr.actor_label', true), ''), 'db:' || session_user), 150),
             nullif(current_setting('fundmgr.client_ip', true), '')::inet,
-            'create',
+            action_name,
             model_label,
             left(coalesce(r.new_row ->> pk_column, r.old_row ->> pk_column, ''), 64),
             CASE WHEN r.old_row IS NULL OR rules = '{}' THEN r.old_row ELSE audit_mask_row(r.old_row, rules) END,
@@ -135,68 +148,15 @@ BEGIN
             'db-trigger',
             left(coalesce(current_setting('fundmgr.request_id', true), ''), 64),
             txid_current(),
-            CASE WHEN unit_query IS NOT NULL THEN units.unit_id
+            CASE WHEN unit_query IS NOT NULL THEN r.unit_id
                  WHEN unit_column IS NOT NULL THEN (coalesce(r.new_row, r.old_row) ->> unit_column)::bigint END
-        FROM (SELECT row_number() OVER () AS position, NULL::jsonb AS old_row, to_jsonb(t) AS new_row
-                FROM audit_new AS t) AS r
-        LEFT JOIN unnest(unit_keys, unit_ids) AS units(key, unit_id)
-               ON units.key = coalesce(r.new_row, r.old_row) ->> unit_column
+        FROM unnest(old_rows, new_rows, unit_ids) WITH ORDINALITY AS r(old_row, new_row, unit_id, position)
+        -- An UPDATE that changes nothing in a row is not logged.
+        WHERE r.old_row IS DISTINCT FROM r.new_row
         ORDER BY r.position;
-    ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO audit_auditevent (
-            occurred_at, actor_id, actor_label, ip, action, model_label, object_id,
-            before, after, source, request_id, transaction_id, unit_id
-        )
-        SELECT
-            clock_timestamp(),
-            nullif(current_setting('fundmgr.actor_id', true), '')::bigint,
-            left(coalesce(nullif(current_setting('fundmgr.actor_label', true), ''), 'db:' || session_user), 150),
-            nullif(current_setting('fundmgr.client_ip', true), '')::inet,
-            'delete',
-            model_label,
-            left(coalesce(r.new_row ->> pk_column, r.old_row ->> pk_column, ''), 64),
-            CASE WHEN r.old_row IS NULL OR rules = '{}' THEN r.old_row ELSE audit_mask_row(r.old_row, rules) END,
-            CASE WHEN r.new_row IS NULL OR rules = '{}' THEN r.new_row ELSE audit_mask_row(r.new_row, rules) END,
-            'db-trigger',
-            left(coalesce(current_setting('fundmgr.request_id', true), ''), 64),
-            txid_current(),
-            CASE WHEN unit_query IS NOT NULL THEN units.unit_id
-                 WHEN unit_column IS NOT NULL THEN (coalesce(r.new_row, r.old_row) ->> unit_column)::bigint END
-        FROM (SELECT row_number() OVER () AS position, to_jsonb(t) AS old_row, NULL::jsonb AS new_row
-                FROM audit_old AS t) AS r
-        LEFT JOIN unnest(unit_keys, unit_ids) AS units(key, unit_id)
-               ON units.key = coalesce(r.new_row, r.old_row) ->> unit_column
-        ORDER BY r.position;
-    ELSE
-        INSERT INTO audit_auditevent (
-            occurred_at, actor_id, actor_label, ip, action, model_label, object_id,
-            before, after, source, request_id, transaction_id, unit_id
-        )
-        SELECT
-            clock_timestamp(),
-            nullif(current_setting('fundmgr.actor_id', true), '')::bigint,
-            left(coalesce(nullif(current_setting('fundmgr.actor_label', true), ''), 'db:' || session_user), 150),
-            nullif(current_setting('fundmgr.client_ip', true), '')::inet,
-            'change',
-            model_label,
-            left(coalesce(r.new_row ->> pk_column, r.old_row ->> pk_column, ''), 64),
-            CASE WHEN r.old_row IS NULL OR rules = '{}' THEN r.old_row ELSE audit_mask_row(r.old_row, rules) END,
-            CASE WHEN r.new_row IS NULL OR rules = '{}' THEN r.new_row ELSE audit_mask_row(r.new_row, rules) END,
-            'db-trigger',
-            left(coalesce(current_setting('fundmgr.request_id', true), ''), 64),
-            txid_current(),
-            CASE WHEN unit_query IS NOT NULL THEN units.unit_id
-                 WHEN unit_column IS NOT NULL THEN (coalesce(r.new_row, r.old_row) ->> unit_column)::bigint END
-        FROM (SELECT o.position, o.row_data AS old_row, n.row_data AS new_row
-                FROM (SELECT row_number() OVER () AS position, to_jsonb(t) AS row_data FROM audit_old AS t) AS o
-                JOIN (SELECT row_number() OVER () AS position, to_jsonb(t) AS row_data FROM audit_new AS t) AS n
-                     USING (position)
-               -- An UPDATE that changes nothing in a row is not logged.
-               WHERE o.row_data <> n.row_data) AS r
-        LEFT JOIN unnest(unit_keys, unit_ids) AS units(key, unit_id)
-               ON units.key = coalesce(r.new_row, r.old_row) ->> unit_column
-        ORDER BY r.position;
-    END IF;
+        EXIT WHEN coalesce(cardinality(old_rows), cardinality(new_rows)) < batch_size;
+        done := done + batch_size;
+    END LOOP;
     RETURN NULL;
 END
 $$;
