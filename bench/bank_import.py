@@ -84,10 +84,12 @@ def main() -> None:
     BankStatementLine.objects.filter(bank_reference__startswith="BASE-").delete()
 
     queued.clear()
-    import_started = time.perf_counter()
+    backend = BackendUsage(connection) if connection.vendor == "postgresql" else None
+    import_started, import_cpu = time.perf_counter(), time.process_time()
     result = statement_import(unit=campaign.unit, campaign=campaign, file_name="bench.csv", content=content)
-    import_seconds = time.perf_counter() - import_started
+    import_seconds, import_cpu = time.perf_counter() - import_started, time.process_time() - import_cpu
     jobs = len(queued)
+    backend_report = backend.report() if backend else []
 
     again_started = time.perf_counter()
     again = statement_import(unit=campaign.unit, campaign=campaign, file_name="bench.csv", content=content)
@@ -99,9 +101,65 @@ def main() -> None:
     print(f"baseline: csv.reader + bulk_create of {stored:,} lines: {baseline_seconds:7.2f} s {lines / baseline_seconds:10,.0f} lines/s")
     print(f"statement_import ({result.lines_matched:,} payments):  {import_seconds:7.2f} s {lines / import_seconds:10,.0f} lines/s"
           f"   ({result.lines_matched / import_seconds:,.0f} payments/s; {jobs:,} after-commit jobs queued)")
+    print(f"  CPU of the import: this process {import_cpu:.2f} s" + "".join(f"; {line}" for line in backend_report[:1]))
+    for line in backend_report[1:]:
+        print(f"  {line}")
     print(f"the same file again (nothing new):    {again_seconds:7.2f} s {lines / again_seconds:10,.0f} lines/s")
     print(f"ratio import / baseline:              {import_seconds / baseline_seconds:7.1f}")
     print(f"ratio re-import / baseline:           {again_seconds / baseline_seconds:7.1f}")
+
+
+class BackendUsage:
+    """PostgreSQL: the CPU of this connection's server process and the time in the audit trigger
+    functions between creation and `report()` (the import runs on this one connection).
+
+    The CPU is utime + stime of `/proc/<backend pid>/stat` (the server must run on this machine;
+    otherwise only the functions are reported). The functions' times come from
+    `pg_stat_user_functions` with `track_functions = 'pl'` set for this session (a superuser's
+    setting: the bench connects as one), read before and after, the backend's pending counts
+    flushed first (`pg_stat_force_next_flush`, PostgreSQL 15).
+    """
+
+    FUNCTIONS = ("audit_capture", "audit_capture_statement", "audit_mask_row")
+
+    def __init__(self, connection):
+        self.connection = connection
+        with connection.cursor() as cursor:
+            cursor.execute("SET track_functions = 'pl'")
+            cursor.execute("SELECT pg_backend_pid()")
+            (self.pid,) = cursor.fetchone()
+        self.functions = self._functions()
+        self.cpu = self._cpu()
+
+    def report(self) -> list[str]:
+        cpu = self._cpu()
+        functions = self._functions()
+        lines = [f"its PostgreSQL backend {cpu - self.cpu:.2f} s" if cpu is not None and self.cpu is not None
+                 else "the PostgreSQL backend's CPU is not readable here"]
+        for name in self.FUNCTIONS:
+            after, before = functions.get(name, (0, 0.0, 0.0)), self.functions.get(name, (0, 0.0, 0.0))
+            calls, total, own = (now - then for now, then in zip(after, before, strict=True))
+            if calls:
+                lines.append(f"{name}: {calls:,} calls, {total:,.0f} ms total, {own:,.0f} ms self")
+        return lines
+
+    def _cpu(self):
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        # utime and stime are fields 14 and 15 of the line, in clock ticks.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _functions(self) -> dict[str, tuple[int, float, float]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")  # flushed when this statement ends
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT funcname, calls, total_time, self_time FROM pg_stat_user_functions WHERE funcname = ANY(%s)",
+                [list(self.FUNCTIONS)],
+            )
+            return {name: (calls, total, own) for name, calls, total, own in cursor.fetchall()}
 
 
 def setup(pledge_count: int):

@@ -1,13 +1,18 @@
-"""Attaching the `audit_capture()` trigger (PostgreSQL) to the money and student tables.
+"""Attaching the audit triggers (PostgreSQL) to the money and student tables.
 
-Migration 0002 installs the trigger *function*; which tables it watches is configuration
+The migrations install the trigger *functions*; which tables they watch is configuration
 (`settings.AUDITED_TABLES`, table names or patterns such as "scholarships_*"), because those
 tables belong to other apps and appear over time. `install_triggers` runs after every
 `migrate` (a post_migrate handler in `apps.py`) and as `manage.py audit_install_triggers`:
-- for each existing table that matches, it drops and re-creates the trigger `audit_capture_row`
-  (AFTER INSERT OR UPDATE OR DELETE, FOR EACH ROW), passing the model label, the primary-key
-  column, the way to the row's unit and the personal columns to mask as trigger arguments;
-- it removes the trigger from tables that no longer match;
+- for each existing table that matches, it drops and re-creates the triggers
+  `audit_capture_insert`, `audit_capture_update` and `audit_capture_delete` (AFTER each event,
+  FOR EACH STATEMENT, with the statement's transition tables: one trigger per event, as
+  PostgreSQL requires; `audit_capture_statement()`, migration 0005), passing the model label,
+  the primary-key column, the way to the row's unit and the personal columns to mask as
+  trigger arguments. Where migration 0005 is not applied (or was reversed) it attaches the row
+  trigger of before, `audit_capture_row` (FOR EACH ROW, `audit_capture()`), with the same
+  arguments; either form drops the other;
+- it removes the triggers from tables that no longer match;
 - tables that do not exist (yet) are skipped; a later migrate picks them up.
 It is idempotent, and does nothing on other databases.
 
@@ -21,8 +26,9 @@ of the same record name the same unit:
       unit_column:pledge_id
       unit_query:SELECT t2."unit_id" FROM "donations_pledge" t1
                  JOIN "campaigns_campaign" t2 ON t2."id" = t1."campaign_id" WHERE t1."id" = $1::bigint
-  The function runs it with `EXECUTE ... USING` the column's value: the value is a bound
-  parameter, and the statement text comes from our models, never from a row;
+  The statement function joins it (LATERAL) with the row's value in place of `$1`, the row
+  function ran it with `EXECUTE ... USING` that value; either way the statement text comes from
+  our models, never from a row;
 - a table with neither (or without a model): no unit arguments, system-wide rows.
 """
 
@@ -39,7 +45,17 @@ from django.db import connections, transaction
 from .masking import personal_fields
 from .units import unit_path
 
-TRIGGER_NAME = "audit_capture_row"
+# One trigger per event: a trigger with transition tables may not name several events.
+STATEMENT_TRIGGERS = (
+    ("audit_capture_insert", "INSERT", "NEW TABLE AS audit_new"),
+    ("audit_capture_update", "UPDATE", "OLD TABLE AS audit_old NEW TABLE AS audit_new"),
+    ("audit_capture_delete", "DELETE", "OLD TABLE AS audit_old"),
+)
+# Every watched table carries this one (and its two siblings).
+TRIGGER_NAME = STATEMENT_TRIGGERS[0][0]
+# The row trigger of migrations 0002-0004, attached while migration 0005 is not applied.
+ROW_TRIGGER_NAME = "audit_capture_row"
+ALL_TRIGGER_NAMES = (*(name for name, _, _ in STATEMENT_TRIGGERS), ROW_TRIGGER_NAME)
 AUDIT_TABLE = "audit_auditevent"
 
 DEFAULT_AUDITED_TABLES = [
@@ -138,28 +154,41 @@ def install_triggers(using: str = "default") -> list[AuditedTable]:
     if connection.vendor != "postgresql":
         return []
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        cursor.execute("SELECT to_regprocedure('audit_capture()'), to_regclass(%s)", [AUDIT_TABLE])
-        function, audit_table = cursor.fetchone()
+        cursor.execute(
+            "SELECT to_regprocedure('audit_capture()'), to_regprocedure('audit_capture_statement()'), to_regclass(%s)",
+            [AUDIT_TABLE],
+        )
+        function, statement_function, audit_table = cursor.fetchone()
         if function is None or audit_table is None:
             return []  # the audit migrations are not applied (yet)
         tables = audited_tables(connection)
         wanted = {table.table for table in tables}
+        quote = connection.ops.quote_name
         cursor.execute(
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE t.tgname = %s AND pg_table_is_visible(c.oid)",
-            [TRIGGER_NAME],
+            "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = ANY(%s) AND pg_table_is_visible(c.oid)",
+            [list(ALL_TRIGGER_NAMES)],
         )
         for (stale,) in cursor.fetchall():
             if stale not in wanted:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER_NAME} ON {connection.ops.quote_name(stale)}")
+                for name in ALL_TRIGGER_NAMES:
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {quote(stale)}")
         for table in tables:
-            quoted = connection.ops.quote_name(table.table)
+            quoted = quote(table.table)
             arguments = ", ".join(_literal(argument) for argument in table.trigger_arguments())
-            cursor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER_NAME} ON {quoted}")
-            cursor.execute(
-                f"CREATE TRIGGER {TRIGGER_NAME} AFTER INSERT OR UPDATE OR DELETE ON {quoted} "
-                f"FOR EACH ROW EXECUTE FUNCTION audit_capture({arguments})"
-            )
+            for name in ALL_TRIGGER_NAMES:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {quoted}")
+            if statement_function is None:
+                cursor.execute(
+                    f"CREATE TRIGGER {ROW_TRIGGER_NAME} AFTER INSERT OR UPDATE OR DELETE ON {quoted} "
+                    f"FOR EACH ROW EXECUTE FUNCTION audit_capture({arguments})"
+                )
+                continue
+            for name, event, transition_tables in STATEMENT_TRIGGERS:
+                cursor.execute(
+                    f"CREATE TRIGGER {name} AFTER {event} ON {quoted} REFERENCING {transition_tables} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION audit_capture_statement({arguments})"
+                )
     return tables
 
 

@@ -347,6 +347,10 @@ def test_triggers_with_old_arguments_and_the_old_function_keep_working_during_a_
 def donor_table_trigger():
     """Helpers that put the donor table's trigger and the trigger function back as before 0003."""
     migration = importlib.import_module("fundmgr.audit.migrations.0003_audit_event_unit")
+    # Going back before 0003 passes through the reverse of 0005 first: the row triggers, which
+    # these helpers replace, back on every table (rolled back with the test's transaction).
+    with connection.cursor() as cursor:
+        importlib.import_module("fundmgr.audit.migrations.0005_postgresql_audit_statement_triggers").to_row_triggers(cursor)
 
     def old_arguments():
         with connection.cursor() as cursor:
