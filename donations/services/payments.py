@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from campaigns.models import Campaign
 from donations import selectors
 from donations.models import Donor, Payment, Pledge
 from fundmgr.audit.models import AuditEvent
@@ -336,9 +337,22 @@ class PledgePaymentBatch:
         self.unit, self.recorded_by = unit, recorded_by
         self.pledges = {
             pledge.pk: pledge
-            for pledge in Pledge.objects.select_for_update(of=("self",))
-            .select_related("fund__unit", "campaign__unit", "donor__unit").filter(pk__in=pledge_ids).order_by("pk")
+            for pledge in Pledge.objects.select_for_update(of=("self",)).select_related("donor")
+            .filter(pk__in=pledge_ids).order_by("pk")
         }
+        # Funds, campaigns and units once each (not a copy of each per pledge through select_related).
+        pledges = self.pledges.values()
+        funds = Fund.objects.in_bulk({pledge.fund_id for pledge in pledges})
+        campaigns = Campaign.objects.in_bulk({pledge.campaign_id for pledge in pledges})
+        units = OrgUnit.objects.in_bulk(
+            {item.unit_id for item in [*funds.values(), *campaigns.values()]}
+            | {pledge.donor.unit_id for pledge in pledges}
+        )
+        for item in [*funds.values(), *campaigns.values()]:
+            item.unit = units[item.unit_id]
+        for pledge in pledges:
+            pledge.fund, pledge.campaign = funds[pledge.fund_id], campaigns[pledge.campaign_id]
+            pledge.donor.unit = units[pledge.donor.unit_id]
         # Read under the pledges' locks, as payment_record reads its pledge's sum.
         self.paid = dict(
             selectors.pledge_paid_amounts(Pledge.objects.filter(pk__in=pledge_ids)).values_list("pk", "paid_amount")
