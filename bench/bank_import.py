@@ -14,6 +14,8 @@ Measured in the same run:
 - `statement_import`: read, key, store, match, and record each matched line as a payment with
   its journal entry (hash chain) and its receipt, in chunks of one transaction each;
 - the same file imported again (every line already known: nothing is written).
+It also prints the import's CPU: this process's (Python) and, on PostgreSQL on the same machine,
+its backend's (`/proc/<pid>/stat`), which a loaded machine's wall clock does not show apart.
 Work that runs after commit (receipt PDFs and e-mails, pledge e-mails) is queued, as the
 Celery worker does it in production; the script counts those jobs and does not run them.
 Prints times, lines per second and the ratios. Not part of the test suite.
@@ -31,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchdb import backend_cpu  # noqa: E402  (bench/, the script's own folder)
 
 
 def main() -> None:
@@ -84,9 +88,11 @@ def main() -> None:
     BankStatementLine.objects.filter(bank_reference__startswith="BASE-").delete()
 
     queued.clear()
+    backend_before, python_before = backend_cpu(connection), time.process_time()
     import_started = time.perf_counter()
     result = statement_import(unit=campaign.unit, campaign=campaign, file_name="bench.csv", content=content)
     import_seconds = time.perf_counter() - import_started
+    python_seconds, backend_after = time.process_time() - python_before, backend_cpu(connection)
     jobs = len(queued)
 
     again_started = time.perf_counter()
@@ -99,6 +105,8 @@ def main() -> None:
     print(f"baseline: csv.reader + bulk_create of {stored:,} lines: {baseline_seconds:7.2f} s {lines / baseline_seconds:10,.0f} lines/s")
     print(f"statement_import ({result.lines_matched:,} payments):  {import_seconds:7.2f} s {lines / import_seconds:10,.0f} lines/s"
           f"   ({result.lines_matched / import_seconds:,.0f} payments/s; {jobs:,} after-commit jobs queued)")
+    backend = "" if backend_after is None else f", its PostgreSQL backend {backend_after - backend_before:.1f} s"
+    print(f"  CPU of the import: Python {python_seconds:.1f} s{backend}")
     print(f"the same file again (nothing new):    {again_seconds:7.2f} s {lines / again_seconds:10,.0f} lines/s")
     print(f"ratio import / baseline:              {import_seconds / baseline_seconds:7.1f}")
     print(f"ratio re-import / baseline:           {again_seconds / baseline_seconds:7.1f}")

@@ -62,7 +62,7 @@ def rows_update(objects, fields: list[str], *, using: str = "default") -> int:
         return cursor.rowcount
 
 
-def rows_insert(objects, *, using: str = "default") -> list:
+def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "default") -> list:
     """Insert `objects` (new instances of one model) in one statement and set their primary keys, in
     their order: what `bulk_create(objects)` does, in a fraction of its Python.
 
@@ -76,6 +76,8 @@ def rows_insert(objects, *, using: str = "default") -> list:
     keeps the rows' ids in the objects' order (the ledger's chain walks entries by id). Elsewhere
     (SQLite), and for what it does not handle (a pk already set, multi-table inheritance, a
     database default on some rows only), it is `bulk_create`. Plain INSERTs: no upsert, no signal.
+    With `ignore_conflicts`, rows that break a unique constraint are skipped (ON CONFLICT DO
+    NOTHING) and, as with `bulk_create(ignore_conflicts=True)`, no primary key is set.
     """
     objects = list(objects)
     if not objects:
@@ -88,7 +90,7 @@ def rows_insert(objects, *, using: str = "default") -> list:
         connection.vendor != "postgresql" or meta.parents or not pk_field.db_returning
         or any(instance.pk is not None for instance in objects)
     ):
-        return model.objects.using(using).bulk_create(objects)
+        return model.objects.using(using).bulk_create(objects, ignore_conflicts=ignore_conflicts)
     fields = [field for field in meta.concrete_fields if field is not pk_field]
     relations = [field for field in fields if field.is_relation]
     for field in relations:
@@ -114,7 +116,7 @@ def rows_insert(objects, *, using: str = "default") -> list:
             if defaults == len(values):
                 continue  # the column's database default, as bulk_create leaves it
             if defaults:
-                return model.objects.using(using).bulk_create(objects)
+                return model.objects.using(using).bulk_create(objects, ignore_conflicts=ignore_conflicts)
         columns.append(field)
         arrays.append(_column_array(field, values, connection))
     quote = connection.ops.quote_name
@@ -125,10 +127,13 @@ def rows_insert(objects, *, using: str = "default") -> list:
         f"SELECT {', '.join(f'v.{name}' for name in names)} "
         f"FROM unnest({', '.join(f'%s::{field.db_type(connection)}[]' for field in columns)}) "
         f"WITH ORDINALITY AS v({', '.join(names)}, n) ORDER BY v.n "
-        f"RETURNING {table}.{quote(pk_field.column)}"
     )
+    if ignore_conflicts:
+        with connection.cursor() as cursor:
+            cursor.execute(sql + "ON CONFLICT DO NOTHING", arrays)
+        return objects
     with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql + f"RETURNING {table}.{quote(pk_field.column)}", arrays)
         pks = [row[0] for row in cursor.fetchall()]
     for instance, pk in zip(objects, pks, strict=True):
         instance.pk = pk
