@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import re
 from collections import Counter, defaultdict
@@ -310,11 +311,15 @@ def line_keys(rows: list[StatementRow]) -> list[str]:
 # --- matching -------------------------------------------------------------------------------
 
 
+# Cached: an import looks at each line's memo three times (the pledges to lock, the snapshot, the
+# match), and each donor's name once per file.
+@functools.lru_cache(maxsize=4096)
 def _alphanumeric(text: str) -> str:
     """Upper-case letters and digits only, diacritics dropped: how a reference is looked for."""
     return re.sub(r"[^A-Z0-9]", "", name_normalize(text).upper())
 
 
+@functools.lru_cache(maxsize=4096)
 def _words(text: str) -> str:
     """Lower-case words without diacritics or punctuation, space-separated, padded by spaces."""
     return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", name_normalize(text)).split()) + " "

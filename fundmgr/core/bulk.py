@@ -73,7 +73,8 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
         WITH ORDINALITY AS v(a, b, n) ORDER BY v.n RETURNING t.id
 
     the values prepared as `save()` prepares them (`pre_save`, `get_db_prep_save`). The ORDER BY
-    keeps the rows' ids in the objects' order (the ledger's chain walks entries by id). Elsewhere
+    keeps the rows' ids in the objects' order (the ledger's chain walks entries by id); the columns
+    with a database default come back too, as with `bulk_create`. Elsewhere
     (SQLite), and for what it does not handle (a pk already set, multi-table inheritance, a
     database default on some rows only), it is `bulk_create`. Plain INSERTs: no upsert, no signal.
     With `ignore_conflicts`, rows that break a unique constraint are skipped (ON CONFLICT DO
@@ -132,11 +133,14 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
         with connection.cursor() as cursor:
             cursor.execute(sql + "ON CONFLICT DO NOTHING", arrays)
         return objects
+    # The primary key and, as bulk_create reads them back, the columns with a database default.
+    returning = [pk_field, *(field for field in fields if field.db_returning)]
     with connection.cursor() as cursor:
-        cursor.execute(sql + f"RETURNING {table}.{quote(pk_field.column)}", arrays)
-        pks = [row[0] for row in cursor.fetchall()]
-    for instance, pk in zip(objects, pks, strict=True):
-        instance.pk = pk
+        cursor.execute(sql + f"RETURNING {', '.join(f'{table}.{quote(field.column)}' for field in returning)}", arrays)
+        rows = cursor.fetchall()
+    for instance, row in zip(objects, rows, strict=True):
+        for field, value in zip(returning, row, strict=True):
+            setattr(instance, field.attname, value)
         instance._state.adding = False
         instance._state.db = using
     return objects
