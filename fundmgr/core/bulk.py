@@ -21,7 +21,7 @@ import datetime
 import ipaddress
 from decimal import Decimal
 
-from django.db import connections
+from django.db import connections, models
 from django.db.backends.postgresql.psycopg_any import Jsonb
 from django.db.models import NOT_PROVIDED, Field
 from django.db.models.expressions import DatabaseDefault
@@ -146,12 +146,14 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
     return objects
 
 
-# Field types whose `get_db_prep_save` returns a value of this Python type unchanged (PostgreSQL).
+# Django's own field classes (exactly these: a subclass may prepare values its own way) whose
+# `get_db_prep_save` returns a value of this Python type unchanged on PostgreSQL.
 _PLAIN_TYPES = {
-    "CharField": str, "TextField": str, "SlugField": str, "EmailField": str, "BooleanField": bool,
-    "AutoField": int, "BigAutoField": int, "SmallAutoField": int, "IntegerField": int, "BigIntegerField": int,
-    "SmallIntegerField": int, "PositiveIntegerField": int, "PositiveBigIntegerField": int,
-    "PositiveSmallIntegerField": int, "DateField": datetime.date,
+    models.CharField: str, models.TextField: str, models.SlugField: str, models.EmailField: str,
+    models.BooleanField: bool, models.AutoField: int, models.BigAutoField: int, models.SmallAutoField: int,
+    models.IntegerField: int, models.BigIntegerField: int, models.SmallIntegerField: int,
+    models.PositiveIntegerField: int, models.PositiveBigIntegerField: int, models.PositiveSmallIntegerField: int,
+    models.DateField: datetime.date,
 }
 
 
@@ -160,7 +162,10 @@ def _column_array(field, values, connection):
     (`get_db_prep_save`), as the text of a PostgreSQL array when `_array_text` can write it."""
     prepare = field.get_db_prep_save
     # A value already of the column's own Python type is what `get_db_prep_save` returns.
-    plain = _PLAIN_TYPES.get((field.target_field if field.is_relation else field).get_internal_type())
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        plain = _PLAIN_TYPES.get(type(field.target_field))
+    else:
+        plain = _PLAIN_TYPES.get(type(field))
     values = [value if value is None or type(value) is plain else prepare(value, connection) for value in values]
     text = _array_text(values)
     return values if text is None else text
