@@ -14,6 +14,8 @@ Measured in the same run:
 - `statement_import`: read, key, store, match, and record each matched line as a payment with
   its journal entry (hash chain) and its receipt, in chunks of one transaction each;
 - the same file imported again (every line already known: nothing is written).
+It also prints the import's CPU: this process's (Python) and, on PostgreSQL on the same machine,
+its backend's (`/proc/<pid>/stat`), which a loaded machine's wall clock does not show apart.
 Work that runs after commit (receipt PDFs and e-mails, pledge e-mails) is queued, as the
 Celery worker does it in production; the script counts those jobs and does not run them.
 Prints times, lines per second and the ratios. Not part of the test suite.
@@ -31,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchdb import backend_cpu  # noqa: E402  (bench/, the script's own folder)
 
 
 def main() -> None:
@@ -126,8 +130,6 @@ class BackendUsage:
         self.connection = connection
         with connection.cursor() as cursor:
             cursor.execute("SET track_functions = 'pl'")
-            cursor.execute("SELECT pg_backend_pid()")
-            (self.pid,) = cursor.fetchone()
         self.functions = self._functions()
         self.cpu = self._cpu()
 
@@ -144,12 +146,7 @@ class BackendUsage:
         return lines
 
     def _cpu(self):
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        # utime and stime are fields 14 and 15 of the line, in clock ticks.
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return backend_cpu(self.connection)
 
     def _functions(self) -> dict[str, tuple[int, float, float]]:
         with self.connection.cursor() as cursor:

@@ -2,6 +2,7 @@
 
 import os
 import time
+from pathlib import Path
 
 
 def django_on_bench_database(default_url: str, *, keep: bool = False) -> bool:
@@ -31,3 +32,18 @@ def timed(function) -> float:
     started = time.perf_counter()
     function()
     return time.perf_counter() - started
+
+
+def backend_cpu(connection) -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend (same machine), else None
+    (another vendor, or a server elsewhere). In clock ticks of 10 ms."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

@@ -19,7 +19,6 @@ same machine; in clock ticks of 10 ms, so a bare insert's figure is rough).
 import argparse
 import datetime
 import multiprocessing
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,22 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchdb import django_on_bench_database  # noqa: E402  (bench/, the script's own folder)
+from benchdb import backend_cpu, django_on_bench_database  # noqa: E402  (bench/, the script's own folder)
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/fundmgr_bench_campaign"
 SLUG = "tet-khuyen-hoc-bench"
-
-
-def _backend_cpu(connection) -> float | None:
-    """CPU seconds used so far by this connection's PostgreSQL backend (same machine), else None."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _writer(kind, pledge_ids, start, results):
@@ -67,13 +54,13 @@ def _writer(kind, pledge_ids, start, results):
             )
 
     write(0, pledges[0])  # warm-up, not measured: the process's first queries compile and cache
-    backend_before = _backend_cpu(connection)
+    backend_before = backend_cpu(connection)
     start.wait()
     started, cpu_started = time.perf_counter(), time.process_time()
     for index, pledge in enumerate(pledges[1:], 1):
         write(index, pledge)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    backend_after = _backend_cpu(connection)
+    backend_after = backend_cpu(connection)
     backend = None if backend_before is None or backend_after is None else backend_after - backend_before
     results.put((elapsed, cpu, backend))
     connection.close()

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import re
 from collections import Counter, defaultdict
@@ -57,7 +58,7 @@ from django.utils.translation import gettext as _
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
 from fundmgr.core import outbox
-from fundmgr.core.bulk import rows_update
+from fundmgr.core.bulk import rows_insert, rows_update
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import AmountError, parse_vnd
 from fundmgr.core.tabular import TableRow, columns_find, table_read
@@ -310,11 +311,15 @@ def line_keys(rows: list[StatementRow]) -> list[str]:
 # --- matching -------------------------------------------------------------------------------
 
 
+# Cached: an import looks at each line's memo three times (the pledges to lock, the snapshot, the
+# match), and each donor's name once per file.
+@functools.lru_cache(maxsize=4096)
 def _alphanumeric(text: str) -> str:
     """Upper-case letters and digits only, diacritics dropped: how a reference is looked for."""
     return re.sub(r"[^A-Z0-9]", "", name_normalize(text).upper())
 
 
+@functools.lru_cache(maxsize=4096)
 def _words(text: str) -> str:
     """Lower-case words without diacritics or punctuation, space-separated, padded by spaces."""
     return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", name_normalize(text)).split()) + " "
@@ -646,7 +651,7 @@ def _import_chunk(statement, pairs, index: PledgeIndex, *, by) -> None:
         )
     # ignore_conflicts: a concurrent import of the same file may have stored a line a moment ago;
     # the re-read below takes only the lines this import owns.
-    BankStatementLine.objects.bulk_create(new_lines, ignore_conflicts=True, batch_size=500)
+    rows_insert(new_lines, ignore_conflicts=True)
     lines = BankStatementLine.objects.filter(statement=statement, bank_reference__in=list(seen)).order_by("line_number")
     lines = list(lines)
     snapshot = index.paid_snapshot({pk for line in lines for pk in index.may_match(line)})

@@ -58,6 +58,7 @@ from fundmgr.audit.services import (
     audit_save,
 )
 from fundmgr.core import outbox
+from fundmgr.core.bulk import rows_insert
 from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.numbering import counter_lock, number_take, numbers_next
 from fundmgr.core.outbox import STALE_AFTER, JobStatus, enqueue
@@ -230,12 +231,12 @@ def receipts_issue_fresh(*, payments: list[Payment], issued_by=None) -> list[Rec
         _receipt_build(payment, sequence=sequences[id(payment)], issued_by=issued_by, accounts_used=_accounts(payment))
         for payment in payments
     ]
-    Receipt.objects.bulk_create(receipts)
-    ReceiptDelivery.objects.bulk_create([
+    rows_insert(receipts)
+    deliveries = rows_insert([
         ReceiptDelivery(receipt=receipt, channel=channel) for receipt in receipts for channel in ISSUE_CHANNELS
     ])
     audit_save([audit_create_unsaved(receipt, RECEIPT_AUDIT_FIELDS, actor=issued_by) for receipt in receipts])
-    jobs = [ReceiptDelivery(channel=ReceiptDelivery.Channel.PDF, receipt_id=receipt.pk) for receipt in receipts]
+    jobs = [delivery for delivery in deliveries if delivery.channel == ReceiptDelivery.Channel.PDF]
     # `outbox.enqueue_jobs` is looked up when the callback runs, so a test may replace it.
     transaction.on_commit(lambda: outbox.enqueue_jobs(jobs))
     return receipts

@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from campaigns.models import Campaign
 from donations import selectors
 from donations.models import Donor, Payment, Pledge
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_create_unsaved, audit_fields, audit_save
-from fundmgr.core.bulk import rows_update
+from fundmgr.core.bulk import rows_insert, rows_update
 from fundmgr.core.dates import document_date_errors
 from fundmgr.core.money import format_vnd
 from fundmgr.idempotency.services import idempotent_create, key_clean, scope_of
@@ -211,11 +212,14 @@ def _payment_record(
             .get(pk=pledge.pk)
         )
     target_fund = pledge.fund if pledge is not None else fund
-    access_units(
-        recorded_by,
-        [unit, donor.unit, getattr(target_fund, "unit", None), pledge.campaign.unit if pledge is not None else None],
-        action=Action.ADD, domain=Domain.MONEY,
-    )
+
+    def units():
+        # Read as they are checked: the system (no actor) is not checked, and the donor's unit
+        # is not read for it.
+        yield from (unit, donor.unit, getattr(target_fund, "unit", None))
+        yield pledge.campaign.unit if pledge is not None else None
+
+    access_units(recorded_by, units(), action=Action.ADD, domain=Domain.MONEY)
     # Read under the pledge's lock: the payments of one pledge are serialised.
     paid_before = selectors.pledge_paid(pledge) if pledge is not None else 0
     errors = _payment_errors(
@@ -333,9 +337,22 @@ class PledgePaymentBatch:
         self.unit, self.recorded_by = unit, recorded_by
         self.pledges = {
             pledge.pk: pledge
-            for pledge in Pledge.objects.select_for_update(of=("self",))
-            .select_related("fund__unit", "campaign__unit", "donor__unit").filter(pk__in=pledge_ids).order_by("pk")
+            for pledge in Pledge.objects.select_for_update(of=("self",)).select_related("donor")
+            .filter(pk__in=pledge_ids).order_by("pk")
         }
+        # Funds, campaigns and units once each (not a copy of each per pledge through select_related).
+        pledges = self.pledges.values()
+        funds = Fund.objects.in_bulk({pledge.fund_id for pledge in pledges})
+        campaigns = Campaign.objects.in_bulk({pledge.campaign_id for pledge in pledges})
+        units = OrgUnit.objects.in_bulk(
+            {item.unit_id for item in [*funds.values(), *campaigns.values()]}
+            | {pledge.donor.unit_id for pledge in pledges}
+        )
+        for item in [*funds.values(), *campaigns.values()]:
+            item.unit = units[item.unit_id]
+        for pledge in pledges:
+            pledge.fund, pledge.campaign = funds[pledge.fund_id], campaigns[pledge.campaign_id]
+            pledge.donor.unit = units[pledge.donor.unit_id]
         # Read under the pledges' locks, as payment_record reads its pledge's sum.
         self.paid = dict(
             selectors.pledge_paid_amounts(Pledge.objects.filter(pk__in=pledge_ids)).values_list("pk", "paid_amount")
@@ -401,7 +418,7 @@ class PledgePaymentBatch:
 def _payments_write(accepted: list[tuple[Payment, Pledge, int]], transitions, *, recorded_by) -> None:
     """The writes of `PledgePaymentBatch.write`, in `_payment_record`'s order."""
     payments = [payment for payment, _pledge, _paid in accepted]
-    Payment.objects.bulk_create(payments)
+    rows_insert(payments)
     audits = []
     for step in transitions:
         # One UPDATE per step, so that each pledge's row goes through the statuses it would go

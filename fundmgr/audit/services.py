@@ -30,6 +30,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from fundmgr.core.bulk import rows_insert
 from fundmgr.orgs.models import OrgUnit
 
 from . import context
@@ -82,7 +83,7 @@ def audit_create_unsaved(instance: models.Model, names, *, actor=None, extra: di
 
 def audit_save(events: list[AuditEvent]) -> None:
     """Write the rows of `audit_create_unsaved`, in their order, in one INSERT."""
-    AuditEvent.objects.bulk_create(events)
+    rows_insert(events)
 
 
 def audit_change(

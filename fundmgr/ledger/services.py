@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_save
+from fundmgr.core.bulk import rows_insert
 from fundmgr.core.page_version import public_pages_changed
 from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.orgs.access import access_units
@@ -482,9 +483,9 @@ def entries_post(*, postings: Sequence[Posting], created_by=None, savepoint: boo
             )
             entries.append(entry)
             previous_hash = entry.hash
-        JournalEntry.objects.bulk_create(entries)
+        rows_insert(entries)
         rows = [_entry_lines(entry, lines, account_by_code) for entry, (_p, _m, lines, *_r) in zip(entries, checked, strict=True)]
-        JournalLine.objects.bulk_create([row for entry_rows in rows for row in entry_rows])
+        rows_insert([row for entry_rows in rows for row in entry_rows])
         for entry, entry_rows in zip(entries, rows, strict=True):
             entry.posted_lines = entry_rows
         head.last_entry_id = entries[-1].pk
