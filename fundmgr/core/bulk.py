@@ -11,14 +11,17 @@ much Python as the rows' INSERT, and the database evaluates the CASE per row. On
 
 with one parameter per column (not per row and column, which psycopg would split and quote one by
 one), an array of the values prepared by the field as `save()` would prepare them
-(`get_db_prep_save`), cast to the field's column type. Row triggers fire once per row, as
-for any UPDATE. Elsewhere (SQLite) it is `bulk_update`. The caller's objects must be saved rows.
+(`get_db_prep_save`), cast to an array of the column's type without its length (the
+assignment checks that, `_array_type`). Triggers fire as for any UPDATE (the audit trigger once
+for the statement, with every row). Elsewhere (SQLite) it is `bulk_update`. The caller's objects
+must be saved rows.
 """
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
+import re
 from decimal import Decimal
 
 from django.db import connections, models
@@ -54,7 +57,7 @@ def rows_update(objects, fields: list[str], *, using: str = "default") -> int:
     assignments = ", ".join(f"{quote(field.column)} = v.{name}" for field, name in zip(model_fields, names[1:], strict=True))
     sql = (
         f"UPDATE {table} SET {assignments} "  # nosec B608: names from the model
-        f"FROM unnest({', '.join(f'%s::{column.db_type(connection)}[]' for column in columns)}) "
+        f"FROM unnest({', '.join(f'%s::{_array_type(column, connection)}' for column in columns)}) "
         f"AS v({', '.join(names)}) WHERE {table}.{quote(pk_field.column)} = v.pk"
     )
     with connection.cursor() as cursor:
@@ -126,7 +129,7 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
     sql = (
         f"INSERT INTO {table} ({', '.join(quote(field.column) for field in columns)}) "  # nosec B608: names from the model
         f"SELECT {', '.join(f'v.{name}' for name in names)} "
-        f"FROM unnest({', '.join(f'%s::{field.db_type(connection)}[]' for field in columns)}) "
+        f"FROM unnest({', '.join(f'%s::{_array_type(field, connection)}' for field in columns)}) "
         f"WITH ORDINALITY AS v({', '.join(names)}, n) ORDER BY v.n "
     )
     if ignore_conflicts:
@@ -155,6 +158,15 @@ _PLAIN_TYPES = {
     models.PositiveIntegerField: int, models.PositiveBigIntegerField: int, models.PositiveSmallIntegerField: int,
     models.DateField: datetime.date,
 }
+
+
+def _array_type(field, connection) -> str:
+    """The array type a column's parameter is cast to: the column's type without a length.
+
+    An explicit cast to `varchar(n)` cuts a longer value to n characters without a word, where the
+    INSERT's or UPDATE's own assignment to the column refuses it ("value too long"), as `save()`
+    and `bulk_create` do: the length is left for that assignment to check."""
+    return re.sub(r"^(character varying|varchar)\(\d+\)$", r"\1", field.db_type(connection)) + "[]"
 
 
 def _column_array(field, values, connection):

@@ -62,3 +62,22 @@ def test_rows_update_writes_each_row_its_own_values():
     assert dict(Account.objects.filter(pk__in=[account.pk for account in accounts]).values_list("code", "name")) == {
         account.code: text for account, text in zip(accounts, TRICKY, strict=True)
     }
+
+
+@pytest.mark.django_db
+def test_a_value_longer_than_its_column_is_refused_not_cut():
+    """As `save()` and `bulk_create` refuse it (PostgreSQL's "value too long"): an array cast to
+    `varchar(n)[]` would cut it to n characters without a word. (SQLite does not check lengths.)"""
+    from django.db import DataError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stores a text of any length in a varchar column")
+    too_long = "x" * 65  # AuditEvent.request_id is varchar(64)
+    event = AuditEvent(action=AuditEvent.Action.CREATE, model_label="tests.thing", object_id="1", request_id=too_long)
+    with pytest.raises(DataError), transaction.atomic():
+        rows_insert([event])
+    account = rows_insert([Account(code="T990", name="x", kind=Account.Kind.ASSET, normal_side=Account.Side.DEBIT)])[0]
+    account.name = "y" * 201
+    with pytest.raises(DataError), transaction.atomic():
+        rows_update([account], ["name"])
+    assert Account.objects.get(pk=account.pk).name == "x"
