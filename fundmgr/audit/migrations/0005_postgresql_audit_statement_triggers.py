@@ -33,6 +33,8 @@ function does not exist). The reverse converts them back, drops the function and
 On SQLite this migration does nothing.
 """
 
+from importlib import import_module
+
 from django.db import migrations
 
 # `audit_mask` with the same results as migration 0002's, written as one expression: a SQL
@@ -58,26 +60,10 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 """
 
-# The function as migration 0002 installed it (a frozen copy, for the reverse).
-MASK_0002 = r"""
-CREATE OR REPLACE FUNCTION audit_mask(value text, kind text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE
-        WHEN value IS NULL OR value = '' THEN value
-        WHEN kind = 'phone' THEN
-            CASE WHEN char_length(value) >= 7 THEN left(value, 3) || '*****' || right(value, 3) ELSE '*****' END
-        WHEN kind = 'email' THEN
-            CASE WHEN position('@' IN value) > 1
-                 THEN left(value, 1) || '***@' || substr(value, position('@' IN value) + 1)
-                 ELSE '***' END
-        WHEN kind = 'name' THEN coalesce(
-            (SELECT string_agg(left(word, 1) || '.', '' ORDER BY position)
-               FROM regexp_split_to_table(btrim(value), '\s+') WITH ORDINALITY AS words(word, position)
-              WHERE word <> ''), '')
-        ELSE '***'
-    END
-$$;
-"""
+# The function as migration 0002 installed it, for the reverse: the first statement of 0002's own
+# text (its other functions stay as they are).
+_INSTALL_0002 = import_module("fundmgr.audit.migrations.0002_postgresql_audit_triggers").INSTALL
+MASK_0002 = _INSTALL_0002[: _INSTALL_0002.index("CREATE OR REPLACE FUNCTION audit_mask_row")]
 
 INSTALL = r"""
 CREATE OR REPLACE FUNCTION audit_capture_statement() RETURNS trigger LANGUAGE plpgsql AS $$
