@@ -26,9 +26,10 @@ of the same record name the same unit:
       unit_column:pledge_id
       unit_query:SELECT t2."unit_id" FROM "donations_pledge" t1
                  JOIN "campaigns_campaign" t2 ON t2."id" = t1."campaign_id" WHERE t1."id" = $1::bigint
-  The statement function joins it (LATERAL) with the row's value in place of `$1`, the row
-  function ran it with `EXECUTE ... USING` that value; either way the statement text comes from
-  our models, never from a row;
+  The statement function runs it by one `EXECUTE` per batch of rows, each row's value (read
+  from the row's JSON) in place of `$1` and the rows passed as bound arrays; the row function ran
+  it with `EXECUTE ... USING` that value; either way the statement text comes from our models,
+  never from a row;
 - a table with neither (or without a model): no unit arguments, system-wide rows.
 """
 
