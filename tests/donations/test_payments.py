@@ -216,7 +216,7 @@ def test_paid_amounts_are_zero_without_payments(pledge):
 
 def test_a_payment_with_its_receipt_costs_a_fixed_number_of_queries(pledge, treasurer, django_assert_num_queries):
     pay(pledge, 1_000_000, recorded_by=treasurer)  # the counter of the unit and year exists from here on
-    # 23 queries when the pledge's status stays as it is (partially paid):
+    # 22 queries when the pledge's status stays as it is (partially paid):
     #   payment_record: SAVEPOINT, the pledge FOR UPDATE (with its fund, campaign and their units),
     #     the bank reference recorded before?, SUM of the payments not voided (overpayment and status),
     #     INSERT payment;
@@ -227,13 +227,13 @@ def test_a_payment_with_its_receipt_costs_a_fixed_number_of_queries(pledge, trea
     #     an earlier receipt of this new payment): UPDATE the counter ... RETURNING the number,
     #     INSERT receipt, INSERT its two deliveries, INSERT its audit row;
     #   RELEASE of payment_record's savepoint.
-    # Plus 5 for the campaign page's running totals (before the entry: the chain head and the
-    # receipt counter are the last locks): the donor's rows FOR UPDATE, the donor's public
-    # amounts, the donor's listed money, UPDATE the donor's row, the counter row's upsert.
-    with django_assert_num_queries(23):
+    # Plus 4 for the campaign page's running totals (before the entry: the chain head and the
+    # receipt counter are the last locks): the donor's rows FOR UPDATE, whether the pledge has a
+    # removal request (it is listed), UPDATE the donor's row by the payment, the counter row's upsert.
+    with django_assert_num_queries(22):
         pay(pledge, 2_000_000, recorded_by=treasurer)
-    # 25 when it changes: UPDATE pledge status and its audit row.
-    with django_assert_num_queries(25):
+    # 24 when it changes: UPDATE pledge status and its audit row.
+    with django_assert_num_queries(24):
         pay(pledge, 7_000_000, recorded_by=treasurer)
     pledge.refresh_from_db()
     assert pledge.status == Pledge.Status.FULFILLED

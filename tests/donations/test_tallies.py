@@ -14,12 +14,14 @@ import random
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from donations import progress, services
 from donations.models import CampaignDonorTally, CampaignTally, Donor, Pledge
 from donations.selectors import pledge_paid
 from donations.services.tallies import tallies_rebuild
+from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import format_vnd
 from receipts.models import Receipt
 
@@ -180,3 +182,81 @@ def test_a_form_pledge_counts_nothing_until_money_arrives_or_a_treasurer_confirm
     services.pledge_confirm(pledge=pledge, by=treasurer)
     assert progress.campaign_progress(campaign).pledged == 900_000_000_000
     assert progress.campaign_figures(campaign) == progress.campaign_figures(campaign, recount=True)
+
+
+def _donor_rows():
+    return sorted(CampaignDonorTally.objects.values_list(
+        "campaign_id", "donor_id", "anonymous", "public_pledged", "honor_total", "first_payment"))
+
+
+class _Undo(Exception):
+    pass
+
+
+def _donor_rows_recounted():
+    """The donors' rows a rebuild from the records writes (only rows with a figure), rolled back."""
+    try:
+        with transaction.atomic():
+            tallies_rebuild()
+            rows = _donor_rows()
+            raise _Undo
+    except _Undo:
+        return rows
+
+
+def test_a_new_payment_moves_its_donors_rows_as_a_recount_would(campaign, treasurer):
+    """`payment_record` adds the payment to the donor's rows instead of summing the donor's
+    pledges and payments again; after each kind of pledge the rows equal the recount's."""
+    def pledge(name, **options):
+        made, _ = services.pledge_create(
+            campaign=campaign, donor_name=name, donor_kind="individual", email=f"{name_normalize(name).replace(' ', '.')}@example.vn",
+            amount=2_000_000, channel=options.pop("channel", Pledge.Channel.ADMIN), created_by=treasurer, **options,
+        )
+        return made
+
+    listed = pledge("Nguyễn Văn An", list_on_honor_roll=True)
+    hidden = pledge("Trần Thị Bình", list_on_honor_roll=False)
+    anonymous = pledge("Lê Hoàng Cường", list_on_honor_roll=True, anonymous=True)
+    removed = pledge("Phạm Thu Dung", list_on_honor_roll=True)
+    services.honor_roll_removal_request(pledge=removed)
+    unconfirmed = pledge("Công ty Sông Mã", list_on_honor_roll=True, channel=Pledge.Channel.FORM)
+    for paid in [listed, hidden, anonymous, removed, unconfirmed, listed, unconfirmed]:
+        paid.refresh_from_db()
+        services.payment_record(
+            donor=paid.donor, pledge=paid, amount=700_000, method="cash", unit=campaign.unit,
+            received_on=timezone.localdate(), recorded_by=treasurer,
+        )
+        assert [row for row in _donor_rows() if row[3] or row[4] or row[5]] == _donor_rows_recounted()
+        assert progress.campaign_figures(campaign) == progress.campaign_figures(campaign, recount=True)
+    assert len({row[1] for row in _donor_rows()}) == 5
+    # After a rebuild the donors have only the rows with figures: the next payment recounts.
+    tallies_rebuild()
+    listed.refresh_from_db()
+    services.payment_record(
+        donor=listed.donor, pledge=listed, amount=100_000, method="cash", unit=campaign.unit,
+        received_on=timezone.localdate(), recorded_by=treasurer,
+    )
+    assert progress.campaign_figures(campaign) == progress.campaign_figures(campaign, recount=True)
+    assert progress.tally_mismatches() == []
+
+
+def test_the_first_listed_payment_is_the_smallest_id_whatever_order_the_locks_came_in(campaign, treasurer):
+    # Ids are drawn before the donor's rows are locked: a payment may reach the rows after one
+    # with a larger id (two treasurers at once). The honor roll's order uses the smallest.
+    from donations.models import Payment
+    from donations.services.tallies import tally_payment_added
+
+    made, _ = services.pledge_create(
+        campaign=campaign, donor_name="Nguyễn Văn An", donor_kind="individual", email="an@example.vn",
+        amount=2_000_000, list_on_honor_roll=True, channel=Pledge.Channel.ADMIN, created_by=treasurer,
+    )
+    later = services.payment_record(
+        donor=made.donor, pledge=made, amount=500_000, method="cash", unit=campaign.unit,
+        received_on=timezone.localdate(), recorded_by=treasurer,
+    )
+    row = CampaignDonorTally.objects.get(donor=made.donor, anonymous=False)
+    assert (row.honor_total, row.first_payment) == (500_000, later.pk)
+    earlier = Payment(pk=later.pk - 1, amount=300_000, received_on=timezone.localdate())
+    tally_payment_added(payment=earlier, pledge=made, paid_before=500_000)
+    row.refresh_from_db()
+    assert (row.honor_total, row.first_payment) == (800_000, later.pk - 1)
