@@ -17,7 +17,14 @@ from campaigns.models import Campaign
 from donations import selectors
 from donations.models import Donor, Payment, Pledge
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.services import audit_change, audit_create, audit_create_unsaved, audit_fields, audit_save
+from fundmgr.audit.services import (
+    audit_change,
+    audit_create,
+    audit_create_unsaved,
+    audit_fields,
+    audit_rows_together,
+    audit_save,
+)
 from fundmgr.core.bulk import rows_insert, rows_update
 from fundmgr.core.dates import document_date_errors
 from fundmgr.core.money import format_vnd
@@ -199,7 +206,14 @@ def payment_record(
     return payment
 
 
-def _payment_record(
+def _payment_record(**request) -> Payment:
+    # Its audit rows (the pledge's status, the entry, the payment, the receipt) in one INSERT: the
+    # block rolls back as a whole (no savepoint inside it is rolled back on its own).
+    with audit_rows_together():
+        return _payment_write(**request)
+
+
+def _payment_write(
     *, donor, amount, method, received_on, unit, fund, pledge, bank_reference, in_kind_description,
     overpayment_reason, recorded_by,
 ) -> Payment:

@@ -26,6 +26,8 @@ else none (a system-wide row).
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -82,8 +84,13 @@ def audit_create_unsaved(instance: models.Model, names, *, actor=None, extra: di
 
 
 def audit_save(events: list[AuditEvent]) -> None:
-    """Write the rows of `audit_create_unsaved`, in their order, in one INSERT."""
-    rows_insert(events)
+    """Write the rows of `audit_create_unsaved`, in their order, in one INSERT (inside an
+    `audit_rows_together` block, with the block's rows at its end)."""
+    pending = _rows_pending.get()
+    if pending is None:
+        rows_insert(events)
+    else:
+        pending.extend(events)
 
 
 def audit_change(
@@ -150,8 +157,41 @@ def audit_record(
         unit_id=unit_id,
     )
     if save:
-        event.save()
+        pending = _rows_pending.get()
+        if pending is None:
+            event.save()
+        else:
+            pending.append(event)
     return event
+
+
+# The service rows of an `audit_rows_together` block, written at its end; None outside one.
+_rows_pending: ContextVar[list[AuditEvent] | None] = ContextVar("audit_rows_pending", default=None)
+
+
+@contextmanager
+def audit_rows_together():
+    """The service rows that `audit_record` writes inside the block (whichever service writes them),
+    written at its end in their order, in one INSERT, instead of one INSERT each.
+
+    For a use case that runs in one transaction and writes several rows (`payment_record`: the
+    pledge's status, the journal entry, the payment, the receipt). Use it inside the transaction,
+    around code that rolls back as a whole: when the block raises, its rows are dropped with the
+    rest of the transaction; a savepoint rolled back inside it while the block goes on would keep
+    rows of writes undone, so do not wrap such code. The rows exist (with ids) only after the
+    block. Nested blocks write with the outermost one.
+    """
+    if _rows_pending.get() is not None:
+        yield
+        return
+    pending: list[AuditEvent] = []
+    token = _rows_pending.set(pending)
+    try:
+        yield
+    finally:
+        _rows_pending.reset(token)
+    if pending:
+        rows_insert(pending)
 
 
 def audit_record_many(*, action: str, instances, after: dict | None = None, actor=None) -> int:

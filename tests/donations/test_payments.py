@@ -11,6 +11,7 @@ from django.utils import timezone
 from donations import selectors
 from donations.models import Payment, Pledge
 from donations.services import payment_record, pledge_cancel, pledge_create, pledge_write_off
+from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger.models import JournalEntry, JournalLine
 
 pytestmark = pytest.mark.django_db
@@ -214,26 +215,39 @@ def test_paid_amounts_are_zero_without_payments(pledge):
     assert (row.paid_amount, row.outstanding_amount, row.overpaid_amount) == (0, 10_000_000, 0)
 
 
+def _service_rows_last(count: int) -> list[tuple[str, str]]:
+    rows = AuditEvent.objects.filter(source=AuditEvent.Source.SERVICE).order_by("-pk")
+    return list(rows.values_list("model_label", "action")[:count])
+
+
 def test_a_payment_with_its_receipt_costs_a_fixed_number_of_queries(pledge, treasurer, django_assert_num_queries):
     pay(pledge, 1_000_000, recorded_by=treasurer)  # the counter of the unit and year exists from here on
-    # 22 queries when the pledge's status stays as it is (partially paid):
+    # 20 queries when the pledge's status stays as it is (partially paid):
     #   payment_record: SAVEPOINT, the pledge FOR UPDATE (with its fund, campaign and their units),
     #     the bank reference recorded before?, SUM of the payments not voided (overpayment and status),
     #     INSERT payment;
     #   entry_post (no savepoint of its own: payment_record's block rolls back as a whole): accounts,
-    #     chain head FOR UPDATE, INSERT entry, INSERT lines, UPDATE chain head, INSERT audit row;
-    #   UPDATE payment's entry, INSERT the payment's audit row;
+    #     chain head FOR UPDATE, INSERT entry, INSERT lines, UPDATE chain head;
+    #   UPDATE payment's entry;
     #   receipt_issue (no savepoint either; the entry's accounts from the posted lines, no look-up of
     #     an earlier receipt of this new payment): UPDATE the counter ... RETURNING the number,
-    #     INSERT receipt, INSERT its two deliveries, INSERT its audit row;
+    #     INSERT receipt, INSERT its two deliveries;
+    #   the audit rows of the entry, the payment and the receipt, in one INSERT (`audit_rows_together`);
     #   RELEASE of payment_record's savepoint.
     # Plus 4 for the campaign page's running totals (before the entry: the chain head and the
     # receipt counter are the last locks): the donor's rows FOR UPDATE, whether the pledge has a
     # removal request (it is listed), UPDATE the donor's row by the payment, the counter row's upsert.
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(20):
         pay(pledge, 2_000_000, recorded_by=treasurer)
-    # 24 when it changes: UPDATE pledge status and its audit row.
-    with django_assert_num_queries(24):
+    assert _service_rows_last(3) == [
+        ("receipts.receipt", "create"), ("donations.payment", "create"), ("ledger.journalentry", "create"),
+    ]
+    # 21 when it changes: UPDATE pledge status (its audit row goes in the same INSERT).
+    with django_assert_num_queries(21):
         pay(pledge, 7_000_000, recorded_by=treasurer)
+    assert _service_rows_last(4) == [
+        ("receipts.receipt", "create"), ("donations.payment", "create"), ("ledger.journalentry", "create"),
+        ("donations.pledge", "transition"),
+    ]
     pledge.refresh_from_db()
     assert pledge.status == Pledge.Status.FULFILLED

@@ -104,6 +104,32 @@ def test_audit_record_refuses_unknown_actions_and_missing_targets():
     assert not AuditEvent.objects.exists()
 
 
+def test_rows_written_together_come_at_the_end_of_the_block_in_their_order_or_not_at_all(donor, django_assert_num_queries):
+    from fundmgr.audit.services import audit_create_unsaved, audit_rows_together, audit_save
+
+    before = AuditEvent.objects.count()
+    with transaction.atomic():
+        with django_assert_num_queries(1):  # the three rows, one INSERT at the end
+            with audit_rows_together():
+                audit_record(action=AuditEvent.Action.VIEW, instance=donor)
+                with audit_rows_together():  # nested: written with the outermost block
+                    audit_save([audit_create_unsaved(donor, ["name"])])
+                audit_record(action=AuditEvent.Action.CHANGE, instance=donor, before={"name": "A"}, after={"name": "B"})
+    assert AuditEvent.objects.count() == before + 3
+    rows = list(AuditEvent.objects.filter(source=AuditEvent.Source.SERVICE).order_by("pk").values_list("action", flat=True))
+    assert rows[-3:] == ["view", "create", "change"]
+
+    # A block that raises writes nothing (its transaction rolls back whatever it wrote).
+    count = AuditEvent.objects.count()
+    with pytest.raises(RuntimeError), audit_rows_together():
+        audit_record(action=AuditEvent.Action.VIEW, instance=donor)
+        raise RuntimeError("the use case failed")
+    assert AuditEvent.objects.count() == count
+    # Outside a block, each row is written at once again.
+    audit_record(action=AuditEvent.Action.VIEW, instance=donor)
+    assert AuditEvent.objects.count() == count + 1
+
+
 def test_snapshot_is_json_safe(payment):
     data = snapshot(payment)
     assert data["amount"] == 1_000_000
