@@ -221,10 +221,7 @@ def _payment_write(
         # The row lock serialises payments of one pledge, so each sees the others' amounts. The
         # fund and campaign come along, not locked (`of`): money coming in never overspends a
         # fund, so payments into one fund do not wait for each other (docs/performance.md).
-        pledge = (
-            Pledge.objects.select_for_update(of=("self",)).select_related("fund__unit", "campaign__unit")
-            .get(pk=pledge.pk)
-        )
+        pledge = selectors.pledge_locked_with_funds(pledge.pk)
     target_fund = pledge.fund if pledge is not None else fund
 
     def units():

@@ -12,6 +12,9 @@ commit that follows. It does not lock the fund: money coming in never overspends
   checks the balance), a payment into that fund commits: with a lock timeout, a wait would fail
   it. (The lock is FOR NO KEY UPDATE: a FOR UPDATE would block even the foreign-key check of
   the payment's row.)
+- Eight threads paying the same pledge: its row lock serialises them, so five pay it in full and
+  the rest are refused as overpayments, and the totals (moved by each payment under the donor's
+  row lock) equal a recount.
 """
 
 import threading
@@ -106,3 +109,38 @@ def test_a_payment_does_not_wait_for_a_transaction_holding_the_funds_lock(unit, 
             release.set()
         holder.result(timeout=60)
     assert Payment.objects.get(pk=payment_pk).receipt.sequence == 1
+
+
+def _pay_or_refusal(pledge_pk, treasurer_pk, start, amount):
+    from django.core.exceptions import ValidationError
+
+    try:
+        return _pay(pledge_pk, treasurer_pk, start, amount)
+    except ValidationError as error:
+        return error
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_payments_of_one_pledge_see_each_other_and_keep_the_totals_exact(unit, fund, treasurer):
+    # The pledge's row lock serialises them: each reads what the earlier ones paid (so the one
+    # that would pay more than is left is refused), and each moves the donor's honor roll row
+    # under its lock by its own amount, so the totals equal a recount whatever the order.
+    campaign = campaign_make(unit=unit, fund=fund)
+    pledge = _pledge(campaign, treasurer, 1)  # 10,000,000 pledged, listed on the honor roll
+    start = threading.Barrier(WRITERS)
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        futures = [pool.submit(_pay_or_refusal, pledge.pk, treasurer.pk, start, 2_000_000) for _ in range(WRITERS)]
+        outcomes = [future.result(timeout=120) for future in futures]
+
+    paid = [outcome for outcome in outcomes if isinstance(outcome, int)]
+    refused = [outcome for outcome in outcomes if not isinstance(outcome, int)]
+    assert len(paid) == 5 and len(refused) == WRITERS - 5
+    assert all("overpayment_reason" in error.message_dict for error in refused)
+    pledge.refresh_from_db()
+    assert pledge.status == Pledge.Status.FULFILLED
+    figures = progress.campaign_figures(campaign)
+    assert figures == progress.campaign_figures(campaign, recount=True)
+    assert progress.tally_mismatches() == []
+    assert figures["received"] == 10_000_000
+    assert ledger_verify().ok
