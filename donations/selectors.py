@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -62,26 +61,15 @@ def pledge_locked_with_funds(pk: int) -> Pledge:
     each other), with its fund and campaign and their units; Pledge.DoesNotExist when there is
     none. `select_related` written as SQL (`fundmgr.core.sql_rows`): every payment of a pledge
     asks it first, and the ORM's compilation of the four joins cost more than the lookup."""
-    aliased = ((Pledge, "pledge"), (Fund, "fund"), (OrgUnit, "fund_unit"), (Campaign, "campaign"),
-               (OrgUnit, "campaign_unit"))
-    column, table = sql_rows.column, sql_rows.table
-    lock = f" FOR UPDATE OF {connection.ops.quote_name('pledge')}" if connection.features.has_select_for_update else ""
-    sql = (
-        f"SELECT {sql_rows.columns(aliased)} FROM {table(Pledge, 'pledge')} "
-        f"INNER JOIN {table(Fund, 'fund')} ON {column(Fund, 'fund', 'id')} = {column(Pledge, 'pledge', 'fund')} "
-        f"INNER JOIN {table(OrgUnit, 'fund_unit')} "
-        f"ON {column(OrgUnit, 'fund_unit', 'id')} = {column(Fund, 'fund', 'unit')} "
-        f"INNER JOIN {table(Campaign, 'campaign')} "
-        f"ON {column(Campaign, 'campaign', 'id')} = {column(Pledge, 'pledge', 'campaign')} "
-        f"INNER JOIN {table(OrgUnit, 'campaign_unit')} "
-        f"ON {column(OrgUnit, 'campaign_unit', 'id')} = {column(Campaign, 'campaign', 'unit')} "
-        f"WHERE {column(Pledge, 'pledge', 'id')} = %s{lock}"
+    found = sql_rows.with_parents(
+        (Pledge, "pledge"),
+        [("pledge", "fund", Fund, "fund"), ("fund", "unit", OrgUnit, "fund_unit"),
+         ("pledge", "campaign", Campaign, "campaign"), ("campaign", "unit", OrgUnit, "campaign_unit")],
+        f"{sql_rows.column(Pledge, 'pledge', 'id')} = %s", [pk], lock=True,
     )
-    for pledge, fund, fund_unit, campaign, campaign_unit in sql_rows.instances(sql, [pk], aliased):
-        fund.unit, campaign.unit = fund_unit, campaign_unit
-        pledge.fund, pledge.campaign = fund, campaign
-        return pledge
-    raise Pledge.DoesNotExist(f"no pledge {pk}")
+    if not found:
+        raise Pledge.DoesNotExist(f"no pledge {pk}")
+    return found[0]
 
 
 def pledge_paid_amounts(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pledge]:

@@ -41,17 +41,10 @@ PRINCIPAL_LINES = Q(account__code=accounts.ENDOWMENT_PRINCIPAL)
 def fund_by_code(code: str) -> Fund | None:
     """The fund of `code` with its managing unit, whatever that unit (a write service checks the
     writer's units): `select_related("unit")` written as SQL, since every pledge POST of the API asks it."""
-    aliased = ((Fund, "fund"), (OrgUnit, "unit"))
-    sql = (
-        f"SELECT {sql_rows.columns(aliased)} FROM {sql_rows.table(Fund, 'fund')} "
-        f"INNER JOIN {sql_rows.table(OrgUnit, 'unit')} "
-        f"ON {sql_rows.column(OrgUnit, 'unit', 'id')} = {sql_rows.column(Fund, 'fund', 'unit')} "
-        f"WHERE {sql_rows.column(Fund, 'fund', 'code')} = %s"
+    found = sql_rows.with_parents(
+        (Fund, "fund"), [("fund", "unit", OrgUnit, "unit")], f"{sql_rows.column(Fund, 'fund', 'code')} = %s", [code],
     )
-    for fund, unit in sql_rows.instances(sql, [code], aliased):
-        fund.unit = unit
-        return fund
-    return None
+    return found[0] if found else None
 
 
 # --- restrictions -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The lookups every pledge POST makes, read by SQL written out (`fundmgr/core/sql_rows.py`): each
+"""The lookups every pledge POST (and every payment) makes, read by SQL written out
+(`fundmgr/core/sql_rows.py`): each
 gives the same instances, field for field, as the ORM query it replaced, on SQLite (whose dates,
 times and booleans need the ORM's converters) as on PostgreSQL."""
 
@@ -9,6 +10,9 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_public
+from donations.models import Pledge
+from donations.selectors import pledge_locked_with_funds
+from donations.services import pledge_create
 from fundmgr.api.models import ApiToken
 from fundmgr.api.services import api_token_create, api_token_find
 from fundmgr.ledger.models import Fund
@@ -62,3 +66,23 @@ def test_the_token_is_found_with_its_user(treasurer, django_assert_num_queries):
     assert fields_of(user) == fields_of(expected.user)
     assert isinstance(found.expires_at, datetime.datetime) and timezone.is_aware(found.expires_at)
     assert api_token_find(plain[:-1] + ("A" if plain[-1] != "A" else "B")) is None
+
+
+def test_the_pledge_of_a_payment_is_the_orm_s_with_its_fund_campaign_and_their_units(campaign, treasurer,
+                                                                                     django_assert_num_queries):
+    pledge, _ = pledge_create(
+        campaign=campaign, donor_name="Nguyễn Văn An", donor_kind="individual", email="an@example.vn",
+        amount=2_000_000, channel=Pledge.Channel.ADMIN, created_by=treasurer,
+    )
+    expected = Pledge.objects.select_related("fund__unit", "campaign__unit").get(pk=pledge.pk)
+    with django_assert_num_queries(1):
+        found = pledge_locked_with_funds(pledge.pk)
+        parents = (found.fund, found.fund.unit, found.campaign, found.campaign.unit)  # joined: no further query
+    assert fields_of(found) == fields_of(expected)
+    for parent, expected_parent in zip(
+        parents, (expected.fund, expected.fund.unit, expected.campaign, expected.campaign.unit), strict=True,
+    ):
+        assert fields_of(parent) == fields_of(expected_parent)
+    assert isinstance(found.created_at, datetime.datetime) and isinstance(found.list_on_honor_roll, bool)
+    with pytest.raises(Pledge.DoesNotExist):
+        pledge_locked_with_funds(pledge.pk + 1000)
