@@ -22,9 +22,9 @@ multi-row upsert, `tallies_add`, in key order), so concurrent writers
 never overwrite each other; the per-fund counters are spread over days and `TALLY_SHARDS` shards
 so that concurrent payments into one fund rarely lock the same row. A donor's honor roll rows are
 recomputed from that donor's own pledges and payments under their row lock: cost and contention
-are one donor's, never the campaign's. A single new payment, the common write, moves them by its
-own amounts under the same lock instead (`tally_payments_added`: two queries fewer, and no
-aggregate for the ORM to compile). The rule of what counts stays in `donations/progress.py`
+are one donor's, never the campaign's. New payments, the common write (one by `payment_record`,
+a chunk's by the bank import), move them by their own amounts under the same lock instead
+(`tally_payments_added`: two queries fewer, and no aggregate for the ORM to compile). The rule of what counts stays in `donations/progress.py`
 (`public_pledges`, `publicly_listed`, and for one pledge in memory `public_amount` here and
 `pledges_publicly_listed` there); `donations/tally_check.py` recounts everything the old way
 and compares (`manage.py campaign_tallies --check`), and `--rebuild` starts the tables afresh.
