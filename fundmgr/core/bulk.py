@@ -126,23 +126,13 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
                 return model.objects.using(using).bulk_create(objects, ignore_conflicts=ignore_conflicts)
         columns.append(field)
         arrays.append(_column_array(field, values, connection))
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    names = [f"v{position}" for position in range(len(columns))]
-    sql = (
-        f"INSERT INTO {table} ({', '.join(quote(field.column) for field in columns)}) "  # nosec B608: names from the model
-        f"SELECT {', '.join(f'v.{name}' for name in names)} "
-        f"FROM unnest({', '.join(f'%s::{_array_type(field, connection)}' for field in columns)}) "
-        f"WITH ORDINALITY AS v({', '.join(names)}, n) ORDER BY v.n "
-    )
+    sql, returning_sql, returning = _insert_statement(model, tuple(columns), connection)
     if ignore_conflicts:
         with connection.cursor() as cursor:
             cursor.execute(sql + "ON CONFLICT DO NOTHING", arrays)
         return objects
-    # The primary key and, as bulk_create reads them back, the columns with a database default.
-    returning = [pk_field, *(field for field in fields if field.db_returning)]
     with connection.cursor() as cursor:
-        cursor.execute(sql + f"RETURNING {', '.join(f'{table}.{quote(field.column)}' for field in returning)}", arrays)
+        cursor.execute(sql + returning_sql, arrays)
         rows = cursor.fetchall()
     for instance, row in zip(objects, rows, strict=True):
         for field, value in zip(returning, row, strict=True):
@@ -150,6 +140,33 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
         instance._state.adding = False
         instance._state.db = using
     return objects
+
+
+# (model, columns, vendor) -> rows_insert's statement: its text depends on nothing else, and making it
+# (quoting, each column's array type) cost as much Python as the rest of a one- or two-row INSERT.
+_INSERT_STATEMENTS: dict = {}
+
+
+def _insert_statement(model, columns: tuple, connection) -> tuple[str, str, list]:
+    """`rows_insert`'s INSERT of `columns`, its RETURNING clause, and the fields that clause reads back."""
+    key = (model, columns, connection.vendor)
+    statement = _INSERT_STATEMENTS.get(key)
+    if statement is None:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        table = quote(meta.db_table)
+        names = [f"v{position}" for position in range(len(columns))]
+        sql = (
+            f"INSERT INTO {table} ({', '.join(quote(field.column) for field in columns)}) "  # nosec B608: names from the model
+            f"SELECT {', '.join(f'v.{name}' for name in names)} "
+            f"FROM unnest({', '.join(f'%s::{_array_type(field, connection)}' for field in columns)}) "
+            f"WITH ORDINALITY AS v({', '.join(names)}, n) ORDER BY v.n "
+        )
+        # The primary key and, as bulk_create reads them back, the columns with a database default.
+        returning = [meta.pk, *(field for field in meta.concrete_fields if field is not meta.pk and field.db_returning)]
+        returning_sql = f"RETURNING {', '.join(f'{table}.{quote(field.column)}' for field in returning)}"
+        statement = _INSERT_STATEMENTS[key] = (sql, returning_sql, returning)
+    return statement
 
 
 def row_insert(instance, *, using: str = "default"):
