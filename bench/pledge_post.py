@@ -1,7 +1,7 @@
 """The pledge POST under gunicorn (issue #17): the API's and the public form's, against a bare insert.
 
     .venv/bin/python bench/pledge_post.py [--history 10000] [--seconds 5] [--rounds 2] [--connections 16]
-                                          [--workers 4] [--statements]
+                                          [--workers 4] [--statements] [--cpu-only PASSES]
 
 Creates (drops first) the database `fundmgr_bench_pledge_post` (or BENCH_DATABASE_URL), migrates it
 and loads a campaign with `--history` past payments (bench/data.py), so that the tables a pledge
@@ -10,7 +10,8 @@ server starts, one form POST and one API POST go through Django's test client: t
 statements and cache (Redis) calls are counted (`--statements` lists them); then 50 of each, and
 of the bare view, measure this process's CPU per POST (`cpu_per_request`). These bodies are what
 wrk sends: the form urlencoded (application/x-www-form-urlencoded, what a browser sends), the
-API's and the bare view's JSON, not the test client's default multipart/form-data.
+API's and the bare view's JSON, not the test client's default multipart/form-data. With
+`--cpu-only N` it stops there, after N passes of that measurement (no server, no wrk).
 
 Then gunicorn (production settings, `bench/http_settings.py`, Redis from BENCH_REDIS_URL for the
 rate limits and the e-mail queue as in production) serves, and wrk (`--connections`, 2 threads)
@@ -323,6 +324,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--statements", action="store_true", help="list the statements and cache calls")
+    parser.add_argument("--cpu-only", type=int, default=0, metavar="PASSES",
+                        help="only count the statements and measure the CPU per POST, PASSES times; no server, no wrk")
     options = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -336,6 +339,13 @@ def main() -> int:
     counts = statements(token, fund, fund_pk, listing=options.statements)
     bare_table_create(url)
     counts["cpu"] = cpu_per_request(token, fund, fund_pk)
+    if options.cpu_only:
+        print(f"statements per POST: form {counts['form'][0]}, API {counts['API'][0]} "
+              f"(cache calls {counts['form'][1]}, {counts['API'][1]})")
+        for number in range(options.cpu_only):
+            cpu = counts["cpu"] if number == 0 else cpu_per_request(token, fund, fund_pk)
+            print("CPU per POST (ms): " + "  ".join(f"{kind} {value:.2f}" for kind, value in cpu.items()), flush=True)
+        return 0
     subprocess.run(["redis-cli", "-u", REDIS_URL, "flushdb"], check=False, capture_output=True)
 
     from django.db import connection
