@@ -1,13 +1,17 @@
 """The pledge POST under gunicorn (issue #17): the API's and the public form's, against a bare insert.
 
     .venv/bin/python bench/pledge_post.py [--history 10000] [--seconds 5] [--rounds 2] [--connections 16]
-                                          [--workers 4] [--statements]
+                                          [--workers 4] [--statements] [--cpu-only PASSES]
 
 Creates (drops first) the database `fundmgr_bench_pledge_post` (or BENCH_DATABASE_URL), migrates it
 and loads a campaign with `--history` past payments (bench/data.py), so that the tables a pledge
 touches hold realistic numbers of rows; then a treasurer with a read-write API token. Before the
 server starts, one form POST and one API POST go through Django's test client: their SQL
-statements and cache (Redis) calls are counted (`--statements` lists them).
+statements and cache (Redis) calls are counted (`--statements` lists them); then 50 of each, and
+of the bare view, measure this process's CPU per POST (`cpu_per_request`). These bodies are what
+wrk sends: the form urlencoded (application/x-www-form-urlencoded, what a browser sends), the
+API's and the bare view's JSON, not the test client's default multipart/form-data. With
+`--cpu-only N` it stops there, after N passes of that measurement (no server, no wrk).
 
 Then gunicorn (production settings, `bench/http_settings.py`, Redis from BENCH_REDIS_URL for the
 rate limits and the e-mail queue as in production) serves, and wrk (`--connections`, 2 threads)
@@ -47,6 +51,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 PORT = int(os.environ.get("BENCH_PORT", "8199"))
 CSRF_SECRET = "benchCsrfSecret0123456789abcdefg"  # 32 letters and digits: a cookie Django accepts as is
 FORM_PATH = f"/c/{SLUG}/pledge/"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"  # what a browser (and wrk here) sends
 
 # Counts the answers that are not the one success looks like; `done()` prints the total.
 _LUA_EXPECT = """
@@ -208,7 +213,7 @@ def _statements_measure(token, fund, fund_pk, listing, counts):
         api = {"campaign": SLUG, "fund": fund, "donor_name": "Công ty TNHH Hồng Phát", "donor_kind": "individual",
                "email": "ketoan.statements@hongphat.vn", "amount": 2_000_000}
         for kind, send, expected in (
-            ("form", lambda: client.post(FORM_PATH, form), 303),
+            ("form", lambda: client.post(FORM_PATH, urlencode(form), content_type=FORM_CONTENT_TYPE), 303),
             ("API", lambda: Client().post(
                 "/api/v1/pledges/", json.dumps(api), content_type="application/json",
                 headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"statements-{uuid.uuid4().hex}"},
@@ -230,7 +235,12 @@ def _statements_measure(token, fund, fund_pk, listing, counts):
 def cpu_per_request(token: str, fund: str, fund_pk: int, *, requests: int = 50) -> dict[str, float]:
     """Milliseconds of this process's CPU (`time.process_time`) per POST of each kind through the
     test client, the bare insert view included (`bench_urls`), the same middleware: what limits the
-    throughput ratio on a machine whose cores the server shares (after 5 POSTs of warm-up each)."""
+    throughput ratio on a machine whose cores the server shares (after 5 POSTs of warm-up each).
+
+    Each body is what wrk sends and a browser would: the form urlencoded
+    (application/x-www-form-urlencoded, as a browser posts a form without a file), the API's and the
+    bare view's JSON. Not the test client's default for a dict, multipart/form-data, whose parser
+    (and the client's encoder, in this same process) would add CPU no donor's POST costs."""
     import time
 
     from django.db import transaction
@@ -254,7 +264,8 @@ def cpu_per_request(token: str, fund: str, fund_pk: int, *, requests: int = 50) 
             def send(kind, number):
                 tag = f"cpu{number}-{uuid.uuid4().hex[:8]}"
                 if kind == "bare":
-                    return bare_client.post("/bench/bare/insert/", {"amount": "1"}), 201
+                    return bare_client.post("/bench/bare/insert/", '{"amount": 2000000}',
+                                            content_type="application/json"), 201
                 if kind == "API":
                     body = {"campaign": SLUG, "fund": fund, "donor_name": "Công ty TNHH Hồng Phát",
                             "donor_kind": "business", "email": f"{tag}@hongphat.vn", "amount": 2_000_000}
@@ -269,7 +280,7 @@ def cpu_per_request(token: str, fund: str, fund_pk: int, *, requests: int = 50) 
                     "list_on_honor_roll": "on", "message": "", "website": "", "started": started,
                     "idempotency_key": tag,
                 }
-                return form_client.post(FORM_PATH, form, REMOTE_ADDR=f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"), 303
+                return form_client.post(FORM_PATH, urlencode(form), content_type=FORM_CONTENT_TYPE, REMOTE_ADDR=f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"), 303
 
             cpu = {}
             for kind in ("bare", "API", "form"):
@@ -313,6 +324,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--statements", action="store_true", help="list the statements and cache calls")
+    parser.add_argument("--cpu-only", type=int, default=0, metavar="PASSES",
+                        help="only count the statements and measure the CPU per POST, PASSES times; no server, no wrk")
     options = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -326,6 +339,13 @@ def main() -> int:
     counts = statements(token, fund, fund_pk, listing=options.statements)
     bare_table_create(url)
     counts["cpu"] = cpu_per_request(token, fund, fund_pk)
+    if options.cpu_only:
+        print(f"statements per POST: form {counts['form'][0]}, API {counts['API'][0]} "
+              f"(cache calls {counts['form'][1]}, {counts['API'][1]})")
+        for number in range(options.cpu_only):
+            cpu = counts["cpu"] if number == 0 else cpu_per_request(token, fund, fund_pk)
+            print("CPU per POST (ms): " + "  ".join(f"{kind} {value:.2f}" for kind, value in cpu.items()), flush=True)
+        return 0
     subprocess.run(["redis-cli", "-u", REDIS_URL, "flushdb"], check=False, capture_output=True)
 
     from django.db import connection

@@ -9,6 +9,23 @@ from fundmgr.orgs.models import OrgUnit
 from .models import Campaign
 
 
+def campaign_with_unit(slug: str) -> Campaign | None:
+    """The campaign of `slug`, whatever its status, with its unit: `select_related("unit")` written
+    as SQL, since every pledge POST of the API asks it. Who may see it is the caller's check (the
+    API's scope, `fundmgr.orgs.scoping.user_has_role` on its unit)."""
+    aliased = ((Campaign, "campaign"), (OrgUnit, "unit"))
+    sql = (
+        f"SELECT {sql_rows.columns(aliased)} FROM {sql_rows.table(Campaign, 'campaign')} "
+        f"INNER JOIN {sql_rows.table(OrgUnit, 'unit')} "
+        f"ON {sql_rows.column(OrgUnit, 'unit', 'id')} = {sql_rows.column(Campaign, 'campaign', 'unit')} "
+        f"WHERE {sql_rows.column(Campaign, 'campaign', 'slug')} = %s"
+    )
+    for campaign, unit in sql_rows.instances(sql, [slug], aliased):
+        campaign.unit = unit
+        return campaign
+    return None
+
+
 def campaign_public(slug: str) -> Campaign | None:
     """The campaign of `slug` unless it is a draft, with its unit and its default fund: what the
     pledge form needs. `select_related` written as SQL: every pledge POST of the form asks it,

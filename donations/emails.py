@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from fundmgr.core.bulk import row_insert
 from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.vietqr import transfer_memo
 
@@ -35,7 +36,7 @@ def pledge_confirmation_job_create(pledge: Pledge) -> PledgeEmail | None:
     if not pledge.donor.email:
         return None
     # A new pledge has no e-mail rows yet: one INSERT (the unique constraint guards the rest).
-    return PledgeEmail.objects.create(pledge=pledge, kind=PledgeEmail.Kind.CONFIRMATION, installment=None)
+    return row_insert(PledgeEmail(pledge=pledge, kind=PledgeEmail.Kind.CONFIRMATION, installment=None))
 
 
 def _message_domain() -> str:

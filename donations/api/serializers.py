@@ -46,7 +46,7 @@ class PledgeSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PledgeCreateSerializer(serializers.Serializer):
+class PledgeCreateSerializer(FieldsBuiltOnce, serializers.Serializer):
     """Input of POST /pledges/: checked for shape here, for every rule by `pledge_create`."""
 
     campaign = serializers.CharField(help_text="campaign slug")

@@ -22,6 +22,7 @@ from fundmgr.audit.services import (
     audit_tag_transaction,
 )
 from fundmgr.core import sql_rows
+from fundmgr.core.bulk import row_insert
 from fundmgr.core.contacts import (
     email_normalize,
     name_clean,
@@ -127,7 +128,7 @@ def _donor_create(
     """A new donor and its audit row (appended unsaved to `audit_events` when given: the caller
     writes it with its own rows, `audit_save`)."""
     now = timezone.now()
-    donor = Donor.objects.create(
+    donor = row_insert(Donor(
         unit=unit,
         kind=cleaned["kind"],
         name=cleaned["name"],
@@ -140,7 +141,7 @@ def _donor_create(
         honor_roll_consent_at=now if honor_roll_consent else None,
         email_consent=email_consent,
         email_consent_at=now if email_consent else None,
-    )
+    ))
     if audit_events is None:
         audit_create(donor, DONOR_AUDIT_FIELDS, actor=by)
     else:

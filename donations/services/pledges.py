@@ -19,6 +19,7 @@ from donations.models import Donor, Pledge, PledgeEmail, PledgeInstallment
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create_unsaved, audit_fields, audit_record, audit_save
 from fundmgr.core import outbox, sql_rows
+from fundmgr.core.bulk import row_insert, rows_insert
 from fundmgr.core.money import AmountError, amount_check, pledge_minimum
 from fundmgr.idempotency.services import idempotent_create, key_clean, scope_of
 from fundmgr.ledger.models import Fund
@@ -266,7 +267,8 @@ def _pledge_insert(
             by=created_by,
             audit_events=audit_events,
         )
-    pledge = Pledge.objects.create(
+    # One INSERT whose text is made once (`row_insert`), as for the donor, the installments and the e-mail job.
+    pledge = row_insert(Pledge(
         reference=reference,
         donor=donor,
         suggested_donor=suggested_donor,
@@ -288,11 +290,11 @@ def _pledge_insert(
         # What a visitor typed into the public form waits for a treasurer (`pledge_confirm`).
         confirmed_at=None if channel == Pledge.Channel.FORM else timezone.now(),
         confirmed_by=None if channel == Pledge.Channel.FORM else created_by,
-    )
-    selectors.pledge_installments_known(pledge, PledgeInstallment.objects.bulk_create(
+    ))
+    selectors.pledge_installments_known(pledge, rows_insert([
         PledgeInstallment(pledge=pledge, number=number, due_on=due_on, amount=part)
         for number, due_on, part in installment_schedule(amount=amount, installments=installments, start=today)
-    ))
+    ]))
     audit_events.append(
         audit_create_unsaved(pledge, PLEDGE_AUDIT_FIELDS, actor=created_by, extra={"installments": installments})
     )

@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from donations.models import TALLY_SHARDS, CampaignDonorTally, CampaignTally, Payment, Pledge
 from donations.progress import pledges_publicly_listed, public_pledges, publicly_listed
-from fundmgr.core.bulk import rows_update
+from fundmgr.core.bulk import rows_insert, rows_update
 from fundmgr.core.page_version import public_pages_changed
 
 _COUNTERS = ("received", "pledged", "pledge_count", "donor_count")
@@ -114,7 +114,7 @@ def tally_new_donor_pledged(*, pledge: Pledge) -> None:
     then the counter row as always. Like `tally_donor_refresh`, it moves the public pages on."""
     public_pages_changed()
     after = public_amount(pledge, 0)
-    CampaignDonorTally.objects.bulk_create([
+    rows_insert([
         CampaignDonorTally(campaign_id=pledge.campaign_id, donor_id=pledge.donor_id, anonymous=anonymous,
                            public_pledged=after if anonymous == pledge.anonymous else 0)
         for anonymous in (False, True)

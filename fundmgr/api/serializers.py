@@ -2,15 +2,21 @@
 
 import copy
 
+from rest_framework.serializers import BaseSerializer
+
 
 class FieldsBuiltOnce:
-    """A ModelSerializer whose fields are worked out from the model once per class, then copied.
+    """A serializer whose fields are worked out once per class, then copied for each instance.
 
     DRF's ModelSerializer inspects the model and builds every field again for each serializer it
-    makes (each answer, each nested item's parent): on the pledge POST that was a sixth of the API
-    view's CPU. The fields depend only on the class (its Meta and declared fields), never on the
-    request, so a deep copy of the first build (what DRF does with declared fields anyway) gives
-    the same fields. Put it first among the bases."""
+    makes (each answer, each nested item's parent), and a plain Serializer deep-copies its declared
+    fields, which re-creates each one from its arguments: on the pledge POST that was a sixth of
+    the API view's CPU. The fields depend only on the class (its Meta and declared fields), never
+    on the request. Each instance gets a shallow copy of each built field, which is all that
+    binding it (`bind`: its name, parent, label, source) writes to: the built ones are never bound
+    or used, and what the copies share (arguments, validators, error messages, choices) is read,
+    never changed, after a field's `__init__`. A nested serializer is deep-copied, as DRF copies
+    it: binding it binds its child and its own fields. Put it first among the bases."""
 
     def get_fields(self):
         cls = type(self)
@@ -19,4 +25,7 @@ class FieldsBuiltOnce:
             # Two threads may both build it: the same result, either may stay.
             built = super().get_fields()
             cls._fields_built = built
-        return copy.deepcopy(built)
+        return {
+            name: copy.deepcopy(field) if isinstance(field, BaseSerializer) else copy.copy(field)
+            for name, field in built.items()
+        }

@@ -14,47 +14,82 @@ foreign keys name (as `select_related` reads them, by INNER JOIN), optionally lo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 Aliased = Sequence[tuple[type[models.Model], str]]
 # (alias of the row that holds the foreign key, the foreign key's field name, parent model, parent alias)
 Parent = tuple[str, str, type[models.Model], str]
 
+# What a statement's text and its rows' layout are made of depends only on the models and the
+# database's vendor (its quoting, its converters), never on a request: each is worked out once
+# per process (text) or once per connection (converters, which the connection's own operations
+# return), not on every pledge POST, where rebuilding them cost as much as the lookup itself.
+
 
 def table(model: type[models.Model], alias: str) -> str:
     """The model's table under `alias`, for FROM and JOIN."""
-    quote = connection.ops.quote_name
-    return f"{quote(model._meta.db_table)} {quote(alias)}"
+    return _table(connection.vendor, model, alias)
 
 
 def column(model: type[models.Model], alias: str, field: str) -> str:
     """`alias`.`field's column`, quoted."""
-    quote = connection.ops.quote_name
-    return f"{quote(alias)}.{quote(model._meta.get_field(field).column)}"
+    return _column(connection.vendor, model, alias, field)
 
 
 def columns(aliased: Aliased) -> str:
     """The select list: every concrete column of each model under its alias, in model order."""
+    return _columns(connection.vendor, tuple(aliased))
+
+
+@functools.cache
+def _table(vendor: str, model: type[models.Model], alias: str) -> str:
+    quote = connection.ops.quote_name
+    return f"{quote(model._meta.db_table)} {quote(alias)}"
+
+
+@functools.cache
+def _column(vendor: str, model: type[models.Model], alias: str, field: str) -> str:
+    quote = connection.ops.quote_name
+    return f"{quote(alias)}.{quote(model._meta.get_field(field).column)}"
+
+
+@functools.cache
+def _columns(vendor: str, aliased: tuple[tuple[type[models.Model], str], ...]) -> str:
     quote = connection.ops.quote_name
     return ", ".join(
         f"{quote(alias)}.{quote(field.column)}" for model, alias in aliased for field in model._meta.concrete_fields
     )
 
 
+def _layout(aliased: Aliased) -> list:
+    """For each model: (model, its fields' attnames, each field's converters and column), kept on
+    the connection (each thread has its own) the first time it is asked."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's own, as `connection` is
+    layouts = wrapper.__dict__.setdefault("_sql_rows_layouts", {})
+    key = tuple(aliased)
+    layout = layouts.get(key)
+    if layout is None:
+        layout = []
+        for model, alias in aliased:
+            fields = model._meta.concrete_fields
+            converters = []
+            for field in fields:
+                col = field.get_col(alias)
+                found = wrapper.ops.get_db_converters(col) + col.get_db_converters(wrapper)
+                converters.append((found, col))
+            layout.append((model, [field.attname for field in fields], converters))
+        layouts[key] = layout
+    return layout
+
+
 def instances(sql: str, params: Sequence, aliased: Aliased) -> list[tuple[models.Model, ...]]:
     """Each row of `sql` (whose select list is `columns(aliased)`) as a tuple of instances."""
-    layout = []
-    for model, alias in aliased:
-        fields = model._meta.concrete_fields
-        converters = []
-        for field in fields:
-            col = field.get_col(alias)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            converters.append((found, col))
-        layout.append((model, [field.attname for field in fields], converters))
-    with connection.cursor() as cursor:
+    layout = _layout(aliased)
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    with wrapper.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     result = []
@@ -65,9 +100,9 @@ def instances(sql: str, params: Sequence, aliased: Aliased) -> list[tuple[models
             for offset, (found, col) in enumerate(converters):
                 value = row[position + offset]
                 for converter in found:
-                    value = converter(value, col, connection)
+                    value = converter(value, col, wrapper)
                 values.append(value)
-            made.append(model.from_db(connection.alias, names, values))
+            made.append(model.from_db(wrapper.alias, names, values))
             position += len(names)
         result.append(tuple(made))
     return result

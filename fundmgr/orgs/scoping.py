@@ -9,7 +9,10 @@ a fresh user, so the cache lives for one request; code that changes memberships 
 it keeps using calls `forget_memberships` (the services in `services.py` do).
 """
 
+from django.db import connection
 from django.db.models import Q, QuerySet
+
+from fundmgr.core import sql_rows
 
 from .models import Membership, OrgUnit
 
@@ -22,7 +25,17 @@ def user_memberships(user) -> list[tuple[str, str]]:
         return []
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is None:
-        rows = Membership.objects.filter(user=user).values_list("role", "unit__path")
+        # Read on every API request (the permission check, the scope): as SQL, the ORM's compilation
+        # of this join cost three times its execution.
+        sql = (
+            f"SELECT {sql_rows.column(Membership, 'membership', 'role')}, {sql_rows.column(OrgUnit, 'unit', 'path')} "
+            f"FROM {sql_rows.table(Membership, 'membership')} INNER JOIN {sql_rows.table(OrgUnit, 'unit')} "
+            f"ON {sql_rows.column(OrgUnit, 'unit', 'id')} = {sql_rows.column(Membership, 'membership', 'unit')} "
+            f"WHERE {sql_rows.column(Membership, 'membership', 'user')} = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user.pk])
+            rows = cursor.fetchall()
         # An empty path (a unit saved half-way) would match every unit: never widen scope on it.
         cached = [(role, path) for role, path in rows if path]
         setattr(user, _CACHE_ATTRIBUTE, cached)

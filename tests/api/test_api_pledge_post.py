@@ -70,3 +70,18 @@ def test_the_answer_to_a_new_pledge_in_installments_is_the_pledge_read_back(trea
     answer = response.json()
     assert [item["amount"] for item in answer["installments"]] == [333_333, 333_333, 333_334]
     assert answer == client.get(f"{PLEDGES}{answer['reference']}/").json()
+
+
+def test_a_campaign_outside_the_callers_units_is_not_found_and_nothing_is_written(treasurer, campaign, other_campaign):
+    """The campaign is read by slug and its unit checked against the caller's (`user_has_role`), as
+    the scoped query did: another unit's campaign is "not found", whatever its status."""
+    client = token_client(token_for(treasurer))
+    pledges = Pledge.objects.count()
+    response = client.post(PLEDGES, {**body(other_campaign, "d@hongphat.vn"), "fund": ""}, format="json",
+                           HTTP_IDEMPOTENCY_KEY="k-other")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["campaign"]
+    assert "Không tìm thấy chiến dịch." in str(response.json()["errors"]["campaign"])
+    assert Pledge.objects.count() == pledges
+    assert client.post(PLEDGES, body(campaign, "d@hongphat.vn"), format="json",
+                       HTTP_IDEMPOTENCY_KEY="k-own").status_code == 201

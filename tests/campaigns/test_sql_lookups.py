@@ -86,3 +86,33 @@ def test_the_pledge_of_a_payment_is_the_orm_s_with_its_fund_campaign_and_their_u
     assert isinstance(found.created_at, datetime.datetime) and isinstance(found.list_on_honor_roll, bool)
     with pytest.raises(Pledge.DoesNotExist):
         pledge_locked_with_funds(pledge.pk + 1000)
+
+
+def test_the_campaign_of_the_api_is_the_orm_s_with_its_unit_whatever_its_status(campaign, django_assert_num_queries):
+    from campaigns.selectors import campaign_with_unit
+
+    expected = Campaign.objects.select_related("unit").get(pk=campaign.pk)
+    with django_assert_num_queries(1):
+        found = campaign_with_unit(campaign.slug)
+        unit = found.unit  # joined: no further query
+    assert fields_of(found) == fields_of(expected)
+    assert fields_of(unit) == fields_of(expected.unit)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DRAFT)
+    assert campaign_with_unit(campaign.slug).status == Campaign.Status.DRAFT  # the API's scope decides, not the status
+    assert campaign_with_unit("no-such-campaign") is None
+
+
+def test_the_memberships_are_the_orm_s(treasurer, unit, django_user_model, django_assert_num_queries):
+    from fundmgr.orgs.models import Membership, OrgUnit
+    from fundmgr.orgs.scoping import user_memberships
+
+    child = OrgUnit.objects.create(name="Chi hội trường THPT Lam Sơn", code="LS", kind=OrgUnit.Kind.BRANCH, parent=unit)
+    Membership.objects.create(user=treasurer, unit=child, role=Membership.Role.AUDITOR)
+    fresh = django_user_model.objects.get(pk=treasurer.pk)
+    with django_assert_num_queries(1):
+        found = user_memberships(fresh)
+        assert user_memberships(fresh) is found  # kept on the user: one query per request
+    assert sorted(found) == sorted(Membership.objects.filter(user=treasurer).values_list("role", "unit__path"))
+    assert len(found) == 2
+    nobody = django_user_model.objects.create_user(username="khach", password="khach-2026!")
+    assert user_memberships(nobody) == []
