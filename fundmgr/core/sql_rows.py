@@ -115,17 +115,9 @@ def with_parents(root: tuple[type[models.Model], str], parents: Sequence[Parent]
     parent is (alias of the row holding the foreign key, the key's field name, parent model,
     parent alias), joined in the order given, so a parent may name one before it. `lock`: FOR
     UPDATE OF the root's row only, where the database has row locks."""
-    aliased = [root, *((model, alias) for _child, _field, model, alias in parents)]
-    models_by_alias = {alias: model for model, alias in aliased}
-    joins = "".join(
-        f" INNER JOIN {table(model, alias)} ON {column(model, alias, model._meta.pk.name)} = "
-        f"{column(models_by_alias[child], child, field)}"
-        for child, field, model, alias in parents
-    )
-    locking = ""
-    if lock and connection.features.has_select_for_update:
-        locking = f" FOR UPDATE OF {connection.ops.quote_name(root[1])}"
-    sql = f"SELECT {columns(aliased)} FROM {table(*root)}{joins} WHERE {where}{locking}"
+    parents = tuple(parents)
+    aliased = (root, *((model, alias) for _child, _field, model, alias in parents))
+    sql = _with_parents_sql(connection.vendor, root, parents, where, lock and connection.features.has_select_for_update)
     found = []
     for made in instances(sql, params, aliased):
         by_alias = {alias: instance for (_model, alias), instance in zip(aliased, made, strict=True)}
@@ -133,3 +125,17 @@ def with_parents(root: tuple[type[models.Model], str], parents: Sequence[Parent]
             setattr(by_alias[child], field, by_alias[alias])
         found.append(made[0])
     return found
+
+
+@functools.cache
+def _with_parents_sql(vendor: str, root: tuple[type[models.Model], str], parents: tuple[Parent, ...], where: str,
+                      lock: bool) -> str:
+    aliased = (root, *((model, alias) for _child, _field, model, alias in parents))
+    models_by_alias = {alias: model for model, alias in aliased}
+    joins = "".join(
+        f" INNER JOIN {table(model, alias)} ON {column(model, alias, model._meta.pk.name)} = "
+        f"{column(models_by_alias[child], child, field)}"
+        for child, field, model, alias in parents
+    )
+    locking = f" FOR UPDATE OF {connection.ops.quote_name(root[1])}" if lock else ""
+    return f"SELECT {columns(aliased)} FROM {table(*root)}{joins} WHERE {where}{locking}"
