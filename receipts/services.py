@@ -58,7 +58,7 @@ from fundmgr.audit.services import (
     audit_save,
 )
 from fundmgr.core import outbox
-from fundmgr.core.bulk import rows_insert
+from fundmgr.core.bulk import instance_new, rows_insert
 from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.numbering import counter_lock, number_take, numbers_next
 from fundmgr.core.outbox import STALE_AFTER, JobStatus, enqueue
@@ -178,7 +178,8 @@ def _receipt_build(payment: Payment, *, sequence: int, issued_by, accounts_used:
     donor = payment.donor
     unit = payment.unit
     debit_account, credit_account = accounts_used
-    return Receipt(
+    return instance_new(
+        Receipt,
         unit=unit,
         year=year,
         sequence=sequence,
@@ -233,7 +234,7 @@ def receipts_issue_fresh(*, payments: list[Payment], issued_by=None) -> list[Rec
     ]
     rows_insert(receipts)
     deliveries = rows_insert([
-        ReceiptDelivery(receipt=receipt, channel=channel) for receipt in receipts for channel in ISSUE_CHANNELS
+        instance_new(ReceiptDelivery, receipt=receipt, channel=channel) for receipt in receipts for channel in ISSUE_CHANNELS
     ])
     audit_save([audit_create_unsaved(receipt, RECEIPT_AUDIT_FIELDS, actor=issued_by) for receipt in receipts])
     jobs = [delivery for delivery in deliveries if delivery.channel == ReceiptDelivery.Channel.PDF]

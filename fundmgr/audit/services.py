@@ -30,7 +30,7 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from fundmgr.core.bulk import rows_insert
+from fundmgr.core.bulk import instance_new, rows_insert
 from fundmgr.orgs.models import OrgUnit
 
 from . import context
@@ -182,7 +182,8 @@ def _event(*, action, model_label, object_id, before, after, actor, unit_id) -> 
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     fields = personal_fields(model_label)
-    return AuditEvent(
+    return instance_new(
+        AuditEvent,
         actor=actor,
         actor_label=_label(actor, bound.label),
         ip=bound.ip,

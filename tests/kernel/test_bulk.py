@@ -81,3 +81,110 @@ def test_a_value_longer_than_its_column_is_refused_not_cut():
     with pytest.raises(DataError), transaction.atomic():
         rows_update([account], ["name"])
     assert Account.objects.get(pk=account.pk).name == "x"
+
+
+# --- instance_new: the constructor's instance, built from a plan --------------------------------
+
+
+def _built_both_ways(model, make_values):
+    """`model(**values)` and `instance_new(model, **values)`, each from its own fresh related instances
+    (the constructor changes their state: database, a one-to-one's reverse cache)."""
+    from fundmgr.core.bulk import instance_new
+
+    first_values, second_values = make_values(), make_values()
+    return model(**first_values), first_values, instance_new(model, **second_values), second_values
+
+
+def _attributes(instance, clock_fields=()):
+    """The instance's attributes, the values of clock defaults (`timezone.now`) by type only."""
+    return {
+        name: type(value) if name in clock_fields else value
+        for name, value in vars(instance).items() if name != "_state"
+    }
+
+
+def _same_instance(built, fast, *, clock_fields=()):
+    assert type(fast) is type(built)
+    assert _attributes(fast, clock_fields) == _attributes(built, clock_fields)
+    assert (fast._state.db, fast._state.adding) == (built._state.db, built._state.adding)
+    # The same related instances cached, under the same names (each from its own call's values).
+    assert {name: type(value) for name, value in fast._state.fields_cache.items()} == {
+        name: type(value) for name, value in built._state.fields_cache.items()
+    }
+
+
+@pytest.mark.parametrize("saved", [True, False], ids=["saved related rows", "unsaved related rows"])
+def test_instance_new_builds_what_the_constructor_builds(saved):
+    """Every model the bank import builds in bulk, with related instances and ids, saved or not."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+
+    from donations.models import BankStatementImport, BankStatementLine, Donor, Payment, Pledge
+    from fundmgr.ledger.models import Fund, JournalEntry, JournalLine
+    from fundmgr.orgs.models import OrgUnit
+    from receipts.models import Receipt, ReceiptDelivery
+
+    def row(model, pk, **values):
+        instance = model(pk=pk, **values)
+        if saved:
+            instance._state.adding, instance._state.db = False, "default"
+        return instance
+
+    def payment_values():
+        unit = row(OrgUnit, 3, name="Xã A", code="XA")
+        return {
+            "donor": row(Donor, 5, name="Bà B"), "pledge": row(Pledge, 7), "fund": row(Fund, 11, code="QKH"),
+            "unit": unit, "amount": 500_000, "method": Payment.Method.BANK_TRANSFER, "in_kind_description": "",
+            "received_on": datetime.date(2026, 2, 1), "bank_reference": "5213.1", "recorded_by": None,
+            "overpayment_reason": "",
+        }
+
+    built, built_values, fast, fast_values = _built_both_ways(Payment, payment_values)
+    _same_instance(built, fast)
+    assert fast.donor is fast_values["donor"] and fast.unit_id == 3 and fast.recorded_by is None
+    assert fast_values["donor"]._state.db == built_values["donor"]._state.db == "default"
+
+    def receipt_values():
+        payment = row(Payment, 13, amount=500_000)
+        return {"unit": row(OrgUnit, 3), "year": 2026, "sequence": 4, "number": "4/2026", "payment": payment,
+                "receipt_date": datetime.date(2026, 2, 1), "issued_by": None, "amount": 500_000}
+
+    built, built_values, fast, fast_values = _built_both_ways(Receipt, receipt_values)
+    _same_instance(built, fast, clock_fields={"issued_at"})
+    # A one-to-one: the payment caches its receipt, as the constructor leaves it.
+    assert fast_values["payment"].receipt is fast
+    assert built_values["payment"].receipt is built
+
+    for model, make_values in [
+        (ReceiptDelivery, lambda: {"receipt": row(Receipt, 17), "channel": ReceiptDelivery.Channel.PDF}),
+        (JournalEntry, lambda: {"unit": row(OrgUnit, 3), "date": datetime.date(2026, 2, 1), "memo": "Thu",
+                                "source_type_id": 9, "source_id": "13", "reverses": None, "created_by": None,
+                                "previous_hash": "0" * 64, "hash": "1" * 64}),
+        (JournalLine, lambda: {"entry": JournalEntry(), "account_id": 2, "fund": row(Fund, 11), "debit": 500_000,
+                               "credit": 0}),
+        (AuditEvent, lambda: {"actor": row(get_user_model(), 19), "actor_label": "thu_quy", "ip": None,
+                              "action": AuditEvent.Action.CREATE, "model_label": "donations.payment",
+                              "object_id": "13", "before": None, "after": {"amount": 500_000},
+                              "request_id": "r1", "unit_id": 3}),
+        (BankStatementLine, lambda: {"statement": row(BankStatementImport, 23), "line_number": 1,
+                                     "transaction_date": datetime.date(2026, 2, 1), "amount": 500_000,
+                                     "memo": "ung ho", "counterparty": "", "bank_reference": "5213.1"}),
+    ]:
+        built, _values, fast, _values = _built_both_ways(model, make_values)
+        _same_instance(built, fast, clock_fields={"occurred_at", "created_at", "updated_at", "issued_at"})
+
+
+def test_instance_new_refuses_what_the_constructor_refuses():
+    from donations.models import Donor, Payment
+    from fundmgr.core.bulk import instance_new
+    from fundmgr.orgs.models import OrgUnit
+
+    with pytest.raises(ValueError, match="must be a \"Donor\" instance"):
+        instance_new(Payment, donor=OrgUnit(pk=1))
+    with pytest.raises(TypeError, match="unexpected keyword arguments: 'colour'"):
+        instance_new(Payment, colour="red")
+    unit, donor = OrgUnit(pk=1), Donor(pk=2)
+    unit._state.db, donor._state.db = "default", "elsewhere"
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        instance_new(Payment, unit=unit, donor=donor)
