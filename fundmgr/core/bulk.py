@@ -45,14 +45,15 @@ def rows_update(objects, fields: list[str], *, using: str = "default") -> int:
     meta = model._meta
     pk_field = meta.pk
     model_fields = [meta.get_field(name) for name in fields]
-    if any(field.is_relation for field in model_fields):
+    relations = [field for field in model_fields if field.is_relation]
+    if relations:
         # Foreign keys assigned an object that was saved after the assignment carry its id now.
-        for instance in objects:
+        for instance in _related_ids_differ(objects, relations):
             instance._prepare_related_fields_for_save(operation_name="rows_update", fields=model_fields)
     quote = connection.ops.quote_name
     columns = [pk_field, *model_fields]
     arrays = [
-        _column_array(column, [getattr(instance, column.attname) for instance in objects], connection)
+        _column_array(column, _attribute_values(objects, column.attname), connection)
         for column in columns
     ]
     names = ["pk", *(f"v{position}" for position in range(len(model_fields)))]
@@ -104,20 +105,17 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
         # Foreign keys assigned an object that was saved after the assignment carry its id now
         # (Django's `_prepare_related_fields_for_save`, which also refuses an unsaved one).
         attname = field.attname
-        for instance in objects:
-            if field.is_cached(instance):
-                related = field.get_cached_value(instance)
-                if related is not None and getattr(instance, attname) != related.pk:
-                    if related.pk is None:
-                        instance._prepare_related_fields_for_save(operation_name="rows_insert", fields=[field])
-                    setattr(instance, attname, related.pk)
+        for instance in _related_ids_differ(objects, [field]):
+            related = field.get_cached_value(instance)
+            if related.pk is None:
+                instance._prepare_related_fields_for_save(operation_name="rows_insert", fields=[field])
+            setattr(instance, attname, related.pk)
     columns, arrays = [], []
     for field in fields:
-        if type(field).pre_save is not Field.pre_save:  # auto_now(_add) and the like
+        if _pre_save_reads_the_attribute(field):
+            values = _attribute_values(objects, field.attname)
+        else:  # auto_now(_add) and the like
             values = [field.pre_save(instance, True) for instance in objects]
-        else:
-            attname = field.attname
-            values = [getattr(instance, attname) for instance in objects]
         if field.db_default is not NOT_PROVIDED:
             defaults = sum(isinstance(value, DatabaseDefault) for value in values)
             if defaults == len(values):
@@ -152,6 +150,41 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
     return objects
 
 
+def _related_ids_differ(objects, relations):
+    """The objects whose cached related instance (of one of `relations`) is not the one their
+    `<field>_id` names: assigned before it was saved, or unsaved. The others need nothing."""
+    differ = []
+    for field in relations:
+        cache_name, attname, target_attname = field.cache_name, field.attname, field.target_field.attname
+        for instance in objects:
+            related = instance._state.fields_cache.get(cache_name)
+            if related is None:
+                continue
+            related_id = getattr(related, target_attname)
+            if related_id is None or related.pk is None or instance.__dict__.get(attname) != related_id:
+                differ.append(instance)
+    return list(dict.fromkeys(differ))  # once each, in their order
+
+
+def _attribute_values(objects, attname: str) -> list:
+    """`getattr(instance, attname)` of each object, read from the instance's dict (a foreign key's
+    attribute is a descriptor that returns what the dict holds); a deferred one is read by getattr."""
+    try:
+        return [instance.__dict__[attname] for instance in objects]
+    except KeyError:
+        return [getattr(instance, attname) for instance in objects]
+
+
+def _pre_save_reads_the_attribute(field) -> bool:
+    """Whether `field.pre_save(instance, True)` is `getattr(instance, field.attname)`."""
+    pre_save = type(field).pre_save
+    if pre_save is Field.pre_save:
+        return True
+    return pre_save in (models.DateField.pre_save, models.DateTimeField.pre_save) and not (
+        field.auto_now or field.auto_now_add
+    )
+
+
 # Django's own field classes (exactly these: a subclass may prepare values its own way) whose
 # `get_db_prep_save` returns a value of this Python type unchanged on PostgreSQL.
 _PLAIN_TYPES = {
@@ -177,25 +210,44 @@ def _column_array(field, values, connection):
     (`get_db_prep_save`), as the text of a PostgreSQL array when `_array_text` can write it."""
     prepare = field.get_db_prep_save
     # A value already of the column's own Python type is what `get_db_prep_save` returns.
-    if type(field) in (models.ForeignKey, models.OneToOneField):
-        plain = _PLAIN_TYPES.get(type(field.target_field))
+    kind = type(field.target_field) if type(field) in (models.ForeignKey, models.OneToOneField) else type(field)
+    plain = _PLAIN_TYPES.get(kind)
+    if plain is str:
+        # Text fields return any str unchanged, a str-based choice (`TextChoices`) too.
+        values = [value if value is None or isinstance(value, str) else prepare(value, connection) for value in values]
+    elif kind is models.DateTimeField and settings.USE_TZ:
+        # An aware datetime is what DateTimeField and PostgreSQL's adapter return unchanged.
+        values = [
+            value if value is None or (type(value) is datetime.datetime and value.tzinfo is not None)
+            else prepare(value, connection)
+            for value in values
+        ]
     else:
-        plain = _PLAIN_TYPES.get(type(field))
-    values = [value if value is None or type(value) is plain else prepare(value, connection) for value in values]
+        values = [value if value is None or type(value) is plain else prepare(value, connection) for value in values]
     text = _array_text(values)
     return values if text is None else text
 
 
 def _array_text(values) -> str | None:
-    """PostgreSQL's text form of a one-dimensional array of `values` (every element quoted), or None
-    for a value of a type not written here (psycopg then adapts the list itself, in more Python)."""
+    """PostgreSQL's text form of a one-dimensional array of `values` (every element quoted but
+    integers), or None for a value of a type not written here (psycopg then adapts the list itself,
+    in more Python). A column of text, or of integers, is written in one pass."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if all(issubclass(kind, str) for kind in kinds):  # text (or none at all): the common column
+        return "{" + ",".join([
+            "NULL" if value is None else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for value in values
+        ]) + "}"
+    if kinds == {int}:  # an integer needs no quotes
+        return "{" + ",".join(["NULL" if value is None else str(value) for value in values]) + "}"
     items = []
     for value in values:
         kind = type(value)
         if value is None:
             items.append("NULL")
             continue
-        if kind is str:
+        if issubclass(kind, str):
             text = value
         elif kind is int or kind is Decimal:
             text = str(value)
@@ -320,4 +372,7 @@ def _instance_plan(model):
 
 
 def _has_init_receivers(model) -> bool:
+    # No receiver at all (the usual case) says it without asking each signal about the model.
+    if not (signals.pre_init.receivers or signals.post_init.receivers):
+        return False
     return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
