@@ -205,9 +205,17 @@ def _label(actor, fallback: str) -> str:
 
 
 def _json_safe(data):
+    """`data` as the JSON column gives it back (a copy): dates, UUIDs, Decimals, choices as text."""
     if data is None:
         return None
+    if type(data) is dict and all(type(key) is str and type(value) in _JSON_SCALARS for key, value in data.items()):
+        return dict(data)  # what the round trip gives back, without it (the rows audit_fields made)
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+# The values the round trip through JSON gives back equal and of the same type (not float: a
+# NaN is not equal to itself, and a float subclass comes back a float).
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def audit_tag_transaction(*, actor=None, using: str = "default") -> None:

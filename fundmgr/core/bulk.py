@@ -288,7 +288,10 @@ def instance_new(model, **values):
     attributes = instance.__dict__
     for name, attname, get_default, relation in plan.fields:
         if relation is None:
-            attributes[attname] = values[name] if name in values else get_default()
+            if name in values:
+                attributes[attname] = values[name]
+            else:
+                attributes[attname] = get_default() if callable(get_default) else get_default
         elif name in values:
             related = values[name]
             if related is None:
@@ -308,8 +311,10 @@ def instance_new(model, **values):
             state.fields_cache[name] = related
             if relation.reverse_cache_name is not None:
                 related_state.fields_cache[relation.reverse_cache_name] = instance
+        elif attname in values:
+            attributes[attname] = values[attname]
         else:
-            attributes[attname] = values[attname] if attname in values else get_default()
+            attributes[attname] = get_default() if callable(get_default) else get_default
     return instance
 
 
@@ -321,7 +326,7 @@ class _Relation(typing.NamedTuple):
 
 class _Plan(typing.NamedTuple):
     names: frozenset  # the keywords it takes: each field's name, and a foreign key's attname
-    fields: list  # (name, attname, get_default, _Relation or None), in the constructor's order
+    fields: list  # (name, attname, default, _Relation or None), in the constructor's order
 
 
 _plans: dict = {}
@@ -367,8 +372,20 @@ def _instance_plan(model):
                 return _NO_PLAN
             relation = None
             names.add(field.name)
-        fields.append((field.name, field.attname, field.get_default, relation))
+        fields.append((field.name, field.attname, _default(field), relation))
     return _Plan(names=frozenset(names), fields=fields)
+
+
+def _default(field):
+    """What stands for `field.get_default()` in a plan: the value itself where it is the same every
+    time (no default: None or ""; a default that is not callable, which Django shares between
+    instances too), else `field.get_default` (a callable default, a database default)."""
+    if field.has_default():
+        return field.get_default if callable(field.default) else field.default
+    if field.has_db_default():
+        return field.get_default
+    value = field.get_default()  # None or "", by the field's kind and the database's
+    return value if value is None or value == "" else field.get_default
 
 
 def _has_init_receivers(model) -> bool:
