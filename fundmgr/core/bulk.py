@@ -155,13 +155,18 @@ def _related_ids_differ(objects, relations):
     `<field>_id` names: assigned before it was saved, or unsaved. The others need nothing."""
     differ = []
     for field in relations:
-        cache_name, attname, target_attname = field.cache_name, field.attname, field.target_field.attname
+        cache_name, attname, target = field.cache_name, field.attname, field.target_field
+        target_attname, target_is_pk = target.attname, target.primary_key
         for instance in objects:
             related = instance._state.fields_cache.get(cache_name)
             if related is None:
                 continue
-            related_id = getattr(related, target_attname)
-            if related_id is None or related.pk is None or instance.__dict__.get(attname) != related_id:
+            # The dict, not getattr: a deferred id is missing there, and the instance goes to Django.
+            related_id = related.__dict__.get(target_attname)
+            if (
+                related_id is None or instance.__dict__.get(attname) != related_id
+                or (not target_is_pk and related.pk is None)
+            ):
                 differ.append(instance)
     return list(dict.fromkeys(differ))  # once each, in their order
 
@@ -286,13 +291,14 @@ def instance_new(model, **values):
     instance = model.__new__(model)
     state = instance._state = ModelState()
     attributes = instance.__dict__
-    for name, attname, get_default, relation in plan.fields:
-        if relation is None:
-            if name in values:
-                attributes[attname] = values[name]
-            else:
-                attributes[attname] = get_default() if callable(get_default) else get_default
-        elif name in values:
+    attributes.update(plan.constants)
+    for name, attname, get_default in plan.computed:
+        if name not in values and attname not in values:
+            attributes[attname] = get_default()
+    for name, attname, relation in plan.relations:
+        if name in values:
+            if attname in values:  # both: the constructor sets the id after the instance
+                return model(**values)
             related = values[name]
             if related is None:
                 attributes[attname] = None
@@ -313,8 +319,10 @@ def instance_new(model, **values):
                 related_state.fields_cache[relation.reverse_cache_name] = instance
         elif attname in values:
             attributes[attname] = values[attname]
-        else:
-            attributes[attname] = get_default() if callable(get_default) else get_default
+    plain = plan.plain
+    for name, value in values.items():
+        if name in plain:
+            attributes[name] = value
     return instance
 
 
@@ -326,7 +334,10 @@ class _Relation(typing.NamedTuple):
 
 class _Plan(typing.NamedTuple):
     names: frozenset  # the keywords it takes: each field's name, and a foreign key's attname
-    fields: list  # (name, attname, default, _Relation or None), in the constructor's order
+    plain: frozenset  # the names of the fields that are not relations
+    constants: dict  # {attname: default} of the fields whose default is the same every time
+    computed: list  # (name, attname, get_default) of the fields whose default is called each time
+    relations: list  # (name, attname, _Relation) of the foreign keys, in the constructor's order
 
 
 _plans: dict = {}
@@ -348,7 +359,7 @@ def _instance_plan(model):
         return _NO_PLAN
     if model.__init__ is not models.Model.__init__ or model.__new__ is not object.__new__:
         return _NO_PLAN
-    names, fields = set(), []
+    names, plain, constants, computed, relations = set(), set(), {}, [], []
     for field in meta.fields:
         if field.column is None or field.generated:
             return _NO_PLAN
@@ -362,30 +373,36 @@ def _instance_plan(model):
             ):
                 return _NO_PLAN
             remote = field.remote_field
-            relation = _Relation(
+            relations.append((field.name, field.attname, _Relation(
                 model=remote.model._meta.concrete_model, target_attname=field.related_fields[0][1].attname,
                 reverse_cache_name=None if remote.multiple else remote.cache_name,
-            )
+            )))
             names.update((field.name, field.attname))
         else:
             if stored not in (DeferredAttribute, FileDescriptor) or field.name != field.attname:
                 return _NO_PLAN
-            relation = None
             names.add(field.name)
-        fields.append((field.name, field.attname, _default(field), relation))
-    return _Plan(names=frozenset(names), fields=fields)
+            plain.add(field.name)
+        constant, default = _default(field)
+        if constant:
+            constants[field.attname] = default
+        else:
+            computed.append((field.name, field.attname, default))
+    return _Plan(
+        names=frozenset(names), plain=frozenset(plain), constants=constants, computed=computed, relations=relations,
+    )
 
 
-def _default(field):
-    """What stands for `field.get_default()` in a plan: the value itself where it is the same every
-    time (no default: None or ""; a default that is not callable, which Django shares between
-    instances too), else `field.get_default` (a callable default, a database default)."""
-    if field.has_default():
-        return field.get_default if callable(field.default) else field.default
-    if field.has_db_default():
-        return field.get_default
+def _default(field) -> tuple[bool, object]:
+    """(True, the value) where `field.get_default()` gives the same value every time (no default:
+    None or ""; a default that is not callable, which Django shares between instances too), else
+    (False, `field.get_default`) for a default called each time (a callable, a database default)."""
+    if field.has_default() and not callable(field.default):
+        return True, field.get_default()  # a foreign key's default instance as its id, as the constructor has it
+    if field.has_default() or field.has_db_default():
+        return False, field.get_default
     value = field.get_default()  # None or "", by the field's kind and the database's
-    return value if value is None or value == "" else field.get_default
+    return (True, value) if value is None or value == "" else (False, field.get_default)
 
 
 def _has_init_receivers(model) -> bool:
