@@ -97,7 +97,15 @@ def _enqueue_on_commit(channel: str, receipt_id: int) -> None:
 
 # --- issuing ------------------------------------------------------------------------------------
 def _verification_code() -> str:
-    return "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(VERIFICATION_LENGTH))
+    # One draw of the whole code, uniform over the 31^12 codes as twelve draws of a character are
+    # (secrets.choice per character: a bank import issues thousands of receipts at once).
+    base = len(VERIFICATION_ALPHABET)
+    number = secrets.randbelow(base**VERIFICATION_LENGTH)
+    characters = []
+    for _position in range(VERIFICATION_LENGTH):
+        number, digit = divmod(number, base)
+        characters.append(VERIFICATION_ALPHABET[digit])
+    return "".join(characters)
 
 
 def _accounts(payment: Payment) -> tuple[str, str]:
