@@ -161,14 +161,18 @@ def _related_ids_differ(objects, relations):
             related = instance._state.fields_cache.get(cache_name)
             if related is None:
                 continue
-            # The dict, not getattr: a deferred id is missing there, and the instance goes to Django.
+            # The dict first (a field's descriptor costs more); getattr where it is not there (a
+            # lazy object such as the request's user, a deferred id).
             related_id = related.__dict__.get(target_attname)
+            if related_id is None:
+                related_id = getattr(related, target_attname)
             if (
                 related_id is None or instance.__dict__.get(attname) != related_id
                 or (not target_is_pk and related.pk is None)
             ):
                 differ.append(instance)
-    return list(dict.fromkeys(differ))  # once each, in their order
+    seen = set()  # once each, in their order (by identity: an unsaved instance is not hashable)
+    return [instance for instance in differ if not (id(instance) in seen or seen.add(id(instance)))]
 
 
 def _attribute_values(objects, attname: str) -> list:

@@ -221,3 +221,19 @@ def test_rows_insert_writes_what_bulk_create_writes():
         ]
 
     assert stored("fast") == stored("slow") and len(stored("fast")) == 3
+
+
+@pytest.mark.django_db
+def test_rows_insert_takes_a_related_row_given_as_a_lazy_object(django_user_model):
+    """The request's user is a `SimpleLazyObject`: its id is read through it, as `save()` reads it."""
+    from django.utils.functional import SimpleLazyObject
+
+    user = django_user_model.objects.create_user(username="thu_quy_lazy", password="x")
+    lazy = SimpleLazyObject(lambda: django_user_model.objects.get(pk=user.pk))
+    events = rows_insert([
+        AuditEvent(action=AuditEvent.Action.CREATE, model_label="tests.lazy", actor=lazy, object_id=str(index))
+        for index in range(2)
+    ])
+    assert list(AuditEvent.objects.filter(pk__in=[event.pk for event in events]).values_list("actor_id", flat=True)) == [
+        user.pk, user.pk,
+    ]
