@@ -211,7 +211,13 @@ def _array_type(field, connection) -> str:
     An explicit cast to `varchar(n)` cuts a longer value to n characters without a word, where the
     INSERT's or UPDATE's own assignment to the column refuses it ("value too long"), as `save()`
     and `bulk_create` do: the length is left for that assignment to check."""
-    return re.sub(r"^(character varying|varchar)\(\d+\)$", r"\1", field.db_type(connection)) + "[]"
+    key = (field, connection.vendor)
+    if key not in _array_types:  # once per column: db_type and the pattern cost more than the statement's rest
+        _array_types[key] = re.sub(r"^(character varying|varchar)\(\d+\)$", r"\1", field.db_type(connection)) + "[]"
+    return _array_types[key]
+
+
+_array_types: dict = {}
 
 
 def _column_array(field, values, connection):
