@@ -58,7 +58,7 @@ from django.utils.translation import gettext as _
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields
 from fundmgr.core import outbox
-from fundmgr.core.bulk import rows_insert, rows_update
+from fundmgr.core.bulk import instance_new, rows_insert, rows_update
 from fundmgr.core.contacts import name_normalize
 from fundmgr.core.money import AmountError, parse_vnd
 from fundmgr.core.tabular import TableRow, columns_find, table_read
@@ -644,8 +644,8 @@ def _import_chunk(statement, pairs, index: PledgeIndex, *, by) -> None:
             continue
         seen.add(key)
         new_lines.append(
-            BankStatementLine(
-                statement=statement, line_number=row.line_number, transaction_date=row.date, amount=row.amount,
+            instance_new(
+                BankStatementLine, statement=statement, line_number=row.line_number, transaction_date=row.date, amount=row.amount,
                 memo=row.memo, counterparty=row.counterparty, bank_reference=key,
             )
         )

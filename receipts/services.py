@@ -58,7 +58,7 @@ from fundmgr.audit.services import (
     audit_save,
 )
 from fundmgr.core import outbox
-from fundmgr.core.bulk import rows_insert
+from fundmgr.core.bulk import instance_new, rows_insert
 from fundmgr.core.money import format_vnd, vnd_in_words
 from fundmgr.core.numbering import counter_lock, number_take, numbers_next
 from fundmgr.core.outbox import STALE_AFTER, JobStatus, enqueue
@@ -97,7 +97,15 @@ def _enqueue_on_commit(channel: str, receipt_id: int) -> None:
 
 # --- issuing ------------------------------------------------------------------------------------
 def _verification_code() -> str:
-    return "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(VERIFICATION_LENGTH))
+    # One draw of the whole code, uniform over the 31^12 codes as twelve draws of a character are
+    # (secrets.choice per character: a bank import issues thousands of receipts at once).
+    base = len(VERIFICATION_ALPHABET)
+    number = secrets.randbelow(base**VERIFICATION_LENGTH)
+    characters = []
+    for _position in range(VERIFICATION_LENGTH):
+        number, digit = divmod(number, base)
+        characters.append(VERIFICATION_ALPHABET[digit])
+    return "".join(characters)
 
 
 def _accounts(payment: Payment) -> tuple[str, str]:
@@ -178,7 +186,8 @@ def _receipt_build(payment: Payment, *, sequence: int, issued_by, accounts_used:
     donor = payment.donor
     unit = payment.unit
     debit_account, credit_account = accounts_used
-    return Receipt(
+    return instance_new(
+        Receipt,
         unit=unit,
         year=year,
         sequence=sequence,
@@ -233,7 +242,7 @@ def receipts_issue_fresh(*, payments: list[Payment], issued_by=None) -> list[Rec
     ]
     rows_insert(receipts)
     deliveries = rows_insert([
-        ReceiptDelivery(receipt=receipt, channel=channel) for receipt in receipts for channel in ISSUE_CHANNELS
+        instance_new(ReceiptDelivery, receipt=receipt, channel=channel) for receipt in receipts for channel in ISSUE_CHANNELS
     ])
     audit_save([audit_create_unsaved(receipt, RECEIPT_AUDIT_FIELDS, actor=issued_by) for receipt in receipts])
     jobs = [delivery for delivery in deliveries if delivery.channel == ReceiptDelivery.Channel.PDF]

@@ -25,7 +25,7 @@ from fundmgr.audit.services import (
     audit_rows_together,
     audit_save,
 )
-from fundmgr.core.bulk import rows_insert, rows_update
+from fundmgr.core.bulk import instance_new, rows_insert, rows_update
 from fundmgr.core.dates import document_date_errors
 from fundmgr.core.money import format_vnd
 from fundmgr.idempotency.services import idempotent_create, key_clean, scope_of
@@ -279,8 +279,8 @@ def _payment_build(
     overpayment_reason,
 ) -> Payment:
     """The payment row (unsaved) of a request `_payment_errors` accepted."""
-    return Payment(
-        donor=donor, pledge=pledge, fund=fund, unit=unit, amount=amount, method=method,
+    return instance_new(
+        Payment, donor=donor, pledge=pledge, fund=fund, unit=unit, amount=amount, method=method,
         in_kind_description=(in_kind_description or "").strip() if method == Payment.Method.IN_KIND else "",
         received_on=received_on, bank_reference=bank_reference, recorded_by=recorded_by,
         overpayment_reason=overpayment_reason if pledge is not None else "",

@@ -100,9 +100,18 @@ def personal_fields(model_label: str) -> dict[str, str]:
     """The personal fields of a model (`app_label.model_name`), from settings and the defaults."""
     configured = getattr(settings, "AUDIT_PERSONAL_FIELDS", None)
     table = DEFAULT_PERSONAL_FIELDS if configured is None else configured
-    fields: dict[str, str] = {}
     label = model_label.lower()
+    # Matched once per label and table (an audit row each, thousands in a bank import); another
+    # table (the setting replaced, as a test does) is matched afresh. A copy each time.
+    cached = _matched.get(label)
+    if cached is not None and cached[0] is table:
+        return dict(cached[1])
+    fields: dict[str, str] = {}
     for pattern, kinds in table.items():
         if fnmatchcase(label, pattern.lower()):
             fields.update(kinds)
-    return fields
+    _matched[label] = (table, fields)
+    return dict(fields)
+
+
+_matched: dict[str, tuple[Mapping, dict[str, str]]] = {}

@@ -32,7 +32,7 @@ from contextvars import ContextVar
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from fundmgr.core.bulk import rows_insert
+from fundmgr.core.bulk import instance_new, rows_insert
 from fundmgr.orgs.models import OrgUnit
 
 from . import context
@@ -222,7 +222,8 @@ def _event(*, action, model_label, object_id, before, after, actor, unit_id) -> 
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     fields = personal_fields(model_label)
-    return AuditEvent(
+    return instance_new(
+        AuditEvent,
         actor=actor,
         actor_label=_label(actor, bound.label),
         ip=bound.ip,
@@ -244,9 +245,17 @@ def _label(actor, fallback: str) -> str:
 
 
 def _json_safe(data):
+    """`data` as the JSON column gives it back (a copy): dates, UUIDs, Decimals, choices as text."""
     if data is None:
         return None
+    if type(data) is dict and all(type(key) is str and type(value) in _JSON_SCALARS for key, value in data.items()):
+        return dict(data)  # what the round trip gives back, without it (the rows audit_fields made)
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+# The values the round trip through JSON gives back equal and of the same type (not float: a
+# NaN is not equal to itself, and a float subclass comes back a float).
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def audit_tag_transaction(*, actor=None, using: str = "default") -> None:

@@ -22,11 +22,14 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import re
+import typing
 from decimal import Decimal
 
-from django.db import connections, models
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.postgresql.psycopg_any import Jsonb
-from django.db.models import NOT_PROVIDED, Field
+from django.db.models import NOT_PROVIDED, Field, signals
+from django.db.models.base import ModelState
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.signals import post_save, pre_save
 
@@ -43,14 +46,15 @@ def rows_update(objects, fields: list[str], *, using: str = "default") -> int:
     meta = model._meta
     pk_field = meta.pk
     model_fields = [meta.get_field(name) for name in fields]
-    if any(field.is_relation for field in model_fields):
+    relations = [field for field in model_fields if field.is_relation]
+    if relations:
         # Foreign keys assigned an object that was saved after the assignment carry its id now.
-        for instance in objects:
+        for instance in _related_ids_differ(objects, relations):
             instance._prepare_related_fields_for_save(operation_name="rows_update", fields=model_fields)
     quote = connection.ops.quote_name
     columns = [pk_field, *model_fields]
     arrays = [
-        _column_array(column, [getattr(instance, column.attname) for instance in objects], connection)
+        _column_array(column, _attribute_values(objects, column.attname), connection)
         for column in columns
     ]
     names = ["pk", *(f"v{position}" for position in range(len(model_fields)))]
@@ -104,20 +108,17 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
         # Foreign keys assigned an object that was saved after the assignment carry its id now
         # (Django's `_prepare_related_fields_for_save`, which also refuses an unsaved one).
         attname = field.attname
-        for instance in objects:
-            if field.is_cached(instance):
-                related = field.get_cached_value(instance)
-                if related is not None and getattr(instance, attname) != related.pk:
-                    if related.pk is None:
-                        instance._prepare_related_fields_for_save(operation_name="rows_insert", fields=[field])
-                    setattr(instance, attname, related.pk)
+        for instance in _related_ids_differ(objects, [field]):
+            related = field.get_cached_value(instance)
+            if related.pk is None:
+                instance._prepare_related_fields_for_save(operation_name="rows_insert", fields=[field])
+            setattr(instance, attname, related.pk)
     columns, arrays = [], []
     for field in fields:
-        if type(field).pre_save is not Field.pre_save:  # auto_now(_add) and the like
+        if _pre_save_reads_the_attribute(field):
+            values = _attribute_values(objects, field.attname)
+        else:  # auto_now(_add) and the like
             values = [field.pre_save(instance, True) for instance in objects]
-        else:
-            attname = field.attname
-            values = [getattr(instance, attname) for instance in objects]
         if field.db_default is not NOT_PROVIDED:
             defaults = sum(isinstance(value, DatabaseDefault) for value in values)
             if defaults == len(values):
@@ -253,6 +254,50 @@ def _one_row_insert(instance, connection, using: str) -> bool:
     return True
 
 
+def _related_ids_differ(objects, relations):
+    """The objects whose cached related instance (of one of `relations`) is not the one their
+    `<field>_id` names: assigned before it was saved, or unsaved. The others need nothing."""
+    differ = []
+    for field in relations:
+        cache_name, attname, target = field.cache_name, field.attname, field.target_field
+        target_attname, target_is_pk = target.attname, target.primary_key
+        for instance in objects:
+            related = instance._state.fields_cache.get(cache_name)
+            if related is None:
+                continue
+            # The dict first (a field's descriptor costs more); getattr where it is not there (a
+            # lazy object such as the request's user, a deferred id).
+            related_id = related.__dict__.get(target_attname)
+            if related_id is None:
+                related_id = getattr(related, target_attname)
+            if (
+                related_id is None or instance.__dict__.get(attname) != related_id
+                or (not target_is_pk and related.pk is None)
+            ):
+                differ.append(instance)
+    seen = set()  # once each, in their order (by identity: an unsaved instance is not hashable)
+    return [instance for instance in differ if not (id(instance) in seen or seen.add(id(instance)))]
+
+
+def _attribute_values(objects, attname: str) -> list:
+    """`getattr(instance, attname)` of each object, read from the instance's dict (a foreign key's
+    attribute is a descriptor that returns what the dict holds); a deferred one is read by getattr."""
+    try:
+        return [instance.__dict__[attname] for instance in objects]
+    except KeyError:
+        return [getattr(instance, attname) for instance in objects]
+
+
+def _pre_save_reads_the_attribute(field) -> bool:
+    """Whether `field.pre_save(instance, True)` is `getattr(instance, field.attname)`."""
+    pre_save = type(field).pre_save
+    if pre_save is Field.pre_save:
+        return True
+    return pre_save in (models.DateField.pre_save, models.DateTimeField.pre_save) and not (
+        field.auto_now or field.auto_now_add
+    )
+
+
 # Django's own field classes (exactly these: a subclass may prepare values its own way) whose
 # `get_db_prep_save` returns a value of this Python type unchanged on PostgreSQL.
 _PLAIN_TYPES = {
@@ -270,7 +315,13 @@ def _array_type(field, connection) -> str:
     An explicit cast to `varchar(n)` cuts a longer value to n characters without a word, where the
     INSERT's or UPDATE's own assignment to the column refuses it ("value too long"), as `save()`
     and `bulk_create` do: the length is left for that assignment to check."""
-    return re.sub(r"^(character varying|varchar)\(\d+\)$", r"\1", field.db_type(connection)) + "[]"
+    key = (field, connection.vendor)
+    if key not in _array_types:  # once per column: db_type and the pattern cost more than the statement's rest
+        _array_types[key] = re.sub(r"^(character varying|varchar)\(\d+\)$", r"\1", field.db_type(connection)) + "[]"
+    return _array_types[key]
+
+
+_array_types: dict = {}
 
 
 def _column_array(field, values, connection):
@@ -278,25 +329,44 @@ def _column_array(field, values, connection):
     (`get_db_prep_save`), as the text of a PostgreSQL array when `_array_text` can write it."""
     prepare = field.get_db_prep_save
     # A value already of the column's own Python type is what `get_db_prep_save` returns.
-    if type(field) in (models.ForeignKey, models.OneToOneField):
-        plain = _PLAIN_TYPES.get(type(field.target_field))
+    kind = type(field.target_field) if type(field) in (models.ForeignKey, models.OneToOneField) else type(field)
+    plain = _PLAIN_TYPES.get(kind)
+    if plain is str:
+        # Text fields return any str unchanged, a str-based choice (`TextChoices`) too.
+        values = [value if value is None or isinstance(value, str) else prepare(value, connection) for value in values]
+    elif kind is models.DateTimeField and settings.USE_TZ:
+        # An aware datetime is what DateTimeField and PostgreSQL's adapter return unchanged.
+        values = [
+            value if value is None or (type(value) is datetime.datetime and value.tzinfo is not None)
+            else prepare(value, connection)
+            for value in values
+        ]
     else:
-        plain = _PLAIN_TYPES.get(type(field))
-    values = [value if value is None or type(value) is plain else prepare(value, connection) for value in values]
+        values = [value if value is None or type(value) is plain else prepare(value, connection) for value in values]
     text = _array_text(values)
     return values if text is None else text
 
 
 def _array_text(values) -> str | None:
-    """PostgreSQL's text form of a one-dimensional array of `values` (every element quoted), or None
-    for a value of a type not written here (psycopg then adapts the list itself, in more Python)."""
+    """PostgreSQL's text form of a one-dimensional array of `values` (every element quoted but
+    integers), or None for a value of a type not written here (psycopg then adapts the list itself,
+    in more Python). A column of text, or of integers, is written in one pass."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if all(issubclass(kind, str) for kind in kinds):  # text (or none at all): the common column
+        return "{" + ",".join([
+            "NULL" if value is None else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for value in values
+        ]) + "}"
+    if kinds == {int}:  # an integer needs no quotes
+        return "{" + ",".join(["NULL" if value is None else str(value) for value in values]) + "}"
     items = []
     for value in values:
         kind = type(value)
         if value is None:
             items.append("NULL")
             continue
-        if kind is str:
+        if issubclass(kind, str):
             text = value
         elif kind is int or kind is Decimal:
             text = str(value)
@@ -312,3 +382,145 @@ def _array_text(values) -> str | None:
             return None
         items.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
     return "{" + ",".join(items) + "}"
+
+
+def instance_new(model, **values):
+    """`model(**values)` in a fraction of its Python, for the many new rows a bulk writer builds.
+
+    The same instance as the constructor's: the same attributes (a field not given takes its
+    default, called as the constructor calls it), a related instance given by the field's name
+    cached and its id copied as the descriptor does, the same `_state` (its database set by the
+    first related instance, a one-to-one's reverse cache on the related instance). Django's
+    constructor pops each keyword, type-checks and routes through each field's descriptor; this
+    sets `__dict__` directly from a plan made once per model. Anything the plan does not cover (a
+    keyword that is not a field, a database router, a `pre_init`/`post_init` receiver, a field
+    whose descriptor does more than store its value, a related instance of the wrong type or of
+    another database) goes to the constructor itself, which also raises what it raises.
+    """
+    plan = _plans.get(model)
+    if plan is None:
+        plan = _plans[model] = _instance_plan(model)
+    if plan is _NO_PLAN or not values.keys() <= plan.names or _has_init_receivers(model):
+        return model(**values)
+    instance = model.__new__(model)
+    state = instance._state = ModelState()
+    attributes = instance.__dict__
+    attributes.update(plan.constants)
+    for name, attname, get_default in plan.computed:
+        if name not in values and attname not in values:
+            attributes[attname] = get_default()
+    for name, attname, relation in plan.relations:
+        if name in values:
+            if attname in values:  # both: the constructor sets the id after the instance
+                return model(**values)
+            related = values[name]
+            if related is None:
+                attributes[attname] = None
+                state.fields_cache[name] = None
+                continue
+            if not isinstance(related, relation.model):
+                return model(**values)
+            related_state = related._state
+            if state.db is None:
+                state.db = related_state.db or DEFAULT_DB_ALIAS
+            if related_state.db is None:
+                related_state.db = state.db
+            if related_state.db != state.db:
+                return model(**values)
+            attributes[attname] = getattr(related, relation.target_attname)
+            state.fields_cache[name] = related
+            if relation.reverse_cache_name is not None:
+                related_state.fields_cache[relation.reverse_cache_name] = instance
+        elif attname in values:
+            attributes[attname] = values[attname]
+    plain = plan.plain
+    for name, value in values.items():
+        if name in plain:
+            attributes[name] = value
+    return instance
+
+
+class _Relation(typing.NamedTuple):
+    model: type
+    target_attname: str
+    reverse_cache_name: str | None  # a one-to-one's: the related instance caches this one under it
+
+
+class _Plan(typing.NamedTuple):
+    names: frozenset  # the keywords it takes: each field's name, and a foreign key's attname
+    plain: frozenset  # the names of the fields that are not relations
+    constants: dict  # {attname: default} of the fields whose default is the same every time
+    computed: list  # (name, attname, get_default) of the fields whose default is called each time
+    relations: list  # (name, attname, _Relation) of the foreign keys, in the constructor's order
+
+
+_plans: dict = {}
+_NO_PLAN = object()
+
+
+def _instance_plan(model):
+    """How `instance_new` builds `model`'s instances, or _NO_PLAN where only the constructor will do."""
+    from django.db.models.fields.files import FileDescriptor
+    from django.db.models.fields.related_descriptors import (
+        ForeignKeyDeferredAttribute,
+        ForwardManyToOneDescriptor,
+        ForwardOneToOneDescriptor,
+    )
+    from django.db.models.query_utils import DeferredAttribute
+
+    meta = model._meta
+    if meta.abstract or meta.parents or settings.DATABASE_ROUTERS or type(model).__call__ is not type.__call__:
+        return _NO_PLAN
+    if model.__init__ is not models.Model.__init__ or model.__new__ is not object.__new__:
+        return _NO_PLAN
+    names, plain, constants, computed, relations = set(), set(), {}, [], []
+    for field in meta.fields:
+        if field.column is None or field.generated:
+            return _NO_PLAN
+        stored = type(model.__dict__.get(field.attname))
+        if field.is_relation:
+            descriptor = type(model.__dict__.get(field.name))
+            if (
+                descriptor not in (ForwardManyToOneDescriptor, ForwardOneToOneDescriptor)
+                or stored is not ForeignKeyDeferredAttribute or len(field.related_fields) != 1
+                or field.primary_key or field.cache_name != field.name
+            ):
+                return _NO_PLAN
+            remote = field.remote_field
+            relations.append((field.name, field.attname, _Relation(
+                model=remote.model._meta.concrete_model, target_attname=field.related_fields[0][1].attname,
+                reverse_cache_name=None if remote.multiple else remote.cache_name,
+            )))
+            names.update((field.name, field.attname))
+        else:
+            if stored not in (DeferredAttribute, FileDescriptor) or field.name != field.attname:
+                return _NO_PLAN
+            names.add(field.name)
+            plain.add(field.name)
+        constant, default = _default(field)
+        if constant:
+            constants[field.attname] = default
+        else:
+            computed.append((field.name, field.attname, default))
+    return _Plan(
+        names=frozenset(names), plain=frozenset(plain), constants=constants, computed=computed, relations=relations,
+    )
+
+
+def _default(field) -> tuple[bool, object]:
+    """(True, the value) where `field.get_default()` gives the same value every time (no default:
+    None or ""; a default that is not callable, which Django shares between instances too), else
+    (False, `field.get_default`) for a default called each time (a callable, a database default)."""
+    if field.has_default() and not callable(field.default):
+        return True, field.get_default()  # a foreign key's default instance as its id, as the constructor has it
+    if field.has_default() or field.has_db_default():
+        return False, field.get_default
+    value = field.get_default()  # None or "", by the field's kind and the database's
+    return (True, value) if value is None or value == "" else (False, field.get_default)
+
+
+def _has_init_receivers(model) -> bool:
+    # No receiver at all (the usual case) says it without asking each signal about the model.
+    if not (signals.pre_init.receivers or signals.post_init.receivers):
+        return False
+    return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)

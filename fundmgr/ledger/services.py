@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_save
-from fundmgr.core.bulk import rows_insert
+from fundmgr.core.bulk import instance_new, rows_insert
 from fundmgr.core.page_version import public_pages_changed
 from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.orgs.access import access_units
@@ -377,8 +377,8 @@ def _entry_build(
         reversal_reason=reversal_reason,
         lines=[(line.account, line.fund.code, line.debit, line.credit) for line in lines],
     )
-    return JournalEntry(
-        unit=unit, date=date, memo=memo, source_type_id=source_type_id, source_id=source_id,
+    return instance_new(
+        JournalEntry, unit=unit, date=date, memo=memo, source_type_id=source_type_id, source_id=source_id,
         reverses=reverses, reversal_reason=reversal_reason, created_by=created_by,
         previous_hash=previous_hash, hash=digest,
     )
@@ -386,8 +386,8 @@ def _entry_build(
 
 def _entry_lines(entry: JournalEntry, lines: list[Line], account_by_code: Mapping[str, Account]) -> list[JournalLine]:
     return [
-        JournalLine(entry=entry, account=account_by_code[line.account], fund=line.fund, debit=line.debit,
-                    credit=line.credit)
+        instance_new(JournalLine, entry=entry, account=account_by_code[line.account], fund=line.fund,
+                     debit=line.debit, credit=line.credit)
         for line in lines
     ]
 

@@ -162,3 +162,159 @@ def test_one_row_with_a_database_default_takes_the_general_path():
     assert AuditEvent.objects.get(pk=event.pk).transaction_id == event.transaction_id
     if connection.vendor == "postgresql":
         assert event.transaction_id is not None
+
+
+# --- instance_new: the constructor's instance, built from a plan --------------------------------
+
+
+def _built_both_ways(model, make_values):
+    """`model(**values)` and `instance_new(model, **values)`, each from its own fresh related instances
+    (the constructor changes their state: database, a one-to-one's reverse cache)."""
+    from fundmgr.core.bulk import instance_new
+
+    first_values, second_values = make_values(), make_values()
+    return model(**first_values), first_values, instance_new(model, **second_values), second_values
+
+
+def _attributes(instance, clock_fields=()):
+    """The instance's attributes, the values of clock defaults (`timezone.now`) by type only."""
+    return {
+        name: type(value) if name in clock_fields else value
+        for name, value in vars(instance).items() if name != "_state"
+    }
+
+
+def _same_instance(built, fast, *, clock_fields=()):
+    assert type(fast) is type(built)
+    assert _attributes(fast, clock_fields) == _attributes(built, clock_fields)
+    assert (fast._state.db, fast._state.adding) == (built._state.db, built._state.adding)
+    # The same related instances cached, under the same names (each from its own call's values).
+    assert {name: type(value) for name, value in fast._state.fields_cache.items()} == {
+        name: type(value) for name, value in built._state.fields_cache.items()
+    }
+
+
+@pytest.mark.parametrize("saved", [True, False], ids=["saved related rows", "unsaved related rows"])
+def test_instance_new_builds_what_the_constructor_builds(saved):
+    """Every model the bank import builds in bulk, with related instances and ids, saved or not."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+
+    from donations.models import BankStatementImport, BankStatementLine, Donor, Payment, Pledge
+    from fundmgr.ledger.models import Fund, JournalEntry, JournalLine
+    from fundmgr.orgs.models import OrgUnit
+    from receipts.models import Receipt, ReceiptDelivery
+
+    def row(model, pk, **values):
+        instance = model(pk=pk, **values)
+        if saved:
+            instance._state.adding, instance._state.db = False, "default"
+        return instance
+
+    def payment_values():
+        unit = row(OrgUnit, 3, name="Xã A", code="XA")
+        return {
+            "donor": row(Donor, 5, name="Bà B"), "pledge": row(Pledge, 7), "fund": row(Fund, 11, code="QKH"),
+            "unit": unit, "amount": 500_000, "method": Payment.Method.BANK_TRANSFER, "in_kind_description": "",
+            "received_on": datetime.date(2026, 2, 1), "bank_reference": "5213.1", "recorded_by": None,
+            "overpayment_reason": "",
+        }
+
+    built, built_values, fast, fast_values = _built_both_ways(Payment, payment_values)
+    _same_instance(built, fast)
+    assert fast.donor is fast_values["donor"] and fast.unit_id == 3 and fast.recorded_by is None
+    assert fast_values["donor"]._state.db == built_values["donor"]._state.db == "default"
+
+    def receipt_values():
+        payment = row(Payment, 13, amount=500_000)
+        return {"unit": row(OrgUnit, 3), "year": 2026, "sequence": 4, "number": "4/2026", "payment": payment,
+                "receipt_date": datetime.date(2026, 2, 1), "issued_by": None, "amount": 500_000}
+
+    built, built_values, fast, fast_values = _built_both_ways(Receipt, receipt_values)
+    _same_instance(built, fast, clock_fields={"issued_at"})
+    # A one-to-one: the payment caches its receipt, as the constructor leaves it.
+    assert fast_values["payment"].receipt is fast
+    assert built_values["payment"].receipt is built
+
+    for model, make_values in [
+        (ReceiptDelivery, lambda: {"receipt": row(Receipt, 17), "channel": ReceiptDelivery.Channel.PDF}),
+        (JournalEntry, lambda: {"unit": row(OrgUnit, 3), "date": datetime.date(2026, 2, 1), "memo": "Thu",
+                                "source_type_id": 9, "source_id": "13", "reverses": None, "created_by": None,
+                                "previous_hash": "0" * 64, "hash": "1" * 64}),
+        (JournalLine, lambda: {"entry": JournalEntry(), "account_id": 2, "fund": row(Fund, 11), "debit": 500_000,
+                               "credit": 0}),
+        (AuditEvent, lambda: {"actor": row(get_user_model(), 19), "actor_label": "thu_quy", "ip": None,
+                              "action": AuditEvent.Action.CREATE, "model_label": "donations.payment",
+                              "object_id": "13", "before": None, "after": {"amount": 500_000},
+                              "request_id": "r1", "unit_id": 3}),
+        (BankStatementLine, lambda: {"statement": row(BankStatementImport, 23), "line_number": 1,
+                                     "transaction_date": datetime.date(2026, 2, 1), "amount": 500_000,
+                                     "memo": "ung ho", "counterparty": "", "bank_reference": "5213.1"}),
+    ]:
+        built, _values, fast, _values = _built_both_ways(model, make_values)
+        _same_instance(built, fast, clock_fields={"occurred_at", "created_at", "updated_at", "issued_at"})
+
+
+def test_instance_new_refuses_what_the_constructor_refuses():
+    from donations.models import Donor, Payment
+    from fundmgr.core.bulk import instance_new
+    from fundmgr.orgs.models import OrgUnit
+
+    with pytest.raises(ValueError, match="must be a \"Donor\" instance"):
+        instance_new(Payment, donor=OrgUnit(pk=1))
+    with pytest.raises(TypeError, match="unexpected keyword arguments: 'colour'"):
+        instance_new(Payment, colour="red")
+    unit, donor = OrgUnit(pk=1), Donor(pk=2)
+    unit._state.db, donor._state.db = "default", "elsewhere"
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        instance_new(Payment, unit=unit, donor=donor)
+
+
+@pytest.mark.django_db
+def test_rows_insert_writes_what_bulk_create_writes():
+    """Choices (str subclasses), aware datetimes, a foreign key given as an instance or None (an
+    integer column with NULLs), JSON: what `rows_insert` writes reads back as `bulk_create`'s."""
+    import datetime
+
+    from django.utils import timezone
+
+    from fundmgr.orgs.models import OrgUnit
+
+    unit = OrgUnit.objects.create(name="Xã A", code="XA", kind=OrgUnit.Kind.PROVINCE)
+    moment = timezone.now() - datetime.timedelta(days=1)
+
+    def events(tag):
+        return [
+            AuditEvent(action=action, model_label=f"tests.{tag}", object_id=str(index), unit=unit if index % 2 else None,
+                       occurred_at=moment + datetime.timedelta(seconds=index), after={"n": index, "tag": tag})
+            for index, action in enumerate([AuditEvent.Action.CREATE, AuditEvent.Action.CHANGE, "transition"])
+        ]
+
+    rows_insert(events("fast"))
+    AuditEvent.objects.bulk_create(events("slow"))
+
+    def stored(tag):
+        return [
+            {**row, "after": {**row["after"], "tag": None}}
+            for row in AuditEvent.objects.filter(model_label=f"tests.{tag}").order_by("pk")
+            .values("action", "object_id", "unit_id", "occurred_at", "after", "source", "actor_label")
+        ]
+
+    assert stored("fast") == stored("slow") and len(stored("fast")) == 3
+
+
+@pytest.mark.django_db
+def test_rows_insert_takes_a_related_row_given_as_a_lazy_object(django_user_model):
+    """The request's user is a `SimpleLazyObject`: its id is read through it, as `save()` reads it."""
+    from django.utils.functional import SimpleLazyObject
+
+    user = django_user_model.objects.create_user(username="thu_quy_lazy", password="x")
+    lazy = SimpleLazyObject(lambda: django_user_model.objects.get(pk=user.pk))
+    events = rows_insert([
+        AuditEvent(action=AuditEvent.Action.CREATE, model_label="tests.lazy", actor=lazy, object_id=str(index))
+        for index in range(2)
+    ])
+    assert list(AuditEvent.objects.filter(pk__in=[event.pk for event in events]).values_list("actor_id", flat=True)) == [
+        user.pk, user.pk,
+    ]

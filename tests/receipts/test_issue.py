@@ -183,3 +183,14 @@ def test_postgresql_refuses_raw_sql_that_un_voids_a_receipt(province, fund, dono
             [receipt.pk],
         )
     assert Receipt.objects.get(pk=receipt.pk).state == "voided"
+
+
+def test_the_verification_code_uses_every_character_in_every_position():
+    """Drawn as one number of base 31: every position takes every character of the alphabet (a
+    mistake in the digits would leave a position fixed or a character out)."""
+    from receipts.services import VERIFICATION_LENGTH, _verification_code
+
+    codes = [_verification_code() for _ in range(3000)]
+    assert all(len(code) == VERIFICATION_LENGTH for code in codes)
+    for position in range(VERIFICATION_LENGTH):
+        assert {code[position] for code in codes} == set(VERIFICATION_ALPHABET)
