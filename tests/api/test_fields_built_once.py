@@ -20,16 +20,14 @@ class DrfInstallmentSerializer(serializers.ModelSerializer):
 class DrfPledgeSerializer(serializers.ModelSerializer):
     """PledgeSerializer's declared fields and Meta, without the mixin: DRF builds its fields each time."""
 
-    donor_name = serializers.CharField(source="donor.name", read_only=True)
-    campaign = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    fund = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    paid_amount = serializers.IntegerField(read_only=True)
-    outstanding_amount = serializers.IntegerField(read_only=True)
-    overpaid_amount = serializers.IntegerField(read_only=True)
-    installments = DrfInstallmentSerializer(many=True, read_only=True)
-
     class Meta(PledgeSerializer.Meta):
         pass
+
+
+# Its declared fields, the nested installments as plain DRF too.
+DrfPledgeSerializer._declared_fields = {
+    **PledgeSerializer._declared_fields, "installments": DrfInstallmentSerializer(many=True, read_only=True),
+}
 
 
 class DrfPledgeCreateSerializer(serializers.Serializer):
