@@ -103,16 +103,7 @@ def rows_insert(objects, *, ignore_conflicts: bool = False, using: str = "defaul
     if len(objects) == 1 and not ignore_conflicts and _one_row_insert(objects[0], connection, using):
         return objects
     fields = [field for field in meta.concrete_fields if field is not pk_field]
-    relations = [field for field in fields if field.is_relation]
-    for field in relations:
-        # Foreign keys assigned an object that was saved after the assignment carry its id now
-        # (Django's `_prepare_related_fields_for_save`, which also refuses an unsaved one).
-        attname = field.attname
-        for instance in _related_ids_differ(objects, [field]):
-            related = field.get_cached_value(instance)
-            if related.pk is None:
-                instance._prepare_related_fields_for_save(operation_name="rows_insert", fields=[field])
-            setattr(instance, attname, related.pk)
+    _related_ids_set(objects, [field for field in fields if field.is_relation], operation_name="rows_insert")
     columns, arrays = [], []
     for field in fields:
         if _pre_save_reads_the_attribute(field):
@@ -230,14 +221,13 @@ def _one_row_insert(instance, connection, using: str) -> bool:
                 plain = _PLAIN_TYPES.get(type(field.target_field))
             else:
                 plain = _PLAIN_TYPES.get(type(field))
-            custom_pre_save = type(field).pre_save is not Field.pre_save  # auto_now(_add) and the like
-            prepared.append((field, field.attname, plain, custom_pre_save))
-        statement = _ONE_ROW_STATEMENTS[key] = (sql, prepared, [field.attname for field in returning])
+            prepared.append((field, field.attname, plain, not _pre_save_reads_the_attribute(field)))
+        relations = [field for field in fields if field.is_relation]
+        statement = _ONE_ROW_STATEMENTS[key] = (sql, prepared, [field.attname for field in returning], relations)
     elif statement is False:
         return False
-    sql, prepared, returning = statement
-    # Foreign keys assigned an object saved after the assignment carry its id now; an unsaved one is refused.
-    instance._prepare_related_fields_for_save(operation_name="save")
+    sql, prepared, returning, relations = statement
+    _related_ids_set([instance], relations, operation_name="save")
     values = []
     for field, attname, plain, custom_pre_save in prepared:
         value = field.pre_save(instance, True) if custom_pre_save else getattr(instance, attname)
@@ -252,6 +242,15 @@ def _one_row_insert(instance, connection, using: str) -> bool:
     instance._state.adding = False
     instance._state.db = using
     return True
+
+
+def _related_ids_set(objects, relations, *, operation_name: str) -> None:
+    """What `save()` does first (Django's `_prepare_related_fields_for_save`: a foreign key assigned
+    an object saved after the assignment takes its id, an unsaved one is refused), run only on
+    the instances whose id and cached object disagree, the others needing nothing."""
+    for field in relations:
+        for instance in _related_ids_differ(objects, [field]):
+            instance._prepare_related_fields_for_save(operation_name=operation_name, fields=[field])
 
 
 def _related_ids_differ(objects, relations):
