@@ -39,11 +39,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import Campaign
-from fundmgr.core import sql_rows
-from fundmgr.ledger.models import Fund
 from fundmgr.ledger.references import LedgerReference
-from fundmgr.orgs.models import OrgUnit
 
 from .models import Donor, Payment, Pledge, PledgeInstallment
 
@@ -54,22 +50,6 @@ def _sum_subquery(queryset: QuerySet, field: str = "amount"):
     summed = queryset.order_by().values(queryset.model._meta.get_field("pledge").attname)
     summed = summed.annotate(total=Sum(field)).values("total")
     return Coalesce(Subquery(summed, output_field=BigIntegerField()), Value(0), output_field=BigIntegerField())
-
-
-def pledge_locked_with_funds(pk: int) -> Pledge:
-    """The pledge of `pk` locked FOR UPDATE (its row only: payments into one fund do not wait for
-    each other), with its fund and campaign and their units; Pledge.DoesNotExist when there is
-    none. `select_related` written as SQL (`fundmgr.core.sql_rows`): every payment of a pledge
-    asks it first, and the ORM's compilation of the four joins cost more than the lookup."""
-    found = sql_rows.with_parents(
-        (Pledge, "pledge"),
-        [("pledge", "fund", Fund, "fund"), ("fund", "unit", OrgUnit, "fund_unit"),
-         ("pledge", "campaign", Campaign, "campaign"), ("campaign", "unit", OrgUnit, "campaign_unit")],
-        f"{sql_rows.column(Pledge, 'pledge', 'id')} = %s", [pk], lock=True,
-    )
-    if not found:
-        raise Pledge.DoesNotExist(f"no pledge {pk}")
-    return found[0]
 
 
 def pledge_paid_amounts(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Pledge]:

@@ -11,8 +11,8 @@ from django.utils import timezone
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_public
 from donations.models import Pledge
-from donations.selectors import pledge_locked_with_funds
 from donations.services import pledge_create
+from donations.services.payments import pledge_locked_with_funds
 from fundmgr.api.models import ApiToken
 from fundmgr.api.services import api_token_create, api_token_find
 from fundmgr.ledger.models import Fund
