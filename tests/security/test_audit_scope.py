@@ -455,6 +455,39 @@ def test_the_changelist_shows_each_rows_unit(client, units, make_user, trail):
     assert '<td class="field-unit nowrap">-</td>' in body  # the system-wide row
 
 
+def test_each_row_names_its_record_by_the_models_name_and_links_to_its_page(client, units, make_user, pledge, treasurer):
+    """An auditor reads "Cam kết ủng hộ #12", not "donations.pledge" and "12" in two columns; the
+    link opens the record's own admin page, which applies its own scope."""
+    client.force_login(make_user("kiemtra-tinh", role=Role.AUDITOR, unit=units.province))
+    audit_record(action=AuditEvent.Action.VIEW, model_label="tests.row", object_id="lone", unit=units.commune_a)
+
+    response = client.get(reverse(CHANGELIST), {"model_label": "donations.pledge"})
+    body = response.content.decode()
+    link = reverse("admin:donations_pledge_change", args=[pledge.pk])
+    assert f'<a href="{link}">Cam kết ủng hộ #{pledge.pk}</a>' in body
+    assert ">donations.pledge<" not in body
+
+    response = client.get(reverse(CHANGELIST), {"model_label": "tests.row"})
+    assert '<td class="field-record">tests.row #lone</td>' in response.content.decode()  # no model: as stored, no link
+
+
+def test_the_model_filter_offers_the_labels_of_the_readers_rows_by_name(client, units, make_user, pledge, trail):
+    client.force_login(make_user("kiemtra-b", role=Role.AUDITOR, unit=units.commune_b))
+    response = client.get(reverse(CHANGELIST))
+    (model_filter,) = [spec for spec in response.context["cl"].filter_specs if getattr(spec, "parameter_name", "") == "model_label"]
+    # Commune B's auditor: the test row of commune B only; the pledge is commune A's.
+    assert model_filter.lookup_choices == [("tests.row", "tests.row")]
+
+    client.force_login(make_user("kiemtra-a", role=Role.AUDITOR, unit=units.commune_a))
+    response = client.get(reverse(CHANGELIST))
+    (model_filter,) = [spec for spec in response.context["cl"].filter_specs if getattr(spec, "parameter_name", "") == "model_label"]
+    choices = dict(model_filter.lookup_choices)
+    assert (choices["donations.pledge"], choices["donations.donor"], choices["tests.row"]) == (
+        "Cam kết ủng hộ", "Nhà hảo tâm", "tests.row"
+    )
+    assert [name for _label, name in model_filter.lookup_choices] == sorted(choices.values())
+
+
 @pytest.mark.parametrize("count", [3, 30])
 def test_the_scoped_changelist_costs_the_same_queries_whatever_the_rows(
     client, units, make_user, count, django_assert_num_queries
