@@ -11,8 +11,8 @@ from .models import Campaign
 
 def campaign_with_unit(slug: str) -> Campaign | None:
     """The campaign of `slug`, whatever its status, with its unit: `select_related("unit")` written
-    as SQL, since every pledge POST of the API asks it. Who may see it is the caller's check (the
-    API's scope, `fundmgr.orgs.scoping.user_has_role` on its unit)."""
+    as SQL, since every pledge POST of the API asks it. Who may see it is not decided here: the
+    pledge POST finds it through `donations.selectors.campaign_for_pledges`, which is."""
     found = sql_rows.with_parents(
         (Campaign, "campaign"), [("campaign", "unit", OrgUnit, "unit")],
         f"{sql_rows.column(Campaign, 'campaign', 'slug')} = %s", [slug],

@@ -1,13 +1,16 @@
-"""The project's import graph: package-level arrows, and any cycle between modules.
+"""The project's import graph: package-level arrows, any cycle between modules, modules outside every layer.
 
-    .venv/bin/python scripts/import_graph.py            # fails (exit 1) when modules import in a circle
+    .venv/bin/python scripts/import_graph.py            # fails (exit 1) on a circle or an unplaced module
     .venv/bin/python scripts/import_graph.py --arrows   # also prints which package imports which
 
 An import inside a function counts: it hides a circle from Python's import machinery, not from a
-reader. `lint-imports` (contracts in pyproject.toml) holds the layers; this holds "no circle at all".
+reader. `lint-imports` (contracts in pyproject.toml) holds the layers; this holds "no circle at all"
+and "every module of a layers contract's container is in one of its layers": a module in none is
+checked by no layer, so it could import anything of its app.
 """
 
 import sys
+import tomllib
 from collections import defaultdict
 from pathlib import Path
 
@@ -63,6 +66,25 @@ def module_cycles(graph) -> list[list[str]]:
     return cycles
 
 
+def unplaced_modules(graph) -> list[str]:
+    """The children of every container of a layers contract that name none of its layers."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    unplaced = []
+    for contract in config["tool"]["importlinter"]["contracts"]:
+        if contract["type"] != "layers":
+            continue
+        names = {
+            tail.strip().strip("()")
+            for layer in contract["layers"]
+            for tail in layer.replace("|", ":").split(":")
+        }
+        for container in contract.get("containers", []):
+            for child in sorted(graph.find_children(container)):
+                if child.rsplit(".", 1)[1] not in names:
+                    unplaced.append(child)
+    return unplaced
+
+
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     graph = grimp.build_graph(*PACKAGES, cache_dir=None)
@@ -80,8 +102,11 @@ def main() -> int:
         for module in cycle:
             inside = sorted(set(graph.find_modules_directly_imported_by(module)) & set(cycle))
             print(f"    {module} imports {', '.join(inside)}")
-    print(f"{len(graph.modules)} modules, {len(cycles)} import cycles")
-    return 1 if cycles else 0
+    unplaced = unplaced_modules(graph)
+    for module in unplaced:
+        print("in no layer:", module, "(place it in a layers contract of pyproject.toml)")
+    print(f"{len(graph.modules)} modules, {len(cycles)} import cycles, {len(unplaced)} modules in no layer")
+    return 1 if cycles or unplaced else 0
 
 
 if __name__ == "__main__":

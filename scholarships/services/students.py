@@ -21,8 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.privacy import anonymise
-from fundmgr.audit.services import audit_change, audit_create, audit_fields, audit_record, audit_record_many
+from fundmgr.audit.services import (
+    anonymise,
+    audit_change,
+    audit_create,
+    audit_fields,
+    audit_record,
+    audit_record_many,
+)
 from fundmgr.core.contacts import name_clean, phone_normalize
 from fundmgr.core.dates import birth_date_errors
 from fundmgr.idempotency.services import fingerprints_forget, idempotent_create, scope_of

@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from donations.models import CampaignDonorTally, Pledge
+from fundmgr.orgs.models import Membership
 
 from .conftest import token_client, token_for
 from .money_fixtures import *  # noqa: F403  (the fixtures, by name)
@@ -73,8 +74,9 @@ def test_the_answer_to_a_new_pledge_in_installments_is_the_pledge_read_back(trea
 
 
 def test_a_campaign_outside_the_callers_units_is_not_found_and_nothing_is_written(treasurer, campaign, other_campaign):
-    """The campaign is read by slug and its unit checked against the caller's (`user_has_role`), as
-    the scoped query did: another unit's campaign is "not found", whatever its status."""
+    """The campaign is read by slug and its unit checked against the caller's
+    (`donations.selectors.campaign_for_pledges`), as the scoped query did: another unit's campaign
+    is "not found", whatever its status."""
     client = token_client(token_for(treasurer))
     pledges = Pledge.objects.count()
     response = client.post(PLEDGES, {**body(other_campaign, "d@hongphat.vn"), "fund": ""}, format="json",
@@ -85,3 +87,33 @@ def test_a_campaign_outside_the_callers_units_is_not_found_and_nothing_is_writte
     assert Pledge.objects.count() == pledges
     assert client.post(PLEDGES, body(campaign, "d@hongphat.vn"), format="json",
                        HTTP_IDEMPOTENCY_KEY="k-own").status_code == 201
+
+
+def test_another_units_campaign_is_answered_exactly_as_one_that_does_not_exist(treasurer, campaign, other_campaign):
+    """`donations.selectors.campaign_for_pledges`: the caller learns nothing of another unit's campaign,
+    not even that it exists (a 403 would tell), whatever its status."""
+    client = token_client(token_for(treasurer))
+    missing = client.post(PLEDGES, {**body(campaign, "e@hongphat.vn"), "campaign": "khong-co-2026", "fund": ""},
+                          format="json", HTTP_IDEMPOTENCY_KEY="k-missing")
+    other_campaign.status = "closed"
+    other_campaign.save(update_fields=["status"])
+    foreign = client.post(PLEDGES, {**body(other_campaign, "e@hongphat.vn"), "fund": ""}, format="json",
+                          HTTP_IDEMPOTENCY_KEY="k-foreign")
+    assert (foreign.status_code, foreign.json()) == (missing.status_code, missing.json())
+    assert missing.status_code == 400
+    assert missing.json()["errors"] == {"campaign": ["Không tìm thấy chiến dịch."]}
+    assert not Pledge.objects.exists()
+
+
+def test_a_campaign_the_caller_may_read_but_not_add_to_is_refused_by_the_service(
+    django_user_model, treasurer, other_unit, other_campaign
+):
+    """Found is not allowed: an auditor of the other province finds its campaign (they may read its
+    pledges), and `pledge_create` refuses the pledge in a unit where they may not add (403)."""
+    Membership.objects.create(user=treasurer, unit=other_unit, role=Membership.Role.AUDITOR)
+    client = token_client(token_for(treasurer))
+    response = client.post(PLEDGES, {**body(other_campaign, "f@hongphat.vn"), "fund": ""}, format="json",
+                           HTTP_IDEMPOTENCY_KEY="k-read-only")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert not Pledge.objects.exists()

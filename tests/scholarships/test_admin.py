@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from fundmgr.audit.privacy import ANONYMISED_TEXT
+from fundmgr.audit.services import ANONYMISED_TEXT
 from scholarships.models import Student
 
 pytestmark = pytest.mark.django_db

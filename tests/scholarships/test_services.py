@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.privacy import ANONYMISED_TEXT
+from fundmgr.audit.services import ANONYMISED_TEXT
 from scholarships.models import Student
 from scholarships.services import (
     retention_cutoff,

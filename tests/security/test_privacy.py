@@ -10,7 +10,7 @@ from donations.models import Donor, Payment, Pledge, PledgeInstallment
 from donations.selectors import donor_data_export
 from fundmgr.audit.masking import mask_personal, mask_value, personal_fields
 from fundmgr.audit.models import AuditEvent
-from fundmgr.audit.privacy import ANONYMISED_TEXT, anonymise
+from fundmgr.audit.services import ANONYMISED_TEXT, anonymise
 from fundmgr.ledger.models import Fund
 
 
