@@ -509,22 +509,69 @@ def _statement_create(*, unit, campaign, file_name, content, format, created_by,
 
 
 def statement_upload(
-    *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None
+    *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None,
+    channel: str = "admin", idempotency_key: str | None = None,
 ) -> BankStatementImport:
-    """Store a statement file for `unit`'s bank account as a job (pending) and queue it after commit.
+    """Store a statement file for `unit`'s bank account as a job (pending) and queue it after commit
+    (the admin's upload page and the API's POST).
 
-    Returns at once: the worker reads, matches and records it (`statement_import_run`), chunk by
-    chunk, counting its progress in `lines_done`; a file that cannot be read makes the job failed,
-    with the reasons, and nothing else is written. PermissionDenied (nothing written) when the
-    unit's (or the campaign's) money is not `created_by`'s to add to.
+    Returns at once: the worker imports it (`statement_import_run`), chunk by chunk, counting its
+    progress in `lines_done`. The file is read here first (a fraction of a second for 20,000 lines),
+    so a file that cannot be read raises StatementError with the reasons, and its layout and line
+    counts are stored with the job (the worker reads it again with that layout). PermissionDenied
+    (nothing written, the file not read) when the unit's (or the campaign's) money is not
+    `created_by`'s to add to.
+
+    A repeat of `idempotency_key` (scoped to `channel` and the unit) with the same file, name,
+    campaign and format returns the first import (with `replayed` set) and queues nothing; with
+    another request it is refused (`IdempotencyKeyReused`). In eager mode (SQLite, the embedded
+    demo) the task runs when the transaction commits, before this returns: read the row again to
+    see its outcome.
     """
+    statement, _parsed, created = _statement_store(
+        unit=unit, campaign=campaign, file_name=file_name, content=content, format=format,
+        created_by=created_by, channel=channel, idempotency_key=idempotency_key,
+        queue=lambda statement: transaction.on_commit(lambda: outbox.enqueue_jobs([statement])),
+    )
+    statement.replayed = not created
+    return statement
+
+
+def _statement_store(
+    *, unit, campaign, file_name: str, content: bytes, format: str, created_by, channel: str,
+    idempotency_key: str | None, queue=None, **fields,
+) -> tuple[BankStatementImport, ParsedStatement, bool]:
+    """What every import starts with: the access check, the file read (StatementError, nothing
+    written), then the import's row under the idempotency key (`idempotent_create`, committed
+    before returning). `queue(statement)` runs in that transaction for a new row only.
+
+    Returns the row (the first one for a repeated key), the file read, and whether it is new.
+    """
+    access_units(created_by, [unit, campaign.unit if campaign is not None else None], action=Action.ADD,
+                 domain=Domain.MONEY)
     if not content:
         raise StatementError([_("Tệp rỗng.")])
+    parsed = statement_parse(content, format)
+    request = {
+        "unit": unit.pk, "campaign": campaign.pk if campaign is not None else None, "file_name": file_name[:255],
+        "file_sha256": hashlib.sha256(content).hexdigest(), "format": format,
+    }
+
+    def create():
+        statement = _statement_create(
+            unit=unit, campaign=campaign, file_name=file_name, content=content, format=parsed.layout.code,
+            created_by=created_by, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows, **fields,
+        )
+        if queue is not None:
+            queue(statement)
+        return statement
+
     with transaction.atomic():
-        statement = _statement_create(unit=unit, campaign=campaign, file_name=file_name, content=content,
-                                      format=format, created_by=created_by)
-        transaction.on_commit(lambda: outbox.enqueue_jobs([statement]))
-    return statement
+        statement, created = idempotent_create(
+            scope=scope_of(channel, unit), key=idempotency_key, content=request, model=BankStatementImport,
+            create=create,
+        )
+    return statement, parsed, created
 
 
 def statement_import_run(*, statement_id: int) -> BankStatementImport:
@@ -554,7 +601,8 @@ def statement_import_run(*, statement_id: int) -> BankStatementImport:
         statement.save(update_fields=["last_error", "status", "updated_at"])
         return statement
     with transaction.atomic():
-        # What the upload could not know yet: the layout read and the lines' counts.
+        # The upload stores the layout read and the lines' counts; a row stored before it did
+        # (format "") gets them here.
         before = audit_fields(statement, READ_AUDIT_FIELDS)
         statement.format, statement.lines_credit = parsed.layout.code, len(parsed.rows)
         statement.lines_debit = parsed.debit_rows
@@ -578,8 +626,8 @@ def statement_import(
     *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None,
     channel: str = "admin", idempotency_key: str | None = None,
 ) -> BankStatementImport:
-    """Import a statement file for `unit`'s bank account now, in this process (the command, the API,
-    the demo): store new lines, match, record payments.
+    """Import a statement file for `unit`'s bank account now, in this process (the command, the
+    demo, tests): store new lines, match, record payments. Web requests use `statement_upload`.
 
     Raises StatementError (nothing written) when the file cannot be read. Importing a file that
     was imported before stores and records nothing new. The unit's (and the campaign's) money must
@@ -592,22 +640,11 @@ def statement_import(
     import, whose counters may still be filling in (its lines are never written twice: each line's
     key is unique).
     """
-    access_units(created_by, [unit, campaign.unit if campaign is not None else None], action=Action.ADD,
-                 domain=Domain.MONEY)
-    parsed = statement_parse(content, format)
-    request = {
-        "unit": unit.pk, "campaign": campaign.pk if campaign is not None else None, "file_name": file_name[:255],
-        "file_sha256": hashlib.sha256(content).hexdigest(), "format": format,
-    }
-    with transaction.atomic():
-        statement, created = idempotent_create(
-            scope=scope_of(channel, unit), key=idempotency_key, content=request, model=BankStatementImport,
-            create=lambda: _statement_create(
-                unit=unit, campaign=campaign, file_name=file_name, content=content, format=parsed.layout.code,
-                created_by=created_by, status=BankStatementImport.Status.RUNNING, claimed_at=timezone.now(),
-                attempts=1, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows,
-            ),
-        )
+    statement, parsed, created = _statement_store(
+        unit=unit, campaign=campaign, file_name=file_name, content=content, format=format,
+        created_by=created_by, channel=channel, idempotency_key=idempotency_key,
+        status=BankStatementImport.Status.RUNNING, claimed_at=timezone.now(), attempts=1,
+    )
     statement.replayed = not created
     if not created:
         return statement

@@ -6,10 +6,11 @@
   `fundmgr.core.outbox.requeue_stale`, through `pledge_email_send_task`, as registered in
   `DonationsConfig.ready`);
 - `pledge_email_send_task(pledge_email_id)`: any pledge e-mail row (the reminders);
-- `bank_statement_import_task(statement_id)`: an uploaded bank statement, queued after commit by
-  `bank_statement.statement_upload` (registered with the outbox in `DonationsConfig.ready`, so a
-  lost message or a killed worker is picked up again by the requeue beat); retried on an
-  unexpected error, then marked failed; a file that cannot be read fails at once, with its reasons;
+- `bank_statement_import_task(statement_id)`: an uploaded bank statement (the admin's page or the
+  API's POST), queued after commit by `bank_statement.statement_upload` (registered with the outbox
+  in `DonationsConfig.ready`, so a lost message or a killed worker is picked up again by the requeue
+  beat); retried on an unexpected error, then marked failed; a file that cannot be read (refused by
+  the upload already, so only a row stored otherwise) fails at once, with its reasons;
 - `pledge_reminders_task()`: the daily beat job (08:00 Asia/Ho_Chi_Minh, migration
   `donations/0006`) that creates the reminders due and queues them.
 

@@ -2,6 +2,10 @@
 pledge (or set it aside with a reason): the same services as the admin's upload page and
 reconciliation queue (`donations.bank_statement`).
 
+An upload is a job, as in the admin (`statement_upload`): the POST reads the file (a 400 with the
+reasons when it cannot be read, nothing written), stores it pending and answers 202 with a
+`Location` to poll; the Celery worker imports it after commit, counting `lines_done`.
+
 Each service checks that the statement's unit (and the campaign, and the pledge a line becomes a
 payment of) lie in the user's units. Lists are scoped (domain money, the statement's unit); lines
 page by cursor (a statement has thousands) in a fixed number of queries.
@@ -11,11 +15,12 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from campaigns.models import Campaign
 from fundmgr.api.errors import service_errors
@@ -79,8 +84,9 @@ class StatementSerializer(serializers.ModelSerializer):
     class Meta:
         model = BankStatementImport
         fields = [
-            "id", "unit", "campaign", "file_name", "file_sha256", "format", "lines_credit", "lines_debit", "lines_new",
-            "lines_matched", "lines_unmatched", "lines_ignored", "amount_matched", "created_by", "created_at",
+            "id", "unit", "campaign", "file_name", "file_sha256", "format", "status", "lines_done", "attempts",
+            "last_error", "finished_at", "lines_credit", "lines_debit", "lines_new", "lines_matched", "lines_unmatched",
+            "lines_ignored", "amount_matched", "created_by", "created_at",
         ]
         read_only_fields = fields
 
@@ -121,8 +127,10 @@ class LineIgnoreSerializer(serializers.Serializer):
 
 # --- views --------------------------------------------------------------------------------------
 class BankStatementViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Imported statements of the user's units; POST a file to import one (a file imported before
-    adds no line; a repeat of an Idempotency-Key answers the first import)."""
+    """Imported statements of the user's units; POST a file to import one: it is read at once (400
+    when it cannot be), stored and imported by the worker (202, poll its `Location` until `status`
+    is done or failed). A file imported before adds no line; a repeat of an Idempotency-Key answers
+    the first import (200) and queues nothing."""
 
     api_domain = Domain.MONEY
     parser_classes = [MultiPartParser]  # an upload is a file; nothing else is written here
@@ -135,15 +143,21 @@ class BankStatementViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.Cr
         return StatementUploadSerializer if self.action == "create" else StatementSerializer
 
     def get_queryset(self):
-        statements = BankStatementImport.objects.select_related("unit", "campaign", "created_by")
+        # The file itself (up to the upload limit) is the worker's: never read for a representation.
+        statements = BankStatementImport.objects.select_related("unit", "campaign", "created_by").defer("content")
         return self.scoped(statements)
 
     @extend_schema(
         request={"multipart/form-data": StatementUploadSerializer},
         responses={
-            201: StatementSerializer,
+            202: OpenApiResponse(StatementSerializer, description="stored and queued: poll `Location` (the statement) "
+                                 "until `status` is done or failed"),
             200: OpenApiResponse(StatementSerializer, description="a repeated Idempotency-Key: the first import"),
         },
+        parameters=[OpenApiParameter(
+            "Location", str, OpenApiParameter.HEADER, response=[202, 200],
+            description="the statement's URL (GET /api/v1/bank-statements/{id}/)",
+        )],
     )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -160,7 +174,7 @@ class BankStatementViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.Cr
                 raise serializers.ValidationError({"campaign": [_("Không tìm thấy chiến dịch.")]})
         upload = data["file"]
         try:
-            statement = bank_statement.statement_import(
+            statement = bank_statement.statement_upload(
                 unit=unit, campaign=campaign, file_name=upload.name, content=upload.read(), format=data["format"],
                 created_by=request.user, channel="api", idempotency_key=self.idempotency_key(),
             )
@@ -168,9 +182,12 @@ class BankStatementViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.Cr
             raise serializers.ValidationError({"file": error.messages}) from None
         except DjangoValidationError as error:
             raise service_errors(error) from None
-        replayed = statement.replayed
-        statement = self.get_queryset().get(pk=statement.pk)
-        return self.created_response(StatementSerializer(statement).data, created=not replayed)
+        # Read again: as it is now (with eager tasks, imported already).
+        body = StatementSerializer(self.get_queryset().get(pk=statement.pk)).data
+        location = reverse("api:bank-statement-detail", args=[statement.pk], request=request)
+        if statement.replayed:
+            return Response(body, status=status.HTTP_200_OK, headers={"Location": location})
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 
 class BankStatementLineViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):

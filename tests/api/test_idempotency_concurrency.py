@@ -3,8 +3,9 @@
 40 POSTs at once (30 distinct Idempotency-Keys, 10 of them sent twice), each from its own thread
 with its own database connection, released together by a barrier: exactly 30 records; every
 repeat answers the first record (200, or 409 if it ever had to give up waiting), none a 5xx.
-For payments, pledges, bank-statement uploads (each file pays a pledge: 30 imports, 30 lines, 30
-payments) and vouchers (30 approved awards: 30 vouchers, 30 journal entries).
+For payments, pledges, bank-statement uploads (each file pays a pledge: 30 imports, each accepted
+(202) and queued once, then imported by the eager task after its commit: 30 lines, 30 payments) and
+vouchers (30 approved awards: 30 vouchers, 30 journal entries).
 The key's unique index makes the second request wait for the first one's commit
 (`fundmgr/idempotency/services.py`), so no timing decides the outcome.
 """
@@ -19,6 +20,7 @@ from django.db import connections
 from django.utils import timezone
 
 from donations.models import BankStatementImport, BankStatementLine, Payment, Pledge
+from fundmgr.core import outbox
 from fundmgr.idempotency.models import IdempotencyKey
 from fundmgr.ledger.models import JournalEntry
 from receipts.models import Receipt
@@ -60,17 +62,17 @@ def fire_at_once(plain_token: str, url: str, body_of, *, body_format="json") -> 
     return answers
 
 
-def check_answers(answers, identity: str) -> dict[str, set]:
+def check_answers(answers, identity: str, *, created_status: int = 201) -> dict[str, set]:
     statuses = sorted(status for _key, status, _body in answers)
     assert all(status < 500 for status in statuses), statuses
     by_key = defaultdict(list)
     for key, status, body in answers:
         by_key[key].append((status, body.get(identity)))
     for key, replies in by_key.items():
-        created = [reply for reply in replies if reply[0] == 201]
+        created = [reply for reply in replies if reply[0] == created_status]
         assert len(created) == 1, (key, replies)  # the one record of the key
         for status, value in replies:
-            assert status in (200, 201, 409), (key, replies)
+            assert status in (200, created_status, 409), (key, replies)
             if status == 200:
                 assert value == created[0][1], (key, replies)  # a repeat answers the first record
     return by_key
@@ -119,17 +121,29 @@ def statement_file(key: str, pledge) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"sao-ke-{key}.csv", content, content_type="text/csv")
 
 
-def test_forty_concurrent_statement_uploads_with_ten_repeated_keys_make_thirty(units, treasurer):
+def test_forty_concurrent_statement_uploads_with_ten_repeated_keys_make_thirty(units, treasurer, monkeypatch):
     world = world_make(units)
     (pledge,) = _pledges(world, units.commune_a, 1)
     Pledge.objects.filter(pk=pledge.pk).update(amount=100_000_000)
+    queued, lock = [], threading.Lock()
+    enqueue_many = outbox.enqueue_many
+
+    def enqueue_counted(jobs):  # the eager task still runs: the import happens, once per job
+        with lock:
+            queued.extend(args for task, args in jobs if task.name == "donations.tasks.bank_statement_import_task")
+        return enqueue_many(jobs)
+
+    monkeypatch.setattr(outbox, "enqueue_many", enqueue_counted)
 
     answers = fire_at_once(token_for(treasurer), "/api/v1/bank-statements/", lambda key: {
         "unit": units.commune_a.code, "file": statement_file(key, pledge),
     }, body_format="multipart")
 
-    by_key = check_answers(answers, "id")
+    by_key = check_answers(answers, "id", created_status=202)
     assert BankStatementImport.objects.count() == DISTINCT
+    # One job per import: a repeat of a key queued nothing.
+    assert sorted(queued) == sorted((pk,) for pk in BankStatementImport.objects.values_list("pk", flat=True))
+    assert set(BankStatementImport.objects.values_list("status", flat=True)) == {"done"}
     assert {value for replies in by_key.values() for _status, value in replies} == set(
         BankStatementImport.objects.values_list("pk", flat=True)
     )

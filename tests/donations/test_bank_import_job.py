@@ -17,6 +17,7 @@ from donations.services import pledge_create
 from donations.tasks import bank_statement_import_task
 from fundmgr.audit.models import AuditEvent
 from fundmgr.core import outbox
+from fundmgr.idempotency.services import IdempotencyKeyReused
 
 pytestmark = pytest.mark.django_db
 
@@ -71,11 +72,13 @@ def test_the_upload_stores_the_file_queues_the_job_after_commit_and_returns_befo
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:donations_bankstatementimport_progress", args=[statement.pk])
     assert len(callbacks) == 1 and queued == [("donations.tasks.bank_statement_import_task", (statement.pk,))]
-    # The response came back with the job still pending: nothing read, nothing recorded yet.
+    # The response came back with the job still pending: the file read (its layout and lines
+    # counted, so the bar knows its total), nothing stored or recorded yet.
     assert (statement.status, statement.lines_done, bytes(statement.content)) == ("pending", 0, content)
+    assert (statement.format, statement.lines_credit) == ("generic", 253)
     assert BankStatementLine.objects.count() == Payment.objects.count() == 0
     assert progress_json(treasurer_client, statement) == {
-        "status": "pending", "label": "Chờ xử lý", "done": 0, "total": None, "percent": 0, "finished": False,
+        "status": "pending", "label": "Chờ xử lý", "done": 0, "total": 253, "percent": 0, "finished": False,
         "failed": False, "message": "", "next_url": reverse("admin:donations_bankstatementline_changelist") + f"?statement={statement.pk}",
     }
     page = treasurer_client.get(reverse("admin:donations_bankstatementimport_progress", args=[statement.pk])).content.decode()
@@ -91,9 +94,10 @@ def test_the_upload_stores_the_file_queues_the_job_after_commit_and_returns_befo
     job = progress_json(treasurer_client, statement)
     assert (job["status"], job["percent"], job["done"], job["total"], job["finished"]) == ("done", 100, 253, 253, True)
     assert "3 dòng khớp, 250 dòng chờ đối soát" in job["message"]
-    # The upload's audit row names the file; the job's adds what reading it found.
+    # The upload's audit row names the file and what reading it found; the job changes none of that.
     events = AuditEvent.objects.filter(model_label="donations.bankstatementimport").order_by("pk")
-    assert [event.action for event in events] == ["create", "change"]
+    assert [event.action for event in events] == ["create"]
+    assert (events[0].after["format"], events[0].after["lines_credit"]) == ("generic", 253)
 
     # Run twice (a requeued message): nothing more.
     assert bank_statement_import_task(statement.pk) == "done"
@@ -176,3 +180,29 @@ def test_a_stranger_sees_no_progress_of_another_units_import(client, django_user
     client.force_login(stranger)
     assert client.get(reverse("admin:donations_bankstatementimport_progress_json", args=[statement.pk])).status_code == 404
     assert client.get(reverse("admin:donations_bankstatementimport_progress", args=[statement.pk])).status_code == 404
+
+
+def test_an_upload_under_an_idempotency_key_is_stored_and_queued_once_per_channel(
+    unit, treasurer, queued, django_capture_on_commit_callbacks
+):
+    def upload(file_name="a.csv", **keys):
+        with django_capture_on_commit_callbacks(execute=True):
+            return bank_statement.statement_upload(unit=unit, file_name=file_name, content=statement_of([], 2),
+                                                   created_by=treasurer, idempotency_key="k-1", **keys)
+
+    first, again = upload(channel="api"), upload(channel="api")
+    assert (first.replayed, again.replayed, again.pk) == (False, True, first.pk)
+    with pytest.raises(IdempotencyKeyReused):
+        upload("b.csv", channel="api")
+    admin = upload()  # the admin's keys are not the API's
+    assert admin.pk != first.pk and not admin.replayed
+    assert BankStatementImport.objects.count() == 2 and [args for _task, args in queued] == [(first.pk,), (admin.pk,)]
+
+
+def test_an_unreadable_upload_raises_and_writes_nothing(unit, treasurer, queued, django_capture_on_commit_callbacks):
+    for content in (b"", b"a,b\n1,2\n"):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(bank_statement.StatementError):
+            bank_statement.statement_upload(unit=unit, file_name="x.csv", content=content, created_by=treasurer,
+                                            idempotency_key="k-1")
+        assert callbacks == []
+    assert not BankStatementImport.objects.exists() and not AuditEvent.objects.exists() and queued == []

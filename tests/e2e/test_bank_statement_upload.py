@@ -13,6 +13,10 @@ asked: `FUNDMGR_TWENTY_THOUSAND=1 CI=true DATABASE_URL=postgres://… pytest tes
 var/test-artifacts/bank-upload-<lines>.txt; no test asserts a time.
 
 Screenshots: var/test-artifacts/bank-upload-<lines>-{queued,running,done}.png.
+
+The API's upload (`POST /api/v1/bank-statements/`) is the same job: with the same worker, a 202
+answered while the job is pending (one message on the broker's `imports` queue, a repeated
+Idempotency-Key adding none), then polled at its `Location` until the worker has imported it.
 """
 
 import datetime
@@ -20,14 +24,17 @@ import os
 import time
 
 import pytest
+import redis
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from donations.models import BankStatementImport, BankStatementLine, Payment
 from fundmgr.orgs.models import Membership
 from tests.campaigns import factories
 from tests.conftest import require_executable
 from tests.receipts.conftest import chart_install
-from tests.workers import new_rig
+from tests.workers import new_rig, wait_until
 
 from .browser import chromium_launched
 
@@ -137,3 +144,50 @@ def test_an_uploaded_statement_is_imported_by_the_worker_under_a_progress_bar(
     assert (statement.lines_matched, statement.lines_unmatched) == (len(pledges), lines - len(pledges))
     assert Payment.objects.count() == len(pledges)
     assert problems == []
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_api_upload_is_accepted_pending_and_imported_by_the_worker(tmp_path, publish_to, django_user_model):
+    rig = new_rig(tmp_path)
+    chart_install()
+    unit = factories.province_make()
+    campaign = factories.campaign_make(unit=unit, funds=factories.funds_make(unit))
+    pledges = [factories.pledge_make(campaign, amount=100_000 + number * 1_000, name="Nguyễn Văn An") for number in range(5)]
+    content = statement_file(pledges, 120)
+    treasurer = django_user_model.objects.create_user(username="thuquy", password=PASSWORD)
+    Membership.objects.create(user=treasurer, unit=unit, role=Membership.Role.TREASURER)
+    api = APIClient()
+    api.force_authenticate(treasurer)
+
+    def post():
+        return api.post("/api/v1/bank-statements/", {
+            "unit": unit.code, "file": SimpleUploadedFile("sao-ke.csv", content, content_type="text/csv"),
+        }, format="multipart", HTTP_IDEMPOTENCY_KEY="sao-ke-thang-1")
+
+    try:
+        rig.redis.start()
+        publish_to(rig.redis.url)
+        broker = redis.Redis.from_url(rig.redis.url)
+        response = post()
+        assert response.status_code == 202, response.json()
+        # No worker yet: accepted, pending, one message waiting; a repeat of the key sends none.
+        assert (response.json()["status"], response.json()["lines_done"], response.json()["lines_credit"]) == ("pending", 0, 120)
+        assert BankStatementLine.objects.count() == 0 and broker.llen("imports") == 1
+        repeat = post()
+        assert (repeat.status_code, repeat.json()["id"]) == (200, response.json()["id"])
+        assert broker.llen("imports") == 1
+
+        rig.worker.start()
+        polled = wait_until(lambda: (body := api.get(response["Location"]).json())["status"] in ("done", "failed") and body,
+                            timeout=180, interval=0.5, what="the worker to import the statement")
+    except Exception:
+        print(rig.worker.log()[-4000:])
+        raise
+    finally:
+        rig.stop()
+
+    assert (polled["status"], polled["lines_done"], polled["lines_matched"], polled["lines_unmatched"]) == ("done", 120, 5, 115)
+    assert Payment.objects.count() == 5 and BankStatementImport.objects.get().attempts == 1
