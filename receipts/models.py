@@ -89,7 +89,10 @@ class Receipt(models.Model):
     app_role_update_fields = ("pdf", "state", "void_reason", "voided_by", "voided_at", "void_entry")
 
     # --- identity ---------------------------------------------------------------------------
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị thu"), on_delete=models.PROTECT, related_name="receipts")
+    # No index of its own: the unique (unit, year, sequence) and (unit, number) lead with it.
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("đơn vị thu"), on_delete=models.PROTECT, related_name="receipts", db_index=False
+    )
     year = models.PositiveSmallIntegerField(_("năm"))
     sequence = models.PositiveIntegerField(_("số thứ tự trong năm"))
     number = models.CharField(_("số phiếu"), max_length=40)
@@ -208,7 +211,10 @@ class ReceiptDelivery(OutboxJob):
         # Created when the receipt is voided (not when it is issued): tells the donor, once.
         VOID_NOTICE = "void_notice", _("Thông báo hủy phiếu")
 
-    receipt = models.ForeignKey(Receipt, verbose_name=_("phiếu thu"), on_delete=models.PROTECT, related_name="deliveries")
+    # No index of its own: the unique (receipt, channel) leads with it.
+    receipt = models.ForeignKey(
+        Receipt, verbose_name=_("phiếu thu"), on_delete=models.PROTECT, related_name="deliveries", db_index=False
+    )
     channel = models.CharField(_("kênh"), max_length=20, choices=Channel.choices)
     done_at = models.DateTimeField(_("xong lúc"), null=True, blank=True)
 

@@ -127,8 +127,9 @@ class JournalEntry(LedgerAppendOnlyModel):
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị ghi sổ"), on_delete=models.PROTECT, related_name="journal_entries")
     date = models.DateField(_("ngày hạch toán"), db_index=True)
     memo = models.CharField(_("diễn giải"), max_length=500)
+    # No index of its own: the (source_type, source_id) index leads with it.
     source_type = models.ForeignKey(
-        ContentType, verbose_name=_("loại chứng từ"), null=True, blank=True, on_delete=models.PROTECT
+        ContentType, verbose_name=_("loại chứng từ"), null=True, blank=True, on_delete=models.PROTECT, db_index=False
     )
     source_id = models.CharField(_("mã chứng từ"), max_length=64, blank=True)
     reverses = models.OneToOneField(
@@ -164,7 +165,8 @@ class JournalLine(LedgerAppendOnlyModel):
 
     entry = models.ForeignKey(JournalEntry, verbose_name=_("bút toán"), on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(Account, verbose_name=_("tài khoản"), on_delete=models.PROTECT, related_name="lines")
-    fund = models.ForeignKey(Fund, verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="lines")
+    # No index of its own: the (fund, account) index leads with it.
+    fund = models.ForeignKey(Fund, verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="lines", db_index=False)
     debit = models.BigIntegerField(_("Nợ"), default=0)
     credit = models.BigIntegerField(_("Có"), default=0)
 
