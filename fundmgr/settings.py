@@ -321,6 +321,8 @@ SPECTACULAR_SETTINGS = {
         "ReportFormatEnum": "fundmgr.reports.models.ReportRun.Format",
         "BankStatementFormatEnum": "donations.models.BankStatementImport.Format",
         "BankStatementUploadFormatEnum": "donations.api.bank_statements.FORMAT_CHOICES",
+        # A background job's state (bank-statement imports, report runs): one enum for all of them.
+        "JobStatusEnum": "fundmgr.core.outbox.JobStatus",
     },
 }
 
