@@ -494,20 +494,6 @@ IMPORT_AUDIT_FIELDS = ["unit", "campaign", "file_name", "file_sha256", "format",
 READ_AUDIT_FIELDS = ["format", "lines_credit", "lines_debit"]
 
 
-def _statement_create(*, unit, campaign, file_name, content, format, created_by, **fields) -> BankStatementImport:
-    """The import's row and its audit row, in the caller's transaction (after the access check)."""
-    access_units(created_by, [unit, campaign.unit if campaign is not None else None], action=Action.ADD,
-                 domain=Domain.MONEY)
-    if format != "auto" and format not in LAYOUTS:
-        raise StatementError([_("Mẫu sao kê không được hỗ trợ: %(format)s.") % {"format": format}])
-    statement = BankStatementImport.objects.create(
-        unit=unit, campaign=campaign, file_name=file_name[:255], file_sha256=hashlib.sha256(content).hexdigest(),
-        format="" if format == "auto" else format, content=content, created_by=created_by, **fields,
-    )
-    audit_create(statement, IMPORT_AUDIT_FIELDS, actor=created_by)
-    return statement
-
-
 def statement_upload(
     *, unit, file_name: str, content: bytes, format: str = "auto", campaign=None, created_by=None,
     channel: str = "admin", idempotency_key: str | None = None,
@@ -551,17 +537,21 @@ def _statement_store(
                  domain=Domain.MONEY)
     if not content:
         raise StatementError([_("Tệp rỗng.")])
-    parsed = statement_parse(content, format)
+    parsed = statement_parse(content, format)  # the format asked for is checked here too
+    file_name, file_sha256 = file_name[:255], hashlib.sha256(content).hexdigest()
     request = {
-        "unit": unit.pk, "campaign": campaign.pk if campaign is not None else None, "file_name": file_name[:255],
-        "file_sha256": hashlib.sha256(content).hexdigest(), "format": format,
+        "unit": unit.pk, "campaign": campaign.pk if campaign is not None else None, "file_name": file_name,
+        "file_sha256": file_sha256, "format": format,
     }
 
     def create():
-        statement = _statement_create(
-            unit=unit, campaign=campaign, file_name=file_name, content=content, format=parsed.layout.code,
-            created_by=created_by, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows, **fields,
+        # The layout read and the line counts are stored with the row: the worker need not guess.
+        statement = BankStatementImport.objects.create(
+            unit=unit, campaign=campaign, file_name=file_name, file_sha256=file_sha256, format=parsed.layout.code,
+            content=content, created_by=created_by, lines_credit=len(parsed.rows), lines_debit=parsed.debit_rows,
+            **fields,
         )
+        audit_create(statement, IMPORT_AUDIT_FIELDS, actor=created_by)
         if queue is not None:
             queue(statement)
         return statement
