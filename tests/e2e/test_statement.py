@@ -44,6 +44,17 @@ def test_the_statement_reads_on_a_phone_and_a_donor_takes_their_name_off(live_se
         page.on("pageerror", lambda error: problems.append(str(error)))
 
         page.goto(f"{live_server.url}/c/{campaign.slug}/")
+        # The campaign page's money by fund on a phone: each fund's name across the card on a row
+        # of its own (not squeezed into a column beside two amounts, a word per line), and the
+        # table inside its card.
+        layout = page.evaluate("""() => {
+            const table = document.querySelector('table.fund-balances');
+            const names = [...table.querySelectorAll('.fund-balances__name th')];
+            return {names: names.map(cell => cell.getBoundingClientRect().width / table.getBoundingClientRect().width),
+                    inside: table.getBoundingClientRect().right <= table.closest('.card').getBoundingClientRect().right};
+        }""")
+        assert len(layout["names"]) == len(funds) and min(layout["names"]) > 0.9, layout
+        assert layout["inside"], layout
         page.get_by_role("link", name="Xem sao kê thu chi").click()
         assert page.url.endswith(f"/c/{campaign.slug}/statement/")
         body = normalised(page.inner_text("body"))
