@@ -22,6 +22,9 @@ whole memo in the tooltip). Everything comes from the list's one joined query.
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -35,6 +38,7 @@ from fundmgr.adminkit.home import HomeItem, HomePanel, changelist_url, register_
 from fundmgr.adminkit.pages import form_page
 from fundmgr.adminkit.scoping import ReadOnlyAdminMixin, ScopedAdminMixin, ScopedUnitFilter
 from fundmgr.adminkit.search import FoldedSearchMixin
+from fundmgr.core import outbox
 from fundmgr.core.charts import Series, bar_chart_svg
 from fundmgr.core.money import format_vnd
 from fundmgr.orgs.roles import Action, Domain, roles_with, user_can
@@ -43,7 +47,14 @@ from fundmgr.orgs.scoping import scope_queryset
 from .forms import FundMovementForm, FundTransferForm
 from .models import Fund, JournalEntry, JournalLine, LedgerVerification
 from .selectors import fund_money_by_month, funds_attach_available, funds_with_balances
-from .services import endowment_principal_record, fund_save, fund_transfer, interest_record
+from .services import (
+    endowment_principal_record,
+    fund_save,
+    fund_transfer,
+    interest_record,
+    ledger_verify_request,
+)
+from .tasks import ledger_verify_task
 
 ADMIN_CSS = {"all": ["ledger/admin.css", "css/charts.css", "css/admin-lists.css"]}
 MEMO_CHARACTERS = 40  # a memo cut to this length keeps a journal list's rows to one or two lines
@@ -359,12 +370,37 @@ class LedgerVerificationAdmin(JournalReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["ok"]
     fields = list_display + ["lines_checked"]
     readonly_fields = fields
+    change_list_template = "admin/ledger/ledgerverification/change_list.html"
 
     def has_module_permission(self, request):
         return user_can(request.user, Action.VIEW, Domain.LEDGER)
 
     def has_view_permission(self, request, obj=None):
         return user_can(request.user, Action.VIEW, Domain.LEDGER)
+
+    def get_urls(self):
+        verify = path("verify/", self.admin_site.admin_view(self.verify_view), name="ledger_ledgerverification_verify")
+        return [verify, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "verify_url": reverse("admin:ledger_ledgerverification_verify")}
+        return super().changelist_view(request, extra_context)
+
+    def verify_view(self, request):
+        """"Kiểm tra sổ ngay": the whole chain checked by a worker, its result a new row of this list."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            ledger_verify_request(user=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.WARNING)
+        else:
+            user_id = request.user.pk
+            transaction.on_commit(lambda: outbox.enqueue(ledger_verify_task, user_id))
+            self.message_user(request, gettext(
+                "Đã gửi yêu cầu kiểm tra toàn bộ sổ cái; kết quả sẽ hiện trong danh sách này khi xong "
+                "(tải lại trang sau ít phút)."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:ledger_ledgerverification_changelist"))
 
 
 # --- the admin's home: balances and checks (`fundmgr.adminkit.home`) ------------------------------
@@ -398,7 +434,8 @@ def ledger_panels(request) -> list[HomePanel]:
     )
     last = LedgerVerification.objects.order_by("-started_at", "-pk").first()
     if last is None:
-        note = gettext("Sổ chưa được kiểm tra lần nào (manage.py verify_ledger).")
+        note = gettext("Sổ chưa được kiểm tra lần nào: việc kiểm tra tự chạy mỗi đêm lúc 02:00, hoặc bấm "
+                       "«Kiểm tra sổ ngay» trong «Các lần kiểm tra».")
     elif last.ok:
         note = gettext("Lần kiểm tra gần nhất (%(when)s): sổ nguyên vẹn, %(entries)s bút toán.") % {
             "when": date_format(timezone.localtime(last.started_at), "d/m/Y H:i"), "entries": last.entries_checked}

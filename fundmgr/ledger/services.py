@@ -30,7 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
 from django.db.models import Model
 from django.db.transaction import TransactionManagementError
@@ -44,7 +45,7 @@ from fundmgr.core.page_version import public_pages_changed
 from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.models import OrgUnit
-from fundmgr.orgs.roles import Action, Domain
+from fundmgr.orgs.roles import Action, Domain, user_can
 
 from . import accounts
 from .formatting import format_vnd
@@ -305,13 +306,46 @@ def fund_save(*, fund: Fund, restricted_units: Iterable[OrgUnit] | None = None, 
     return fund
 
 
-def ledger_verify(*, batch_size: int = 10_000) -> LedgerVerification:
+# A check asked for from the admin waits this long before another may be asked for, and a run
+# unfinished for longer than RUN_HOURS is taken for a worker that died, not a check in progress.
+VERIFY_REQUEST_SECONDS = 300
+VERIFY_RUN_HOURS = 1
+VERIFY_REQUEST_KEY = "ledger:verify-requested"
+
+
+def ledger_verify_request(*, user) -> None:
+    """Whether `user` may have the whole chain checked now (the admin's "Kiểm tra sổ ngay"); the
+    caller then sends `ledger_verify_task` with the user's id after commit.
+
+    Whoever may read the ledger may ask, auditors included: a check reads the books and records
+    its result, it changes no figure. One at a time and one per `VERIFY_REQUEST_SECONDS` for the
+    whole installation (a check reads every line: a button pressed ten times is one check), else
+    a `ValidationError` that says why."""
+    if not user_can(user, Action.VIEW, Domain.LEDGER):
+        raise PermissionDenied(_("Bạn không có quyền xem sổ cái."))
+    running_since = timezone.now() - datetime.timedelta(hours=VERIFY_RUN_HOURS)
+    if LedgerVerification.objects.filter(finished_at__isnull=True, started_at__gte=running_since).exists():
+        raise ValidationError(_("Một lần kiểm tra sổ đang chạy; kết quả sẽ hiện trong danh sách khi xong."))
+    try:
+        asked = cache.add(VERIFY_REQUEST_KEY, user.pk, VERIFY_REQUEST_SECONDS)
+    except Exception:  # the cache is down: the running check above still guards
+        logger.warning("ledger verification requested without the cache's guard", exc_info=True)
+        asked = True
+    if not asked:
+        raise ValidationError(_("Sổ vừa được yêu cầu kiểm tra trong %(minutes)s phút qua; hãy đợi kết quả.")
+                              % {"minutes": VERIFY_REQUEST_SECONDS // 60})
+
+
+def ledger_verify(*, batch_size: int = 10_000, requested_by=None) -> LedgerVerification:
     """Check the whole chain (`selectors.ledger_chain_check`) and record the run for auditors.
 
-    The command `verify_ledger`, the nightly Celery task and anything else call this one
-    function. The record is written in its own short transactions around the read-only walk.
+    The command `verify_ledger`, the nightly Celery task, the admin's request (`requested_by`: the
+    user who asked, named in the audit trail) and anything else call this one function. The
+    record is written in its own short transactions around the read-only walk.
     """
     verification = LedgerVerification.objects.create()
+    if requested_by is not None:
+        audit_record(action=AuditEvent.Action.CREATE, instance=verification, actor=requested_by, unit=None)
     try:
         check = ledger_chain_check(batch_size=batch_size)
     except Exception as error:
