@@ -366,17 +366,30 @@ class JournalLineAdmin(AmountsShownMixin, JournalReadOnlyAdminMixin, ScopedAdmin
 class LedgerVerificationAdmin(JournalReadOnlyAdminMixin, admin.ModelAdmin):
     """Runs of `verify_ledger`; not tied to a unit, so visible to whoever may view the ledger."""
 
-    list_display = ["started_at", "finished_at", "ok", "first_broken_entry_id", "entries_checked", "message"]
+    list_display = ["started_display", "finished_display", "ok", "first_broken_entry_id", "entries_checked", "message"]
+    list_display_links = ["started_display"]
     list_filter = ["ok"]
-    fields = list_display + ["lines_checked"]
+    fields = ["started_at", "finished_at", "ok", "first_broken_entry_id", "entries_checked", "lines_checked", "message"]
     readonly_fields = fields
     change_list_template = "admin/ledger/ledgerverification/change_list.html"
+
+    class Media:
+        css = ADMIN_CSS
 
     def has_module_permission(self, request):
         return user_can(request.user, Action.VIEW, Domain.LEDGER)
 
     def has_view_permission(self, request, obj=None):
         return user_can(request.user, Action.VIEW, Domain.LEDGER)
+
+    # "08/12/2026 06:34:05", not Django's long "06:34 Ngày 08 tháng 12 năm 2026": the list fits its columns.
+    @admin.display(description=_("bắt đầu"), ordering="started_at")
+    def started_display(self, run):
+        return date_format(timezone.localtime(run.started_at), "d/m/Y H:i:s")
+
+    @admin.display(description=_("kết thúc"), ordering="finished_at")
+    def finished_display(self, run):
+        return date_format(timezone.localtime(run.finished_at), "d/m/Y H:i:s") if run.finished_at else "–"
 
     def get_urls(self):
         verify = path("verify/", self.admin_site.admin_view(self.verify_view), name="ledger_ledgerverification_verify")
