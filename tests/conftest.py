@@ -96,6 +96,14 @@ def _eager_celery_by_default(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path_factory):
+    """Files the code stores (receipt PDFs, reports, checkpoint copies) go to this session's
+    temporary folder, not to the developer's var/media beside the demo's own; folders that look at
+    the files set a folder per test (tests/receipts, tests/reports), the real-worker rigs their own."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Every test starts in the default language (Vietnamese).
 

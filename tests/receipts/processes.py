@@ -11,12 +11,13 @@ class Rollback(Exception):
     """Raised on purpose after the receipt was issued."""
 
 
-def record_payments_in_child(db_name, ids, jobs, start, results, through_ledger=True):
+def record_payments_in_child(db_name, media_root, ids, jobs, start, results, through_ledger=True):
     """Child process: record the payments of `jobs` [(index, roll back?)] and report each outcome."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fundmgr.settings")
     from django.conf import settings as child_settings
 
     child_settings.DATABASES["default"]["NAME"] = db_name  # the test database, before any connection
+    child_settings.MEDIA_ROOT = media_root  # the test's folder: the receipts' PDFs, when rendered in-process
     import django
 
     django.setup()

@@ -35,7 +35,9 @@ def run_concurrent_payments(province, fund, donor, *, total: int, through_ledger
     start = context.Barrier(PROCESSES)
     results = context.Queue()
     processes = [
-        context.Process(target=record_payments_in_child, args=(db_name, ids, part, start, results, through_ledger)) for part in per_process
+        context.Process(target=record_payments_in_child,
+                        args=(db_name, settings.MEDIA_ROOT, ids, part, start, results, through_ledger))
+        for part in per_process
     ]
     for process in processes:
         process.start()
