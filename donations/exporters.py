@@ -187,6 +187,8 @@ EXPORTERS = (
         name="pledges_outstanding", title=_("Cam kết còn phải nộp và quá hạn"), domain=Domain.MONEY,
         columns=PLEDGES_OUTSTANDING_COLUMNS, rows=pledges_outstanding_rows, form=PledgesOutstandingForm,
         count=lambda request: pledges_outstanding_queryset(request).count(),
+        description=_("Từng cam kết với số đã nộp, số còn phải nộp, số đến hạn chưa nộp và số quá hạn "
+                      "tại một ngày; lọc theo chiến dịch."),
     ),
     Exporter(
         name="campaign_report", title=_("Báo cáo chiến dịch"), domain=Domain.MONEY,
@@ -198,5 +200,7 @@ EXPORTERS = (
         name="donors", title=_("Danh sách nhà hảo tâm"), domain=Domain.MONEY,
         columns=DONOR_COLUMNS, rows=donors_rows, form=DonorsForm,
         count=lambda request: donors_queryset(request).count(),
+        description=_("Hồ sơ nhà hảo tâm với liên lạc, mã số thuế, đồng ý ghi danh, tổng cam kết và "
+                      "tổng đã nộp; lọc theo loại."),
     ),
 )

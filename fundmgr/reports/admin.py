@@ -48,6 +48,26 @@ class ReportChoiceForm(forms.Form):
         self.fields["kind"].choices = [(exporter.name, exporter.title) for exporter in exporters]
 
 
+# The first step's headings: the reports grouped by what they are about (the domain whose export
+# right runs them), the books first; each report's radio button with its description under it.
+REPORT_GROUPS = [
+    (Domain.LEDGER, gettext_lazy("Sổ sách kế toán")),
+    (Domain.MONEY, gettext_lazy("Tiếp nhận ủng hộ")),
+    (Domain.AWARDS, gettext_lazy("Học bổng")),
+]
+
+
+def _report_groups(choice: ReportChoiceForm, available) -> list[tuple[str, list]]:
+    """[(heading, [(radio button, exporter), …]), …] of the reports `available`, in their order
+    within a group; a report of a domain without a heading comes last, under "Khác"."""
+    by_name = {exporter.name: exporter for exporter in available}
+    radios = [(radio, by_name[radio.data["value"]]) for radio in choice["kind"]]
+    headings = dict(REPORT_GROUPS)
+    groups = [(title, [item for item in radios if item[1].domain == domain]) for domain, title in REPORT_GROUPS]
+    groups.append((_("Khác"), [item for item in radios if item[1].domain not in headings]))
+    return [(title, items) for title, items in groups if items]
+
+
 class RunForm(forms.Form):
     """What every run asks besides the report's own parameters: the file's format and the unit."""
 
@@ -223,7 +243,7 @@ class ReportRunAdmin(RefreshWhileRunningMixin, admin.ModelAdmin):
         }
         if exporter is None:
             # The first step (or a report the user may not run: the form says so).
-            context.update({"choice_form": choice, "descriptions": [e for e in available if e.description]})
+            context.update({"choice_form": choice, "report_groups": _report_groups(choice, available)})
             return TemplateResponse(request, "admin/reports/reportrun/add.html", context)
         posted = request.method == "POST"
         run_form = RunForm(

@@ -121,6 +121,31 @@ def test_a_treasurer_runs_the_books_and_the_awards_they_pay(client, make_user, u
     assert 'value="test_lines"' in page and 'value="test_funds"' in page and 'value="test_awards"' in page
 
 
+def test_the_reports_are_offered_by_group_each_with_its_description(client, make_user, units, monkeypatch):
+    import dataclasses
+
+    from fundmgr.core import exporting
+
+    described = dataclasses.replace(exporting.exporter_get("test_funds"), description="Mọi quỹ với số dư.")
+    monkeypatch.setitem(exporting._exporters, "test_funds", described)
+    treasurer = make_user("thuquy_xa", role=Membership.Role.TREASURER, unit=units.commune_a)
+    client.force_login(treasurer)
+    page = client.get(ADD).content.decode()
+
+    books, money, awards = (page.index(f'<h3 class="report-group">{title}</h3>')
+                            for title in ("Sổ sách kế toán", "Tiếp nhận ủng hộ", "Học bổng"))
+    assert books < page.index('value="test_lines"') < money < page.index('value="test_funds"') < awards
+    assert awards < page.index('value="test_awards"')
+    # The description sits in the report's own item, right under its button.
+    item = page[page.index('value="test_funds"'):]
+    assert item.index('<div class="help">Mọi quỹ với số dư.</div>') < item.index("</li>")
+
+    committee = make_user("hoidong_xa", role=Membership.Role.COMMITTEE, unit=units.commune_a)
+    client.force_login(committee)
+    page = client.get(ADD).content.decode()
+    assert "Học bổng</h3>" in page and "Sổ sách kế toán" not in page and "Tiếp nhận ủng hộ</h3>" not in page
+
+
 def test_other_communes_users_neither_see_nor_download_a_run(client, auditor_a, make_user, treasurer, units, django_capture_on_commit_callbacks):
     run = run_for(auditor_a, django_capture_on_commit_callbacks, unit=units.commune_a)
     whole = run_for(auditor_a, django_capture_on_commit_callbacks)  # over the requester's whole scope
