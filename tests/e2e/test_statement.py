@@ -61,6 +61,15 @@ def test_the_statement_reads_on_a_phone_and_a_donor_takes_their_name_off(live_se
         assert NAME in body and "Kín Tiếng" not in body and "Nhà hảo tâm …0KTG" in body
         # Readable on a phone: the page itself never scrolls sideways (wide tables scroll in their card).
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        # Each fund's amounts whole, on one line under their label: "90.000.0" over "00 ₫" reads as
+        # another number.
+        lines = page.evaluate("""() => [...document.querySelectorAll('.fund-balances--four td.num')].map(cell => {
+            const range = document.createRange(); range.selectNodeContents(cell);
+            return [cell.textContent.trim(), range.getClientRects().length, getComputedStyle(cell, '::before').content];
+        })""")
+        assert len(lines) == 4 * len(funds), lines
+        assert all(rects == 1 for _text, rects, _label in lines), lines
+        assert {label for _text, _rects, label in lines} == {'"Đầu kỳ"', '"Tiền thu"', '"Tiền chi"', '"Cuối kỳ"'}
         page.screenshot(path=str(artifacts_dir / "statement-phone.png"), full_page=True)
 
         # Search by amount, typed the Vietnamese way.
