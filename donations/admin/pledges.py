@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from campaigns.models import Campaign
 from donations import selectors, services
 from donations.models import Donor, Payment, Pledge, PledgeInstallment
+from donations.services.pledges import CLOSED_STATUSES
 from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.forms import AmountField, UploadForm, form_errors_from, vnd_or_dash
 from fundmgr.adminkit.pages import form_page, upload_page
@@ -212,6 +213,44 @@ class PledgeAdmin(AmountsShownMixin, ScopedAdminMixin, DonorSearchMixin, admin.M
             self, request, form_class=PledgeImportForm, title=_("Nhập cam kết từ tệp CSV hoặc Excel"), run_import=run_import,
             done=done,
         )
+
+    # --- the pledge's own page -----------------------------------------------------------------
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A pledge is read here and changed only through the list's actions: its page shows those
+        that apply to it as buttons (each posts that very action to the list with this pledge
+        selected, so the same code, checks and forms run), and no Save buttons."""
+        pledge = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}), "title": Pledge._meta.verbose_name.capitalize(),
+            "pledge_actions": self._page_actions(request, pledge) if pledge is not None else [],
+            "show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _page_actions(self, request, pledge) -> list[tuple[str, str]]:
+        """[(action name, its label)] of the list's actions that can apply to `pledge` now, for a
+        user who may change it (the services still decide: a button is an offer, not a permission)."""
+        if not user_can(request.user, Action.CHANGE, Domain.MONEY, pledge.campaign.unit):
+            return []
+        applicable = []
+        if pledge.status in selectors.OPEN_STATUSES:
+            applicable.append("record_payment_action")
+        if pledge.confirmed_at is None and pledge.status not in CLOSED_STATUSES:
+            applicable.append("confirm_action")
+        if pledge.suggested_donor_id is not None:
+            applicable.append("confirm_suggested_donor_action")
+        if pledge.status in selectors.OPEN_STATUSES:
+            applicable += ["remind_now_action", "write_off_action", "cancel_action"]
+        offered = self.get_actions(request)
+        return [(name, self.PAGE_ACTION_LABELS.get(name, offered[name][2])) for name in applicable if name in offered]
+
+    # The buttons speak of this pledge, where the list's actions speak of "the selected pledges".
+    PAGE_ACTION_LABELS = {
+        "record_payment_action": gettext_lazy("Ghi nhận khoản thu"),
+        "confirm_action": pgettext_lazy("pledge page", "Xác nhận cam kết"),
+        "write_off_action": gettext_lazy("Xóa nợ"),
+        "cancel_action": gettext_lazy("Hủy cam kết"),
+    }
 
     # --- actions -----------------------------------------------------------------------------
     def _writable(self, request, pledges):

@@ -108,6 +108,52 @@ def test_record_payment_action_shows_the_service_refusal_and_writes_nothing(trea
     assert Payment.objects.count() == 0
 
 
+def _page_buttons(page: str) -> list[tuple[str, str]]:
+    """(action, label) of each button on a pledge's page (`PledgeAdmin._page_actions`)."""
+    block = page.split('<div class="pledge-actions">', 1)[1].split("</div>", 1)[0] if "pledge-actions" in page else ""
+    return re.findall(r'name="action" value="(\w+)">.*?<button type="submit" class="button">([^<]*)</button>', block)
+
+
+def test_a_pledges_page_offers_its_actions_as_buttons_and_no_save(treasurer_client, campaign):
+    public, _ = pledge_create(campaign=campaign, donor_name="Phạm Văn Đức", donor_kind="individual",
+                              phone="0912000111", amount=1_000_000, channel=Pledge.Channel.FORM)
+    page = treasurer_client.get(reverse("admin:donations_pledge_change", args=[public.pk])).content.decode()
+
+    assert _page_buttons(page) == [
+        ("record_payment_action", "Ghi nhận khoản thu"), ("confirm_action", "Xác nhận cam kết"),
+        ("remind_now_action", "Gửi e-mail nhắc nộp ngay"), ("write_off_action", "Xóa nợ"), ("cancel_action", "Hủy cam kết"),
+    ]
+    assert 'name="_save"' not in page and 'name="_continue"' not in page and 'name="_addanother"' not in page
+    assert f'name="_selected_action" value="{public.pk}"' in page
+
+    # A button posts the list's own action for this pledge: its form first, then the payment.
+    form = treasurer_client.post(reverse("admin:donations_pledge_changelist"),
+                                 {"action": "record_payment_action", "index": "0", "_selected_action": str(public.pk)})
+    assert form.status_code == 200 and "1.000.000" in form.content.decode()
+    done = treasurer_client.post(reverse("admin:donations_pledge_changelist"), {
+        "action": "record_payment_action", "index": "0", "_selected_action": str(public.pk), "apply": "1",
+        "amount": "1 triệu", "method": "cash", "received_on": DAY.isoformat(),
+    })
+    assert done.status_code == 302 and Payment.objects.get().pledge == public
+
+    # Paid in full, confirmed by nobody yet: only the confirmation is left to offer.
+    page = treasurer_client.get(reverse("admin:donations_pledge_change", args=[public.pk])).content.decode()
+    assert _page_buttons(page) == [("confirm_action", "Xác nhận cam kết")]
+
+
+def test_whoever_may_only_read_a_pledge_gets_no_buttons(client, django_user_model, unit, pledge):
+    from fundmgr.orgs.models import Membership
+
+    auditor = django_user_model.objects.create_user(username="kiemtra", password="x" * 12, is_staff=True)
+    Membership.objects.create(user=auditor, unit=unit, role=Membership.Role.AUDITOR)
+    client.force_login(auditor)
+
+    page = client.get(reverse("admin:donations_pledge_change", args=[pledge.pk])).content.decode()
+
+    assert pledge.reference in page
+    assert _page_buttons(page) == [] and "pledge-actions" not in page
+
+
 def test_write_off_and_cancel_actions_need_a_reason(treasurer_client, pledge, campaign, treasurer):
     other, _ = pledge_create(campaign=campaign, donor_name="Lê Văn Hùng", donor_kind="individual", amount=300_000,
                              channel=Pledge.Channel.ADMIN)
