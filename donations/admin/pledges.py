@@ -276,7 +276,7 @@ class PledgeAdmin(AmountsShownMixin, ScopedAdminMixin, DonorSearchMixin, admin.M
 
     @admin.action(description=gettext_lazy("Ghi nhận khoản thu cho cam kết đã chọn"), permissions=["change"])
     def record_payment_action(self, request, queryset):
-        pledges = list(queryset.select_related("campaign__unit", "donor", "fund"))
+        pledges = list(queryset.select_related("campaign__unit", "donor", "fund"))  # with the due amounts
         if len(pledges) != 1:
             self.message_user(request, _("Hãy chọn đúng một cam kết để ghi khoản thu."), messages.WARNING)
             return None
@@ -304,9 +304,14 @@ class PledgeAdmin(AmountsShownMixin, ScopedAdminMixin, DonorSearchMixin, admin.M
                     message = _("Đã ghi khoản thu %(amount)s cho cam kết %(reference)s.")
                 self.message_user(request, message % {"amount": vnd_or_dash(payment.amount), "reference": pledge.reference})
                 return None
+        # What the treasurer checks the receipt in hand against before typing the amount.
+        intro = _("%(donor)s – %(campaign)s: cam kết %(amount)s, đã nộp %(paid)s, còn phải nộp %(outstanding)s.") % {
+            "donor": pledge.donor.name, "campaign": pledge.campaign.name, "amount": vnd_or_dash(pledge.amount),
+            "paid": vnd_or_dash(pledge.paid_amount), "outstanding": vnd_or_dash(pledge.outstanding_amount),
+        }
         return form_page(
             self, request, title=_("Ghi nhận khoản thu"), form=form, objects=pledges, action="record_payment_action",
-            submit_label=_("Ghi nhận"),
+            submit_label=_("Ghi nhận"), intro=intro,
         )
 
     @admin.action(description=gettext_lazy("Xác nhận cam kết là của nhà hảo tâm được gợi ý"), permissions=["change"])

@@ -87,6 +87,9 @@ def test_record_payment_action_asks_then_calls_payment_record(treasurer_client, 
     response = post_action(treasurer_client, "pledge", "record_payment_action", [pledge.pk])
     assert response.status_code == 200
     assert "2.000.000" in response.content.decode()  # the outstanding amount, proposed
+    # The pledge summed up above the form: what the money in hand is checked against.
+    assert re.search(r"Trần Thị Mai – [^:<]+: cam kết 2\.000\.000\xa0₫, đã nộp 0\xa0₫, còn phải nộp 2\.000\.000\xa0₫\.",
+                     html.unescape(response.content.decode()))
     assert Payment.objects.count() == 0
 
     response = post_action(treasurer_client, "pledge", "record_payment_action", [pledge.pk], apply="1",
