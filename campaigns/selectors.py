@@ -12,7 +12,7 @@ from .models import Campaign
 def campaign_with_unit(slug: str) -> Campaign | None:
     """The campaign of `slug`, whatever its status, with its unit: `select_related("unit")` written
     as SQL, since every pledge POST of the API asks it. Who may see it is not decided here: the
-    pledge POST finds it through `donations.selectors.campaign_for_pledges`, which is."""
+    pledge POST finds it through `donations.selectors.campaign_for_money`, which is."""
     found = sql_rows.with_parents(
         (Campaign, "campaign"), [("campaign", "unit", OrgUnit, "unit")],
         f"{sql_rows.column(Campaign, 'campaign', 'slug')} = %s", [slug],

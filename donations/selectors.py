@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from campaigns.models import Campaign
 from campaigns.selectors import campaign_with_unit
 from fundmgr.ledger.references import LedgerReference
+from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain, roles_with
 from fundmgr.orgs.scoping import user_has_role
 
@@ -111,19 +112,41 @@ def pledge_outstanding(queryset: QuerySet[Pledge] | None = None) -> QuerySet[Ple
     )
 
 
-def campaign_for_pledges(user, slug: str) -> Campaign | None:
-    """The campaign of `slug`, with its unit, as `user` may see it to add pledges to it: None when
-    there is no such campaign and when it lies outside the units where the user may view money
-    (the same answer: a caller does not learn that another unit's campaign exists). Whatever its
-    status: `pledge_create` says why a campaign takes no pledge, and checks the user's units itself
-    (`access_units`, a 403): this finds, it does not allow.
+# Who may name a unit or a campaign in a money write of the API (a pledge, a bank statement): the
+# roles that may view its money, in its unit or above, as the API's reads are scoped.
+_MONEY_VIEWERS = roles_with(Action.VIEW, Domain.MONEY)
+
+
+def _money_visible(user, unit: OrgUnit) -> bool:
+    return user_has_role(user, unit, _MONEY_VIEWERS)
+
+
+def unit_for_money(user, code: str) -> OrgUnit | None:
+    """The unit of `code` as `user` may name it in a money write (a bank statement's account
+    holder): None when there is no such unit and when the user may not view its money (the same
+    answer: a caller does not learn that another unit exists). The service checks that the user may
+    add to it (`access_units`, a 403): this finds, it does not allow. One query: the user's
+    memberships are read once per request."""
+    unit = OrgUnit.objects.filter(code=code).first()
+    if unit is None or not _money_visible(user, unit):
+        return None
+    return unit
+
+
+def campaign_for_money(user, slug: str) -> Campaign | None:
+    """The campaign of `slug`, with its unit, as `user` may name it in a money write (a pledge, a
+    bank statement): None when there is no such campaign and when it lies outside the units where
+    the user may view money (the same answer: a caller does not learn that another unit's campaign
+    exists). Whatever its status: `pledge_create` says why a campaign takes no pledge, and the
+    services check the user's units themselves (`access_units`, a 403): this finds, it does not
+    allow.
 
     The scope is the API's reads' (`scope_queryset` with the roles that may view money), decided on
     the unit read with the campaign (`user_has_role`): no query more than the lookup, since the
     user's memberships are read once per request (issue #17: the ORM's scoped query cost a tenth
     of the pledge POST's CPU to compile)."""
     campaign = campaign_with_unit(slug)
-    if campaign is None or not user_has_role(user, campaign.unit, roles_with(Action.VIEW, Domain.MONEY)):
+    if campaign is None or not _money_visible(user, campaign.unit):
         return None
     return campaign
 

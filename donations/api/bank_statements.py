@@ -6,9 +6,13 @@ An upload is a job, as in the admin (`statement_upload`): the POST reads the fil
 reasons when it cannot be read, nothing written), stores it pending and answers 202 with a
 `Location` to poll; the Celery worker imports it after commit, counting `lines_done`.
 
-Each service checks that the statement's unit (and the campaign, and the pledge a line becomes a
-payment of) lie in the user's units. Lists are scoped (domain money, the statement's unit); lines
-page by cursor (a statement has thousands) in a fixed number of queries.
+The POST finds the unit by code and the campaign by slug where the user may view money
+(`donations.selectors.unit_for_money`, `campaign_for_money`): another unit's is a 400 "not found",
+the same answer as a code that does not exist. Each service checks that the statement's unit (and
+the campaign, and the pledge a line becomes a payment of) lie in the units where the user may add
+(a 403: an auditor finds the unit, and may not import into it). Lists are scoped (domain money,
+the statement's unit); lines page by cursor (a statement has thousands) in a fixed number of
+queries.
 """
 
 import django_filters
@@ -22,7 +26,6 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from campaigns.models import Campaign
 from fundmgr.api.errors import service_errors
 from fundmgr.api.filtering import StrictFilterBackend
 from fundmgr.api.filters import StableOrderingFilter
@@ -30,10 +33,9 @@ from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.pagination import ApiCursorPagination
 from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.core.contacts import name_normalize
-from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Action, Domain
 
-from .. import bank_statement
+from .. import bank_statement, selectors
 from ..models import BankStatementImport, BankStatementLine, Pledge
 
 FORMAT_CHOICES = [("auto", "auto"), *BankStatementImport.Format.choices]
@@ -163,13 +165,14 @@ class BankStatementViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.Cr
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        # Found by code whatever its unit: the service refuses a unit outside the user's (403).
-        unit = OrgUnit.objects.filter(code=data["unit"]).first()
+        # Another unit's code or campaign is answered as one that does not exist (as the pledge
+        # POST's campaign); the service checks that the user may add to them (403).
+        unit = selectors.unit_for_money(request.user, data["unit"])
         if unit is None:
             raise serializers.ValidationError({"unit": [_("Không tìm thấy đơn vị.")]})
         campaign = None
         if data.get("campaign"):
-            campaign = Campaign.objects.select_related("unit").filter(slug=data["campaign"]).first()
+            campaign = selectors.campaign_for_money(request.user, data["campaign"])
             if campaign is None:
                 raise serializers.ValidationError({"campaign": [_("Không tìm thấy chiến dịch.")]})
         upload = data["file"]

@@ -75,7 +75,7 @@ class PledgeViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateMod
         data = dict(serializer.validated_data)
         # Another unit's campaign is answered as one that does not exist; the service checks the
         # user's units itself.
-        campaign = selectors.campaign_for_pledges(request.user, data.pop("campaign"))
+        campaign = selectors.campaign_for_money(request.user, data.pop("campaign"))
         if campaign is None:
             raise serializers.ValidationError({"campaign": [_("Không tìm thấy chiến dịch.")]})
         fund_code = data.pop("fund", "")

@@ -228,16 +228,44 @@ def test_ignore_needs_a_reason(api, campaign):
     assert response.status_code == 200 and response.json()["status"] == "ignored"
 
 
+def test_another_units_code_or_campaign_is_answered_as_one_that_does_not_exist(
+    campaign, other_campaign, stranger, queued
+):
+    """`donations.selectors.unit_for_money` and `campaign_for_money`, as the pledge POST's campaign:
+    a stranger (Nghệ An's treasurer) naming Thanh Hóa or its campaign learns nothing of them, not
+    even that they exist (a 403 would tell); nothing is written or queued, and the file is not read
+    (an unreadable one gets the same answer, not a 400 on `file`)."""
+    client = client_for(stranger)
+    content = generic((DAY.strftime("%d/%m/%Y"), "700.000", "chuyen tien", "FT9", "ANH HUNG"))
+    counts = written()
+    for made_up, foreign in (
+        ({"unit": "XX"}, {"unit": "TH"}),
+        ({"unit": "NA", "campaign": "khong-co-2026"}, {"unit": "NA", "campaign": campaign.slug}),
+    ):
+        missing = upload(client, content, **made_up, HTTP_IDEMPOTENCY_KEY="k-missing")
+        refused = upload(client, content, **foreign, HTTP_IDEMPOTENCY_KEY="k-foreign")
+        assert (refused.status_code, refused.json()) == (missing.status_code, missing.json())
+        assert missing.status_code == 400
+    assert upload(client, content, unit="TH").json()["errors"] == {"unit": ["Không tìm thấy đơn vị."]}
+    assert upload(client, b"not,a,statement\n", unit="TH").json()["errors"] == {"unit": ["Không tìm thấy đơn vị."]}
+    assert upload(client, content, unit="NA", campaign=campaign.slug).json()["errors"] == {
+        "campaign": ["Không tìm thấy chiến dịch."]
+    }
+    assert written() == counts and queued == []
+    # Their own unit and campaign are found.
+    assert upload(client, content, unit="NA", campaign=other_campaign.slug).status_code == 202
+
+
 def test_another_units_statements_are_invisible_and_refused(api, campaign, other_campaign, stranger, auditor, queued):
     pledge = make_pledge(campaign, "Lê Văn Hùng", 700_000)
     content = generic((DAY.strftime("%d/%m/%Y"), "700.000", "chuyen tien", "FT9", "ANH HUNG"))
     counts = written()
-    # A stranger uploads for Thanh Hóa, or for Thanh Hóa's campaign: refused, nothing written or
-    # queued; the file is not even read (an unreadable one is refused the same way, not a 400).
-    assert upload(client_for(stranger), content, HTTP_IDEMPOTENCY_KEY="k").status_code == 403
-    assert upload(client_for(stranger), b"not,a,statement\n").status_code == 403
-    assert upload(client_for(stranger), content, unit="NA", campaign=campaign.slug).status_code == 403
-    assert upload(client_for(auditor), content).status_code == 403
+    # An auditor finds their unit (they may read its money) and may not import into it: the
+    # service refuses (403), nothing written or queued; the file is not even read (an unreadable
+    # one is refused the same way, not a 400).
+    assert upload(client_for(auditor), content, HTTP_IDEMPOTENCY_KEY="k").status_code == 403
+    assert upload(client_for(auditor), b"not,a,statement\n").status_code == 403
+    assert upload(client_for(auditor), content, campaign=campaign.slug).status_code == 403
     assert upload(client_for(), content).status_code in (401, 403)
     assert written() == counts and queued == []
     queued_upload = upload(api, content)
@@ -281,3 +309,15 @@ def test_lists_run_the_same_queries_for_5_and_50_rows(api, treasurer, unit, url,
     with django_assert_num_queries(queries):
         large = api.get(url, {"limit": 100}).json()["results"]
     assert (len(small), len(large)) == (5, 50)
+
+
+# The upload: the user's memberships (the permission check; kept on the user for the unit's and
+# the campaign's scope and the service's access check), the unit, the campaign (with its unit),
+# the savepoint of the import's row, its INSERT and its audit row's, the release, the statement read
+# back for the answer. Nothing is queried for the scope itself.
+@pytest.mark.parametrize(("fields", "queries"), [({}, 7), ({"campaign": "tet-khuyen-hoc-2026"}, 8)])
+def test_an_upload_runs_a_fixed_number_of_queries(treasurer, campaign, queued, fields, queries, django_assert_num_queries):
+    content = generic((DAY.strftime("%d/%m/%Y"), "1.000", "x", "FT1", ""))
+    client = client_for(fresh(treasurer))
+    with django_assert_num_queries(queries):
+        assert upload(client, content, **fields).status_code == 202

@@ -75,7 +75,7 @@ def test_the_answer_to_a_new_pledge_in_installments_is_the_pledge_read_back(trea
 
 def test_a_campaign_outside_the_callers_units_is_not_found_and_nothing_is_written(treasurer, campaign, other_campaign):
     """The campaign is read by slug and its unit checked against the caller's
-    (`donations.selectors.campaign_for_pledges`), as the scoped query did: another unit's campaign
+    (`donations.selectors.campaign_for_money`), as the scoped query did: another unit's campaign
     is "not found", whatever its status."""
     client = token_client(token_for(treasurer))
     pledges = Pledge.objects.count()
@@ -90,7 +90,7 @@ def test_a_campaign_outside_the_callers_units_is_not_found_and_nothing_is_writte
 
 
 def test_another_units_campaign_is_answered_exactly_as_one_that_does_not_exist(treasurer, campaign, other_campaign):
-    """`donations.selectors.campaign_for_pledges`: the caller learns nothing of another unit's campaign,
+    """`donations.selectors.campaign_for_money`: the caller learns nothing of another unit's campaign,
     not even that it exists (a 403 would tell), whatever its status."""
     client = token_client(token_for(treasurer))
     missing = client.post(PLEDGES, {**body(campaign, "e@hongphat.vn"), "campaign": "khong-co-2026", "fund": ""},
