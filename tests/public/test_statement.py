@@ -361,7 +361,7 @@ def test_the_pdf_reads_back_with_vietnamese_diacritics(client, hundred, tmp_path
 
 
 def test_a_pdf_too_long_is_refused_with_a_message(client, hundred, monkeypatch):
-    monkeypatch.setattr("public.statement.PDF_MAX_LINES", 100)
+    monkeypatch.setattr("public.statement_views.PDF_MAX_LINES", 100)
     response = client.get(URL + "?download=pdf")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
     assert "quá dài cho một tệp PDF" in text(response)
