@@ -491,7 +491,6 @@ def _line_outcome(line: BankStatementLine, *, pledge: Pledge, outcome, matched_b
 
 
 IMPORT_AUDIT_FIELDS = ["unit", "campaign", "file_name", "file_sha256", "format", "lines_credit", "lines_debit"]
-READ_AUDIT_FIELDS = ["format", "lines_credit", "lines_debit"]
 
 
 def statement_upload(
@@ -584,20 +583,14 @@ def statement_import_run(*, statement_id: int) -> BankStatementImport:
             return statement
         outbox.claim(statement, lines_done=0)
     try:
-        parsed = statement_parse(bytes(statement.content), statement.format or "auto")
+        # The upload read the file and stored the layout it found, with the lines' counts (rows
+        # stored before it did were read by migration donations 0016).
+        parsed = statement_parse(bytes(statement.content), statement.format)
     except StatementError as error:
         statement.last_error = "\n".join(error.messages)
         statement.status, statement.updated_at = statement.Status.FAILED, timezone.now()
         statement.save(update_fields=["last_error", "status", "updated_at"])
         return statement
-    with transaction.atomic():
-        # The upload stores the layout read and the lines' counts; a row stored before it did
-        # (format "") gets them here.
-        before = audit_fields(statement, READ_AUDIT_FIELDS)
-        statement.format, statement.lines_credit = parsed.layout.code, len(parsed.rows)
-        statement.lines_debit = parsed.debit_rows
-        statement.save(update_fields=[*READ_AUDIT_FIELDS])
-        audit_change(statement, before, actor=statement.created_by)
     try:
         _statement_process(statement, parsed, by=statement.created_by)
     except Exception as error:

@@ -282,7 +282,7 @@ class BankStatementImport(OutboxJob):
     )
     file_name = models.CharField(_("tên tệp"), max_length=255)
     file_sha256 = models.CharField(_("SHA-256 của tệp"), max_length=64, db_index=True)
-    # The layout asked for, "" for automatic detection, until the file is read; then the one read.
+    # The layout the upload read the file with (the one asked for, or the one detected).
     format = models.CharField(_("mẫu sao kê"), max_length=20, choices=Format.choices, blank=True)
     content = models.BinaryField(_("nội dung tệp"), default=bytes, editable=False)
     lines_done = models.PositiveIntegerField(_("số dòng đã xử lý"), default=0)
