@@ -79,8 +79,8 @@ def main() -> None:
     print(f"{options.pledges} pledges; statement of {options.lines:,} lines, {with_reference:,} with a reference "
           f"({connection.vendor}{' ' + str(connection.pg_version // 10000) if connection.vendor == 'postgresql' else ''})")
 
-    from donations.bank_statement import statement_import
     from donations.models import BankStatementImport, BankStatementLine
+    from donations.services.bank_statement import statement_import
 
     baseline_started = time.perf_counter()
     stored = baseline(content, campaign, BankStatementImport, BankStatementLine)

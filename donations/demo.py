@@ -19,9 +19,9 @@ from stdnum.vn import mst
 
 from campaigns.models import Campaign
 
-from .bank_statement import statement_import
 from .models import BankStatementImport, Pledge
 from .services import payment_record, pledge_cancel, pledge_create, pledge_write_off
+from .services.bank_statement import statement_import
 
 CAMPAIGN_SLUG = "tet-khuyen-hoc-2026"
 SEED = 2026

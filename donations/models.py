@@ -259,7 +259,7 @@ class HonorRollRemovalRequest(models.Model):
 
 
 class BankStatementImport(OutboxJob):
-    """One bank-statement file imported for a unit's bank account (`donations.bank_statement`).
+    """One bank-statement file imported for a unit's bank account (`donations.services.bank_statement`).
 
     A job of the outbox (`fundmgr.core.outbox`): the admin's upload stores the file here (pending)
     and returns; the worker reads it, stores and matches its lines in chunks, and counts them in

@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from fundmgr.core import outbox
 
-from . import bank_statement, services
+from . import services
 from .models import PledgeEmail
+from .services import bank_statement
 
 logger = logging.getLogger(__name__)
 

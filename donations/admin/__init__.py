@@ -4,7 +4,7 @@ One module per model (`campaigns`, `donors`, `pledges`, `payments`, `bank_statem
 filters and pieces they share are in `common`. Importing the modules registers their ModelAdmins.
 
 Every page is scoped to the user's units (`ScopedAdminMixin`, domain money) and every write goes
-through a service (`donations.services`, `donations.bank_statement`): the admin validates a
+through a service (`donations.services`, `donations.services.bank_statement`): the admin validates a
 form, calls one service and shows its message. Money rows are append-only: payments have no
 change or delete permission, and pledges change only through actions (record a payment,
 cancel, write off) that leave a reason and a name behind.

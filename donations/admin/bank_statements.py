@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.models import Campaign
-from donations import bank_statement
 from donations.models import BankStatementImport, BankStatementLine, Pledge
+from donations.services import bank_statement
 from fundmgr.adminkit.columns import AmountsShownMixin, amount_column
 from fundmgr.adminkit.forms import TableFileField
 from fundmgr.adminkit.pages import form_page, job_progress, progress_page

@@ -1,6 +1,6 @@
 """Bank-statement imports in the API: upload a statement, read its lines, match a waiting line to a
 pledge (or set it aside with a reason): the same services as the admin's upload page and
-reconciliation queue (`donations.bank_statement`).
+reconciliation queue (`donations.services.bank_statement`).
 
 An upload is a job, as in the admin (`statement_upload`): the POST reads the file (a 400 with the
 reasons when it cannot be read, nothing written), stores it pending and answers 202 with a
@@ -35,8 +35,9 @@ from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.core.contacts import name_normalize
 from fundmgr.orgs.roles import Action, Domain
 
-from .. import bank_statement, selectors
+from .. import selectors
 from ..models import BankStatementImport, BankStatementLine, Pledge
+from ..services import bank_statement
 
 FORMAT_CHOICES = [("auto", "auto"), *BankStatementImport.Format.choices]
 

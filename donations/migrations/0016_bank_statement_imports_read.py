@@ -33,7 +33,7 @@ def imports_read(apps, schema_editor):
     ids = list(unread.order_by("pk").values_list("pk", flat=True))
     if not ids:
         return  # a fresh database, or no import waiting
-    from donations.bank_statement import StatementError, statement_parse
+    from donations.services.bank_statement import StatementError, statement_parse
 
     for statement_id in ids:  # one file in memory at a time (up to the upload limit each)
         statement = BankStatementImport.objects.using(alias).get(pk=statement_id)

@@ -1,4 +1,4 @@
-"""Every write of the donations app: donors, pledges, payments.
+"""Every write of the donations app: donors, pledges, payments, bank-statement imports.
 
 Each function takes keyword arguments only and runs in one database transaction. Refusals are
 `django.core.exceptions.ValidationError` with Vietnamese messages (English in the catalogue),
@@ -20,7 +20,9 @@ refused. The key's row is inserted first, so the loser of a race waits on the wi
 """
 
 # One module per use case; their public names are re-exported here, so callers write
-# `from donations import services` and `services.payment_record(...)`.
+# `from donations import services` and `services.payment_record(...)`. The bank-statement import
+# (layouts, reading, matching, its use cases) is read as one module:
+# `from donations.services import bank_statement`, `bank_statement.statement_upload(...)`.
 from .donors import (  # noqa: F401
     DONOR_AUDIT_FIELDS,
     DONOR_CONTACT_FIELDS,

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from donations.bank_statement import statement_import
 from donations.models import BankStatementImport, PledgeInstallment
+from donations.services.bank_statement import statement_import
 from fundmgr.core.money import format_vnd
 from fundmgr.orgs.models import Membership
 from tests.campaigns import factories

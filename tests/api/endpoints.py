@@ -263,7 +263,7 @@ def make_receipts(world, unit, count):
 
 
 def _statements(world, unit, count):
-    from donations.bank_statement import statement_import
+    from donations.services.bank_statement import statement_import
 
     day = timezone.localdate()
     return [

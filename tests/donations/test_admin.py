@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from donations.bank_statement import statement_import
 from donations.models import BankStatementImport, BankStatementLine, Donor, Payment, Pledge, PledgeInstallment
 from donations.services import payment_record, pledge_create
+from donations.services.bank_statement import statement_import
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from donations.bank_statement import statement_import
 from donations.models import Pledge
 from donations.services import pledge_create
+from donations.services.bank_statement import statement_import
 from receipts.models import Receipt
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from donations.bank_statement import StatementError, bank_line_ignore, bank_line_match, statement_import
 from donations.models import BankStatementImport, BankStatementLine, Payment, Pledge
 from donations.services import pledge_cancel, pledge_create
+from donations.services.bank_statement import (
+    StatementError,
+    bank_line_ignore,
+    bank_line_match,
+    statement_import,
+)
 from fundmgr.idempotency.services import IdempotencyKeyReused
 from fundmgr.ledger.models import JournalEntry
 

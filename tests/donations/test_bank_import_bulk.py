@@ -29,8 +29,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from donations import bank_statement, progress
-from donations.bank_statement import statement_import
+from donations import progress
 from donations.models import (
     BankStatementImport,
     BankStatementLine,
@@ -40,7 +39,8 @@ from donations.models import (
     Payment,
     Pledge,
 )
-from donations.services import payment_record, pledge_cancel, pledge_create
+from donations.services import bank_statement, payment_record, pledge_cancel, pledge_create
+from donations.services.bank_statement import statement_import
 from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger.models import JournalEntry, JournalLine, LedgerChainHead
 from fundmgr.ledger.services import ledger_verify

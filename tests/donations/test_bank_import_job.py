@@ -11,9 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from donations import bank_statement
 from donations.models import BankStatementImport, BankStatementLine, Payment, Pledge
-from donations.services import pledge_create
+from donations.services import bank_statement, pledge_create
 from donations.tasks import bank_statement_import_task
 from fundmgr.audit.models import AuditEvent
 from fundmgr.core import outbox

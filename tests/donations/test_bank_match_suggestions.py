@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from donations.bank_statement import bank_line_suggestions, statement_import
 from donations.models import BankStatementLine, Pledge
 from donations.services import pledge_create
+from donations.services.bank_statement import bank_line_suggestions, statement_import
 from fundmgr.core.money import format_vnd
 
 pytestmark = pytest.mark.django_db

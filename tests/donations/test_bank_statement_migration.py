@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from donations.bank_statement import statement_import_run
 from donations.models import BankStatementImport, BankStatementLine
+from donations.services.bank_statement import statement_import_run
 from fundmgr.audit.models import AuditEvent
 
 BEFORE = [("donations", "0015_schedule_descriptions_vi")]

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from donations.bank_statement import StatementError, line_keys, statement_parse
+from donations.services.bank_statement import StatementError, line_keys, statement_parse
 from tests.tabular_files import cp1258_bytes, xlsx_bytes
 
 VCB = """\

@@ -10,9 +10,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from donations.bank_statement import statement_import
 from donations.models import BankStatementLine, Payment
 from donations.services import payment_record
+from donations.services.bank_statement import statement_import
 from fundmgr.orgs.models import Membership
 from tests.campaigns import factories
 from tests.conftest import require_executable

@@ -25,9 +25,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from donations import statement
-from donations.bank_statement import statement_import
 from donations.models import Payment
 from donations.services import PledgePayment, PledgePaymentBatch, payment_record, receipt_void
+from donations.services.bank_statement import statement_import
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import LedgerChainHead
 from fundmgr.ledger.services import InsufficientFunds, Line, entry_post, fund_transfer

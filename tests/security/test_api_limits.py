@@ -20,9 +20,9 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from donations.bank_statement import statement_import
 from donations.models import Donor, Payment, Pledge
 from donations.services import payment_record, pledge_create
+from donations.services.bank_statement import statement_import
 from fundmgr.api.pagination import ApiCursorPagination
 from fundmgr.ledger import accounts
 from fundmgr.ledger.models import Fund, LedgerChainHead

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from campaigns.services import campaign_close, campaign_open, campaign_save
-from donations.bank_statement import bank_line_ignore, bank_line_match, statement_import
 from donations.models import BankStatementImport, BankStatementLine, Donor, Payment, Pledge
 from donations.services import (
     donor_find_or_create,
@@ -28,6 +27,7 @@ from donations.services import (
     pledge_write_off,
     pledges_import,
 )
+from donations.services.bank_statement import bank_line_ignore, bank_line_match, statement_import
 from fundmgr.audit import context
 from fundmgr.audit.models import AuditEvent
 from fundmgr.ledger import accounts

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.models import Campaign
-from donations.bank_statement import DETECTION_ORDER, StatementError, statement_import
+from donations.services.bank_statement import DETECTION_ORDER, StatementError, statement_import
 from fundmgr.orgs.models import OrgUnit
 
 

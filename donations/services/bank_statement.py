@@ -66,8 +66,8 @@ from fundmgr.idempotency.services import idempotent_create, scope_of
 from fundmgr.orgs.access import access_units
 from fundmgr.orgs.roles import Action, Domain
 
-from .models import BankStatementImport, BankStatementLine, Payment, Pledge
-from .services import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from ..models import BankStatementImport, BankStatementLine, Payment, Pledge
+from .pledges import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
 CHUNK_SIZE = 100
 
@@ -371,7 +371,7 @@ class PledgeIndex:
 
     @classmethod
     def load(cls, *, unit, campaign=None) -> PledgeIndex:
-        from .selectors import pledge_paid_amounts
+        from ..selectors import pledge_paid_amounts
 
         pledges = Pledge.objects.filter(campaign__unit__path__startswith=unit.path)
         if campaign is not None:
@@ -464,7 +464,7 @@ def _line_settle(line: BankStatementLine, *, pledge: Pledge, matched_by: str, st
     Sets the line's fields and returns the names of those that changed, for the caller to save
     (one bulk update per chunk during an import).
     """
-    from .services import payment_record
+    from .payments import payment_record
 
     try:
         # payment_record runs in its own savepoint: a refusal leaves this chunk's transaction usable.
@@ -700,7 +700,7 @@ def _lines_settle_bulk(statement, lines, index: PledgeIndex, *, by):
     """Match and record a chunk's lines in one pass (`PledgePaymentBatch`): the pledges they may
     pay locked at once, each matched line checked in order as `payment_record` would check it (the
     lines of one pledge seeing each other's amounts), the accepted payments written in bulk."""
-    from .services import PledgePayment, PledgePaymentBatch
+    from .payments import PledgePayment, PledgePaymentBatch
 
     batch = PledgePaymentBatch(
         pledge_ids={pk for line in lines for pk in index.may_match(line)}, unit=statement.unit, recorded_by=by,
@@ -785,7 +785,7 @@ def bank_line_suggestions(line: BankStatementLine, pledges) -> list[Suggestion]:
     found in the description (30), or sharing two words or more with them (10). A pledge must have
     a reference fragment, the amount or the exact name to be a candidate.
     """
-    from .selectors import pledge_paid_amounts
+    from ..selectors import pledge_paid_amounts
 
     pledges = pledges.filter(
         campaign__unit__path__startswith=line.statement.unit.path,
