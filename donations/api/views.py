@@ -20,7 +20,6 @@ from fundmgr.api.idempotency import IdempotentCreateMixin
 from fundmgr.api.pagination import ApiCursorPagination
 from fundmgr.api.scoping import ScopedQuerysetMixin
 from fundmgr.ledger import selectors as ledger_selectors
-from fundmgr.orgs.models import OrgUnit
 from fundmgr.orgs.roles import Domain
 
 from .. import selectors, services
@@ -136,7 +135,9 @@ class PaymentViewSet(ScopedQuerysetMixin, IdempotentCreateMixin, mixins.CreateMo
             # Found by code whatever its unit: the service refuses one outside the user's units.
             fund = ledger_selectors.fund_by_code(data.get("fund") or "")
         if data.get("unit"):
-            unit = OrgUnit.objects.filter(code=data["unit"]).first()
+            # Another unit's code is answered as one that does not exist (`unit_for_money`); the
+            # service checks that the user may record money in it (403).
+            unit = selectors.unit_for_money(user, data["unit"])
             if unit is None:
                 raise serializers.ValidationError({"unit": [_("Không tìm thấy đơn vị.")]})
         else:

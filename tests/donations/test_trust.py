@@ -120,10 +120,14 @@ def test_the_api_refuses_a_ward_treasurer_a_payment_into_the_province_fund(ward_
     assert response.status_code == 403
     assert (Payment.objects.count(), JournalEntry.objects.count()) == (0, 0)
 
-    # Into the province's unit, with the ward's own fund: refused as well.
+    # Into the province's unit, with the ward's own fund: refused as well. A unit whose money the
+    # caller may not see is not found, as one that does not exist (`unit_for_money`, as the pledge
+    # POST's campaign and the statement upload's unit).
     province = OrgUnit.objects.get(code="TH")
     response = client.post("/api/v1/payments/", {**body, "fund": ward_fund.code, "unit": province.code}, format="json")
-    assert response.status_code == 403
+    assert (response.status_code, response.json()["errors"]) == (400, {"unit": ["Không tìm thấy đơn vị."]})
+    made_up = client.post("/api/v1/payments/", {**body, "fund": ward_fund.code, "unit": "KHONG-CO"}, format="json")
+    assert made_up.json() == response.json()
     assert Payment.objects.count() == 0
     # Its own fund and unit: recorded.
     response = client.post("/api/v1/payments/", {**body, "fund": ward_fund.code}, format="json")
