@@ -31,10 +31,10 @@ class Donor(models.Model):
 
     kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices, default=Kind.INDIVIDUAL)
     name = models.CharField(_("họ tên / tên đơn vị"), max_length=200)
-    name_normalized = models.CharField(_("tên viết không dấu"), max_length=200, db_index=True, editable=False)
-    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
-    phone = models.CharField(_("điện thoại"), max_length=20, blank=True, db_index=True, help_text=_("Dạng E.164, ví dụ +84912345678."))
-    tax_code = models.CharField(_("mã số thuế"), max_length=14, blank=True, db_index=True)
+    name_normalized = models.CharField(_("tên viết không dấu"), max_length=200, editable=False)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("điện thoại"), max_length=20, blank=True, help_text=_("Dạng E.164, ví dụ +84912345678."))
+    tax_code = models.CharField(_("mã số thuế"), max_length=14, blank=True)
     address = models.CharField(_("địa chỉ"), max_length=300, blank=True)
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="donors")
     honor_roll_consent = models.BooleanField(_("đồng ý ghi danh bảng vàng"), default=False)
@@ -50,6 +50,15 @@ class Donor(models.Model):
         verbose_name = _("nhà hảo tâm")
         verbose_name_plural = _("nhà hảo tâm")
         ordering = ["name"]
+        # The lookups of a donor by contact and name are equalities: plain indexes, declared here
+        # rather than by `db_index=True`, which on PostgreSQL adds a LIKE-prefix twin
+        # (`varchar_pattern_ops`) that no query uses and every insert writes (docs/performance.md).
+        indexes = [
+            models.Index(fields=["name_normalized"], name="donor_name_normalized_idx"),
+            models.Index(fields=["email"], name="donor_email_idx"),
+            models.Index(fields=["phone"], name="donor_phone_idx"),
+            models.Index(fields=["tax_code"], name="donor_tax_code_idx"),
+        ]
 
     def __str__(self):
         return self.name
@@ -69,7 +78,7 @@ class Pledge(models.Model):
         API = "api", _("API")
         IMPORT = "import", _("Nhập tệp")
 
-    reference = models.CharField(_("mã ủng hộ"), max_length=20, unique=True)
+    reference = models.CharField(_("mã ủng hộ"), max_length=20)
     donor = models.ForeignKey(Donor, verbose_name=_("nhà hảo tâm"), on_delete=models.PROTECT, related_name="pledges")
     campaign = models.ForeignKey(Campaign, verbose_name=_("chiến dịch"), on_delete=models.PROTECT, related_name="pledges")
     fund = models.ForeignKey(Fund, verbose_name=_("quỹ"), on_delete=models.PROTECT, related_name="pledges")
@@ -81,8 +90,9 @@ class Pledge(models.Model):
     message = models.TextField(_("lời nhắn"), blank=True, max_length=1000)
     # The key it was created with (informational): repeats are answered through `fundmgr.idempotency`,
     # where keys are scoped to the channel and unit that made them. NULL, not "", for "no key":
-    # the column was unique once, and the rows made without a key keep NULL.
-    idempotency_key = models.CharField(_("khóa chống ghi trùng"), max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
+    # the column was unique once, and the rows made without a key keep NULL. No index: no query
+    # looks a pledge up by it.
+    idempotency_key = models.CharField(_("khóa chống ghi trùng"), max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     # The donor's name and contacts as typed with the pledge, kept whatever becomes of the donor record.
     contact_name = models.CharField(_("họ tên đã khai"), max_length=200, blank=True, editable=False)
     contact_email = models.CharField(_("e-mail đã khai"), max_length=254, blank=True, editable=False)
@@ -121,7 +131,11 @@ class Pledge(models.Model):
         verbose_name = _("cam kết ủng hộ")
         verbose_name_plural = _("cam kết ủng hộ")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="pledge_amount_positive")]
+        constraints = [
+            # Not `unique=True` on the field: that adds a LIKE-prefix twin index on PostgreSQL (Donor.Meta).
+            models.UniqueConstraint(fields=["reference"], name="pledge_reference_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="pledge_amount_positive"),
+        ]
 
     def __str__(self):
         return self.reference
@@ -174,7 +188,8 @@ class Payment(models.Model):
     method = models.CharField(_("hình thức"), max_length=20, choices=Method.choices)
     in_kind_description = models.CharField(_("mô tả hiện vật"), max_length=300, blank=True)
     received_on = models.DateField(_("ngày nhận"))
-    bank_reference = models.CharField(_("mã giao dịch ngân hàng"), max_length=64, null=True, blank=True, unique=True)
+    # NULL, not "", for "none": the column is unique (Meta.constraints) and NULLs never collide.
+    bank_reference = models.CharField(_("mã giao dịch ngân hàng"), max_length=64, null=True, blank=True)  # noqa: DJ001
     # Why the treasurer accepted more than the pledge had left to pay ("" when it did not exceed it).
     overpayment_reason = models.CharField(_("lý do nộp thừa"), max_length=500, blank=True, editable=False)
     # Set in the same transaction right after the entry is posted (the entry names the payment as its source).
@@ -204,6 +219,9 @@ class Payment(models.Model):
         verbose_name_plural = _("khoản thu")
         ordering = ["-received_on", "-pk"]
         constraints = [
+            # What stops one bank transaction being recorded twice (`services.payment_record`); a
+            # constraint, not `unique=True`, so that PostgreSQL has no LIKE-prefix twin (Donor.Meta).
+            models.UniqueConstraint(fields=["bank_reference"], name="payment_bank_reference_unique"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
                 condition=models.Q(voided_at__isnull=True, void_reason="")
@@ -281,7 +299,7 @@ class BankStatementImport(OutboxJob):
         help_text=_("Để trống: so khớp với mọi chiến dịch của đơn vị."),
     )
     file_name = models.CharField(_("tên tệp"), max_length=255)
-    file_sha256 = models.CharField(_("SHA-256 của tệp"), max_length=64, db_index=True)
+    file_sha256 = models.CharField(_("SHA-256 của tệp"), max_length=64)
     # The layout the upload read the file with (the one asked for, or the one detected).
     format = models.CharField(_("mẫu sao kê"), max_length=20, choices=Format.choices, blank=True)
     content = models.BinaryField(_("nội dung tệp"), default=bytes, editable=False)
@@ -307,6 +325,7 @@ class BankStatementImport(OutboxJob):
         verbose_name = _("lần nhập sao kê")
         verbose_name_plural = _("nhập sao kê ngân hàng")
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["file_sha256"], name="bank_import_file_sha256_idx")]  # no LIKE twin (Donor.Meta)
 
     def __str__(self):
         return f"{self.file_name} ({self.created_at:%d/%m/%Y %H:%M})" if self.created_at else self.file_name
@@ -339,8 +358,8 @@ class BankStatementLine(models.Model):
     amount = models.BigIntegerField(_("số tiền ghi có"))
     memo = models.CharField(_("nội dung"), max_length=500, blank=True)
     counterparty = models.CharField(_("người chuyển"), max_length=200, blank=True)
-    bank_reference = models.CharField(_("số tham chiếu"), max_length=64, unique=True)
-    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.UNMATCHED, db_index=True)
+    bank_reference = models.CharField(_("số tham chiếu"), max_length=64)
+    status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.UNMATCHED)
     matched_by = models.CharField(_("cách khớp"), max_length=20, choices=MatchedBy.choices, blank=True)
     pledge = models.ForeignKey(
         Pledge, verbose_name=_("cam kết"), null=True, blank=True, on_delete=models.PROTECT, related_name="bank_lines"
@@ -360,7 +379,13 @@ class BankStatementLine(models.Model):
         verbose_name = _("dòng sao kê")
         verbose_name_plural = _("đối soát sao kê")
         ordering = ["statement_id", "line_number"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="bank_line_amount_positive")]
+        # The unique reference and the status's index declared here, not on the fields: no
+        # LIKE-prefix twins on PostgreSQL (Donor.Meta).
+        constraints = [
+            models.UniqueConstraint(fields=["bank_reference"], name="bank_line_reference_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="bank_line_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["status"], name="bank_line_status_idx")]
 
     def __str__(self):
         return f"{self.transaction_date:%d/%m/%Y} {format_vnd(self.amount)} {self.memo[:40]}"

@@ -33,6 +33,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     IntegerField,
     Max,
@@ -75,15 +76,25 @@ def publicly_listed(prefix: str = "") -> Q:
     return Q(**{f"{prefix}list_on_honor_roll": True, f"{prefix}honor_roll_removal__isnull": True})
 
 
-def pledges_publicly_listed(pledges) -> set[int]:
-    """`publicly_listed` for pledges in memory: the ids of those with the donor's consent and (one
-    query, none when no pledge has the consent) no removal request."""
+def pledges_publicly_listed(pledges, removal_requested: set[int] | None = None) -> set[int]:
+    """`publicly_listed` for pledges in memory: the ids of those with the donor's consent and no
+    removal request. `removal_requested`: the ids among them that have one, when the caller has
+    read them already (`removal_requested()`, after locking the pledges); else one query here
+    (none when no pledge has the consent)."""
     consented = {pledge.pk for pledge in pledges if pledge.list_on_honor_roll}
     if not consented:
         return set()
-    return consented - set(
-        HonorRollRemovalRequest.objects.filter(pledge_id__in=consented).values_list("pledge_id", flat=True)
-    )
+    if removal_requested is None:
+        removal_requested = set(
+            HonorRollRemovalRequest.objects.filter(pledge_id__in=consented).values_list("pledge_id", flat=True)
+        )
+    return consented - removal_requested
+
+
+def removal_requested() -> Exists:
+    """Whether a pledge (the outer query's row) has a removal request: an annotation for a read
+    that `pledges_publicly_listed` then needs no query of its own for."""
+    return Exists(HonorRollRemovalRequest.objects.filter(pledge=OuterRef("pk")))
 
 
 def publicly_named(prefix: str = "") -> Q:

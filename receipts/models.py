@@ -103,7 +103,7 @@ class Receipt(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("người lập phiếu"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
     )
-    verification_code = models.CharField(_("mã xác thực"), max_length=16, unique=True)
+    verification_code = models.CharField(_("mã xác thực"), max_length=16)
 
     # --- what it certifies, copied when issued ---------------------------------------------
     unit_name = models.CharField(_("tên đơn vị"), max_length=200)
@@ -141,6 +141,8 @@ class Receipt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["unit", "year", "sequence"], name="receipt_unique_sequence"),
             models.UniqueConstraint(fields=["unit", "number"], name="receipt_unique_number"),
+            # Not `unique=True` on the field: that adds a LIKE-prefix twin on PostgreSQL (donations.models.Donor.Meta).
+            models.UniqueConstraint(fields=["verification_code"], name="receipt_verification_code_unique"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="receipt_amount_positive"),
             models.CheckConstraint(condition=models.Q(sequence__gt=0), name="receipt_sequence_positive"),
             models.CheckConstraint(

@@ -27,12 +27,19 @@ def honor_roll_removal_request(*, pledge: Pledge) -> tuple[HonorRollRemovalReque
 
     Idempotent, also when two requests race: the pledge has at most one (a unique column), and the
     loser of the race answers the winner's row.
+
+    The pledge's row is locked first, as a payment locks it: a payment of the pledge reads whether
+    it has a request right after that lock (`payment_record`, for the honor roll's total), so the
+    request waits for a payment in progress, or is committed before the payment reads. It is also
+    the payments' lock order (the pledge, then the donor's running totals); without it, the
+    request's foreign key check at commit took the pledge's lock last.
     """
     existing = HonorRollRemovalRequest.objects.filter(pledge=pledge).first()
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
+            Pledge.objects.select_for_update().filter(pk=pledge.pk).values_list("pk").get()
             removal = HonorRollRemovalRequest.objects.create(pledge=pledge)
             audit_create(removal, ["pledge"])
             tally_pledge_donor(pledge)  # the name and its money leave the honor roll at once

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from campaigns.models import Campaign
-from donations import selectors
+from donations import progress, selectors
 from donations.models import Donor, Payment, Pledge
 from fundmgr.audit.models import AuditEvent
 from fundmgr.audit.services import (
@@ -249,8 +249,11 @@ def _payment_write(
         yield pledge.campaign.unit if pledge is not None else None
 
     access_units(recorded_by, units(), action=Action.ADD, domain=Domain.MONEY)
-    # Read under the pledge's lock: the payments of one pledge are serialised.
-    paid_before = selectors.pledge_paid(pledge) if pledge is not None else 0
+    # Read under the pledge's lock: the payments of one pledge are serialised, and so is a removal
+    # request of the pledge (whether it has one is for the honor roll's running total).
+    paid_before, removal_requested = (
+        selectors.pledge_paid_and_removal_requested(pledge) if pledge is not None else (0, False)
+    )
     errors = _payment_errors(
         donor=donor, amount=amount, method=method, received_on=received_on, fund=fund, pledge=pledge,
         paid_before=paid_before, bank_reference=bank_reference, in_kind_description=in_kind_description,
@@ -268,7 +271,9 @@ def _payment_write(
     if pledge is not None:
         pledge_status_refresh(pledge, by=recorded_by, paid=paid_before + amount)
         # The campaign page's running totals (sharded counters, the donor's own row).
-        tally_payment_added(payment=payment, pledge=pledge, paid_before=paid_before)
+        tally_payment_added(
+            payment=payment, pledge=pledge, paid_before=paid_before, removal_requested=removal_requested,
+        )
     # What every payment waits for comes last, so that it is held only until the commit that
     # follows: the ledger's chain head (one for the whole ledger) and the receipt counter of the
     # unit and year (docs/performance.md). The entry names the payment, the receipt the entry.
@@ -349,14 +354,14 @@ class PledgePaymentBatch:
         batch.write()                            # every accepted payment, in bulk
 
     Created: the pledges that may be paid locked in one statement (pk order) and their paid sums
-    read in one query under the locks, the bank references already recorded in one. `add` checks
-    who may once per set of units and the payment by `_payment_errors`, the payments of one pledge
-    seeing the earlier ones' amounts, as sequential `payment_record` calls would; it returns the
-    refusal `payment_record` would have raised (`ValidationError`, `PermissionDenied`). `write`
-    writes the payments, the pledges' status changes (one UPDATE per step, at most two), the
-    tallies (`tally_payments_added`), the journal entries (`entries_post`), the payments' entries,
-    the audit rows and the receipts (`receipts_issue_fresh`), taking its locks in `payment_record`'s
-    order: pledges, donors' tally rows, counter rows, chain head, receipt counters. It raises
+    (and which have a removal request) read in one query under the locks, the bank references
+    already recorded in one. `add` checks who may once per set of units and the payment by
+    `_payment_errors`, the payments of one pledge seeing the earlier ones' amounts, as sequential
+    `payment_record` calls would; it returns the refusal `payment_record` would have raised
+    (`ValidationError`, `PermissionDenied`). `write` writes the payments, the pledges' status
+    changes (one UPDATE per step, at most two), the tallies (`tally_payments_added`), the journal
+    entries (`entries_post`), the payments' entries, the audit rows and the receipts
+    (`receipts_issue_fresh`), taking its locks in `payment_record`'s order: pledges, donors' tally rows, counter rows, chain head, receipt counters. It raises
     IntegrityError when a concurrent writer recorded one of the bank references meanwhile (the
     unique index): the caller rolls its savepoint back and records the payments one at a time.
     """
@@ -382,10 +387,16 @@ class PledgePaymentBatch:
         for pledge in pledges:
             pledge.fund, pledge.campaign = funds[pledge.fund_id], campaigns[pledge.campaign_id]
             pledge.donor.unit = units[pledge.donor.unit_id]
-        # Read under the pledges' locks, as payment_record reads its pledge's sum.
-        self.paid = dict(
-            selectors.pledge_paid_amounts(Pledge.objects.filter(pk__in=pledge_ids)).values_list("pk", "paid_amount")
-        )
+        # Read under the pledges' locks, as payment_record reads its pledge's sum, and with it
+        # which pledges have a removal request (the honor roll's running totals).
+        self.paid, self.removal_requested = {}, set()
+        for pk, paid, removal_requested in (
+            selectors.pledge_paid_amounts(Pledge.objects.filter(pk__in=pledge_ids))
+            .annotate(removal_requested=progress.removal_requested()).values_list("pk", "paid_amount", "removal_requested")
+        ):
+            self.paid[pk] = paid
+            if removal_requested:
+                self.removal_requested.add(pk)
         references = {(reference or "").strip() for reference in bank_references} - {""}
         self.recorded = set(
             Payment.objects.filter(bank_reference__in=references).values_list("bank_reference", flat=True)
@@ -440,11 +451,13 @@ class PledgePaymentBatch:
 
     def write(self) -> list[Payment]:
         if self.accepted:
-            _payments_write(self.accepted, self._transitions, recorded_by=self.recorded_by)
+            _payments_write(
+                self.accepted, self._transitions, recorded_by=self.recorded_by, removal_requested=self.removal_requested,
+            )
         return [payment for payment, _pledge, _paid in self.accepted]
 
 
-def _payments_write(accepted: list[tuple[Payment, Pledge, int]], transitions, *, recorded_by) -> None:
+def _payments_write(accepted: list[tuple[Payment, Pledge, int]], transitions, *, recorded_by, removal_requested) -> None:
     """The writes of `PledgePaymentBatch.write`, in `_payment_record`'s order."""
     payments = [payment for payment, _pledge, _paid in accepted]
     rows_insert(payments)
@@ -458,7 +471,7 @@ def _payments_write(accepted: list[tuple[Payment, Pledge, int]], transitions, *,
                          actor=recorded_by, save=False)
             for pledge, before, after in step
         ]
-    tally_payments_added(accepted)
+    tally_payments_added(accepted, removal_requested=removal_requested)
     entries = entries_post(
         postings=[_payment_posting(payment) for payment in payments], created_by=recorded_by, savepoint=False,
     )

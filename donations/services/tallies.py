@@ -225,10 +225,11 @@ def payment_tally_moves(*, payment: Payment, pledge: Pledge, paid_before: int, s
     }
 
 
-def tally_payments_added(items) -> None:
+def tally_payments_added(items, *, removal_requested: set[int] | None = None) -> None:
     """`tally_payment_added` for payments recorded in one transaction: `items` are (payment, pledge,
     paid_before) in the order they were recorded (`paid_before` counting the earlier ones of the
-    same pledge).
+    same pledge). `removal_requested`: the ids of those pledges that have an honor roll removal
+    request, when the caller read them under the pledges' locks (else one query here).
 
     The donors' rows are locked once (pk order) and moved by the payments alone
     (`_donors_moved_by_payments`), without summing the donors' pledges and payments again; then
@@ -242,7 +243,8 @@ def tally_payments_added(items) -> None:
         for payment, pledge, paid_before in items
     ]
     donor_moves = _donors_moved_by_payments(
-        [(payment, pledge, move["before"], move["after"]) for payment, pledge, move in moves]
+        [(payment, pledge, move["before"], move["after"]) for payment, pledge, move in moves],
+        removal_requested=removal_requested,
     )
     rows, donor_counted = [], set()
     for _payment, pledge, move in moves:
@@ -258,7 +260,7 @@ def tally_payments_added(items) -> None:
     tallies_add(rows)
 
 
-def _donors_moved_by_payments(payments) -> dict[tuple[int, int], int]:
+def _donors_moved_by_payments(payments, *, removal_requested: set[int] | None) -> dict[tuple[int, int], int]:
     """`tally_donors_refresh` for new payments, without its sums: `payments` are (payment, pledge,
     public amount of the pledge before it, after it). Returns each (campaign, donor)'s move of the
     campaign's donor count.
@@ -269,12 +271,18 @@ def _donors_moved_by_payments(payments) -> dict[tuple[int, int], int]:
     pledges_publicly_listed`) adds its amount to the honor roll total and may be the donor's
     first listed payment (the smallest id: ids are drawn before the locks, so a later lock may
     hold a smaller one). Rows missing (both are created, empty, first) hold zeros, as a recount
-    of a donor without public money gives."""
+    of a donor without public money gives.
+
+    Whether a pledge has a removal request must be read after the pledge's lock was granted
+    (`payment_record`, `PledgePaymentBatch`: with the paid sums): `honor_roll_removal_request`
+    takes that lock before it inserts, so a request either waits for this transaction or was
+    committed before that read began. (Not in the locking read itself: a statement that waited
+    for the lock answers from the snapshot it took before waiting.)"""
     public_pages_changed()
     pairs = sorted({(pledge.campaign_id, pledge.donor_id) for _payment, pledge, _before, _after in payments})
     rows = _donor_rows_locked(pairs)
     counted_before = {pair: sum(row.public_pledged for row in rows[pair].values()) > 0 for pair in pairs}
-    listed = pledges_publicly_listed({pledge for _payment, pledge, _before, _after in payments})
+    listed = pledges_publicly_listed({pledge for _payment, pledge, _before, _after in payments}, removal_requested)
     changed: dict[int, CampaignDonorTally] = {}
     for payment, pledge, before, after in payments:
         row = rows[(pledge.campaign_id, pledge.donor_id)][pledge.anonymous]
@@ -292,14 +300,17 @@ def _donors_moved_by_payments(payments) -> dict[tuple[int, int], int]:
     }
 
 
-def tally_payment_added(*, payment: Payment, pledge: Pledge, paid_before: int, sign: int = 1) -> None:
+def tally_payment_added(*, payment: Payment, pledge: Pledge, paid_before: int, sign: int = 1,
+                        removal_requested: bool | None = None) -> None:
     """A payment of `pledge` was recorded (`sign` 1) or marked voided (-1); `paid_before` is what
-    was paid on the pledge, not voided, before this change.
+    was paid on the pledge, not voided, before this change; `removal_requested`, for a new payment,
+    whether the pledge has a removal request, when the caller read it under the pledge's lock.
 
     A new payment moves its donor's rows by what it adds (`tally_payments_added`); a void recounts
     them (`tally_pledge_moved`), since it may take away the donor's first listed payment."""
     if sign > 0:
-        tally_payments_added([(payment, pledge, paid_before)])
+        known = None if removal_requested is None else ({pledge.pk} if removal_requested else set())
+        tally_payments_added([(payment, pledge, paid_before)], removal_requested=known)
         return
     move = payment_tally_moves(payment=payment, pledge=pledge, paid_before=paid_before, sign=sign)
     tally_pledge_moved(pledge=pledge, **move)

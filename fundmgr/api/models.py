@@ -27,8 +27,8 @@ class ApiToken(models.Model):
     )
     name = models.CharField(_("tên khóa"), max_length=100, help_text=_("Dùng cho việc gì, ví dụ: “Webhook ngân hàng”."))
     scope = models.CharField(_("quyền"), max_length=20, choices=Scope.choices, default=Scope.READ)
-    prefix = models.CharField(_("tiền tố"), max_length=16, db_index=True, editable=False)
-    digest = models.CharField(_("mã băm SHA-256"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("tiền tố"), max_length=16, editable=False)
+    digest = models.CharField(_("mã băm SHA-256"), max_length=64, editable=False)
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now, editable=False)
     expires_at = models.DateTimeField(_("hạn dùng"))
     revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True, editable=False)
@@ -38,9 +38,13 @@ class ApiToken(models.Model):
         verbose_name = _("khóa API")
         verbose_name_plural = _("khóa API")
         ordering = ["-created_at"]
+        # Declared here, not on the fields: `db_index=True` / `unique=True` add a LIKE-prefix twin
+        # index on PostgreSQL, and a token is found by its prefix's equality, never its beginning.
         constraints = [
+            models.UniqueConstraint(fields=["digest"], name="api_token_digest_unique"),
             models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")), name="api_token_expires_after_creation"),
         ]
+        indexes = [models.Index(fields=["prefix"], name="api_token_prefix_idx")]
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"

@@ -48,7 +48,7 @@ class Fund(models.Model):
         UNITS = "units", _("Hạn chế theo đơn vị / địa bàn")
         CIRCUMSTANCES = "circumstances", _("Hạn chế theo hoàn cảnh học sinh")
 
-    code = models.CharField(_("mã quỹ"), max_length=30, unique=True)
+    code = models.CharField(_("mã quỹ"), max_length=30)
     name = models.CharField(_("tên quỹ"), max_length=200)
     unit = models.ForeignKey(OrgUnit, verbose_name=_("đơn vị quản lý"), on_delete=models.PROTECT, related_name="funds")
     restriction = models.CharField(
@@ -73,6 +73,9 @@ class Fund(models.Model):
         verbose_name = _("quỹ")
         verbose_name_plural = _("quỹ")
         ordering = ["code"]
+        # Unique codes as constraints, not `unique=True`, which adds a LIKE-prefix twin index on
+        # PostgreSQL that no query uses (no code is looked up by its beginning).
+        constraints = [models.UniqueConstraint(fields=["code"], name="ledger_fund_code_unique")]
 
     def __str__(self):
         return self.name
@@ -91,7 +94,7 @@ class Account(models.Model):
         DEBIT = "debit", _("Nợ")
         CREDIT = "credit", _("Có")
 
-    code = models.CharField(_("số hiệu"), max_length=10, unique=True)
+    code = models.CharField(_("số hiệu"), max_length=10)
     name = models.CharField(_("tên tài khoản"), max_length=200)
     kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices)
     normal_side = models.CharField(_("số dư bên"), max_length=6, choices=Side.choices)
@@ -100,6 +103,7 @@ class Account(models.Model):
         verbose_name = _("tài khoản")
         verbose_name_plural = _("hệ thống tài khoản")
         ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["code"], name="ledger_account_code_unique")]  # as Fund's
 
     def __str__(self):
         return f"{self.code} {self.name}"
@@ -143,7 +147,7 @@ class JournalEntry(LedgerAppendOnlyModel):
     )
     created_at = models.DateTimeField(_("thời điểm ghi"), auto_now_add=True)
     previous_hash = models.CharField(_("mã băm của bút toán trước"), max_length=64)
-    hash = models.CharField(_("mã băm"), max_length=64, unique=True)
+    hash = models.CharField(_("mã băm"), max_length=64)
 
     class Meta:
         verbose_name = _("bút toán")
@@ -154,6 +158,7 @@ class JournalEntry(LedgerAppendOnlyModel):
             # At most one entry follows any hash: the chain cannot fork, even if a writer
             # bypassed the chain-head lock of `services.entry_post`.
             models.UniqueConstraint(fields=["previous_hash"], name="ledger_entry_chain_no_fork"),
+            models.UniqueConstraint(fields=["hash"], name="ledger_entry_hash_unique"),  # as Fund's code
         ]
 
     def __str__(self):

@@ -20,7 +20,7 @@ class OrgUnit(models.Model):
         BRANCH = "branch", _("Chi hội")
 
     name = models.CharField(_("tên"), max_length=200)
-    code = models.CharField(_("mã"), max_length=40, unique=True)
+    code = models.CharField(_("mã"), max_length=40)
     kind = models.CharField(_("cấp"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey(
         "self", verbose_name=_("đơn vị cấp trên"), null=True, blank=True,
@@ -37,6 +37,9 @@ class OrgUnit(models.Model):
         verbose_name = _("đơn vị hội")
         verbose_name_plural = _("đơn vị hội")
         ordering = ["path"]
+        # The code as a constraint, not `unique=True`, which adds a LIKE-prefix twin on PostgreSQL
+        # that no query uses. `path` keeps its twin: "this unit and all below it" is `path LIKE 'x%'`.
+        constraints = [models.UniqueConstraint(fields=["code"], name="orgs_unit_code_unique")]
 
     def __str__(self):
         return self.name

@@ -237,6 +237,20 @@ def test_the_paid_sum_of_one_pledge_is_the_list_annotation(campaign):
     assert pledge.status == Pledge.Status.PARTIALLY_PAID  # the payment service counted with the same sum
 
 
+def test_the_payments_read_of_the_paid_sum_is_the_selectors_and_sees_a_removal_request(campaign, treasurer):
+    # `payment_record` reads the sum and the removal request in one plain-SQL statement.
+    from donations.services import honor_roll_removal_request, receipt_void
+
+    pledge, _created = pledge_create(**pledge_kwargs(campaign))
+    assert selectors.pledge_paid_and_removal_requested(pledge) == (0, False)
+    cash(pledge, 300_000)
+    voided = cash(pledge, 200_000)
+    assert selectors.pledge_paid_and_removal_requested(pledge) == (selectors.pledge_paid(pledge), False) == (500_000, False)
+    receipt_void(receipt=voided.receipt, reason="Ghi nhầm", voided_by=treasurer)
+    honor_roll_removal_request(pledge=pledge)
+    assert selectors.pledge_paid_and_removal_requested(pledge) == (selectors.pledge_paid(pledge), True) == (300_000, True)
+
+
 # --- the ledger account of a method: one mapping, money in and out ----------------------------------
 
 def test_every_payment_and_disbursement_method_has_its_account_in_the_ledger():

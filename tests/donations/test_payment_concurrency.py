@@ -15,9 +15,12 @@ commit that follows. It does not lock the fund: money coming in never overspends
 - Eight threads paying the same pledge: its row lock serialises them, so five pay it in full and
   the rest are refused as overpayments, and the totals (moved by each payment under the donor's
   row lock) equal a recount.
+- A removal request of the pledge filed during a payment (or a bank import chunk) that pays it,
+  in either order: the honor roll's total equals a recount.
 """
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -144,3 +147,87 @@ def test_concurrent_payments_of_one_pledge_see_each_other_and_keep_the_totals_ex
     assert progress.tally_mismatches() == []
     assert figures["received"] == 10_000_000
     assert ledger_verify().ok
+
+
+def _until_a_backend_waits_for_a_lock():
+    observer = connections.create_connection("default")
+    try:
+        for _attempt in range(1200):
+            with observer.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                               "AND wait_event_type = 'Lock'")
+                if cursor.fetchone()[0]:
+                    return
+            time.sleep(0.05)
+        pytest.fail("the second transaction never waited for the first one's lock")
+    finally:
+        observer.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("first", "payment_by"), [
+    ("request", "payment_record"), ("payment", "payment_record"), ("request", "bank import"),
+])
+def test_a_removal_request_filed_during_a_payment_of_its_pledge_keeps_the_honor_roll_exact(
+    unit, fund, treasurer, first, payment_by,
+):
+    # A payment reads whether its pledge has a removal request right after taking the pledge's
+    # lock, and a request takes that lock before it inserts: whichever comes first, the other
+    # waits, and the payment's amount is on the honor roll exactly when no request preceded it.
+    # (Read in the locking statement itself, the answer would come from the snapshot taken before
+    # the wait, and the payment would add its amount after the request took the pledge off.)
+    from donations.services.bank_statement import statement_import
+    from tests.donations.test_bank_import_bulk import DAY_TEXT, generic
+
+    campaign = campaign_make(unit=unit, fund=fund)
+    pledge = _pledge(campaign, treasurer, 1)  # listed on the honor roll
+    services.payment_record(donor=pledge.donor, pledge=pledge, amount=1_000_000, method="cash", unit=unit,
+                            received_on=timezone.localdate(), recorded_by=treasurer)
+    holding, release = threading.Event(), threading.Event()
+
+    def request():
+        services.honor_roll_removal_request(pledge=Pledge.objects.get(pk=pledge.pk))
+
+    def pay():
+        if payment_by == "bank import":
+            content = generic([(DAY_TEXT, "500.000", f"ung ho {pledge.reference}", "FT-REMOVAL-1", "")])
+            assert statement_import(unit=unit, file_name="r.csv", content=content, created_by=treasurer).lines_matched == 1
+            return
+        paid = Pledge.objects.select_related("donor").get(pk=pledge.pk)
+        services.payment_record(donor=paid.donor, pledge=paid, amount=500_000, method="cash", unit=unit,
+                                received_on=timezone.localdate(), recorded_by=treasurer)
+
+    def hold(function):
+        try:
+            with transaction.atomic():
+                function()
+                holding.set()
+                assert release.wait(timeout=120)
+        finally:
+            connections.close_all()
+
+    def wait(function):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '20s'")  # a deadlock or a long wait fails the thread
+            function()
+        finally:
+            connections.close_all()
+
+    holder, waiter = (pay, request) if first == "payment" else (request, pay)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        held = pool.submit(hold, holder)
+        assert holding.wait(timeout=60)
+        waiting = pool.submit(wait, waiter)
+        try:
+            _until_a_backend_waits_for_a_lock()
+        finally:
+            release.set()
+        held.result(timeout=60)
+        waiting.result(timeout=120)
+
+    assert Payment.objects.filter(pledge=pledge).count() == 2
+    assert progress.tally_mismatches() == []
+    assert progress.campaign_figures(campaign) == progress.campaign_figures(campaign, recount=True)
+    assert not progress.pledges_publicly_listed([Pledge.objects.get(pk=pledge.pk)])

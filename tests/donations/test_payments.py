@@ -222,10 +222,10 @@ def _service_rows_last(count: int) -> list[tuple[str, str]]:
 
 def test_a_payment_with_its_receipt_costs_a_fixed_number_of_queries(pledge, treasurer, django_assert_num_queries):
     pay(pledge, 1_000_000, recorded_by=treasurer)  # the counter of the unit and year exists from here on
-    # 20 queries when the pledge's status stays as it is (partially paid):
+    # 19 queries when the pledge's status stays as it is (partially paid):
     #   payment_record: SAVEPOINT, the pledge FOR UPDATE (with its fund, campaign and their units),
-    #     the bank reference recorded before?, SUM of the payments not voided (overpayment and status),
-    #     INSERT payment;
+    #     SUM of the payments not voided (overpayment and status) with whether the pledge has a
+    #     removal request (the honor roll's total), the bank reference recorded before?, INSERT payment;
     #   entry_post (no savepoint of its own: payment_record's block rolls back as a whole): accounts,
     #     chain head FOR UPDATE, INSERT entry, INSERT lines, UPDATE chain head;
     #   UPDATE payment's entry;
@@ -234,16 +234,16 @@ def test_a_payment_with_its_receipt_costs_a_fixed_number_of_queries(pledge, trea
     #     INSERT receipt, INSERT its two deliveries;
     #   the audit rows of the entry, the payment and the receipt, in one INSERT (`audit_rows_together`);
     #   RELEASE of payment_record's savepoint.
-    # Plus 4 for the campaign page's running totals (before the entry: the chain head and the
-    # receipt counter are the last locks): the donor's rows FOR UPDATE, whether the pledge has a
-    # removal request (it is listed), UPDATE the donor's row by the payment, the counter row's upsert.
-    with django_assert_num_queries(20):
+    # Plus 3 for the campaign page's running totals (before the entry: the chain head and the
+    # receipt counter are the last locks): the donor's rows FOR UPDATE, UPDATE the donor's row by
+    # the payment (it is listed: no removal request, read with the sum), the counter row's upsert.
+    with django_assert_num_queries(19):
         pay(pledge, 2_000_000, recorded_by=treasurer)
     assert _service_rows_last(3) == [
         ("receipts.receipt", "create"), ("donations.payment", "create"), ("ledger.journalentry", "create"),
     ]
-    # 21 when it changes: UPDATE pledge status (its audit row goes in the same INSERT).
-    with django_assert_num_queries(21):
+    # 20 when it changes: UPDATE pledge status (its audit row goes in the same INSERT).
+    with django_assert_num_queries(20):
         pay(pledge, 7_000_000, recorded_by=treasurer)
     assert _service_rows_last(4) == [
         ("receipts.receipt", "create"), ("donations.payment", "create"), ("ledger.journalentry", "create"),
