@@ -392,7 +392,8 @@ class PledgePaymentBatch:
         self.paid, self.removal_requested = {}, set()
         for pk, paid, removal_requested in (
             selectors.pledge_paid_amounts(Pledge.objects.filter(pk__in=pledge_ids))
-            .annotate(removal_requested=progress.removal_requested()).values_list("pk", "paid_amount", "removal_requested")
+            .annotate(removal_requested=progress.removal_requested()).order_by()  # a dict: no sort
+            .values_list("pk", "paid_amount", "removal_requested")
         ):
             self.paid[pk] = paid
             if removal_requested:
