@@ -215,17 +215,17 @@ class PledgeAdmin(AmountsShownMixin, ScopedAdminMixin, DonorSearchMixin, admin.M
         )
 
     # --- the pledge's own page -----------------------------------------------------------------
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         """A pledge is read here and changed only through the list's actions: its page shows those
         that apply to it as buttons (each posts that very action to the list with this pledge
-        selected, so the same code, checks and forms run), and no Save buttons."""
-        pledge = self.get_object(request, object_id)
-        extra_context = {
-            **(extra_context or {}), "title": Pledge._meta.verbose_name.capitalize(),
-            "pledge_actions": self._page_actions(request, pledge) if pledge is not None else [],
-            "show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
+        selected, so the same code, checks and forms run), and no Save buttons. (Here, not in
+        `change_view`: the pledge Django has just read comes with it.)"""
+        if obj is not None:
+            context.update({
+                "title": Pledge._meta.verbose_name.capitalize(), "pledge_actions": self._page_actions(request, obj),
+                "show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False,
+            })
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _page_actions(self, request, pledge) -> list[tuple[str, str]]:
         """[(action name, its label)] of the list's actions that can apply to `pledge` now, for a
